@@ -1,0 +1,116 @@
+// The graph IR: one static dataflow graph per step kind (train, eval, predict).
+// Every op is defined once in ops.def. Nodes are appended in topological order
+// (an input always has a smaller id than its user), so executors run nodes in
+// id order. Shapes are static and include the batch dimension.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tl::ir {
+
+enum class OpKind : std::uint8_t {
+#define TL_OP(name, arity, spelling, doc) name,
+#include "compiler/ir/ops.def"
+#undef TL_OP
+};
+
+/// Number of graph inputs an op takes.
+int arity(OpKind op);
+/// The op's spelling in dumps ("conv2d", "adam_update", ...).
+std::string_view spelling(OpKind op);
+
+using Shape = std::vector<std::int64_t>;
+std::int64_t element_count(const Shape& shape);
+std::string to_string(const Shape& shape);
+
+using NodeId = std::int32_t;
+
+enum class Padding : std::uint8_t { Valid, Same };
+enum class InputRole : std::uint8_t { Images, Labels };
+
+/// Where a node came from in the user's script (0 when synthesised).
+struct Origin {
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+/// Attributes used by some ops; which fields matter is documented in ops.def.
+struct Attrs {
+  // Conv2D / pooling: window, strides, padding. For conv the window is the
+  // kernel shape and is also implied by the weight.
+  int window_h = 1, window_w = 1;
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::Valid;
+  // MatMul
+  bool trans_a = false, trans_b = false;
+  // Fill / Scale value; DropoutMask rate; MovingAverage momentum.
+  double value = 0.0;
+  double rate = 0.0;
+  double momentum = 0.0;
+  // Rsqrt epsilon; optimizer epsilon.
+  double eps = 0.0;
+  // Optimizers
+  double lr = 0.0, beta1 = 0.0, beta2 = 0.0;
+  bool nesterov = false;
+  // DropoutMask: independent random stream per dropout layer.
+  std::uint64_t stream = 0;
+  // Input
+  InputRole role = InputRole::Images;
+};
+
+struct Node {
+  OpKind op;
+  std::vector<NodeId> inputs;
+  Shape shape;
+  Attrs attrs;
+  /// Param/State: the tensor's persistent name ("dense/kernel",
+  /// "dense/kernel/adam_m"); elsewhere a readable label for dumps.
+  std::string name;
+  Origin origin;
+};
+
+/// A static graph plus its named outputs. Update nodes (AdamUpdate,
+/// SgdUpdate, MovingAverage) write their new value back to their first input
+/// (a Param or State) after the step; they are listed in `effects`.
+class Graph {
+ public:
+  NodeId add(Node node);
+  const Node& node(NodeId id) const { return nodes_[static_cast<std::size_t>(id)]; }
+  Node& node(NodeId id) { return nodes_[static_cast<std::size_t>(id)]; }
+  std::size_t size() const { return nodes_.size(); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+  void set_output(std::string name, NodeId id);
+  /// The node bound to an output name, or -1.
+  NodeId output(std::string_view name) const;
+  const std::vector<std::pair<std::string, NodeId>>& outputs() const { return outputs_; }
+
+  void add_effect(NodeId id) { effects_.push_back(id); }
+  const std::vector<NodeId>& effects() const { return effects_; }
+
+  /// The Param or State node with this persistent name, or -1.
+  NodeId find_variable(std::string_view name) const;
+
+ private:
+  std::vector<Node> nodes_;
+  std::vector<std::pair<std::string, NodeId>> outputs_;
+  std::vector<NodeId> effects_;
+};
+
+/// Checks arity, topological order and the shape rule of every node; throws
+/// std::logic_error naming the node on the first violation (a compiler bug,
+/// never a user error).
+void verify(const Graph& graph);
+
+/// Infers the output shape of `node` from its inputs' shapes (and attrs, for
+/// leaves and reshapes the node's own shape is returned). Used by the builder
+/// and by verify.
+Shape infer_shape(const Graph& graph, const Node& node);
+
+/// Human-readable dump, one node per line: `%3 = conv2d(%1, %2) : (64,26,26,10)`.
+std::string print(const Graph& graph);
+
+}  // namespace tl::ir

