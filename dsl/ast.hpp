@@ -1,0 +1,203 @@
+// The .tl abstract syntax tree. Every node that a diagnostic can point at
+// derives from Located, which the parser fills with the byte offset and length
+// of the text the node was parsed from (see grammar_def.hpp, annotate_offset).
+#pragma once
+
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+
+#include <cstdint>
+#include <boost/optional.hpp>
+#include <string>
+#include <vector>
+
+namespace tl::ast {
+
+namespace x3 = boost::spirit::x3;
+
+/// Byte range in the source text; offset/length are 0 for synthesised nodes.
+struct Located {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+};
+
+/// An identifier: `seed_cnn`, `relu`, `classes`.
+struct Name : Located {
+  std::string text;
+};
+
+/// A number as written: `64`, `0.3`, `1e-3`, `1/255`. The checker converts it
+/// (and complains where an integer or a range is required).
+struct Number : Located {
+  std::string text;
+};
+
+/// A shape or window literal: `3x3`, `28x28x1`.
+struct Dims : Located {
+  std::vector<unsigned> values;
+};
+
+struct String : Located {
+  std::string text;
+};
+
+/// `mnist.train`: a name with optional members.
+struct Path : Located {
+  std::vector<std::string> parts;
+};
+
+struct Call;
+
+using Primary = x3::variant<Dims, Number, String, x3::forward_ast<Call>, Path>;
+
+// --- label predicates: `label < 7`, `label in {7, 8}`, `not (...)`, and/or ----
+struct Comparison : Located {
+  std::string subject;  // "label"
+  std::string op;       // < <= > >= == !=
+  Number value;
+};
+
+struct Membership : Located {
+  std::string subject;  // "label"
+  std::vector<Number> values;
+};
+
+struct PredNot;
+struct PredOr;
+using PredAtom = x3::variant<Comparison, Membership, x3::forward_ast<PredNot>, x3::forward_ast<PredOr>>;
+
+struct PredAnd : Located {
+  std::vector<PredAtom> terms;
+};
+
+struct PredOr : Located {
+  std::vector<PredAnd> terms;
+};
+
+struct PredNot : Located {
+  std::string keyword;  // "not"
+  PredAtom operand;
+};
+
+/// `{7: 0, 8: 1}`
+struct MapEntry : Located {
+  Number key;
+  Number value;
+};
+
+struct MapLit : Located {
+  std::vector<MapEntry> entries;
+};
+
+using StageArg = x3::variant<PredOr, MapLit, Number>;
+
+/// One step of a dataset pipeline: `| where label < 7`, `| relabel {...}`,
+/// `| scale 1/255`, `| take 1000`.
+struct Stage : Located {
+  std::string op;
+  StageArg arg;
+};
+
+/// A primary followed by pipeline stages: `mnist.train | where label < 7`.
+struct Expr : Located {
+  Primary head;
+  std::vector<Stage> stages;
+};
+
+/// `name = value` or a positional `value` inside a call.
+struct Arg : Located {
+  boost::optional<Name> keyword;
+  Expr value;
+};
+
+/// `conv2d(10, 3x3, padding = same)`, `seed_cnn(10)`, `idx("mnist")`.
+struct Call : Located {
+  Name callee;
+  std::vector<Arg> args;
+};
+
+// --- statements --------------------------------------------------------------
+
+/// `name` or `name = default` in a model's parameter list.
+struct Param : Located {
+  Name name;
+  boost::optional<Expr> default_value;
+};
+
+/// One line of a model body: `[label:] layer(args) [from value]`.
+struct LayerLine : Located {
+  boost::optional<Name> label;
+  Call call;
+  boost::optional<Name> from;
+};
+
+/// `model name(params) { layer lines }`
+struct ModelDef : Located {
+  Name name;
+  std::vector<Param> params;
+  std::vector<LayerLine> layers;
+};
+
+/// `name = expression`: a dataset or a model instance.
+struct Assign : Located {
+  Name name;
+  Expr value;
+};
+
+/// `name fraction` inside a split.
+struct SplitPart : Located {
+  Name name;
+  Number fraction;
+};
+
+/// `shuffled [seed N]`
+struct Shuffle : Located {
+  std::string keyword;  // "shuffled"
+  boost::optional<Number> seed;
+};
+
+/// `split expr into a 0.8, b 0.2 [shuffled [seed N]]`
+struct SplitStmt : Located {
+  Expr source;
+  std::vector<SplitPart> parts;
+  boost::optional<Shuffle> shuffle;
+};
+
+/// `key value` inside a train or evaluate block.
+struct Setting : Located {
+  Name key;
+  Expr value;
+};
+
+/// `train model on data { settings }`
+struct TrainStmt : Located {
+  Name model;
+  Expr data;
+  std::vector<Setting> settings;
+};
+
+/// `evaluate model on data [{ settings }]`
+struct EvalStmt : Located {
+  Name model;
+  Expr data;
+  std::vector<Setting> settings;
+};
+
+/// `summary model`
+struct SummaryStmt : Located {
+  std::string keyword;  // "summary"
+  Name model;
+};
+
+/// `seed N`: the experiment's default seed (tlc --seed overrides it).
+struct SeedStmt : Located {
+  std::string keyword;  // "seed"
+  Number value;
+};
+
+using Statement = x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, SummaryStmt, SeedStmt, Assign>;
+
+struct Program {
+  std::vector<Statement> statements;
+};
+
+}  // namespace tl::ast

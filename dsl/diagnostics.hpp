@@ -1,0 +1,42 @@
+// User-facing errors for scripts: `file:line:col: error: message`, the source
+// line, a caret under the offending text, and optional notes/hints. Every
+// error a user can cause in a script is a DiagnosticError.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tl {
+
+class SourceFile;
+
+struct Diagnostic {
+  std::string rendered;  // the complete multi-line message
+
+  /// A message with no script location (already fully formatted).
+  static Diagnostic plain(std::string text) { return {std::move(text)}; }
+};
+
+/// Renders `name:line:col: error: message`, the line, a caret (with `~` under
+/// the rest of the range, up to the end of the line) and `  hint: ...`.
+Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
+                           const std::string& message, const std::string& hint = {});
+
+class DiagnosticError : public std::runtime_error {
+ public:
+  explicit DiagnosticError(Diagnostic diagnostic)
+      : std::runtime_error(diagnostic.rendered), diagnostics_{std::move(diagnostic)} {}
+  explicit DiagnosticError(std::vector<Diagnostic> diagnostics)
+      : std::runtime_error(diagnostics.empty() ? std::string() : diagnostics.front().rendered),
+        diagnostics_(std::move(diagnostics)) {}
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  /// All diagnostics, separated by blank lines.
+  std::string render() const;
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace tl

@@ -1,0 +1,259 @@
+// The .tl grammar (Boost.Spirit X3). Each rule carries its EBNF in a comment.
+// Rules commit with expectation points (`>`) as soon as a construct is
+// recognised, so a syntax error says "expected <human name of the rule>" at
+// the exact spot. Each rule's name is that human name.
+#pragma once
+
+#include <boost/spirit/home/x3.hpp>
+
+#include "dsl/ast.hpp"
+#include "dsl/ast_adapted.hpp"
+
+namespace tl::dsl::grammar {
+
+namespace x3 = boost::spirit::x3;
+using x3::alnum;
+using x3::alpha;
+using x3::char_;
+using x3::eoi;
+using x3::eol;
+using x3::lexeme;
+using x3::lit;
+using x3::raw;
+
+/// Context key under which parse() stores the start of the text, so that
+/// annotate_offset can turn iterators into byte offsets.
+struct source_begin_tag;
+
+/// on_success handler: records the byte range of every Located node.
+struct annotate_offset {
+  template <typename Iterator, typename Attr, typename Context>
+  void on_success(Iterator const& first, Iterator const& last, Attr& node, Context const& context) const {
+    if constexpr (std::is_base_of_v<ast::Located, Attr>) {
+      auto const& begin = x3::get<source_begin_tag>(context);
+      node.offset = static_cast<std::uint32_t>(first - begin);
+      node.length = static_cast<std::uint32_t>(last - first);
+    }
+  }
+};
+
+// Numbers: no "nan"/"inf" spellings (they would swallow identifiers).
+struct number_policies : x3::real_policies<double> {
+  template <typename Iterator, typename Attribute>
+  static bool parse_nan(Iterator&, Iterator const&, Attribute&) { return false; }
+  template <typename Iterator, typename Attribute>
+  static bool parse_inf(Iterator&, Iterator const&, Attribute&) { return false; }
+};
+x3::real_parser<double, number_policies> const real_ = {};
+
+/// A keyword: the word, not followed by more identifier characters.
+inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
+
+// Words that start statements or structure them; never usable as names.
+auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
+                      kw("summary") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
+                      kw("scale") | kw("take") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
+
+
+// Skipper: whitespace and '#' comments to the end of the line.
+auto const skipper = x3::space | lexeme['#' >> *(char_ - eol) >> (eol | eoi)];
+
+// --- rule declarations (names are what "expected ..." says) -------------------
+// Single-field AST structs are filled through a rule whose attribute is that
+// field's type (X3 cannot pass a one-element struct into a sequence).
+x3::rule<class word_r, std::string> const word = "a name";
+x3::rule<class ident_r, std::string> const ident = "a name";
+x3::rule<class dims_values_r, std::vector<unsigned>> const dims_values = "dimensions such as 3x3";
+x3::rule<class string_body_r, std::string> const string_body = "a string";
+x3::rule<class path_parts_r, std::vector<std::string>> const path_parts = "a name";
+x3::rule<class and_terms_r, std::vector<ast::PredAtom>> const and_terms = "a label predicate such as label < 7";
+x3::rule<class or_terms_r, std::vector<ast::PredAnd>> const or_terms = "a label predicate such as label < 7";
+x3::rule<class map_entries_r, std::vector<ast::MapEntry>> const map_entries = "a label map such as {7: 0, 8: 1}";
+x3::rule<class name_r, ast::Name> const name = "a name";
+x3::rule<class key_r, ast::Name> const key = "a setting or argument name";
+x3::rule<class number_text_r, std::string> const number_text = "a number";
+x3::rule<class number_r, ast::Number> const number = "a number";
+x3::rule<class dims_r, ast::Dims> const dims = "dimensions such as 3x3";
+x3::rule<class string_r, ast::String> const string_lit = "a string";
+x3::rule<class path_r, ast::Path> const path = "a name";
+x3::rule<class call_args_r, std::vector<ast::Arg>> const call_args = "arguments in parentheses";
+x3::rule<class call_r, ast::Call> const call = "a call";
+x3::rule<class layer_call_r, ast::Call> const layer_call = "a layer such as dense(10, relu)";
+x3::rule<class arg_r, ast::Arg> const arg = "an argument";
+x3::rule<class primary_r, ast::Primary> const primary = "a value (number, string, name or call)";
+x3::rule<class expr_r, ast::Expr> const expr = "a value (number, string, name or call)";
+x3::rule<class stage_r, ast::Stage> const stage = "a pipeline stage (where, relabel, scale or take)";
+x3::rule<class cmp_op_r, std::string> const cmp_op = "a comparison (<, <=, >, >=, ==, !=) or 'in'";
+x3::rule<class comparison_r, ast::Comparison> const comparison = "a label comparison such as label < 7";
+x3::rule<class membership_r, ast::Membership> const membership = "a label set such as label in {7, 8}";
+x3::rule<class pred_not_r, ast::PredNot> const pred_not = "a label predicate";
+x3::rule<class pred_atom_r, ast::PredAtom> const pred_atom = "a label predicate such as label < 7";
+x3::rule<class pred_and_r, ast::PredAnd> const pred_and = "a label predicate such as label < 7";
+x3::rule<class pred_or_r, ast::PredOr> const pred_or = "a label predicate such as label < 7";
+x3::rule<class map_entry_r, ast::MapEntry> const map_entry = "a mapping such as 7: 0";
+x3::rule<class map_lit_r, ast::MapLit> const map_lit = "a label map such as {7: 0, 8: 1}";
+x3::rule<class param_r, ast::Param> const param = "a parameter name";
+x3::rule<class layer_line_r, ast::LayerLine> const layer_line = "a layer";
+x3::rule<class model_def_r, ast::ModelDef> const model_def = "a model definition";
+x3::rule<class assign_r, ast::Assign> const assign = "an assignment";
+x3::rule<class split_part_r, ast::SplitPart> const split_part = "a part such as train 0.8";
+x3::rule<class shuffle_r, ast::Shuffle> const shuffle = "'shuffled'";
+x3::rule<class split_stmt_r, ast::SplitStmt> const split_stmt = "a split";
+x3::rule<class setting_r, ast::Setting> const setting = "a setting such as epochs 10";
+x3::rule<class settings_r, std::vector<ast::Setting>> const settings = "a block of settings in braces";
+x3::rule<class train_stmt_r, ast::TrainStmt> const train_stmt = "a train statement";
+x3::rule<class eval_stmt_r, ast::EvalStmt> const eval_stmt = "an evaluate statement";
+x3::rule<class summary_stmt_r, ast::SummaryStmt> const summary_stmt = "a summary statement";
+x3::rule<class seed_stmt_r, ast::SeedStmt> const seed_stmt = "a seed statement";
+x3::rule<class statement_r, ast::Statement> const statement = "a statement";
+x3::rule<class statement_or_end_r> const statement_or_end =
+    "a statement (model, split, train, evaluate, summary, seed, or name = value)";
+x3::rule<class program_r, ast::Program> const program = "a program";
+
+// Named punctuation and keywords for readable "expected ..." messages.
+x3::rule<class lparen_r> const lparen = "'('";
+x3::rule<class rparen_r> const rparen = "')' or ','";
+x3::rule<class lbrace_r> const lbrace = "'{'";
+x3::rule<class rbrace_r> const rbrace = "'}'";
+x3::rule<class colon_r> const colon = "':'";
+x3::rule<class equals_r> const equals = "'='";
+x3::rule<class on_r> const on_kw = "'on'";
+x3::rule<class into_r> const into_kw = "'into'";
+x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
+x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
+
+auto const lparen_def = lit('(');
+auto const rparen_def = lit(')');
+auto const lbrace_def = lit('{');
+auto const rbrace_def = lit('}');
+auto const colon_def = lit(':');
+auto const equals_def = lit('=') >> !lit('=');
+auto const on_kw_def = kw("on");
+auto const into_kw_def = kw("into");
+
+// --- definitions ---------------------------------------------------------------
+// word ::= (letter | '_') (letter | digit | '_')*
+auto const word_def = lexeme[(alpha | char_('_')) >> *(alnum | char_('_'))];
+// name ::= word, not a reserved keyword
+auto const ident_def = !reserved >> word;
+auto const name_def = ident;
+// key ::= word (setting keys and keyword arguments may be keywords: `seed 7`)
+auto const key_def = word;
+// number ::= real ('/' real)?          e.g. 64, 0.3, 1e-3, 1/255
+auto const number_text_def = raw[lexeme[real_ >> -('/' >> real_)]];
+auto const number_def = number_text;
+// dims ::= uint ('x' uint)+             e.g. 3x3, 28x28x1
+auto const dims_values_def = lexeme[&(x3::uint_ >> 'x' >> x3::uint_) >> (x3::uint_ % 'x')];
+auto const dims_def = dims_values;
+// string ::= '"' char* '"'              (no newlines inside)
+auto const string_body_def = lexeme['"' > *(char_ - '"' - eol) > '"'];
+auto const string_lit_def = string_body;
+// path ::= name ('.' word)*             e.g. mnist.train
+auto const path_parts_def = ident >> *('.' > word);
+auto const path_def = path_parts;
+// call_args ::= '(' (arg (',' arg)*)? ')'
+auto const call_args_def = lparen >> -(arg >> *(',' > arg)) > rparen;
+// call ::= name call_args
+auto const call_def = name >> call_args;
+auto const layer_call_def = name > call_args;
+// arg ::= (key '=')? expr
+auto const arg_def = -(key >> equals) >> expr;
+// primary ::= dims | number | string | call | path
+auto const primary_def = dims | number | string_lit | call | path;
+// expr ::= primary ('|' stage)*
+auto const expr_def = primary >> *('|' > stage);
+// stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
+auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
+                       (raw[kw("scale")] > number) | (raw[kw("take")] > number);
+// cmp_op ::= '<=' | '>=' | '==' | '!=' | '<' | '>'
+auto const cmp_op_def = x3::string("<=") | x3::string(">=") | x3::string("==") | x3::string("!=") |
+                        x3::string("<") | x3::string(">");
+// membership ::= 'label' 'in' '{' number (',' number)* '}'
+auto const membership_def = raw[kw("label")] >> kw("in") > lbrace > (number % ',') > rbrace;
+// comparison ::= 'label' cmp_op number
+auto const comparison_def = raw[kw("label")] > cmp_op > number;
+// pred_not ::= 'not' pred_atom
+auto const pred_not_def = raw[kw("not")] > pred_atom;
+// pred_atom ::= pred_not | membership | comparison | '(' pred_or ')'
+auto const pred_atom_def = pred_not | membership | comparison | ('(' > pred_or > rparen);
+// pred_and ::= pred_atom ('and' pred_atom)*
+auto const and_terms_def = pred_atom % kw("and");
+auto const pred_and_def = and_terms;
+// pred_or ::= pred_and ('or' pred_and)*
+auto const or_terms_def = pred_and % kw("or");
+auto const pred_or_def = or_terms;
+// map ::= '{' (number ':' number (',' number ':' number)*)? '}'
+auto const map_entry_def = number > colon > number;
+auto const map_entries_def = lbrace > -(map_entry % ',') > rbrace;
+auto const map_lit_def = map_entries;
+// param ::= name ('=' expr)?
+auto const param_def = name >> -(equals > expr);
+// layer_line ::= (name ':')? name call_args ('from' name)?
+auto const layer_line_def = -(name >> ':') >> layer_call >> -(kw("from") > name);
+// model_def ::= 'model' name '(' (param (',' param)*)? ')' '{' layer_line* '}'
+auto const model_body_def = *layer_line > rbrace;
+auto const model_def_def = kw("model") > name > lparen > -(param % ',') > rparen > lbrace > model_body;
+// assign ::= name '=' expr
+auto const assign_def = name >> equals > expr;
+// split ::= 'split' expr 'into' part (',' part)* ('shuffled' ('seed' number)?)?
+auto const split_part_def = name > number;
+auto const shuffle_def = raw[kw("shuffled")] > -(kw("seed") > number);
+auto const split_stmt_def = kw("split") > expr > into_kw > (split_part % ',') > -shuffle;
+// settings ::= '{' (key expr)* '}'
+auto const setting_def = key > expr;
+auto const settings_body_def = *setting > rbrace;
+auto const settings_def = lbrace > settings_body;
+// train ::= 'train' name 'on' expr settings?
+auto const train_stmt_def = kw("train") > name > on_kw > expr > -settings;
+// evaluate ::= 'evaluate' name 'on' expr settings?
+auto const eval_stmt_def = kw("evaluate") > name > on_kw > expr > -settings;
+// summary ::= 'summary' name
+auto const summary_stmt_def = raw[kw("summary")] > name;
+// seed ::= 'seed' number
+auto const seed_stmt_def = raw[kw("seed")] > number;
+// statement ::= model_def | split | train | evaluate | summary | seed | assign
+auto const statement_def = model_def | split_stmt | train_stmt | eval_stmt | summary_stmt | seed_stmt | assign;
+// program ::= statement* end
+auto const statement_or_end_def = eoi;
+auto const program_def = *statement > statement_or_end;
+
+BOOST_SPIRIT_DEFINE(word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
+                    primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
+                    map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
+                    split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt,
+                    statement, statement_or_end, program, lparen, rparen, lbrace, rbrace, colon, equals, on_kw,
+                    into_kw)
+
+// Every rule ID annotates its node's position.
+struct name_r : annotate_offset {};
+struct key_r : annotate_offset {};
+struct number_r : annotate_offset {};
+struct dims_r : annotate_offset {};
+struct string_r : annotate_offset {};
+struct path_r : annotate_offset {};
+struct call_r : annotate_offset {};
+struct layer_call_r : annotate_offset {};
+struct arg_r : annotate_offset {};
+struct expr_r : annotate_offset {};
+struct stage_r : annotate_offset {};
+struct comparison_r : annotate_offset {};
+struct membership_r : annotate_offset {};
+struct pred_not_r : annotate_offset {};
+struct pred_and_r : annotate_offset {};
+struct pred_or_r : annotate_offset {};
+struct map_entry_r : annotate_offset {};
+struct map_lit_r : annotate_offset {};
+struct param_r : annotate_offset {};
+struct layer_line_r : annotate_offset {};
+struct model_def_r : annotate_offset {};
+struct assign_r : annotate_offset {};
+struct split_part_r : annotate_offset {};
+struct shuffle_r : annotate_offset {};
+struct split_stmt_r : annotate_offset {};
+struct setting_r : annotate_offset {};
+struct train_stmt_r : annotate_offset {};
+struct eval_stmt_r : annotate_offset {};
+struct summary_stmt_r : annotate_offset {};
+struct seed_stmt_r : annotate_offset {};
+
+}  // namespace tl::dsl::grammar
