@@ -29,6 +29,22 @@ std::string to_string(const Shape& shape);
 using NodeId = std::int32_t;
 
 enum class Padding : std::uint8_t { Valid, Same };
+
+/// True for the ops that write a Param/State after the step (AdamUpdate,
+/// SgdUpdate, MovingAverage).
+bool is_update(OpKind op);
+
+/// Geometry of a sliding window (conv or pooling) along one spatial axis.
+///   valid: out = (in - k) / s + 1, no padding (requires in >= k).
+///   same:  out = ceil(in / s); TF pads pad_total = max((out - 1) * s + k - in, 0)
+///          cells, pad_before = pad_total / 2 before and the rest after, so an
+///          odd total puts the extra cell at the bottom/right.
+/// Padded cells are zeros for conv and are skipped by pooling (TF semantics).
+struct WindowAxis {
+  std::int64_t out = 0;
+  std::int64_t pad_before = 0;
+};
+WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding);
 enum class InputRole : std::uint8_t { Images, Labels };
 
 /// Where a node came from in the user's script (0 when synthesised).

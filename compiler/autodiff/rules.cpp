@@ -1,0 +1,207 @@
+// The adjoint rules, one small case per op, all together (tinygrad-style).
+// In each case `g` is the adjoint of the node's output y and `x(i)` its i-th
+// input; `r.give(i, ...)` builds d loss / d x(i) only if that input needs it.
+// Every case is checked against central finite differences in
+// tests/unit/test_autodiff.cpp.
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "compiler/autodiff/rules.hpp"
+
+namespace tl::autodiff {
+
+using ir::Attrs;
+using ir::NodeId;
+using ir::OpKind;
+
+Rule::Rule(ir::Graph& graph, NodeId self, NodeId g, std::vector<bool> needed)
+    : graph_(graph),
+      self_(self),
+      node_(graph.node(self)),
+      g_(g),
+      needed_(std::move(needed)),
+      contributions_(node_.inputs.size(), -1),
+      first_new_(static_cast<NodeId>(graph.size())) {}
+
+NodeId Rule::emit(OpKind op, std::vector<NodeId> inputs, Attrs attrs, ir::Shape shape) {
+  ir::Node n{op, std::move(inputs), std::move(shape), attrs, grad_name(graph_, self_), node_.origin};
+  return graph_.add(std::move(n));
+}
+
+void Rule::give(std::size_t i, const std::function<NodeId()>& build) {
+  if (!needed_[i]) return;
+  const NodeId c = build();
+  if (c >= first_new_) graph_.node(c).name = grad_name(graph_, input(i));
+  contributions_[i] = c;
+}
+
+std::string grad_name(const ir::Graph& graph, NodeId id) {
+  const std::string& name = graph.node(id).name;
+  return name.empty() ? fmt::format("grad/%{}", id) : "grad/" + name;
+}
+
+namespace {
+
+Attrs with_value(double value) {
+  Attrs a;
+  a.value = value;
+  return a;
+}
+
+Attrs with_trans(bool trans_a, bool trans_b) {
+  Attrs a;
+  a.trans_a = trans_a;
+  a.trans_b = trans_b;
+  return a;
+}
+
+[[noreturn]] void no_rule(const Rule& r, const char* why) {
+  throw std::logic_error(fmt::format("autodiff: cannot differentiate through {} '{}' (%{}): {}",
+                                     ir::spelling(r.node().op), r.node().name, r.self(), why));
+}
+
+}  // namespace
+
+void apply_rule(Rule& r) {
+  const ir::Node& n = r.node();
+  const NodeId g = r.g();
+  const NodeId y = r.self();
+  auto x = [&](std::size_t i) { return r.input(i); };
+
+  switch (n.op) {
+    // Leaves have no inputs; labels, masks and metrics carry no gradient.
+    case OpKind::Input:
+    case OpKind::Param:
+    case OpKind::State:
+    case OpKind::Fill:
+    case OpKind::DropoutMask:
+    case OpKind::CountCorrect:
+      return;
+
+    case OpKind::Add:
+      r.give(0, [&] { return g; });
+      r.give(1, [&] { return g; });
+      return;
+    case OpKind::Mul:
+      r.give(0, [&] { return r.emit(OpKind::Mul, {g, x(1)}); });
+      r.give(1, [&] { return r.emit(OpKind::Mul, {g, x(0)}); });
+      return;
+    case OpKind::Neg:
+      r.give(0, [&] { return r.emit(OpKind::Neg, {g}); });
+      return;
+    case OpKind::Square:  // d x^2 = 2x
+      r.give(0, [&] { return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {x(0)}, with_value(2.0))}); });
+      return;
+    case OpKind::Rsqrt:  // y = (x + eps)^-1/2, dy/dx = -0.5 y^3
+      r.give(0, [&] {
+        const NodeId y3 = r.emit(OpKind::Mul, {r.emit(OpKind::Square, {y}), y});
+        return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {y3}, with_value(-0.5))});
+      });
+      return;
+    case OpKind::Scale:
+      r.give(0, [&] { return r.emit(OpKind::Scale, {g}, with_value(n.attrs.value)); });
+      return;
+    case OpKind::Relu:
+      r.give(0, [&] { return r.emit(OpKind::ReluGrad, {y, g}); });
+      return;
+    case OpKind::Sigmoid:
+      r.give(0, [&] { return r.emit(OpKind::SigmoidGrad, {y, g}); });
+      return;
+    case OpKind::Tanh:
+      r.give(0, [&] { return r.emit(OpKind::TanhGrad, {y, g}); });
+      return;
+
+    // Per-channel ops: x (...,C), c (C).
+    case OpKind::BiasAdd:
+      r.give(0, [&] { return g; });
+      r.give(1, [&] { return r.emit(OpKind::ChannelSum, {g}); });
+      return;
+    case OpKind::ChannelMul:
+      r.give(0, [&] { return r.emit(OpKind::ChannelMul, {g, x(1)}); });
+      r.give(1, [&] { return r.emit(OpKind::ChannelSum, {r.emit(OpKind::Mul, {g, x(0)})}); });
+      return;
+    case OpKind::ChannelSum:
+      r.give(0, [&] { return r.emit(OpKind::ChannelBroadcast, {g}, {}, r.shape_of(x(0))); });
+      return;
+    case OpKind::ChannelMean:  // mean over n = count / C rows
+      r.give(0, [&] {
+        const ir::Shape& xs = r.shape_of(x(0));
+        const double rows = static_cast<double>(ir::element_count(xs) / xs.back());
+        return r.emit(OpKind::Scale, {r.emit(OpKind::ChannelBroadcast, {g}, {}, xs)}, with_value(1.0 / rows));
+      });
+      return;
+    case OpKind::ChannelBroadcast:
+      r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); });
+      return;
+
+    case OpKind::Reshape:
+      r.give(0, [&] { return r.emit(OpKind::Reshape, {g}, {}, r.shape_of(x(0))); });
+      return;
+    case OpKind::MatMul: {
+      // C = op(A) op(B). With plain operands dA = g B^T and dB = A^T g; a
+      // transposed operand transposes its gradient, which swaps the factors.
+      const bool ta = n.attrs.trans_a, tb = n.attrs.trans_b;
+      const NodeId a = x(0), b = x(1);
+      r.give(0, [&] {
+        return ta ? r.emit(OpKind::MatMul, {b, g}, with_trans(tb, true))    // dA = op(B) g^T
+                  : r.emit(OpKind::MatMul, {g, b}, with_trans(false, !tb));  // dA = g op(B)^T
+      });
+      r.give(1, [&] {
+        return tb ? r.emit(OpKind::MatMul, {g, a}, with_trans(true, ta))    // dB = g^T op(A)
+                  : r.emit(OpKind::MatMul, {a, g}, with_trans(!ta, false));  // dB = op(A)^T g
+      });
+      return;
+    }
+    case OpKind::Softmax:
+      r.give(0, [&] { return r.emit(OpKind::SoftmaxGrad, {y, g}); });
+      return;
+
+    case OpKind::Conv2D:
+      r.give(0, [&] { return r.emit(OpKind::Conv2DGradInput, {g, x(1)}, n.attrs, r.shape_of(x(0))); });
+      r.give(1, [&] {
+        // The filter gradient's window comes from attrs: copy it from the kernel.
+        Attrs a = n.attrs;
+        a.window_h = static_cast<int>(r.shape_of(x(1))[0]);
+        a.window_w = static_cast<int>(r.shape_of(x(1))[1]);
+        return r.emit(OpKind::Conv2DGradFilter, {x(0), g}, a);
+      });
+      return;
+    case OpKind::MaxPool2D:
+      r.give(0, [&] { return r.emit(OpKind::MaxPool2DGrad, {x(0), g}, n.attrs); });
+      return;
+    case OpKind::AvgPool2D:
+      r.give(0, [&] { return r.emit(OpKind::AvgPool2DGrad, {g}, n.attrs, r.shape_of(x(0))); });
+      return;
+    case OpKind::GlobalMaxPool2D:
+      r.give(0, [&] { return r.emit(OpKind::GlobalMaxPool2DGrad, {x(0), g}); });
+      return;
+
+    // Losses: only the scores are differentiable; labels are class indices.
+    case OpKind::SoftmaxXent:
+      r.give(0, [&] { return r.emit(OpKind::SoftmaxXentGrad, {x(0), x(1), g}); });
+      return;
+    case OpKind::ProbXent:
+      r.give(0, [&] { return r.emit(OpKind::ProbXentGrad, {x(0), x(1), g}); });
+      return;
+
+    case OpKind::Conv2DGradInput:
+    case OpKind::Conv2DGradFilter:
+    case OpKind::MaxPool2DGrad:
+    case OpKind::AvgPool2DGrad:
+    case OpKind::GlobalMaxPool2DGrad:
+    case OpKind::ReluGrad:
+    case OpKind::SigmoidGrad:
+    case OpKind::TanhGrad:
+    case OpKind::SoftmaxGrad:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::ProbXentGrad:
+      no_rule(r, "gradient ops have no second-order rule");
+    case OpKind::AdamUpdate:
+    case OpKind::SgdUpdate:
+    case OpKind::MovingAverage:
+      no_rule(r, "updates are side effects, not differentiable values");
+  }
+}
+
+}  // namespace tl::autodiff

@@ -1,0 +1,223 @@
+// The statement walk of the checker (see checker.hpp): definitions, model
+// instances, datasets, splits and steps, with a symbol table. A statement
+// that fails poisons the names it would have defined, so later statements
+// that use them are skipped instead of producing follow-on errors.
+#include "compiler/check/checker.hpp"
+
+#include <algorithm>
+
+#include "compiler/check/checker_state.hpp"
+#include "compiler/check/models.hpp"
+#include "dsl/diagnostics.hpp"
+
+namespace tl::check {
+
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+const char* kind_name(Symbol::Kind k) {
+  switch (k) {
+    case Symbol::Kind::Dataset: return "a dataset";
+    case Symbol::Kind::Collection: return "a dataset with train and test parts";
+    case Symbol::Kind::ModelDef: return "a model definition";
+    case Symbol::Kind::Model: return "a model";
+    case Symbol::Kind::Poisoned: return "an invalid definition";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void CheckerState::define(const ast::Name& name, Symbol symbol) {
+  if (auto it = symbols.find(name.text); it != symbols.end()) {
+    const LineCol at = source.line_col(it->second.offset);
+    fail(name, "'" + name.text + "' is already defined on line " + std::to_string(at.line),
+         "choose another name; names are never rebound");
+  }
+  symbol.offset = name.offset;
+  symbols[name.text] = symbol;
+}
+
+const Symbol& CheckerState::lookup(const ast::Name& name, const std::string& wanted) {
+  return lookup(name.text, name, wanted);
+}
+
+const Symbol& CheckerState::lookup(const std::string& name, const ast::Located& at, const std::string& wanted) {
+  auto it = symbols.find(name);
+  if (it == symbols.end()) {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto& [candidate, _] : symbols) {
+      const std::size_t d = edit_distance(name, candidate);
+      if (d < best_distance) best = candidate, best_distance = d;
+    }
+    fail(at, "unknown name '" + name + "'", best.empty() ? "it must be defined before it is used, as " + wanted
+                                                         : "did you mean '" + best + "'?");
+  }
+  if (it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
+  return it->second;
+}
+
+namespace {
+
+/// `name = value`: a model instance or a dataset.
+void assign(CheckerState& st, const ast::Assign& a) {
+  const ast::Call* call = as_call(a.value);
+  if (call && a.value.stages.empty()) {
+    auto it = st.symbols.find(call->callee.text);
+    if (it != st.symbols.end() && it->second.kind == Symbol::Kind::ModelDef) {
+      ModelSpec spec = instantiate(*it->second.def, *call, a.name.text);
+      spec.where = {a.offset, a.length};
+      st.exp.models.push_back(std::move(spec));
+      Symbol s;
+      s.kind = Symbol::Kind::Model;
+      s.index = static_cast<int>(st.exp.models.size()) - 1;
+      st.define(a.name, s);
+      return;
+    }
+    if (it != st.symbols.end() && it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
+    if (call->callee.text != "idx" && it == st.symbols.end())
+      fail(call->callee, "unknown model or data source '" + call->callee.text + "'",
+           "define it first with model " + call->callee.text + "(...) { ... }, or load data with idx(\"mnist\")");
+  }
+  if (auto* path = boost::get<ast::Path>(&a.value.head.get()); path && a.value.stages.empty()) {
+    const Symbol& s = st.lookup(path->parts[0], *path, "a dataset or a model");
+    if (s.kind == Symbol::Kind::Model || s.kind == Symbol::Kind::ModelDef)
+      fail(*path, "'" + path->parts[0] + "' is " + kind_name(s.kind) + "; a new model is made by calling a definition",
+           "e.g. net = seed_cnn(10)");
+  }
+  st.define(a.name, st.data_symbol(a.value, a.name.text));
+}
+
+const ModelSpec& model_of(CheckerState& st, const ast::Name& name) {
+  const Symbol& s = st.lookup(name, "a model, e.g. net = seed_cnn(10)");
+  if (s.kind != Symbol::Kind::Model)
+    fail(name, "'" + name.text + "' is " + kind_name(s.kind) + ", not a model",
+         s.kind == Symbol::Kind::ModelDef ? "make an instance first: net = " + name.text + "(...)" : "");
+  return st.exp.models[static_cast<std::size_t>(s.index)];
+}
+
+int model_index(CheckerState& st, const ast::Name& name) {
+  const ModelSpec& m = model_of(st, name);
+  return static_cast<int>(&m - st.exp.models.data());
+}
+
+void statement(CheckerState& st, const ast::Statement& stmt) {
+  struct Visitor {
+    CheckerState& st;
+    void operator()(const ast::ModelDef& def) const {
+      std::vector<std::string> seen;
+      for (const auto& p : def.params) {
+        if (std::find(seen.begin(), seen.end(), p.name.text) != seen.end())
+          fail(p.name, "model " + def.name.text + " has two parameters named '" + p.name.text + "'");
+        seen.push_back(p.name.text);
+      }
+      Symbol s;
+      s.kind = Symbol::Kind::ModelDef;
+      s.def = &def;
+      st.define(def.name, s);
+    }
+    void operator()(const ast::Assign& a) const { assign(st, a); }
+    void operator()(const ast::SplitStmt& s) const { st.split(s); }
+    void operator()(const ast::TrainStmt& t) const {
+      Step step;
+      step.kind = Step::Kind::Train;
+      step.model = model_index(st, t.model);
+      step.data = st.dataset(t.data);
+      step.where = {t.offset, t.length};
+      const ModelSpec& model = st.exp.models[static_cast<std::size_t>(step.model)];
+      st.check_fit(model, step.data, where(t.data), t.model);
+      step.train = st.train_config(t.settings, model);
+      st.exp.steps.push_back(step);
+    }
+    void operator()(const ast::EvalStmt& e) const {
+      Step step;
+      step.kind = Step::Kind::Evaluate;
+      step.model = model_index(st, e.model);
+      step.data = st.dataset(e.data);
+      step.where = {e.offset, e.length};
+      st.check_fit(st.exp.models[static_cast<std::size_t>(step.model)], step.data, where(e.data), e.model);
+      step.eval_batch = st.eval_batch(e.settings);
+      st.exp.steps.push_back(step);
+    }
+    void operator()(const ast::SummaryStmt& s) const {
+      Step step;
+      step.kind = Step::Kind::Summary;
+      step.model = model_index(st, s.model);
+      step.where = {s.offset, s.length};
+      st.exp.steps.push_back(step);
+    }
+    void operator()(const ast::SeedStmt&) const {}  // handled before the walk
+  };
+  boost::apply_visitor(Visitor{st}, stmt);
+}
+
+/// The names a statement defines, poisoned when the statement fails.
+std::vector<const ast::Name*> defined_names(const ast::Statement& stmt) {
+  std::vector<const ast::Name*> names;
+  if (auto* d = boost::get<ast::ModelDef>(&stmt)) names.push_back(&d->name);
+  if (auto* a = boost::get<ast::Assign>(&stmt)) names.push_back(&a->name);
+  if (auto* s = boost::get<ast::SplitStmt>(&stmt))
+    for (const auto& p : s->parts) names.push_back(&p.name);
+  return names;
+}
+
+}  // namespace
+
+Experiment check(const ast::Program& program, const SourceFile& source, DataStore& store, const CheckOptions& options) {
+  CheckerState st{source, store, options, {}, {}};
+  st.exp.script = source.name();
+  std::vector<Diagnostic> errors;
+
+  // The seed applies to the whole script, wherever it is written.
+  const ast::SeedStmt* seed_stmt = nullptr;
+  for (const auto& stmt : program.statements) {
+    if (auto* s = boost::get<ast::SeedStmt>(&stmt)) {
+      try {
+        if (seed_stmt) fail(*s, "the seed is already set on line " + std::to_string(source.line_col(seed_stmt->offset).line));
+        seed_stmt = s;
+        st.exp.seed = static_cast<std::uint64_t>(integer(s->value, "seed"));
+        if (integer(s->value, "seed") < 0) fail(s->value, "the seed must not be negative");
+      } catch (const CheckError& e) {
+        errors.push_back(make_diagnostic(source, e.offset, e.length, e.message, e.hint));
+      }
+    }
+  }
+  if (options.seed) st.exp.seed = *options.seed;
+
+  for (const auto& stmt : program.statements) {
+    try {
+      statement(st, stmt);
+    } catch (const CheckError& e) {
+      errors.push_back(make_diagnostic(source, e.offset, e.length, e.message, e.hint));
+      for (const ast::Name* n : defined_names(stmt))
+        if (!st.symbols.count(n->text)) st.symbols[n->text] = Symbol{Symbol::Kind::Poisoned, -1, -1, -1, nullptr, n->offset};
+    } catch (const PoisonedName&) {
+      for (const ast::Name* n : defined_names(stmt))
+        if (!st.symbols.count(n->text)) st.symbols[n->text] = Symbol{Symbol::Kind::Poisoned, -1, -1, -1, nullptr, n->offset};
+    }
+  }
+  if (!errors.empty()) throw DiagnosticError(std::move(errors));
+  if (st.exp.steps.empty()) {
+    const ast::Located end{static_cast<std::uint32_t>(source.text().size()), 0};
+    throw DiagnosticError(make_diagnostic(source, end.offset, 1, "the script has no train, evaluate or summary step",
+                                          "add e.g. train net on mnist.train { epochs 1 }"));
+  }
+  return std::move(st.exp);
+}
+
+}  // namespace tl::check

@@ -1,0 +1,29 @@
+// The checker: AST -> Experiment. Resolves every name, instantiates models
+// (inferring all shapes), validates every hyper-parameter, loads and derives
+// every dataset (so file problems, empty splits and label ranges surface
+// before any training) and checks each train/evaluate step's model against
+// its data. Reports every independent error it finds, each as
+// `file:line:col: error: ...` with the line and a caret.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/check/data_store.hpp"
+#include "compiler/check/experiment.hpp"
+#include "dsl/ast.hpp"
+#include "dsl/source.hpp"
+
+namespace tl::check {
+
+struct CheckOptions {
+  std::optional<std::uint64_t> seed;  // overrides the script's `seed` statement
+  std::vector<std::string> data_dirs; // where named datasets are looked for
+};
+
+/// Throws DiagnosticError carrying every diagnostic found.
+Experiment check(const ast::Program& program, const SourceFile& source, DataStore& store, const CheckOptions& options);
+
+}  // namespace tl::check

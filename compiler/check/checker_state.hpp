@@ -1,0 +1,53 @@
+// Private to the checker: the symbol table and the state shared by the
+// statement walk (checker.cpp), dataset expressions (datasets.cpp) and
+// training settings (training.cpp).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "compiler/check/checker.hpp"
+#include "compiler/check/check_error.hpp"
+#include "compiler/check/values.hpp"
+
+namespace tl::check {
+
+struct Symbol {
+  enum class Kind { Dataset, Collection, ModelDef, Model, Poisoned } kind = Kind::Poisoned;
+  int index = -1;                     // Dataset: data node; Model: model index
+  int train = -1, test = -1;          // Collection: its parts' data nodes
+  const ast::ModelDef* def = nullptr; // ModelDef
+  std::uint32_t offset = 0;           // where it was defined
+};
+
+struct CheckerState {
+  const SourceFile& source;
+  DataStore& store;
+  const CheckOptions& options;
+  Experiment exp;
+  std::map<std::string, Symbol> symbols;
+
+  /// Defines `name` or fails if it is taken (pointing at the old definition).
+  void define(const ast::Name& name, Symbol symbol);
+  /// The symbol for `name`; fails for an unknown name (suggesting a close
+  /// one), throws PoisonedName for a name whose definition failed.
+  const Symbol& lookup(const ast::Name& name, const std::string& wanted);
+  const Symbol& lookup(const std::string& name, const ast::Located& at, const std::string& wanted);
+
+  // datasets.cpp
+  /// Evaluates a dataset expression to a data node, loading what it needs.
+  int dataset(const ast::Expr& e);
+  /// `x = idx(...)` or any dataset expression: defines a Dataset or Collection.
+  Symbol data_symbol(const ast::Expr& e, const std::string& display);
+  /// Materialises node `index`, turning file problems into a diagnostic at `at`.
+  DataStore::Ptr materialise(int index, const ast::Located& at);
+  void split(const ast::SplitStmt& s);
+
+  // training.cpp
+  TrainConfig train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model);
+  std::int64_t eval_batch(const std::vector<ast::Setting>& settings);
+  /// The model must accept the data's samples and have an output per label.
+  void check_fit(const ModelSpec& model, int data, const ast::Located& data_at, const ast::Located& model_at);
+};
+
+}  // namespace tl::check

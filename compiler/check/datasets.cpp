@@ -1,0 +1,253 @@
+// Checking dataset expressions: idx(...) sources, members (.train/.test),
+// pipeline stages (where, relabel, scale, take) and split statements. Every
+// node is materialised as soon as it is built, so unreadable files and empty
+// results are reported at the expression that caused them.
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/check/checker_state.hpp"
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/locate.hpp"
+
+namespace tl::check {
+
+namespace {
+
+std::string join_path(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || dir.empty() || dir == ".") return path;
+  return dir + "/" + path;
+}
+
+/// Evaluates a label predicate for one label value.
+bool holds(const ast::PredOr& p, int label);
+
+bool holds_atom(const ast::PredAtom& atom, int label) {
+  struct Visitor {
+    int label;
+    bool operator()(const ast::Comparison& c) const {
+      const double v = number(c.value, "label");
+      if (c.op == "<") return label < v;
+      if (c.op == "<=") return label <= v;
+      if (c.op == ">") return label > v;
+      if (c.op == ">=") return label >= v;
+      if (c.op == "==") return label == v;
+      return label != v;
+    }
+    bool operator()(const ast::Membership& m) const {
+      return std::any_of(m.values.begin(), m.values.end(), [&](const ast::Number& n) { return number(n, "label") == label; });
+    }
+    bool operator()(const x3::forward_ast<ast::PredNot>& n) const { return !holds_atom(n.get().operand, label); }
+    bool operator()(const x3::forward_ast<ast::PredOr>& o) const { return holds(o.get(), label); }
+  };
+  return boost::apply_visitor(Visitor{label}, atom);
+}
+
+bool holds(const ast::PredOr& p, int label) {
+  return std::any_of(p.terms.begin(), p.terms.end(), [&](const ast::PredAnd& a) {
+    return std::all_of(a.terms.begin(), a.terms.end(), [&](const ast::PredAtom& t) { return holds_atom(t, label); });
+  });
+}
+
+/// Label values in predicates and maps must be whole numbers (labels are bytes).
+void check_predicate_values(const ast::PredOr& p);
+
+void check_atom_values(const ast::PredAtom& atom) {
+  struct Visitor {
+    void operator()(const ast::Comparison& c) const { integer(c.value, "a label"); }
+    void operator()(const ast::Membership& m) const {
+      for (const auto& n : m.values) integer(n, "a label");
+    }
+    void operator()(const x3::forward_ast<ast::PredNot>& n) const { check_atom_values(n.get().operand); }
+    void operator()(const x3::forward_ast<ast::PredOr>& o) const { check_predicate_values(o.get()); }
+  };
+  boost::apply_visitor(Visitor{}, atom);
+}
+
+void check_predicate_values(const ast::PredOr& p) {
+  for (const auto& a : p.terms)
+    for (const auto& t : a.terms) check_atom_values(t);
+}
+
+int label_value(const ast::Number& n) {
+  const std::int64_t v = integer(n, "a label");
+  if (v < 0 || v > 255) fail(n, "labels are between 0 and 255, not " + n.text);
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+DataStore::Ptr CheckerState::materialise(int index, const ast::Located& at) {
+  try {
+    return store.get(exp, index);
+  } catch (const data::DataError& e) {
+    std::string where = e.path();
+    if (e.byte_offset()) where += ": byte " + std::to_string(*e.byte_offset());
+    fail(at, "cannot read the data: " + where + ": " + e.message(), e.hint());
+  }
+}
+
+Symbol CheckerState::data_symbol(const ast::Expr& e, const std::string& display) {
+  const ast::Call* call = as_call(e);
+  if (call && call->callee.text == "idx" && e.stages.empty()) {
+    const BoundArgs args(*call, {{"name"}, {"images"}, {"labels"}}, "idx()");
+    if (args.slot(0)) {
+      if (args.slot(1) || args.slot(2))
+        fail(*call, "idx() takes either a dataset name or images= and labels= paths, not both");
+      const std::string name = string_value(*args.slot(0), nullptr, "the dataset name");
+      const auto found = data::locate_named(name, options.data_dirs);
+      if (!found)
+        fail(where(*args.slot(0)), "dataset \"" + name + "\" not found",
+             data::describe_search(name, options.data_dirs) +
+                 "\n  run scripts/setup.sh to fetch MNIST and Fashion-MNIST, or set TL_DATA_PATH");
+      Symbol s;
+      s.kind = Symbol::Kind::Collection;
+      for (int part = 0; part < 2; ++part) {
+        DataNode node;
+        node.kind = DataNode::Kind::Files;
+        const data::IdxPair& files = part == 0 ? found->train : found->test;
+        node.images_path = files.images;
+        node.labels_path = files.labels;
+        node.display = display + (part == 0 ? ".train" : ".test");
+        node.where = {call->offset, call->length};
+        exp.data.push_back(node);
+        const int index = static_cast<int>(exp.data.size()) - 1;
+        const auto ds = materialise(index, *call);
+        exp.data[static_cast<std::size_t>(index)].sample_shape = {ds->height, ds->width, ds->channels};
+        (part == 0 ? s.train : s.test) = index;
+      }
+      return s;
+    }
+    if (!args.slot(1) || !args.slot(2))
+      fail(*call, "idx() needs a dataset name, or both images= and labels= paths",
+           "e.g. idx(\"mnist\") or idx(images = \"imgs.idx3\", labels = \"labels.idx1\")");
+  }
+  Symbol s;
+  s.kind = Symbol::Kind::Dataset;
+  s.index = dataset(e);
+  exp.data[static_cast<std::size_t>(s.index)].display = display;
+  return s;
+}
+
+int CheckerState::dataset(const ast::Expr& e) {
+  // 1. The source: a path to a dataset or collection part, or idx(files).
+  int node = -1;
+  if (const ast::Call* call = as_call(e)) {
+    if (call->callee.text != "idx") {
+      auto it = symbols.find(call->callee.text);
+      if (it != symbols.end() && it->second.kind == Symbol::Kind::ModelDef)
+        fail(*call, call->callee.text + " is a model, but a dataset is needed here");
+      fail(call->callee, "unknown data source '" + call->callee.text + "'",
+           "datasets come from idx(\"mnist\") or idx(images = \"...\", labels = \"...\")");
+    }
+    const BoundArgs args(*call, {{"name"}, {"images"}, {"labels"}}, "idx()");
+    if (args.slot(0))
+      fail(*call, "idx(\"" + string_value(*args.slot(0), nullptr, "the name") + "\") has two parts, train and test",
+           "name it first (mnist = idx(\"mnist\")) and use mnist.train or mnist.test");
+    if (!args.slot(1) || !args.slot(2)) fail(*call, "idx() needs both images= and labels= paths");
+    DataNode n;
+    n.kind = DataNode::Kind::Files;
+    n.images_path = join_path(source.directory(), string_value(*args.slot(1), nullptr, "images"));
+    n.labels_path = join_path(source.directory(), string_value(*args.slot(2), nullptr, "labels"));
+    n.display = "idx(" + n.images_path + ")";
+    n.where = {call->offset, call->length};
+    exp.data.push_back(n);
+    node = static_cast<int>(exp.data.size()) - 1;
+    const auto ds = materialise(node, *call);
+    exp.data.back().sample_shape = {ds->height, ds->width, ds->channels};
+  } else if (auto* path = boost::get<ast::Path>(&e.head.get())) {
+    const Symbol& s = lookup(path->parts[0], *path, "a dataset");
+    if (s.kind == Symbol::Kind::Collection) {
+      if (path->parts.size() != 2 || (path->parts[1] != "train" && path->parts[1] != "test"))
+        fail(*path, "'" + path->parts[0] + "' has two parts, train and test",
+             "write " + path->parts[0] + ".train or " + path->parts[0] + ".test");
+      node = path->parts[1] == "train" ? s.train : s.test;
+    } else if (s.kind == Symbol::Kind::Dataset) {
+      if (path->parts.size() > 1)
+        fail(*path, "dataset '" + path->parts[0] + "' has no part named '" + path->parts[1] + "'");
+      node = s.index;
+    } else {
+      fail(*path, "'" + path->parts[0] + "' is a model, but a dataset is needed here");
+    }
+  } else {
+    fail(where(e), "expected a dataset, not " + describe(e));
+  }
+
+  // 2. The pipeline stages, each materialised to catch empty results.
+  for (const ast::Stage& stage : e.stages) {
+    DataNode n;
+    n.base = node;
+    n.where = {stage.offset, stage.length};
+    n.display = exp.data[static_cast<std::size_t>(node)].display + " | " + stage.op;
+    n.sample_shape = exp.data[static_cast<std::size_t>(node)].sample_shape;
+    if (stage.op == "where") {
+      const auto& pred = boost::get<ast::PredOr>(stage.arg);
+      check_predicate_values(pred);
+      n.kind = DataNode::Kind::Where;
+      for (int label = 0; label < 256; ++label) n.keep[static_cast<std::size_t>(label)] = holds(pred, label);
+    } else if (stage.op == "relabel") {
+      const auto& map = boost::get<ast::MapLit>(stage.arg);
+      n.kind = DataNode::Kind::Relabel;
+      for (int i = 0; i < 256; ++i) n.mapping[static_cast<std::size_t>(i)] = i;
+      std::vector<bool> seen(256, false);
+      for (const auto& entry : map.entries) {
+        const int from = label_value(entry.key), to = label_value(entry.value);
+        if (seen[static_cast<std::size_t>(from)]) fail(entry.key, "label " + entry.key.text + " is mapped twice");
+        seen[static_cast<std::size_t>(from)] = true;
+        n.mapping[static_cast<std::size_t>(from)] = to;
+      }
+    } else if (stage.op == "scale") {
+      const auto& value = boost::get<ast::Number>(stage.arg);
+      n.kind = DataNode::Kind::Scale;
+      n.scale = number(value, "scale");
+      if (!(n.scale > 0)) fail(value, "scale must be positive, not " + value.text, "pixels are usually scaled by 1/255");
+    } else {
+      const auto& value = boost::get<ast::Number>(stage.arg);
+      n.kind = DataNode::Kind::Take;
+      n.count = integer(value, "take");
+      if (n.count < 1) fail(value, "take needs at least 1 sample, not " + value.text);
+    }
+    exp.data.push_back(n);
+    node = static_cast<int>(exp.data.size()) - 1;
+    if (materialise(node, stage)->size() == 0)
+      fail(stage, "no samples are left after this stage", "check the predicate against the dataset's labels");
+  }
+  return node;
+}
+
+void CheckerState::split(const ast::SplitStmt& s) {
+  SplitSpec spec;
+  spec.base = dataset(s.source);
+  spec.where = {s.offset, s.length};
+  double total = 0;
+  for (const auto& part : s.parts) {
+    const double f = number(part.fraction, "a split fraction");
+    if (!(f > 0 && f <= 1)) fail(part.fraction, "a split fraction must be in (0, 1], not " + part.fraction.text);
+    total += f;
+    spec.fractions.push_back(f);
+  }
+  if (total > 1 + 1e-9)
+    fail(s.parts.back().fraction, "the split fractions add up to " + std::to_string(total).substr(0, 6) + ", more than 1");
+  if (s.shuffle) spec.seed = s.shuffle->seed ? static_cast<std::uint64_t>(integer(*s.shuffle->seed, "seed")) : exp.seed;
+  exp.splits.push_back(spec);
+  const int split_index = static_cast<int>(exp.splits.size()) - 1;
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    DataNode n;
+    n.kind = DataNode::Kind::SplitPart;
+    n.split = split_index;
+    n.part = static_cast<int>(i);
+    n.display = s.parts[i].name.text;
+    n.sample_shape = exp.data[static_cast<std::size_t>(spec.base)].sample_shape;
+    n.where = {s.parts[i].offset, s.parts[i].length};
+    exp.data.push_back(n);
+    const int index = static_cast<int>(exp.data.size()) - 1;
+    if (materialise(index, s.parts[i])->size() == 0)
+      fail(s.parts[i], "split part '" + s.parts[i].name.text + "' gets no samples",
+           "the dataset has " + std::to_string(materialise(spec.base, s.source)->size()) + " samples; use a larger fraction");
+    Symbol sym;
+    sym.kind = Symbol::Kind::Dataset;
+    sym.index = index;
+    define(s.parts[i].name, sym);
+  }
+}
+
+}  // namespace tl::check

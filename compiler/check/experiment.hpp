@@ -1,0 +1,143 @@
+// The checked experiment: what the checker produces from the AST and what the
+// runtime executes. Every name is resolved, every shape inferred and every
+// hyper-parameter validated; nothing here can fail for a reason the user
+// could have been told about before the first batch.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/lower/optimizer.hpp"
+
+namespace tl::check {
+
+/// A byte range in the script, for run-time messages that point back at it.
+struct Span {
+  std::uint32_t offset = 0, length = 0;
+};
+
+// --- models -----------------------------------------------------------------
+
+enum class LayerKind { Input, Conv2D, MaxPool2D, AvgPool2D, GlobalMaxPool2D, Flatten, Dense, Dropout, BatchNorm, Activation, Add };
+enum class Activation { Linear, Relu, Softmax, Sigmoid, Tanh };
+
+const char* keras_class(LayerKind kind);       // "Conv2D", "MaxPooling2D", ...
+const char* default_layer_name(LayerKind kind);  // "conv2d", "max_pooling2d", ...
+const char* to_string(Activation a);
+
+enum class Init { GlorotUniform, Zeros, Ones };
+
+struct ParamSpec {
+  std::string name;  // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
+  ir::Shape shape;
+  bool trainable = true;  // false for batchnorm statistics
+  Init init = Init::Zeros;
+  std::int64_t fan_in = 0, fan_out = 0;  // for glorot
+};
+
+struct Layer {
+  std::string name;  // unique within the model: the user's label or an automatic name
+  LayerKind kind = LayerKind::Input;
+  std::vector<int> inputs;  // indices of earlier layers
+  ir::Shape shape;          // output shape without the batch dimension
+  // Conv2D: filters = units; Dense: units.
+  int units = 0;
+  int window_h = 1, window_w = 1, stride_h = 1, stride_w = 1;
+  ir::Padding padding = ir::Padding::Valid;
+  Activation activation = Activation::Linear;
+  bool use_bias = true;
+  double rate = 0.0;                         // dropout
+  double momentum = 0.99, epsilon = 1e-3;    // batchnorm (Keras defaults)
+  std::vector<ParamSpec> params;
+  Span where;
+
+  std::int64_t param_count() const;
+};
+
+struct ModelSpec {
+  std::string name;          // the instance: `net` in `net = seed_cnn(10)`
+  std::string architecture;  // `seed_cnn`
+  std::vector<Layer> layers; // in topological order; layers[0] is the Input
+  int output = 0;            // index of the output layer
+  bool sequential = true;    // every layer takes the previous one (affects the summary layout)
+  Span where;                // the instantiation
+
+  std::int64_t total_params() const;
+  std::int64_t trainable_params() const;
+  /// Persistent tensor name of a parameter: "<layer>/<param>".
+  static std::string tensor_name(const Layer& layer, const ParamSpec& param) { return layer.name + "/" + param.name; }
+};
+
+// --- data -------------------------------------------------------------------
+
+/// One node of a dataset pipeline; the runtime materialises nodes in order.
+struct DataNode {
+  enum class Kind { Files, Where, Relabel, Scale, Take, SplitPart } kind = Kind::Files;
+  std::string display;  // "mnist.train", "fit", "digits | where ..." for reports
+  int base = -1;        // input node (all kinds but Files)
+  // Files
+  std::string images_path, labels_path;
+  // Where: keep[label] for label in 0..255 (IDX labels are bytes)
+  std::array<bool, 256> keep{};
+  // Relabel: new label for each old label (identity where not mapped)
+  std::array<int, 256> mapping{};
+  // Scale
+  double scale = 1.0;
+  // Take: the first `count` samples
+  std::int64_t count = 0;
+  // SplitPart
+  int split = -1, part = -1;
+  // Sample shape (H, W, C), known at check time from the IDX headers.
+  ir::Shape sample_shape;
+  Span where;
+};
+
+struct SplitSpec {
+  int base = -1;
+  std::vector<double> fractions;
+  std::optional<std::uint64_t> seed;
+  Span where;
+};
+
+// --- steps ------------------------------------------------------------------
+
+enum class LossKind { SparseCategoricalCrossentropy };
+
+struct LossSpec {
+  LossKind kind = LossKind::SparseCategoricalCrossentropy;
+  bool from_logits = false;
+};
+
+struct TrainConfig {
+  lower::OptimizerSpec optimizer;
+  LossSpec loss;
+  std::int64_t batch = 32;   // Keras fit default
+  int epochs = 1;
+  std::int64_t shuffle = -1; // buffer size; -1 = the whole dataset, 0 = no shuffling
+  std::optional<std::uint64_t> seed;
+  int validation = -1;       // data node evaluated after every epoch, or -1
+};
+
+struct Step {
+  enum class Kind { Train, Evaluate, Summary } kind = Kind::Train;
+  int model = -1;
+  int data = -1;  // Train / Evaluate
+  TrainConfig train;
+  std::int64_t eval_batch = 32;
+  Span where;
+};
+
+struct Experiment {
+  std::string script;  // path of the script, for reports
+  std::uint64_t seed = 0;
+  std::vector<DataNode> data;
+  std::vector<SplitSpec> splits;
+  std::vector<ModelSpec> models;
+  std::vector<Step> steps;
+};
+
+}  // namespace tl::check

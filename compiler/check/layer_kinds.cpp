@@ -1,0 +1,71 @@
+// Names of layer kinds and activations, and parameter counting.
+#include "compiler/check/experiment.hpp"
+
+namespace tl::check {
+
+const char* keras_class(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::Input: return "InputLayer";
+    case LayerKind::Conv2D: return "Conv2D";
+    case LayerKind::MaxPool2D: return "MaxPooling2D";
+    case LayerKind::AvgPool2D: return "AveragePooling2D";
+    case LayerKind::GlobalMaxPool2D: return "GlobalMaxPooling2D";
+    case LayerKind::Flatten: return "Flatten";
+    case LayerKind::Dense: return "Dense";
+    case LayerKind::Dropout: return "Dropout";
+    case LayerKind::BatchNorm: return "BatchNormalization";
+    case LayerKind::Activation: return "Activation";
+    case LayerKind::Add: return "Add";
+  }
+  return "?";
+}
+
+const char* default_layer_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::Input: return "input";
+    case LayerKind::Conv2D: return "conv2d";
+    case LayerKind::MaxPool2D: return "max_pooling2d";
+    case LayerKind::AvgPool2D: return "average_pooling2d";
+    case LayerKind::GlobalMaxPool2D: return "global_max_pooling2d";
+    case LayerKind::Flatten: return "flatten";
+    case LayerKind::Dense: return "dense";
+    case LayerKind::Dropout: return "dropout";
+    case LayerKind::BatchNorm: return "batch_normalization";
+    case LayerKind::Activation: return "activation";
+    case LayerKind::Add: return "add";
+  }
+  return "?";
+}
+
+const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::Linear: return "linear";
+    case Activation::Relu: return "relu";
+    case Activation::Softmax: return "softmax";
+    case Activation::Sigmoid: return "sigmoid";
+    case Activation::Tanh: return "tanh";
+  }
+  return "?";
+}
+
+std::int64_t Layer::param_count() const {
+  std::int64_t total = 0;
+  for (const auto& p : params) total += ir::element_count(p.shape);
+  return total;
+}
+
+std::int64_t ModelSpec::total_params() const {
+  std::int64_t total = 0;
+  for (const auto& l : layers) total += l.param_count();
+  return total;
+}
+
+std::int64_t ModelSpec::trainable_params() const {
+  std::int64_t total = 0;
+  for (const auto& l : layers)
+    for (const auto& p : l.params)
+      if (p.trainable) total += ir::element_count(p.shape);
+  return total;
+}
+
+}  // namespace tl::check

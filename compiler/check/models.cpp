@@ -1,0 +1,280 @@
+// Model instantiation and per-layer shape inference (see models.hpp).
+// Shapes here exclude the batch dimension: images are (H, W, C), features (N).
+#include "compiler/check/models.hpp"
+
+#include <map>
+#include <set>
+
+#include "compiler/check/check_error.hpp"
+#include "compiler/check/values.hpp"
+
+namespace tl::check {
+
+namespace {
+
+const std::vector<std::string> activation_names = {"linear", "relu", "softmax", "sigmoid", "tanh"};
+
+Activation activation_of(const std::string& word) {
+  if (word == "relu") return Activation::Relu;
+  if (word == "softmax") return Activation::Softmax;
+  if (word == "sigmoid") return Activation::Sigmoid;
+  if (word == "tanh") return Activation::Tanh;
+  return Activation::Linear;
+}
+
+std::string shape_text(const ir::Shape& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+
+/// Output size of a window sliding over `in` (TF rules): valid = floor((in -
+/// k) / s) + 1, same = ceil(in / s). Returns <= 0 when the window doesn't fit.
+std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p) {
+  if (p == ir::Padding::Same) return (in + s - 1) / s;
+  return in < k ? 0 : (in - k) / s + 1;
+}
+
+struct LayerBuilder {
+  const Scope& scope;
+  std::vector<Layer>& layers;
+  std::map<std::string, int>& by_name;
+
+  const Layer& input_of(const Layer& l) const { return layers[static_cast<std::size_t>(l.inputs.at(0))]; }
+
+  void need_image(const ast::LayerLine& line, const Layer& l) const {
+    const Layer& in = input_of(l);
+    if (in.shape.size() != 3)
+      fail(line.call.callee, line.call.callee.text + " needs an image input (height x width x channels), but '" +
+                                 in.name + "' gives " + shape_text(in.shape),
+           "image layers must come before flatten() and dense()");
+  }
+
+  void spatial(const ast::LayerLine& line, Layer& l, const char* what) const {
+    const Layer& in = input_of(l);
+    const std::int64_t h = slide(in.shape[0], l.window_h, l.stride_h, l.padding);
+    const std::int64_t w = slide(in.shape[1], l.window_w, l.stride_w, l.padding);
+    if (h <= 0 || w <= 0)
+      fail(line.call, std::string(what) + " window " + std::to_string(l.window_h) + "x" + std::to_string(l.window_w) +
+                          " does not fit the " + shape_text(in.shape) + " input from '" + in.name + "'",
+           "use padding=same or a smaller window");
+    l.shape = {h, w, l.kind == LayerKind::Conv2D ? l.units : in.shape[2]};
+  }
+
+  void padding_and_strides(const BoundArgs& args, std::size_t strides_slot, std::size_t padding_slot, Layer& l,
+                           std::pair<int, int> default_strides) const {
+    const auto strides = args.slot(strides_slot) ? window(*args.slot(strides_slot), &scope, "strides") : default_strides;
+    l.stride_h = strides.first;
+    l.stride_w = strides.second;
+    if (args.slot(padding_slot))
+      l.padding = choice(*args.slot(padding_slot), &scope, "padding", {"valid", "same"}) == "same" ? ir::Padding::Same
+                                                                                                  : ir::Padding::Valid;
+  }
+
+  void build(const ast::LayerLine& line, Layer& l) {
+    const ast::Call& call = line.call;
+    const std::string& kind = call.callee.text;
+    const std::string what = kind + "()";
+    if (kind == "conv2d") {
+      const BoundArgs args(call, {{"filters", true}, {"kernel", true}, {"strides"}, {"padding"}, {"activation"}, {"use_bias"}}, what);
+      l.kind = LayerKind::Conv2D;
+      need_image(line, l);
+      l.units = static_cast<int>(at_least(*args.slot(0), &scope, "conv2d filters", 1));
+      std::tie(l.window_h, l.window_w) = window(*args.slot(1), &scope, "conv2d kernel");
+      padding_and_strides(args, 2, 3, l, {1, 1});
+      if (args.slot(4)) l.activation = activation_of(choice(*args.slot(4), &scope, "activation", activation_names));
+      if (args.slot(5)) l.use_bias = boolean(*args.slot(5), &scope, "use_bias");
+      spatial(line, l, "conv2d kernel");
+      const std::int64_t c = input_of(l).shape[2];
+      ParamSpec kernel{"kernel", {l.window_h, l.window_w, c, l.units}, true, Init::GlorotUniform,
+                       l.window_h * l.window_w * c, std::int64_t{l.window_h} * l.window_w * l.units};
+      l.params.push_back(kernel);
+      if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
+    } else if (kind == "maxpool2d" || kind == "avgpool2d") {
+      const BoundArgs args(call, {{"pool"}, {"strides"}, {"padding"}}, what);
+      l.kind = kind == "maxpool2d" ? LayerKind::MaxPool2D : LayerKind::AvgPool2D;
+      need_image(line, l);
+      std::tie(l.window_h, l.window_w) = args.slot(0) ? window(*args.slot(0), &scope, kind + " pool") : std::pair{2, 2};
+      padding_and_strides(args, 1, 2, l, {l.window_h, l.window_w});
+      spatial(line, l, (kind + " pool").c_str());
+    } else if (kind == "global_maxpool2d") {
+      const BoundArgs args(call, {}, what);
+      l.kind = LayerKind::GlobalMaxPool2D;
+      need_image(line, l);
+      l.shape = {input_of(l).shape[2]};
+    } else if (kind == "flatten") {
+      const BoundArgs args(call, {}, what);
+      l.kind = LayerKind::Flatten;
+      l.shape = {ir::element_count(input_of(l).shape)};
+    } else if (kind == "dense") {
+      const BoundArgs args(call, {{"units", true}, {"activation"}, {"use_bias"}}, what);
+      l.kind = LayerKind::Dense;
+      const Layer& in = input_of(l);
+      if (in.shape.size() != 1)
+        fail(call.callee, "dense needs a flat input, but '" + in.name + "' gives " + shape_text(in.shape),
+             "add flatten() (or global_maxpool2d()) before it");
+      l.units = static_cast<int>(at_least(*args.slot(0), &scope, "dense units", 1));
+      if (args.slot(1)) l.activation = activation_of(choice(*args.slot(1), &scope, "activation", activation_names));
+      if (args.slot(2)) l.use_bias = boolean(*args.slot(2), &scope, "use_bias");
+      l.shape = {l.units};
+      l.params.push_back({"kernel", {in.shape[0], l.units}, true, Init::GlorotUniform, in.shape[0], l.units});
+      if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
+    } else if (kind == "dropout") {
+      const BoundArgs args(call, {{"rate", true}}, what);
+      l.kind = LayerKind::Dropout;
+      l.rate = number(*args.slot(0), &scope, "dropout rate");
+      if (!(l.rate >= 0 && l.rate < 1))
+        fail(where(resolve(*args.slot(0), &scope)), "dropout rate must be in [0, 1), not " + describe(resolve(*args.slot(0), &scope)),
+             "it is the fraction of units dropped, e.g. 0.3");
+      l.shape = input_of(l).shape;
+    } else if (kind == "batchnorm") {
+      const BoundArgs args(call, {{"momentum"}, {"epsilon"}}, what);
+      l.kind = LayerKind::BatchNorm;
+      if (args.slot(0)) l.momentum = number(*args.slot(0), &scope, "batchnorm momentum");
+      if (args.slot(1)) l.epsilon = number(*args.slot(1), &scope, "batchnorm epsilon");
+      if (!(l.momentum >= 0 && l.momentum < 1)) fail(where(*args.slot(0)), "batchnorm momentum must be in [0, 1)");
+      if (!(l.epsilon > 0)) fail(where(*args.slot(1)), "batchnorm epsilon must be positive");
+      l.shape = input_of(l).shape;
+      const ir::Shape c = {l.shape.back()};
+      l.params = {{"gamma", c, true, Init::Ones, 0, 0},
+                  {"beta", c, true, Init::Zeros, 0, 0},
+                  {"moving_mean", c, false, Init::Zeros, 0, 0},
+                  {"moving_variance", c, false, Init::Ones, 0, 0}};
+    } else if (kind == "activation") {
+      const BoundArgs args(call, {{"function", true}}, what);
+      l.kind = LayerKind::Activation;
+      l.activation = activation_of(choice(*args.slot(0), &scope, "activation", activation_names));
+      l.shape = input_of(l).shape;
+    } else {
+      fail(call.callee, "unknown layer '" + kind + "'",
+           "layers are input, conv2d, maxpool2d, avgpool2d, global_maxpool2d, flatten, dense, dropout, batchnorm, "
+           "activation and add");
+    }
+  }
+
+  /// add(a, b, ...): every argument names an earlier layer; shapes must agree.
+  void build_add(const ast::LayerLine& line, Layer& l) {
+    l.kind = LayerKind::Add;
+    if (line.from) fail(*line.from, "add() takes its inputs as arguments, not with 'from'");
+    if (line.call.args.size() < 2)
+      fail(line.call, "add() needs at least two inputs", "name the layers to add: add(stem, branch)");
+    for (const ast::Arg& arg : line.call.args) {
+      const std::string ref = bare_word(arg.value);
+      if (arg.keyword || ref.empty())
+        fail(arg, "add() takes names of earlier layers, not " + describe(arg.value));
+      auto it = by_name.find(ref);
+      if (it == by_name.end()) fail(arg, "add(): no earlier layer is named '" + ref + "'", "label a layer with name: layer(...)");
+      l.inputs.push_back(it->second);
+    }
+    const Layer& first = layers[static_cast<std::size_t>(l.inputs[0])];
+    for (std::size_t i = 1; i < l.inputs.size(); ++i) {
+      const Layer& other = layers[static_cast<std::size_t>(l.inputs[i])];
+      if (other.shape != first.shape)
+        fail(line.call.args[i], "add() needs equal shapes, but '" + first.name + "' is " + shape_text(first.shape) +
+                                    " and '" + other.name + "' is " + shape_text(other.shape));
+    }
+    l.shape = first.shape;
+  }
+};
+
+ir::Shape input_shape(const ast::LayerLine& line, const Scope& scope) {
+  const ast::Call& call = line.call;
+  if (call.args.empty())
+    fail(call, "input() needs the shape of one sample", "e.g. input(28, 28, 1) or input(28x28x1)");
+  ir::Shape shape;
+  for (const ast::Arg& arg : call.args) {
+    if (arg.keyword) fail(*arg.keyword, "input() takes only the sizes of the sample's dimensions");
+    const ast::Expr& v = resolve(arg.value, &scope);
+    if (auto* d = boost::get<ast::Dims>(&v.head.get())) {
+      for (unsigned x : d->values) {
+        if (x < 1) fail(where(v), "input sizes must be at least 1");
+        shape.push_back(x);
+      }
+    } else {
+      shape.push_back(at_least(arg.value, &scope, "input size", 1));
+    }
+  }
+  if (shape.size() != 1 && shape.size() != 3)
+    fail(call, "input() takes height x width x channels (or one feature count), not " + std::to_string(shape.size()) +
+                   " sizes",
+         "for grey images write input(28, 28, 1)");
+  return shape;
+}
+
+}  // namespace
+
+ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name) {
+  // 1. Bind the model's parameters.
+  std::vector<Formal> formals;
+  for (const auto& p : def.params) formals.push_back({p.name.text, !p.default_value});
+  const BoundArgs args(call, formals, "model " + def.name.text);
+  Scope scope;
+  for (std::size_t i = 0; i < formals.size(); ++i)
+    scope.bindings[formals[i].name] = args.slot(i) ? args.slot(i) : &*def.params[i].default_value;
+
+  // 2. The input layer.
+  ModelSpec spec;
+  spec.name = instance_name;
+  spec.architecture = def.name.text;
+  if (def.layers.empty() || def.layers.front().call.callee.text != "input")
+    fail(def.layers.empty() ? static_cast<const ast::Located&>(def.name) : def.layers.front().call,
+         "model " + def.name.text + " must start with input(...)", "e.g. input(28, 28, 1) as its first line");
+  std::map<std::string, int> by_name;
+  std::map<std::string, int> auto_counts;
+  LayerBuilder builder{scope, spec.layers, by_name};
+
+  for (std::size_t i = 0; i < def.layers.size(); ++i) {
+    const ast::LayerLine& line = def.layers[i];
+    Layer layer;
+    layer.where = {line.offset, line.length};
+    const std::string& kind = line.call.callee.text;
+    if (i == 0) {
+      layer.kind = LayerKind::Input;
+      layer.shape = input_shape(line, scope);
+      if (line.from) fail(*line.from, "input() has no predecessor to take 'from'");
+    } else if (kind == "input") {
+      fail(line.call.callee, "a model has exactly one input(), as its first line");
+    } else if (kind == "add") {
+      builder.build_add(line, layer);
+    } else {
+      if (line.from) {
+        auto it = by_name.find(line.from->text);
+        if (it == by_name.end())
+          fail(*line.from, "no earlier layer is named '" + line.from->text + "'",
+               "'from' takes the label of an earlier line, e.g. stem: conv2d(...)");
+        layer.inputs = {it->second};
+      } else {
+        layer.inputs = {static_cast<int>(i) - 1};
+      }
+      builder.build(line, layer);
+    }
+    // 3. Name the layer: its label, or the Keras-style automatic name.
+    if (line.label) {
+      layer.name = line.label->text;
+      if (by_name.count(layer.name))
+        fail(*line.label, "model " + def.name.text + " already has a layer named '" + layer.name + "'");
+    } else {
+      const std::string base = default_layer_name(layer.kind);
+      do {
+        const int n = auto_counts[base]++;
+        layer.name = n == 0 ? base : base + "_" + std::to_string(n);
+      } while (by_name.count(layer.name));
+    }
+    if (layer.inputs != std::vector<int>{static_cast<int>(i) - 1} && i > 0) spec.sequential = false;
+    by_name[layer.name] = static_cast<int>(i);
+    spec.layers.push_back(std::move(layer));
+  }
+  spec.output = static_cast<int>(spec.layers.size()) - 1;
+  // A labelled layer nobody reads (other than the output) makes a model a graph
+  // whose branch is dead; that is always a mistake in a script.
+  std::vector<bool> used(spec.layers.size(), false);
+  for (const auto& l : spec.layers)
+    for (int in : l.inputs) used[static_cast<std::size_t>(in)] = true;
+  for (std::size_t i = 0; i + 1 < spec.layers.size(); ++i)
+    if (!used[i])
+      fail(def.layers[i], "the output of layer '" + spec.layers[i].name + "' is never used",
+           "a later line should take it with 'from " + spec.layers[i].name + "' or add(...)");
+  return spec;
+}
+
+}  // namespace tl::check

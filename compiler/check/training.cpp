@@ -1,0 +1,148 @@
+// Checking train and evaluate steps: their settings (optimizer, loss, batch,
+// epochs, shuffle, seed, validation) and whether the model fits the data.
+#include <algorithm>
+
+#include "compiler/check/checker_state.hpp"
+
+namespace tl::check {
+
+namespace {
+
+std::string shape_text(const ir::Shape& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+
+/// `adam`, `adam(lr = 1e-3, ...)`, `sgd(lr = 0.01, momentum = 0.9, nesterov = true)`.
+lower::OptimizerSpec optimizer(const ast::Expr& e) {
+  lower::OptimizerSpec spec;
+  const ast::Call* call = as_call(e);
+  const std::string name = call ? call->callee.text : bare_word(e);
+  if (name == "adam") {
+    spec.kind = lower::OptimizerSpec::Kind::Adam;
+    if (call) {
+      const BoundArgs args(*call, {{"lr"}, {"beta1"}, {"beta2"}, {"epsilon"}}, "adam()");
+      if (args.slot(0)) spec.lr = number(*args.slot(0), nullptr, "learning rate");
+      if (args.slot(1)) spec.beta1 = number(*args.slot(1), nullptr, "beta1");
+      if (args.slot(2)) spec.beta2 = number(*args.slot(2), nullptr, "beta2");
+      if (args.slot(3)) spec.eps = number(*args.slot(3), nullptr, "epsilon");
+      if (!(spec.beta1 >= 0 && spec.beta1 < 1)) fail(where(*args.slot(1)), "beta1 must be in [0, 1)");
+      if (!(spec.beta2 >= 0 && spec.beta2 < 1)) fail(where(*args.slot(2)), "beta2 must be in [0, 1)");
+      if (!(spec.eps > 0)) fail(where(*args.slot(3)), "epsilon must be positive");
+      if (!(spec.lr > 0)) fail(where(*args.slot(0)), "the learning rate must be positive", "Keras' default is 0.001");
+    }
+  } else if (name == "sgd") {
+    spec.kind = lower::OptimizerSpec::Kind::Sgd;
+    spec.lr = 0.01;  // Keras' SGD default
+    if (call) {
+      const BoundArgs args(*call, {{"lr"}, {"momentum"}, {"nesterov"}}, "sgd()");
+      if (args.slot(0)) spec.lr = number(*args.slot(0), nullptr, "learning rate");
+      if (args.slot(1)) spec.momentum = number(*args.slot(1), nullptr, "momentum");
+      if (args.slot(2)) spec.nesterov = boolean(*args.slot(2), nullptr, "nesterov");
+      if (!(spec.lr > 0)) fail(where(*args.slot(0)), "the learning rate must be positive");
+      if (!(spec.momentum >= 0 && spec.momentum < 1)) fail(where(*args.slot(1)), "momentum must be in [0, 1)");
+    }
+  } else {
+    fail(where(e), "unknown optimizer '" + describe(e) + "'", "use adam or sgd, e.g. optimizer adam(lr = 0.001)");
+  }
+  return spec;
+}
+
+LossSpec loss(const ast::Expr& e) {
+  LossSpec spec;
+  const ast::Call* call = as_call(e);
+  const std::string name = call ? call->callee.text : bare_word(e);
+  if (name != "sparse_categorical_crossentropy")
+    fail(where(e), "unknown loss '" + describe(e) + "'", "tl has sparse_categorical_crossentropy");
+  if (call) {
+    const BoundArgs args(*call, {{"from_logits"}}, name + "()");
+    if (args.slot(0)) spec.from_logits = boolean(*args.slot(0), nullptr, "from_logits");
+  }
+  return spec;
+}
+
+}  // namespace
+
+TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model) {
+  TrainConfig cfg;
+  std::map<std::string, const ast::Setting*> seen;
+  for (const ast::Setting& s : settings) {
+    const std::string& key = s.key.text;
+    if (auto it = seen.find(key); it != seen.end())
+      fail(s.key, "'" + key + "' is set twice in this block");
+    seen[key] = &s;
+    if (key == "optimizer") {
+      cfg.optimizer = optimizer(s.value);
+    } else if (key == "loss") {
+      cfg.loss = loss(s.value);
+    } else if (key == "batch") {
+      cfg.batch = at_least(s.value, nullptr, "batch size", 1);
+      if (cfg.batch > 65536) fail(where(s.value), "batch size must be at most 65536");
+    } else if (key == "epochs") {
+      const auto epochs = at_least(s.value, nullptr, "epochs", 1);
+      if (epochs > 100000) fail(where(s.value), "epochs must be at most 100000");
+      cfg.epochs = static_cast<int>(epochs);
+    } else if (key == "shuffle") {
+      const std::string word = bare_word(s.value);
+      if (word == "all") cfg.shuffle = -1;
+      else if (word == "off") cfg.shuffle = 0;
+      else cfg.shuffle = at_least(s.value, nullptr, "shuffle buffer size", 0);
+    } else if (key == "seed") {
+      cfg.seed = static_cast<std::uint64_t>(at_least(s.value, nullptr, "seed", 0));
+    } else if (key == "validation") {
+      cfg.validation = dataset(s.value);
+      check_fit(model, cfg.validation, where(s.value), s.key);
+    } else {
+      fail(s.key, "unknown training setting '" + key + "'",
+           "settings are optimizer, loss, batch, epochs, shuffle, seed and validation");
+    }
+  }
+  // The loss needs probabilities from a softmax, or logits when from_logits.
+  const Layer& out = model.layers[static_cast<std::size_t>(model.output)];
+  if (!cfg.loss.from_logits && out.activation != Activation::Softmax) {
+    const ast::Located at = seen.count("loss") ? where(seen["loss"]->value) : ast::Located{};
+    throw CheckError(at.offset, at.length,
+                     "sparse_categorical_crossentropy expects probabilities, but model '" + model.name +
+                         "' ends in '" + out.name + "' with activation " + to_string(out.activation),
+                     "end the model with a softmax, or write loss sparse_categorical_crossentropy(from_logits = true)");
+  }
+  if (cfg.loss.from_logits && out.activation == Activation::Softmax) {
+    const ast::Located at = where(seen["loss"]->value);
+    fail(at, "from_logits = true, but model '" + model.name + "' already ends in a softmax",
+         "drop from_logits, or make the last layer linear");
+  }
+  return cfg;
+}
+
+std::int64_t CheckerState::eval_batch(const std::vector<ast::Setting>& settings) {
+  std::int64_t batch = 32;  // Keras evaluate default
+  for (const ast::Setting& s : settings) {
+    if (s.key.text != "batch") fail(s.key, "unknown evaluation setting '" + s.key.text + "'", "evaluate takes batch");
+    batch = at_least(s.value, nullptr, "batch size", 1);
+    if (batch > 65536) fail(where(s.value), "batch size must be at most 65536");
+  }
+  return batch;
+}
+
+void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Located& data_at, const ast::Located& model_at) {
+  const DataNode& node = exp.data[static_cast<std::size_t>(data)];
+  const Layer& in = model.layers.front();
+  if (in.shape != node.sample_shape)
+    fail(data_at, "model '" + model.name + "' takes " + shape_text(in.shape) + " samples, but '" + node.display +
+                      "' has " + shape_text(node.sample_shape),
+         in.shape.size() == 1 ? "an image dataset needs input(H, W, C) followed by flatten()"
+                              : "change the model's input() to match the data");
+  const Layer& out = model.layers[static_cast<std::size_t>(model.output)];
+  if (out.shape.size() != 1)
+    fail(model_at, "model '" + model.name + "' must end in a vector of class scores, but ends in " + shape_text(out.shape),
+         "end it with flatten() and dense(classes, softmax)");
+  const auto ds = materialise(data, data_at);
+  const auto max_label = *std::max_element(ds->labels.begin(), ds->labels.end());
+  if (max_label >= out.shape[0] || *std::min_element(ds->labels.begin(), ds->labels.end()) < 0)
+    fail(data_at, "'" + node.display + "' has labels up to " + std::to_string(max_label) + ", but model '" + model.name +
+                      "' has " + std::to_string(out.shape[0]) + " outputs",
+         "give the model " + std::to_string(max_label + 1) + " classes, or relabel the data");
+}
+
+}  // namespace tl::check
