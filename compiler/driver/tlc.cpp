@@ -1,1 +1,129 @@
-int main(){}
+// tlc: the command-line driver. Every stage of the pipeline can be dumped:
+//   tlc check FILE [--emit=ast|graph|grad]   parse + check (+ dump a stage)
+//   tlc summary FILE                         parse + check + model tables
+//   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N]
+// Exit status: 0 success, 1 an error in the script, its data or the run,
+// 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <unistd.h>
+
+#include "compiler/check/checker.hpp"
+#include "compiler/ir/graph.hpp"
+#include "compiler/lower/step_graph.hpp"
+#include "dsl/ast_printer.hpp"
+#include "dsl/diagnostics.hpp"
+#include "dsl/grammar.hpp"
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/locate.hpp"
+#include "runtime/report/summary.hpp"
+#include "runtime/train/run_experiment.hpp"
+
+namespace {
+
+struct Options {
+  std::string file;
+  std::string out_dir;
+  std::string backend = "reference";
+  std::string emit;
+  int threads = 0;
+  std::optional<std::uint64_t> seed;
+};
+
+/// The graphs of every model's first train step, for --emit=graph|grad.
+void emit_graphs(const tl::check::Experiment& exp, bool with_backward) {
+  for (const auto& step : exp.steps) {
+    if (step.kind != tl::check::Step::Kind::Train) continue;
+    const auto& model = exp.models[static_cast<std::size_t>(step.model)];
+    const auto kind = with_backward ? tl::lower::StepKind::Train : tl::lower::StepKind::Eval;
+    const auto graph = tl::lower::build_step(model, step.train.batch, kind, &step.train);
+    std::printf("# %s step of model %s (batch %lld)\n%s\n", with_backward ? "train" : "forward (eval)",
+                model.name.c_str(), static_cast<long long>(step.train.batch), tl::ir::print(graph.graph).c_str());
+  }
+}
+
+int execute(const std::string& command, const Options& o) {
+  const tl::SourceFile source = tl::SourceFile::load(o.file);
+  const tl::ast::Program program = tl::dsl::parse(source);
+  if (o.emit == "ast") {
+    std::fputs(tl::dsl::print_ast(program, source).c_str(), stdout);
+    return 0;
+  }
+  tl::check::DataStore store;
+  tl::check::CheckOptions check_options;
+  check_options.seed = o.seed;
+  check_options.data_dirs = tl::data::default_search_dirs(source.directory());
+  const tl::check::Experiment exp = tl::check::check(program, source, store, check_options);
+  if (o.emit == "graph" || o.emit == "grad") {
+    emit_graphs(exp, o.emit == "grad");
+    return 0;
+  }
+  if (command == "check") {
+    std::fprintf(stderr, "%s: ok (%zu models, %zu steps)\n", o.file.c_str(), exp.models.size(), exp.steps.size());
+    return 0;
+  }
+  if (command == "summary") {
+    for (const auto& m : exp.models) std::printf("%s\n", tl::report::summary(m).c_str());
+    return 0;
+  }
+  if (o.backend != "reference") {
+    std::fprintf(stderr, "tlc: error: the '%s' backend is not available in this build\n  hint: use --backend reference\n",
+                 o.backend.c_str());
+    return 2;
+  }
+  tl::train::RunOptions run;
+  run.out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
+  run.backend = o.backend;
+  run.threads = 1;  // the reference executor is single-threaded
+  run.live = isatty(fileno(stdout));
+  tl::train::run_experiment(exp, store, source, run);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tlc: run transfer-learning experiments written in .tl"};
+  app.require_subcommand(1);
+  Options o;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("file", o.file, "the .tl script")->required();
+    sub->add_option("--seed", o.seed, "override the script's seed");
+    sub->add_option("--emit", o.emit, "dump a stage and stop: ast, graph (forward) or grad (train step)")
+        ->check(CLI::IsMember({"ast", "graph", "grad"}));
+  };
+  CLI::App* run = app.add_subcommand("run", "check the script, then run its experiment");
+  add_common(run);
+  run->add_option("--out", o.out_dir, "output folder (default runs/<script name>)");
+  run->add_option("--backend", o.backend, "executor: reference or jit")->check(CLI::IsMember({"reference", "jit"}));
+  run->add_option("--threads", o.threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+  CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
+  add_common(check);
+  CLI::App* summary = app.add_subcommand("summary", "check the script and print every model's summary");
+  add_common(summary);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  const std::string command = app.get_subcommands().front()->get_name();
+  try {
+    return execute(command, o);
+  } catch (const tl::DiagnosticError& e) {
+    std::fputs(e.render().c_str(), stderr);
+    const auto n = e.diagnostics().size();
+    if (n > 1) std::fprintf(stderr, "%zu errors\n", n);
+    return 1;
+  } catch (const tl::data::DataError& e) {
+    std::fprintf(stderr, "%s\n", e.format().c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
+                 e.what());
+    return 3;
+  }
+}

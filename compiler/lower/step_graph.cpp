@@ -1,0 +1,187 @@
+// Model -> step graph (see step_graph.hpp). One lowering function per layer
+// kind; shapes in comments include the batch dimension B.
+#include "compiler/lower/step_graph.hpp"
+
+#include "compiler/autodiff/autodiff.hpp"
+#include "compiler/lower/optimizer.hpp"
+#include "runtime/rng/philox.hpp"
+
+namespace tl::lower {
+
+namespace {
+
+using check::Activation;
+using check::Layer;
+using check::LayerKind;
+using ir::NodeId;
+using ir::OpKind;
+
+struct Lowering {
+  const check::ModelSpec& model;
+  std::int64_t batch;
+  StepKind kind;
+  const std::set<std::string>& frozen_names;
+  StepGraph out;
+  std::vector<NodeId> value;          // output node of each layer
+  NodeId output_pre_activation = -1;  // logits of the output layer
+
+  ir::Graph& g() { return out.graph; }
+
+  NodeId add(OpKind op, std::vector<NodeId> inputs, const std::string& name, const Layer& layer, ir::Attrs attrs = {},
+             ir::Shape shape = {}) {
+    ir::Node n;
+    n.op = op;
+    n.inputs = std::move(inputs);
+    n.name = name;
+    n.attrs = attrs;
+    n.shape = std::move(shape);
+    n.origin = {layer.where.offset, layer.where.length};
+    return g().add(std::move(n));
+  }
+
+  /// A persistent tensor: Param (trainable or frozen) or State (statistics).
+  NodeId variable(const Layer& layer, const check::ParamSpec& p) {
+    const std::string name = check::ModelSpec::tensor_name(layer, p);
+    const bool is_param = p.trainable;
+    const NodeId id = add(is_param ? OpKind::Param : OpKind::State, {}, name, layer, {}, p.shape);
+    if (is_param) (frozen_names.count(name) ? out.frozen : out.trainable).push_back(id);
+    return id;
+  }
+
+  ir::Shape batched(const ir::Shape& s) const {
+    ir::Shape b{batch};
+    b.insert(b.end(), s.begin(), s.end());
+    return b;
+  }
+
+  NodeId activation(NodeId x, Activation a, const Layer& layer) {
+    switch (a) {
+      case Activation::Linear: return x;
+      case Activation::Relu: return add(OpKind::Relu, {x}, layer.name + "/relu", layer);
+      case Activation::Softmax: return add(OpKind::Softmax, {x}, layer.name + "/softmax", layer);
+      case Activation::Sigmoid: return add(OpKind::Sigmoid, {x}, layer.name + "/sigmoid", layer);
+      case Activation::Tanh: return add(OpKind::Tanh, {x}, layer.name + "/tanh", layer);
+    }
+    return x;
+  }
+
+  /// x (B,...,C) -> y; train: batch statistics and moving-average effects;
+  /// otherwise the moving statistics.
+  NodeId batchnorm(NodeId x, const Layer& l) {
+    const NodeId gamma = variable(l, l.params[0]);
+    const NodeId beta = variable(l, l.params[1]);
+    const NodeId moving_mean = variable(l, l.params[2]);
+    const NodeId moving_var = variable(l, l.params[3]);
+    ir::Attrs eps;
+    eps.eps = l.epsilon;
+    if (kind == StepKind::Train) {
+      const NodeId mean = add(OpKind::ChannelMean, {x}, l.name + "/mean", l);
+      const NodeId centered = add(OpKind::BiasAdd, {x, add(OpKind::Neg, {mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
+      const NodeId var = add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l);
+      const NodeId inv = add(OpKind::Rsqrt, {var}, l.name + "/inv_std", l, eps);
+      const NodeId norm = add(OpKind::ChannelMul, {centered, inv}, l.name + "/normalized", l);
+      ir::Attrs m;
+      m.momentum = l.momentum;
+      g().add_effect(add(OpKind::MovingAverage, {moving_mean, mean}, l.name + "/update_mean", l, m));
+      g().add_effect(add(OpKind::MovingAverage, {moving_var, var}, l.name + "/update_variance", l, m));
+      return add(OpKind::BiasAdd, {add(OpKind::ChannelMul, {norm, gamma}, l.name + "/scaled", l), beta}, l.name, l);
+    }
+    const NodeId centered =
+        add(OpKind::BiasAdd, {x, add(OpKind::Neg, {moving_mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
+    const NodeId inv = add(OpKind::Rsqrt, {moving_var}, l.name + "/inv_std", l, eps);
+    const NodeId factor = add(OpKind::Mul, {inv, gamma}, l.name + "/factor", l);
+    return add(OpKind::BiasAdd, {add(OpKind::ChannelMul, {centered, factor}, l.name + "/scaled", l), beta}, l.name, l);
+  }
+
+  NodeId layer(std::size_t index) {
+    const Layer& l = model.layers[index];
+    auto in = [&](std::size_t k = 0) { return value[static_cast<std::size_t>(l.inputs.at(k))]; };
+    ir::Attrs a;
+    a.window_h = l.window_h;
+    a.window_w = l.window_w;
+    a.stride_h = l.stride_h;
+    a.stride_w = l.stride_w;
+    a.padding = l.padding;
+    NodeId pre = -1;  // before the activation
+    switch (l.kind) {
+      case LayerKind::Input: {
+        ir::Attrs role;
+        role.role = ir::InputRole::Images;
+        return add(OpKind::Input, {}, "images", l, role, batched(l.shape));
+      }
+      case LayerKind::Conv2D: {
+        pre = add(OpKind::Conv2D, {in(), variable(l, l.params[0])}, l.name + "/conv", l, a);
+        if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);
+        break;
+      }
+      case LayerKind::Dense: {
+        pre = add(OpKind::MatMul, {in(), variable(l, l.params[0])}, l.name + "/matmul", l);
+        if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);
+        break;
+      }
+      case LayerKind::MaxPool2D: return add(OpKind::MaxPool2D, {in()}, l.name, l, a);
+      case LayerKind::AvgPool2D: return add(OpKind::AvgPool2D, {in()}, l.name, l, a);
+      case LayerKind::GlobalMaxPool2D: return add(OpKind::GlobalMaxPool2D, {in()}, l.name, l);
+      case LayerKind::Flatten: return add(OpKind::Reshape, {in()}, l.name, l, {}, batched(l.shape));
+      case LayerKind::Dropout: {
+        if (kind != StepKind::Train || l.rate == 0) return in();
+        ir::Attrs d;
+        d.rate = l.rate;
+        d.stream = random_stream(model, l.name);
+        const NodeId mask = add(OpKind::DropoutMask, {}, l.name + "/mask", l, d, batched(l.shape));
+        return add(OpKind::Mul, {in(), mask}, l.name, l);
+      }
+      case LayerKind::BatchNorm: return batchnorm(in(), l);
+      case LayerKind::Activation: pre = in(); break;
+      case LayerKind::Add: {
+        NodeId sum = in(0);
+        for (std::size_t k = 1; k < l.inputs.size(); ++k) sum = add(OpKind::Add, {sum, in(k)}, l.name, l);
+        return sum;
+      }
+    }
+    if (static_cast<int>(index) == model.output) output_pre_activation = pre;
+    return activation(pre, l.activation, l);
+  }
+};
+
+}  // namespace
+
+std::uint64_t random_stream(const check::ModelSpec& model, const std::string& what) {
+  return rng::stream_of((model.name + "/" + what).c_str());
+}
+
+StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind kind, const check::TrainConfig* train,
+                     const std::set<std::string>& frozen) {
+  Lowering lw{model, batch, kind, frozen, {}, {}, -1};
+  // 1. Forward, layer by layer.
+  for (std::size_t i = 0; i < model.layers.size(); ++i) lw.value.push_back(lw.layer(i));
+  const NodeId scores = lw.value[static_cast<std::size_t>(model.output)];
+  const Layer& out_layer = model.layers[static_cast<std::size_t>(model.output)];
+  if (kind == StepKind::Predict) {
+    lw.g().set_output("scores", scores);
+    return std::move(lw.out);
+  }
+
+  // 2. Loss: a softmax output is fused with the cross-entropy through its logits.
+  ir::Attrs role;
+  role.role = ir::InputRole::Labels;
+  const NodeId labels = lw.add(OpKind::Input, {}, "labels", out_layer, role, {batch});
+  const bool fuse = !train->loss.from_logits && out_layer.activation == Activation::Softmax && lw.output_pre_activation >= 0;
+  const NodeId logits = fuse || train->loss.from_logits ? (fuse ? lw.output_pre_activation : scores) : -1;
+  const NodeId loss = logits >= 0 ? lw.add(OpKind::SoftmaxXent, {logits, labels}, "loss", out_layer)
+                                  : lw.add(OpKind::ProbXent, {scores, labels}, "loss", out_layer);
+  lw.g().set_output("loss", loss);
+  lw.g().set_output("correct", lw.add(OpKind::CountCorrect, {scores, labels}, "correct", out_layer));
+  if (kind == StepKind::Eval) {
+    lw.g().set_output("scores", scores);
+    return std::move(lw.out);
+  }
+
+  // 3. Backward to the trainable params only, then their updates.
+  const autodiff::Gradients grads = autodiff::differentiate(lw.g(), loss, lw.out.trainable);
+  append_updates(lw.g(), grads, train->optimizer);
+  ir::verify(lw.g());
+  return std::move(lw.out);
+}
+
+}  // namespace tl::lower

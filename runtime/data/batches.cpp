@@ -1,0 +1,68 @@
+// Epoch order (streaming shuffle buffer), batching and gathering; see
+// batches.hpp.
+#include "runtime/data/batches.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "runtime/rng/philox.hpp"
+
+namespace tl::data {
+
+std::vector<std::uint32_t> epoch_order(std::size_t n, std::size_t buffer, std::uint64_t seed, std::uint32_t epoch) {
+  if (n > UINT32_MAX) throw std::invalid_argument("epoch_order: more than 2^32 samples");
+  std::vector<std::uint32_t> out(n);
+  if (buffer <= 1) {
+    // A one-slot buffer always emits what it just read: no shuffling.
+    std::iota(out.begin(), out.end(), std::uint32_t{0});
+    return out;
+  }
+  const std::uint64_t stream = rng::stream_of("shuffle");
+  // 1. Fill the buffer with the first indices.
+  std::vector<std::uint32_t> pool(std::min(buffer, n));
+  std::iota(pool.begin(), pool.end(), std::uint32_t{0});
+  std::uint32_t next = static_cast<std::uint32_t>(pool.size());
+  // 2. Emit a uniform slot, then refill it from the input or shrink the pool.
+  for (std::size_t draw = 0; draw < n; ++draw) {
+    const auto slot = rng::below(seed, stream, epoch, static_cast<std::uint32_t>(draw), pool.size());
+    out[draw] = pool[slot];
+    if (next < n) {
+      pool[slot] = next++;
+    } else {
+      pool[slot] = pool.back();
+      pool.pop_back();
+    }
+  }
+  return out;
+}
+
+std::size_t batch_count(std::size_t n, std::size_t batch) {
+  if (batch == 0) throw std::invalid_argument("batch_count: batch size 0");
+  return n / batch + (n % batch != 0);
+}
+
+std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& order, std::size_t batch,
+                                             std::size_t b) {
+  const std::size_t begin = std::min(order.size(), b * batch);
+  const std::size_t end = std::min(order.size(), begin + batch);
+  return std::span<const std::uint32_t>(order.data() + begin, end - begin);
+}
+
+void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
+            float* labels_out) {
+  const std::size_t sample = ds.sample_bytes();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t from = indices[i];
+    if (from >= ds.size())
+      throw std::out_of_range(fmt::format("gather: index {} out of range for a dataset of {}", from, ds.size()));
+    const std::uint8_t* src = ds.pixels.data() + from * sample;
+    float* dst = images_out + i * sample;
+    for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * ds.scale;
+    labels_out[i] = static_cast<float>(ds.labels[from]);
+  }
+}
+
+}  // namespace tl::data

@@ -1,0 +1,43 @@
+// The batch pipeline: the order in which one epoch visits a dataset (a
+// streaming shuffle buffer, as tf.data's `shuffle(buffer)`), how that order
+// is cut into batches, and gathering a batch into float tensors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "runtime/data/dataset.hpp"
+
+namespace tl::data {
+
+/// The sample order of epoch `epoch` over n samples with a shuffle buffer of
+/// `buffer` samples, exactly like tf.data's streaming shuffle:
+///   1. fill the buffer with the first min(buffer, n) indices;
+///   2. for draw d = 0, 1, ...: pick slot s = below(seed, stream_of("shuffle"),
+///      hi = epoch, lo = d, buffer size), emit buffer[s], then refill slot s
+///      with the next unread index, or, when none is left, move the last slot
+///      into s and shrink the buffer.
+/// buffer 0 or 1 is the identity order; buffer >= n is a full uniform shuffle.
+/// Output position k always holds an index < k + buffer (the streaming
+/// property). The result is a function of (n, buffer, seed, epoch) only.
+std::vector<std::uint32_t> epoch_order(std::size_t n, std::size_t buffer, std::uint64_t seed, std::uint32_t epoch);
+
+/// Number of batches per epoch: ceil(n / batch); the last partial batch is
+/// kept (60000 / 64 -> 938). Throws std::invalid_argument for batch 0.
+std::size_t batch_count(std::size_t n, std::size_t batch);
+
+/// The indices of batch `b` (0-based) of `order` cut into batches of `batch`:
+/// order[b * batch, min(n, (b + 1) * batch)).
+std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& order, std::size_t batch,
+                                             std::size_t b);
+
+/// Copies samples `indices[0..count)` of `ds` into
+///   images_out: (count, H, W, C) floats, pixel * ds.scale, NHWC;
+///   labels_out: (count) floats, the labels.
+/// Throws std::out_of_range for an index >= ds.size().
+void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
+            float* labels_out);
+
+}  // namespace tl::data

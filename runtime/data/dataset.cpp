@@ -1,0 +1,122 @@
+// Loading an images/labels IDX pair and the Dataset transformations; see
+// dataset.hpp for the contracts.
+#include "runtime/data/dataset.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/idx.hpp"
+#include "runtime/rng/philox.hpp"
+
+namespace tl::data {
+
+Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path) {
+  IdxArray images = read_idx(images_path, {3, 4});
+  IdxArray labels = read_idx(labels_path, 1);
+  if (images.dims[0] != labels.dims[0])
+    // Offset 4 is the count in the labels header, the number that disagrees.
+    throw DataError(labels_path, 4,
+                    fmt::format("this labels file has {} labels, but the images file {} has {} images",
+                                labels.dims[0], images_path, images.dims[0]),
+                    "the two files must come from the same dataset and split (train with train, t10k with t10k)");
+
+  // read_idx caps the total at 2^31 bytes, so every dim fits in an int.
+  Dataset ds;
+  ds.height = static_cast<int>(images.dims[1]);
+  ds.width = static_cast<int>(images.dims[2]);
+  ds.channels = images.dims.size() == 4 ? static_cast<int>(images.dims[3]) : 1;
+  ds.pixels = std::move(images.bytes);
+  ds.labels.assign(labels.bytes.begin(), labels.bytes.end());
+  return ds;
+}
+
+Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
+  Dataset out;
+  out.height = ds.height;
+  out.width = ds.width;
+  out.channels = ds.channels;
+  out.scale = ds.scale;
+  const std::size_t sample = ds.sample_bytes();
+  out.pixels.resize(indices.size() * sample);
+  out.labels.resize(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    const std::size_t from = indices[i];
+    if (from >= ds.size())
+      throw std::out_of_range(fmt::format("select: index {} out of range for a dataset of {}", from, ds.size()));
+    std::memcpy(out.pixels.data() + i * sample, ds.pixels.data() + from * sample, sample);
+    out.labels[i] = ds.labels[from];
+  }
+  return out;
+}
+
+Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep) {
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < ds.size(); ++i)
+    if (keep(ds.labels[i])) kept.push_back(i);
+  return select(ds, kept);
+}
+
+Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
+  Dataset out = ds;
+  for (std::int32_t& label : out.labels)
+    if (const auto it = mapping.find(label); it != mapping.end()) label = it->second;
+  return out;
+}
+
+Dataset with_scale(const Dataset& ds, float scale) {
+  Dataset out = ds;
+  out.scale = scale;
+  return out;
+}
+
+std::vector<std::size_t> split_permutation(std::size_t n, std::uint64_t seed) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::uint64_t stream = rng::stream_of("split");
+  // Fisher-Yates from the back: position i swaps with a uniform j in [0, i].
+  for (std::size_t i = n; i > 1; --i) {
+    const std::size_t pos = i - 1;
+    const auto j = rng::below(seed, stream, 0, static_cast<std::uint32_t>(pos), pos + 1);
+    std::swap(order[pos], order[j]);
+  }
+  return order;
+}
+
+std::vector<Dataset> split(const Dataset& ds, const std::vector<double>& fractions,
+                           std::optional<std::uint64_t> shuffle_seed) {
+  const std::size_t n = ds.size();
+  // 1. Boundaries from cumulative fractions (see the header for the rounding).
+  std::vector<std::size_t> bounds{0};
+  double cum = 0.0;
+  for (double f : fractions) {
+    if (!std::isfinite(f) || f < 0.0)
+      throw std::invalid_argument(fmt::format("split: fraction {} is not a number in [0, 1]", f));
+    cum += f;
+    if (cum > 1.0 + 1e-9)
+      throw std::invalid_argument(fmt::format("split: fractions {} sum to more than 1", fmt::join(fractions, ", ")));
+    const double exact = std::abs(cum - 1.0) <= 1e-9 ? double(n) : cum * double(n);
+    const auto end = static_cast<std::size_t>(std::floor(exact + 1e-6));
+    bounds.push_back(std::min(end, n));
+  }
+
+  // 2. The item order, then one consecutive range per part.
+  std::vector<std::size_t> order;
+  if (shuffle_seed) {
+    order = split_permutation(n, *shuffle_seed);
+  } else {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+  }
+  std::vector<Dataset> parts;
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i)
+    parts.push_back(select(ds, std::vector<std::size_t>(order.begin() + bounds[i], order.begin() + bounds[i + 1])));
+  return parts;
+}
+
+}  // namespace tl::data

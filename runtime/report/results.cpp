@@ -1,0 +1,80 @@
+// results.json (see results.hpp and docs/results.md).
+#include "runtime/report/results.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace tl::report {
+
+namespace {
+
+nlohmann::json optimizer_json(const lower::OptimizerSpec& o) {
+  if (o.kind == lower::OptimizerSpec::Kind::Adam)
+    return {{"name", "adam"}, {"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.eps}};
+  return {{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
+}
+
+}  // namespace
+
+Results::Results(const check::Experiment& exp, const std::string& backend, int threads) {
+  json_ = {{"tl_version", "0.1.0"}, {"script", exp.script}, {"seed", exp.seed}, {"backend", backend},
+           {"threads", threads},    {"status", "running"},  {"parameters", nlohmann::json::object()},
+           {"models", nlohmann::json::array()}, {"trainings", nlohmann::json::array()},
+           {"evaluations", nlohmann::json::array()}};
+  for (const auto& m : exp.models) {
+    json_["parameters"][m.name] = {{"total", m.total_params()},
+                                   {"trainable", m.trainable_params()},
+                                   {"non_trainable", m.total_params() - m.trainable_params()}};
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : m.layers) {
+      nlohmann::json inputs = nlohmann::json::array();
+      for (int i : l.inputs) inputs.push_back(m.layers[static_cast<std::size_t>(i)].name);
+      layers.push_back({{"name", l.name}, {"type", check::keras_class(l.kind)}, {"output_shape", l.shape},
+                        {"params", l.param_count()}, {"inputs", inputs}});
+    }
+    json_["models"].push_back({{"name", m.name}, {"architecture", m.architecture}, {"layers", layers}});
+  }
+}
+
+void Results::add_training(const check::ModelSpec& model, const std::string& data, std::int64_t samples,
+                           const check::TrainConfig& config, const std::vector<train::EpochStats>& history) {
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : history) {
+    nlohmann::json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy},
+                        {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}};
+    if (e.val_loss) j["val_loss"] = *e.val_loss, j["val_accuracy"] = *e.val_accuracy;
+    epochs.push_back(j);
+  }
+  json_["trainings"].push_back({{"model", model.name},
+                                {"data", data},
+                                {"samples", samples},
+                                {"epochs", config.epochs},
+                                {"batch", config.batch},
+                                {"shuffle", config.shuffle},
+                                {"optimizer", optimizer_json(config.optimizer)},
+                                {"history", epochs}});
+}
+
+void Results::add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& s) {
+  json_["evaluations"].push_back({{"model", model.name}, {"split", data}, {"loss", s.loss}, {"accuracy", s.accuracy},
+                                  {"samples", s.samples}, {"seconds", s.seconds}});
+}
+
+void Results::finish(double seconds, const std::string& status) {
+  json_["seconds"] = seconds;
+  json_["status"] = status;
+}
+
+void Results::write(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << json_.dump(2) << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp + " to " + path);
+}
+
+}  // namespace tl::report

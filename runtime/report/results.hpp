@@ -1,0 +1,29 @@
+// The machine-readable results of a run (DIR/results.json); the schema is
+// documented in docs/results.md. Field names are a contract: extend, never
+// rename.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "compiler/check/experiment.hpp"
+#include "runtime/train/trainer.hpp"
+
+namespace tl::report {
+
+class Results {
+ public:
+  Results(const check::Experiment& exp, const std::string& backend, int threads);
+  void add_training(const check::ModelSpec& model, const std::string& data, std::int64_t samples,
+                    const check::TrainConfig& config, const std::vector<train::EpochStats>& history);
+  void add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& stats);
+  void finish(double seconds, const std::string& status);
+  const nlohmann::json& json() const { return json_; }
+  /// Writes to `path` atomically (a temporary file renamed over it).
+  void write(const std::string& path) const;
+
+ private:
+  nlohmann::json json_;
+};
+
+}  // namespace tl::report

@@ -1,0 +1,79 @@
+// Keras-style summary tables (see summary.hpp).
+#include "runtime/report/summary.hpp"
+
+#include <vector>
+
+namespace tl::report {
+
+namespace {
+
+std::string shape_text(const ir::Shape& s) {
+  std::string out = "(None";
+  for (auto d : s) out += ", " + std::to_string(d);
+  return out + ")";
+}
+
+/// One row: each cell is cut to its column and padded, as Keras does.
+std::string row(const std::vector<std::string>& cells, const std::vector<std::size_t>& stops) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    line += cells[i];
+    if (line.size() > stops[i] - 1) line.resize(stops[i] - 1);
+    line.resize(stops[i], ' ');
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
+}  // namespace
+
+std::string thousands(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string summary(const check::ModelSpec& model, const std::set<std::string>& frozen) {
+  const bool functional = !model.sequential;
+  const std::size_t width = functional ? 98 : 65;
+  const std::vector<std::size_t> stops =
+      functional ? std::vector<std::size_t>{33, 59, 71, 98} : std::vector<std::size_t>{29, 55, 65};
+  std::string out = "Model: \"" + model.name + "\"  (" + model.architecture + ")\n";
+  out += std::string(width, '_') + "\n";
+  std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
+  if (functional) header.push_back("Connected to");
+  out += row(header, stops);
+  out += std::string(width, '=') + "\n";
+  std::int64_t total = 0, trainable = 0;
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const check::Layer& l = model.layers[i];
+    if (l.kind == check::LayerKind::Input && !functional) continue;
+    std::int64_t params = 0;
+    for (const auto& p : l.params) {
+      const std::int64_t n = ir::element_count(p.shape);
+      params += n;
+      if (p.trainable && !frozen.count(check::ModelSpec::tensor_name(l, p))) trainable += n;
+    }
+    total += params;
+    std::vector<std::string> cells = {l.name + " (" + check::keras_class(l.kind) + ")",
+                                      l.kind == check::LayerKind::Input ? "[" + shape_text(l.shape) + "]" : shape_text(l.shape),
+                                      std::to_string(params)};
+    if (functional) {
+      std::string connected;
+      for (int in : l.inputs) connected += (connected.empty() ? "" : ", ") + model.layers[static_cast<std::size_t>(in)].name;
+      cells.push_back(connected);
+    }
+    out += row(cells, stops);
+    out += std::string(width, i + 1 == model.layers.size() ? '=' : '_') + "\n";
+  }
+  out += "Total params: " + thousands(total) + "\n";
+  out += "Trainable params: " + thousands(trainable) + "\n";
+  out += "Non-trainable params: " + thousands(total - trainable) + "\n";
+  out += std::string(width, '_') + "\n";
+  return out;
+}
+
+}  // namespace tl::report

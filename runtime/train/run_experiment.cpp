@@ -1,0 +1,96 @@
+// The experiment driver (see run_experiment.hpp).
+#include "runtime/train/run_experiment.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "dsl/diagnostics.hpp"
+#include "runtime/report/progress.hpp"
+#include "runtime/report/results.hpp"
+#include "runtime/report/summary.hpp"
+#include "runtime/train/trainer.hpp"
+
+namespace tl::train {
+
+void run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
+                    const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(options.out_dir);
+  const std::string results_path = options.out_dir + "/results.json";
+  report::Results results(exp, options.backend, options.threads);
+  std::FILE* out = options.out;
+
+  // 1. Every instance starts from fresh weights keyed by the experiment seed.
+  std::vector<ModelState> states;
+  for (const auto& m : exp.models) states.push_back(initialise(m, exp.seed));
+  std::map<int, check::TrainConfig> last_config;  // loss used to evaluate a trained model
+
+  struct Row {
+    std::string model, data;
+    EvalStats stats;
+  };
+  std::vector<Row> table;
+  int train_index = 0;
+
+  // 2. The steps, in script order.
+  for (const check::Step& step : exp.steps) {
+    const check::ModelSpec& model = exp.models[static_cast<std::size_t>(step.model)];
+    ModelState& state = states[static_cast<std::size_t>(step.model)];
+    try {
+      switch (step.kind) {
+        case check::Step::Kind::Summary:
+          std::fprintf(out, "%s\n", report::summary(model).c_str());
+          break;
+        case check::Step::Kind::Train: {
+          const auto& node = exp.data[static_cast<std::size_t>(step.data)];
+          const auto data = store.get(exp, step.data);
+          const auto validation = step.train.validation >= 0 ? store.get(exp, step.train.validation) : nullptr;
+          std::fprintf(out, "Train %s on %s: %zu samples, batch %lld, %d epochs\n", model.name.c_str(),
+                       node.display.c_str(), data->size(), static_cast<long long>(step.train.batch), step.train.epochs);
+          report::ConsoleProgress progress(out, options.live);
+          // Each train step draws its own shuffles and dropout masks.
+          const std::uint64_t seed = step.train.seed.value_or(exp.seed + 0x9E3779B97F4A7C15ull * ++train_index);
+          const auto history = fit(state, *data, step.train, seed, validation.get(), progress);
+          results.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
+          last_config[step.model] = step.train;
+          break;
+        }
+        case check::Step::Kind::Evaluate: {
+          const auto& node = exp.data[static_cast<std::size_t>(step.data)];
+          const auto data = store.get(exp, step.data);
+          auto it = last_config.find(step.model);
+          const check::TrainConfig config = it != last_config.end() ? it->second : default_eval_config(model);
+          const EvalStats stats = evaluate(state, *data, step.eval_batch, config);
+          std::fprintf(out, "Evaluate %s on %s: loss %.4f - accuracy %.4f (%lld samples, %.1fs)\n", model.name.c_str(),
+                       node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples),
+                       stats.seconds);
+          results.add_evaluation(model, node.display, stats);
+          table.push_back({model.name, node.display, stats});
+          break;
+        }
+      }
+    } catch (const std::runtime_error& e) {
+      if (dynamic_cast<const DiagnosticError*>(&e)) throw;
+      results.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), "failed");
+      results.write(results_path);
+      throw DiagnosticError(make_diagnostic(source, step.where.offset, step.where.length, e.what(),
+                                            "results of the steps before this one are in " + results_path));
+    }
+    std::fflush(out);
+    results.write(results_path);
+  }
+
+  // 3. The closing table and the results file.
+  if (!table.empty()) {
+    std::fprintf(out, "\n%-16s %-28s %10s %10s %9s\n", "model", "data", "loss", "accuracy", "samples");
+    for (const auto& r : table)
+      std::fprintf(out, "%-16s %-28s %10.4f %9.2f%% %9lld\n", r.model.c_str(), r.data.c_str(), r.stats.loss,
+                   100 * r.stats.accuracy, static_cast<long long>(r.stats.samples));
+  }
+  results.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), "ok");
+  results.write(results_path);
+  std::fprintf(out, "\nresults: %s\n", results_path.c_str());
+}
+
+}  // namespace tl::train

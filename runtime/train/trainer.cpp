@@ -1,0 +1,132 @@
+// The training loop and evaluation (see trainer.hpp).
+#include "runtime/train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/data/batches.hpp"
+
+namespace tl::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Reusable host buffers for one batch: images (B,H,W,C) and labels (B).
+struct BatchBuffers {
+  Tensor images, labels;
+  void fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
+    const std::vector<std::size_t> image_shape = {count, static_cast<std::size_t>(ds.height),
+                                                  static_cast<std::size_t>(ds.width), static_cast<std::size_t>(ds.channels)};
+    if (images.shape().size() != 4 || images.shape()[0] != count) {
+      images = Tensor::from_shape(image_shape);
+      labels = Tensor::from_shape({count});
+    }
+    data::gather(ds, indices, count, images.data(), labels.data());
+  }
+};
+
+}  // namespace
+
+const lower::StepGraph& StepCache::get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
+                                       const check::TrainConfig& config) {
+  const auto key = std::make_pair(static_cast<int>(kind), batch);
+  auto it = graphs_.find(key);
+  if (it == graphs_.end()) it = graphs_.emplace(key, lower::build_step(model, batch, kind, &config)).first;
+  return it->second;
+}
+
+check::TrainConfig default_eval_config(const check::ModelSpec& model) {
+  check::TrainConfig config;
+  config.loss.from_logits =
+      model.layers[static_cast<std::size_t>(model.output)].activation != check::Activation::Softmax;
+  return config;
+}
+
+std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const check::TrainConfig& config,
+                            std::uint64_t seed, const data::Dataset* validation, ProgressSink& progress) {
+  reset_optimizer(state);
+  StepCache cache;
+  exec::ReferenceExecutor executor;
+  BatchBuffers buffers;
+  const std::size_t n = data.size();
+  const auto batch = static_cast<std::size_t>(config.batch);
+  const std::size_t steps = data::batch_count(n, batch);
+  const std::size_t buffer = config.shuffle < 0 ? n : static_cast<std::size_t>(config.shuffle);
+  std::uint64_t step_counter = 0;  // 1-based update count across epochs (Adam's t)
+  std::vector<EpochStats> history;
+
+  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    const auto start = Clock::now();
+    progress.epoch_begin(epoch, config.epochs, static_cast<std::int64_t>(steps));
+    const std::vector<std::uint32_t> order = data::epoch_order(n, buffer, seed, static_cast<std::uint32_t>(epoch));
+    double loss_sum = 0, correct = 0;
+    std::size_t seen = 0;
+    for (std::size_t b = 0; b < steps; ++b) {
+      const auto indices = data::batch_indices(order, batch, b);
+      buffers.fill(data, indices.data(), indices.size());
+      const auto& step = cache.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
+      const exec::StepContext ctx{seed, ++step_counter};
+      const auto outputs = executor.run(step.graph, state.vars, {&buffers.images, &buffers.labels}, ctx);
+      const double loss = outputs.at("loss").data()[0];
+      if (!std::isfinite(loss))
+        throw std::runtime_error("the loss became " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
+                                 ", step " + std::to_string(b + 1) +
+                                 "; lower the learning rate or check the data's scale");
+      loss_sum += loss * static_cast<double>(indices.size());
+      correct += outputs.at("correct").data()[0];
+      seen += indices.size();
+      progress.step(static_cast<std::int64_t>(b + 1), loss_sum / static_cast<double>(seen),
+                    correct / static_cast<double>(seen));
+    }
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.loss = loss_sum / static_cast<double>(seen);
+    stats.accuracy = correct / static_cast<double>(seen);
+    stats.steps = static_cast<std::int64_t>(steps);
+    stats.samples = static_cast<std::int64_t>(seen);
+    if (validation) {
+      const EvalStats v = evaluate(state, *validation, config.batch, config);
+      stats.val_loss = v.loss;
+      stats.val_accuracy = v.accuracy;
+    }
+    stats.seconds = seconds_since(start);
+    progress.epoch_end(stats);
+    history.push_back(stats);
+  }
+  return history;
+}
+
+EvalStats evaluate(ModelState& state, const data::Dataset& data, std::int64_t batch, const check::TrainConfig& config) {
+  const auto start = Clock::now();
+  StepCache cache;
+  exec::ReferenceExecutor executor;
+  BatchBuffers buffers;
+  std::vector<std::uint32_t> order(data.size());
+  std::iota(order.begin(), order.end(), 0u);
+  const std::size_t steps = data::batch_count(data.size(), static_cast<std::size_t>(batch));
+  double loss_sum = 0, correct = 0;
+  for (std::size_t b = 0; b < steps; ++b) {
+    const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
+    buffers.fill(data, indices.data(), indices.size());
+    const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(indices.size()), config);
+    const auto outputs = executor.run(step.graph, state.vars, {&buffers.images, &buffers.labels}, {});
+    loss_sum += outputs.at("loss").data()[0] * static_cast<double>(indices.size());
+    correct += outputs.at("correct").data()[0];
+  }
+  EvalStats stats;
+  stats.samples = static_cast<std::int64_t>(data.size());
+  stats.loss = loss_sum / static_cast<double>(data.size());
+  stats.accuracy = correct / static_cast<double>(data.size());
+  stats.seconds = seconds_since(start);
+  return stats;
+}
+
+}  // namespace tl::train

@@ -1,0 +1,65 @@
+// The training loop and evaluation: batches from the data pipeline, one
+// step graph per (step kind, batch size) run by the executor, and the
+// per-epoch statistics Keras reports (sample-weighted mean loss, accuracy).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "compiler/check/experiment.hpp"
+#include "compiler/lower/step_graph.hpp"
+#include "runtime/data/dataset.hpp"
+#include "runtime/exec/reference.hpp"
+#include "runtime/train/model_state.hpp"
+
+namespace tl::train {
+
+struct EpochStats {
+  int epoch = 0;  // 1-based
+  double loss = 0, accuracy = 0, seconds = 0;
+  std::int64_t steps = 0, samples = 0;
+  std::optional<double> val_loss, val_accuracy;
+};
+
+struct EvalStats {
+  double loss = 0, accuracy = 0, seconds = 0;
+  std::int64_t samples = 0;
+};
+
+/// Receives progress; the console reporter draws Keras-style lines from it.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void epoch_begin(int epoch, int epochs, std::int64_t steps) = 0;
+  /// After each step: steps done, running loss and accuracy of the epoch.
+  virtual void step(std::int64_t done, double loss, double accuracy) = 0;
+  virtual void epoch_end(const EpochStats& stats) = 0;
+};
+
+/// Builds each step graph once per (kind, batch size) and keeps it.
+class StepCache {
+ public:
+  const lower::StepGraph& get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
+                              const check::TrainConfig& config);
+
+ private:
+  std::map<std::pair<int, std::int64_t>, lower::StepGraph> graphs_;
+};
+
+/// Trains `state` on `data` for config.epochs. `seed` keys shuffling and
+/// dropout. The optimizer starts fresh. Throws std::runtime_error naming the
+/// epoch and step if the loss becomes NaN or infinite.
+std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const check::TrainConfig& config,
+                            std::uint64_t seed, const data::Dataset* validation, ProgressSink& progress);
+
+/// Loss and accuracy of `state` on all of `data`, in batches of `batch`.
+EvalStats evaluate(ModelState& state, const data::Dataset& data, std::int64_t batch, const check::TrainConfig& config);
+
+/// The loss settings used to evaluate a model that has not been trained in
+/// the script: cross-entropy on its probabilities (or logits if it has no softmax).
+check::TrainConfig default_eval_config(const check::ModelSpec& model);
+
+}  // namespace tl::train

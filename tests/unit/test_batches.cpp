@@ -1,0 +1,107 @@
+// The batch pipeline: epoch order from the streaming shuffle buffer, batch
+// counts and slicing, and gathering with pixel scaling.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+#include <stdexcept>
+
+#include "runtime/data/batches.hpp"
+
+using namespace tl::data;
+
+namespace {
+
+bool is_permutation_of_iota(std::vector<std::uint32_t> order) {
+  std::sort(order.begin(), order.end());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    if (order[i] != i) return false;
+  return true;
+}
+
+std::vector<std::uint32_t> iota(std::size_t n) {
+  std::vector<std::uint32_t> out(n);
+  std::iota(out.begin(), out.end(), 0u);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batches: epoch_order is a permutation for every buffer size") {
+  for (std::size_t buffer : {0, 1, 2, 7, 100, 1000, 5000})
+    for (std::size_t n : {0, 1, 2, 10, 999}) {
+      CAPTURE(buffer);
+      CAPTURE(n);
+      CHECK(is_permutation_of_iota(epoch_order(n, buffer, 3, 0)));
+    }
+}
+
+TEST_CASE("batches: buffer 0 or 1 keeps the order") {
+  CHECK(epoch_order(50, 0, 3, 4) == iota(50));
+  CHECK(epoch_order(50, 1, 3, 4) == iota(50));
+}
+
+TEST_CASE("batches: epoch_order is deterministic and differs across epochs and seeds") {
+  const auto a = epoch_order(500, 100, 42, 0);
+  CHECK(a == epoch_order(500, 100, 42, 0));
+  CHECK(a != epoch_order(500, 100, 42, 1));
+  CHECK(a != epoch_order(500, 100, 43, 0));
+  CHECK(a != iota(500));
+  CHECK(epoch_order(500, 500, 42, 0) != epoch_order(500, 1000, 42, 1));
+}
+
+TEST_CASE("batches: the shuffle buffer streams") {
+  // Position k can only hold an index the buffer has read: < k + buffer.
+  const std::size_t n = 2000, buffer = 50;
+  const auto order = epoch_order(n, buffer, 9, 2);
+  for (std::size_t k = 0; k < n; ++k) CHECK(order[k] < k + buffer);
+  CHECK(order[0] < buffer);
+  // A buffer of 2 moves each element only a little.
+  const auto tight = epoch_order(100, 2, 9, 0);
+  for (std::size_t k = 0; k < 100; ++k) CHECK(tight[k] <= k + 1);
+}
+
+TEST_CASE("batches: a buffer >= n shuffles uniformly") {
+  // Where index 0 lands over many epochs: each of the n positions about equally.
+  const std::size_t n = 8, epochs = 8000;
+  std::vector<int> where(n, 0);
+  for (std::uint32_t e = 0; e < epochs; ++e) {
+    const auto order = epoch_order(n, 100, 1, e);
+    ++where[std::find(order.begin(), order.end(), 0u) - order.begin()];
+  }
+  for (int count : where) CHECK(std::abs(count - int(epochs / n)) < 150);  // ~5 sigma
+}
+
+TEST_CASE("batches: batch_count and batch_indices keep the last partial batch") {
+  CHECK(batch_count(60000, 64) == 938);
+  CHECK(batch_count(64, 64) == 1);
+  CHECK(batch_count(65, 64) == 2);
+  CHECK(batch_count(0, 64) == 0);
+  CHECK_THROWS_AS(batch_count(10, 0), std::invalid_argument);
+  const auto order = iota(10);
+  CHECK(batch_indices(order, 4, 0).size() == 4);
+  CHECK(batch_indices(order, 4, 2).size() == 2);
+  CHECK(batch_indices(order, 4, 2)[1] == 9);
+  CHECK(batch_indices(order, 4, 3).empty());
+}
+
+TEST_CASE("batches: gather scales pixels and converts labels") {
+  Dataset ds;
+  ds.height = 1;
+  ds.width = 2;
+  ds.channels = 2;
+  ds.pixels = {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204};
+  ds.labels = {7, 8, 9};
+  ds.scale = 1.0f / 255;
+  const std::uint32_t idx[] = {2, 0};
+  std::vector<float> images(2 * 4), labels(2);
+  gather(ds, idx, 2, images.data(), labels.data());
+  CHECK(images[0] == doctest::Approx(0.2));
+  CHECK(images[3] == doctest::Approx(0.8));
+  CHECK(images[4] == 0.0f);
+  CHECK(images[5] == 1.0f);
+  CHECK(labels == std::vector<float>{9, 7});
+  const std::uint32_t bad[] = {3};
+  CHECK_THROWS_AS(gather(ds, bad, 1, images.data(), labels.data()), std::out_of_range);
+}

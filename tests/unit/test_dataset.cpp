@@ -1,0 +1,217 @@
+// Datasets: finding a named dataset on disk, loading an IDX images/labels
+// pair (and its count check) and the transformations filter, relabel,
+// with_scale, select and split.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/dataset.hpp"
+#include "runtime/data/idx.hpp"
+#include "runtime/data/locate.hpp"
+
+namespace fs = std::filesystem;
+using namespace tl::data;
+
+namespace {
+
+/// n samples of h x w x c; sample i has label i (so order is visible) and
+/// every pixel equal to i % 251.
+Dataset numbered(std::size_t n, int h = 2, int w = 2, int c = 1) {
+  Dataset ds;
+  ds.height = h;
+  ds.width = w;
+  ds.channels = c;
+  for (std::size_t i = 0; i < n; ++i) {
+    ds.labels.push_back(static_cast<std::int32_t>(i));
+    ds.pixels.insert(ds.pixels.end(), ds.sample_bytes(), static_cast<std::uint8_t>(i % 251));
+  }
+  return ds;
+}
+
+/// Every sample's pixels still match its label (the numbered() invariant).
+bool pixels_follow_labels(const Dataset& ds) {
+  for (std::size_t i = 0; i < ds.size(); ++i)
+    for (std::size_t k = 0; k < ds.sample_bytes(); ++k)
+      if (ds.pixels[i * ds.sample_bytes() + k] != ds.labels[i] % 251) return false;
+  return true;
+}
+
+std::vector<std::int32_t> all_labels(const std::vector<Dataset>& parts) {
+  std::vector<std::int32_t> out;
+  for (const Dataset& p : parts) out.insert(out.end(), p.labels.begin(), p.labels.end());
+  return out;
+}
+
+std::vector<std::size_t> sizes(const std::vector<Dataset>& parts) {
+  std::vector<std::size_t> out;
+  for (const Dataset& p : parts) out.push_back(p.size());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("dataset: load_idx_pair reads 3-d and 4-d images with their labels") {
+  const fs::path dir = fs::temp_directory_path() / ("tl_test_dataset_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto file = [&](const char* name) { return (dir / name).string(); };
+  std::vector<std::uint8_t> pixels(3 * 2 * 4);
+  std::iota(pixels.begin(), pixels.end(), std::uint8_t{0});
+  write_idx(file("img"), {{3, 2, 4}, pixels});
+  write_idx(file("img4.gz"), {{3, 2, 2, 2}, pixels}, true);
+  write_idx(file("lab.gz"), {{3}, {5, 0, 4}}, true);
+  write_idx(file("lab2"), {{2}, {1, 1}});
+
+  const Dataset ds = load_idx_pair(file("img"), file("lab.gz"));
+  CHECK(ds.size() == 3);
+  CHECK(ds.height == 2);
+  CHECK(ds.width == 4);
+  CHECK(ds.channels == 1);
+  CHECK(ds.scale == 1.0f);
+  CHECK(ds.pixels == pixels);
+  CHECK(ds.labels == std::vector<std::int32_t>{5, 0, 4});
+
+  const Dataset ds4 = load_idx_pair(file("img4.gz"), file("lab.gz"));
+  CHECK(ds4.channels == 2);
+  CHECK(ds4.sample_bytes() == 8);
+
+  try {
+    load_idx_pair(file("img"), file("lab2"));
+    FAIL("count mismatch not detected");
+  } catch (const DataError& e) {
+    CHECK(e.path() == file("lab2"));
+    CHECK(e.byte_offset() == 4u);
+    CHECK(e.message().find("has 2 labels") != std::string::npos);
+    CHECK(e.message().find(file("img") + " has 3 images") != std::string::npos);
+  }
+  // Swapped arguments: the labels file is 1-d, so it is rejected as images.
+  CHECK_THROWS_AS(load_idx_pair(file("lab.gz"), file("img")), DataError);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("dataset: filter keeps matching samples in order") {
+  Dataset ds = numbered(20);
+  for (auto& l : ds.labels) l %= 5;
+  const Dataset kept = filter(ds, [](int label) { return label < 2; });
+  CHECK(kept.size() == 8);
+  CHECK(std::all_of(kept.labels.begin(), kept.labels.end(), [](int l) { return l < 2; }));
+  CHECK(kept.pixels[0] == 0);
+  CHECK(kept.pixels[kept.sample_bytes()] == 1);
+  CHECK(kept.pixels[2 * kept.sample_bytes()] == 5);
+  CHECK(filter(ds, [](int) { return false; }).size() == 0);
+}
+
+TEST_CASE("dataset: relabel maps listed labels and keeps the rest") {
+  const Dataset ds = numbered(5);
+  const Dataset out = relabel(ds, {{1, 0}, {3, 9}});
+  CHECK(out.labels == std::vector<std::int32_t>{0, 0, 2, 9, 4});
+  CHECK(out.pixels == ds.pixels);
+}
+
+TEST_CASE("dataset: with_scale and select") {
+  const Dataset ds = with_scale(numbered(6), 1.0f / 255);
+  CHECK(ds.scale == doctest::Approx(1.0 / 255));
+  const Dataset picked = select(ds, {4, 1, 4});
+  CHECK(picked.labels == std::vector<std::int32_t>{4, 1, 4});
+  CHECK(picked.scale == ds.scale);
+  CHECK(pixels_follow_labels(picked));
+  CHECK_THROWS_AS(select(ds, {6}), std::out_of_range);
+}
+
+TEST_CASE("dataset: split sizes follow the cumulative-fraction rule") {
+  const Dataset ds = numbered(41935, 1, 1, 1);
+  CHECK(sizes(split(ds, {0.8, 0.2}, std::nullopt)) == std::vector<std::size_t>{33548, 8387});
+  const Dataset hundred = numbered(100, 1, 1, 1);
+  CHECK(sizes(split(hundred, {0.7, 0.2, 0.1}, std::nullopt)) == std::vector<std::size_t>{70, 20, 10});
+  CHECK(sizes(split(hundred, {0.57, 0.43}, std::nullopt)) == std::vector<std::size_t>{57, 43});
+  CHECK(sizes(split(hundred, {0.5}, std::nullopt)) == std::vector<std::size_t>{50});
+  CHECK(sizes(split(numbered(10, 1, 1, 1), {1.0 / 3, 1.0 / 3, 1.0 / 3}, std::nullopt)) ==
+        std::vector<std::size_t>{3, 3, 4});
+  CHECK_THROWS_AS(split(hundred, {0.8, 0.3}, std::nullopt), std::invalid_argument);
+  CHECK_THROWS_AS(split(hundred, {-0.1}, std::nullopt), std::invalid_argument);
+}
+
+TEST_CASE("dataset: unshuffled split takes consecutive ranges") {
+  const auto parts = split(numbered(10), {0.6, 0.4}, std::nullopt);
+  CHECK(parts[0].labels == std::vector<std::int32_t>{0, 1, 2, 3, 4, 5});
+  CHECK(parts[1].labels == std::vector<std::int32_t>{6, 7, 8, 9});
+}
+
+TEST_CASE("dataset: shuffled split is a deterministic permutation") {
+  const Dataset ds = numbered(1000);
+  const auto a = split(ds, {0.8, 0.2}, 7);
+  const auto b = split(ds, {0.8, 0.2}, 7);
+  const auto c = split(ds, {0.8, 0.2}, 8);
+  CHECK(sizes(a) == std::vector<std::size_t>{800, 200});
+  CHECK(all_labels(a) == all_labels(b));
+  CHECK(all_labels(a) != all_labels(c));
+  std::vector<std::int32_t> labels = all_labels(a);
+  CHECK(labels != ds.labels);  // actually shuffled
+  std::sort(labels.begin(), labels.end());
+  CHECK(labels == ds.labels);  // and a permutation
+  CHECK(pixels_follow_labels(a[0]));
+  CHECK(pixels_follow_labels(a[1]));
+  // The permutation depends on N and the seed only, not on the fractions.
+  CHECK(all_labels(split(ds, {0.5, 0.5}, 7)) == all_labels(a));
+}
+
+TEST_CASE("locate: the first complete directory wins, raw preferred over .gz") {
+  const fs::path root = fs::temp_directory_path() / ("tl_test_locate_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const auto touch = [&](const fs::path& p) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p.string()).put('x');
+  };
+  // a/mnist lacks the test labels; b/mnist is complete, partly gzipped.
+  touch(root / "a/mnist/train-images-idx3-ubyte");
+  touch(root / "a/mnist/train-labels-idx1-ubyte");
+  touch(root / "a/mnist/t10k-images-idx3-ubyte");
+  touch(root / "b/mnist/train-images-idx3-ubyte");
+  touch(root / "b/mnist/train-images-idx3-ubyte.gz");
+  touch(root / "b/mnist/train-labels-idx1-ubyte.gz");
+  touch(root / "b/mnist/t10k-images-idx3-ubyte");
+  touch(root / "b/mnist/t10k-labels-idx1-ubyte.gz");
+  const std::vector<std::string> dirs = {(root / "none").string(), (root / "a").string(), (root / "b").string()};
+
+  const auto found = locate_named("mnist", dirs);
+  REQUIRE(found);
+  CHECK(found->dir == (root / "b/mnist").string());
+  CHECK(found->train.images == (root / "b/mnist/train-images-idx3-ubyte").string());
+  CHECK(found->train.labels == (root / "b/mnist/train-labels-idx1-ubyte.gz").string());
+  CHECK(found->test.images == (root / "b/mnist/t10k-images-idx3-ubyte").string());
+  CHECK(found->test.labels == (root / "b/mnist/t10k-labels-idx1-ubyte.gz").string());
+  CHECK_FALSE(locate_named("mnist", {dirs[0], dirs[1]}));
+  CHECK_FALSE(locate_named("fashion-mnist", dirs));
+
+  const std::string report = describe_search("mnist", dirs);
+  CHECK(report.find("looked for mnist/ in:") == 0);
+  CHECK(report.find(dirs[0] + ": no directory mnist/") != std::string::npos);
+  CHECK(report.find(dirs[1] + ": mnist/ lacks t10k-labels-idx1-ubyte[.gz]") != std::string::npos);
+  CHECK(report.find(dirs[2] + ": mnist/ is complete") != std::string::npos);
+  fs::remove_all(root);
+}
+
+TEST_CASE("locate: default search dirs, TL_DATA_PATH first") {
+  const char* old = std::getenv("TL_DATA_PATH");
+  const std::string saved = old ? old : "";
+  ::setenv("TL_DATA_PATH", "/x::/y", 1);
+  const auto dirs = default_search_dirs("/s");
+  REQUIRE(dirs.size() == 7);
+  CHECK(dirs[0] == "/x");
+  CHECK(dirs[1] == "/y");
+  CHECK(dirs[2] == "/s/data");
+  CHECK(dirs[3] == "/s/../data");
+  CHECK(dirs[4] == "/s/../../data");
+  CHECK(dirs[5] == (fs::current_path() / "data").string());
+  CHECK(dirs[6] == "/usr/share/datasets");
+  ::unsetenv("TL_DATA_PATH");
+  CHECK(default_search_dirs("")[0] == "./data");
+  if (old) ::setenv("TL_DATA_PATH", saved.c_str(), 1);
+}

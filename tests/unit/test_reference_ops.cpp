@@ -1,0 +1,184 @@
+// The reference executor's kernels on tiny inputs with hand-computed results
+// (padding, ties, numerical stability, clipping, dropout), and the executor's
+// own contract (missing values, shape checks).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "runtime/rng/philox.hpp"
+#include "tests/unit/graph_test_support.hpp"
+
+namespace {
+
+using namespace tl;
+using ir::OpKind;
+using test::make_tensor;
+
+/// Runs op(inputs...) where every input is a Param, and returns the result.
+Tensor run_op(OpKind op, std::vector<Tensor> inputs, ir::Attrs attrs = {}, ir::Shape shape = {},
+              exec::StepContext ctx = {}) {
+  test::GraphCase c;
+  std::vector<ir::NodeId> ids;
+  for (std::size_t i = 0; i < inputs.size(); ++i) ids.push_back(c.param("in" + std::to_string(i), std::move(inputs[i])));
+  c.graph.set_output("y", c.add(op, ids, attrs, std::move(shape)));
+  return c.run(ctx).at("y");
+}
+
+ir::Attrs window(int kh, int kw, int s, ir::Padding p) {
+  ir::Attrs a;
+  a.window_h = kh;
+  a.window_w = kw;
+  a.stride_h = a.stride_w = s;
+  a.padding = p;
+  return a;
+}
+
+void check_values(const Tensor& t, const ir::Shape& shape, const std::vector<float>& expected) {
+  REQUIRE(ir::Shape(t.shape().begin(), t.shape().end()) == shape);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(i);
+    CHECK(t.data()[i] == doctest::Approx(expected[i]));
+  }
+}
+
+/// x (1,3,3,1) holding 1..9 row-major.
+Tensor nine() { return make_tensor({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9}); }
+
+}  // namespace
+
+TEST_CASE("conv2d on hand-computed examples") {
+  const Tensor k = make_tensor({2, 2, 1, 1}, {1, 2, 3, 4});
+  // valid: out(0,0) = 1*1 + 2*2 + 3*4 + 4*5 = 37
+  check_values(run_op(OpKind::Conv2D, {nine(), k}, window(1, 1, 1, ir::Padding::Valid)), {1, 2, 2, 1}, {37, 47, 67, 77});
+  // same, stride 2: out 2x2, pad_total 1, all of it after (bottom/right zeros)
+  check_values(run_op(OpKind::Conv2D, {nine(), k}, window(1, 1, 2, ir::Padding::Same)), {1, 2, 2, 1}, {37, 21, 23, 9});
+  // same, stride 1, 3x3 ones: pad 1 on every side, so each output sums its
+  // 3x3 neighbourhood (12 = 1 + 2 + 4 + 5 at the corner).
+  const Tensor ones = make_tensor({3, 3, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  check_values(run_op(OpKind::Conv2D, {nine(), ones}, window(1, 1, 1, ir::Padding::Same)), {1, 3, 3, 1},
+               {12, 21, 16, 27, 45, 33, 24, 39, 28});
+  // channels: out[co] = sum_ci x[ci] * w[ci, co]
+  check_values(run_op(OpKind::Conv2D, {make_tensor({1, 1, 1, 2}, {1, 2}), make_tensor({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6})}),
+               {1, 1, 1, 3}, {9, 12, 15});
+}
+
+TEST_CASE("pooling excludes padding and breaks ties by scan order") {
+  std::vector<float> zero_to_15(16);
+  std::iota(zero_to_15.begin(), zero_to_15.end(), 0.0f);
+  const Tensor sixteen = make_tensor({1, 4, 4, 1}, zero_to_15);
+  check_values(run_op(OpKind::MaxPool2D, {sixteen}, window(2, 2, 2, ir::Padding::Valid)), {1, 2, 2, 1}, {5, 7, 13, 15});
+  // All negative: a zero-padded max would return 0.
+  Tensor negative = nine() * -1.0f;
+  check_values(run_op(OpKind::MaxPool2D, {negative}, window(2, 2, 2, ir::Padding::Same)), {1, 2, 2, 1}, {-1, -3, -7, -9});
+  check_values(run_op(OpKind::MaxPool2D, {negative}, window(3, 3, 1, ir::Padding::Same)), {1, 3, 3, 1},
+               {-1, -1, -2, -1, -1, -2, -4, -4, -5});
+  // Averages divide by the number of real cells: (3 + 6) / 2, not / 4.
+  check_values(run_op(OpKind::AvgPool2D, {nine()}, window(2, 2, 2, ir::Padding::Same)), {1, 2, 2, 1}, {3, 4.5, 7.5, 9});
+  check_values(run_op(OpKind::AvgPool2D, {nine()}, window(3, 3, 1, ir::Padding::Same)), {1, 3, 3, 1},
+               {12 / 4.0, 21 / 6.0, 16 / 4.0, 27 / 6.0, 5, 33 / 6.0, 24 / 4.0, 39 / 6.0, 28 / 4.0});
+  check_values(run_op(OpKind::AvgPool2DGrad, {make_tensor({1, 2, 2, 1}, {1, 1, 1, 1})}, window(2, 2, 2, ir::Padding::Same),
+                      {1, 3, 3, 1}),
+               {1, 3, 3, 1}, {0.25, 0.25, 0.5, 0.25, 0.25, 0.5, 0.5, 0.5, 1});
+  check_values(run_op(OpKind::GlobalMaxPool2D, {make_tensor({1, 2, 1, 2}, {1, 8, 4, -2})}), {1, 2}, {4, 8});
+
+  const Tensor ties = make_tensor({1, 2, 2, 1}, {3, 3, 3, 3});
+  check_values(run_op(OpKind::MaxPool2DGrad, {ties, make_tensor({1, 1, 1, 1}, {1})}, window(2, 2, 2, ir::Padding::Valid)),
+               {1, 2, 2, 1}, {1, 0, 0, 0});
+  check_values(run_op(OpKind::GlobalMaxPool2DGrad, {ties, make_tensor({1, 1}, {2})}), {1, 2, 2, 1}, {2, 0, 0, 0});
+  // Overlapping 1x2 windows share the maximum 5: its gradient is the sum.
+  check_values(run_op(OpKind::MaxPool2DGrad, {make_tensor({1, 1, 3, 1}, {0, 5, 1}), make_tensor({1, 1, 2, 1}, {1, 2})},
+                      window(1, 2, 1, ir::Padding::Valid)),
+               {1, 1, 3, 1}, {0, 3, 0});
+}
+
+TEST_CASE("matmul and per-channel kernels") {
+  const Tensor a = make_tensor({2, 2}, {1, 2, 3, 4});
+  const Tensor b = make_tensor({2, 2}, {5, 6, 7, 8});
+  ir::Attrs tb;
+  tb.trans_b = true;
+  check_values(run_op(OpKind::MatMul, {a, b}), {2, 2}, {19, 22, 43, 50});
+  check_values(run_op(OpKind::MatMul, {a, b}, tb), {2, 2}, {17, 23, 39, 53});
+  check_values(run_op(OpKind::ChannelSum, {a}), {2}, {4, 6});
+  check_values(run_op(OpKind::ChannelMean, {a}), {2}, {2, 3});
+  check_values(run_op(OpKind::BiasAdd, {a, make_tensor({2}, {10, 20})}), {2, 2}, {11, 22, 13, 24});
+  check_values(run_op(OpKind::ChannelBroadcast, {make_tensor({2}, {1, 2})}, {}, {2, 1, 2}), {2, 1, 2}, {1, 2, 1, 2});
+}
+
+TEST_CASE("softmax and sigmoid are numerically stable") {
+  check_values(run_op(OpKind::Softmax, {make_tensor({1, 2}, {1000, 1000})}), {1, 2}, {0.5, 0.5});
+  check_values(run_op(OpKind::Sigmoid, {make_tensor({2}, {-100, 100})}), {2}, {0, 1});
+}
+
+TEST_CASE("softmax_xent is the stable mean cross-entropy") {
+  const Tensor logits = make_tensor({2, 3}, {1, 2, 3, 1000, 0, -1000});
+  const Tensor labels = make_tensor({2}, {2, 1});
+  // row 0: log(e + e^2 + e^3) - 3; row 1: log-sum-exp is 1000, minus logit 0.
+  const double row0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0;
+  const Tensor loss = run_op(OpKind::SoftmaxXent, {logits, labels});
+  CHECK(loss.shape().empty());
+  CHECK(loss() == doctest::Approx((row0 + 1000.0) / 2.0));
+  // (softmax - onehot) * g / B with g = 2, B = 2
+  const Tensor grad = run_op(OpKind::SoftmaxXentGrad, {logits, labels, make_tensor({}, {2})});
+  const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  check_values(grad, {2, 3}, {float(std::exp(1.0) / z), float(std::exp(2.0) / z), float(std::exp(3.0) / z - 1), 1, -1, 0});
+}
+
+TEST_CASE("prob_xent clips probabilities like Keras") {
+  const Tensor probs = make_tensor({2, 2}, {0, 1, 0.5f, 0.5f});
+  const Tensor labels = make_tensor({2}, {0, 1});
+  // -log(1e-7) for the zero probability, -log(0.5) for the other row.
+  CHECK(run_op(OpKind::ProbXent, {probs, labels})() == doctest::Approx((-std::log(1e-7) - std::log(0.5)) / 2));
+  // The clip is active at p = 0, so no gradient flows there.
+  check_values(run_op(OpKind::ProbXentGrad, {probs, labels, make_tensor({}, {1})}), {2, 2}, {0, 0, 0, -1});
+}
+
+TEST_CASE("count_correct takes the first maximum") {
+  const Tensor scores = make_tensor({3, 3}, {1, 3, 3, 2, 1, 0, 0, 0, 0});
+  CHECK(run_op(OpKind::CountCorrect, {scores, make_tensor({3}, {2, 0, 0})})() == 2);
+  CHECK(run_op(OpKind::CountCorrect, {scores, make_tensor({3}, {1, 0, 0})})() == 3);
+  CHECK_THROWS_AS(run_op(OpKind::CountCorrect, {scores, make_tensor({3}, {3, 0, 0})}), std::runtime_error);
+}
+
+TEST_CASE("dropout masks follow Philox(seed, stream, step, index)") {
+  ir::Attrs a;
+  a.rate = 0.25;
+  a.stream = 11;
+  const exec::StepContext ctx{5, 3};
+  const Tensor mask = run_op(OpKind::DropoutMask, {}, a, {1000}, ctx);
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < 1000; ++i) {
+    const bool keep = rng::uniform(5, 11, 3, i) >= 0.25;
+    CHECK(mask.data()[i] == (keep ? doctest::Approx(4.0 / 3.0) : doctest::Approx(0.0)));
+    dropped += keep ? 0 : 1;
+  }
+  CHECK(dropped > 200);
+  CHECK(dropped < 300);
+  const Tensor next = run_op(OpKind::DropoutMask, {}, a, {1000}, exec::StepContext{5, 4});
+  CHECK(next != mask);
+  CHECK(run_op(OpKind::DropoutMask, {}, a, {1000}, ctx) == mask);
+}
+
+TEST_CASE("the executor checks what it is given") {
+  test::GraphCase c;
+  const ir::NodeId p = c.param("dense/kernel", make_tensor({2}, {1, 2}));
+  const ir::NodeId s = c.graph.add({OpKind::State, {}, {2}, {}, "bn/moving_mean", {}});
+  c.graph.set_output("sum", c.add(OpKind::Add, {p, s}));
+  check_values(c.run().at("sum"), {2}, {1, 2});  // an absent State reads as zeros
+
+  c.vars.tensors["dense/kernel"] = make_tensor({3}, {1, 2, 3});
+  CHECK_THROWS_WITH_AS(c.run(), doctest::Contains("dense/kernel"), std::runtime_error);
+  c.vars.tensors.erase("dense/kernel");
+  CHECK_THROWS_WITH_AS(c.run(), doctest::Contains("dense/kernel"), std::runtime_error);
+
+  test::GraphCase fed;
+  ir::Node images{OpKind::Input, {}, {1, 2, 2, 1}, {}, "images", {}};
+  fed.graph.set_output("y", fed.add(OpKind::Neg, {fed.graph.add(images)}));
+  exec::ReferenceExecutor executor;
+  CHECK_THROWS_AS(executor.run(fed.graph, fed.vars, {}, {}), std::runtime_error);
+  const Tensor wrong = make_tensor({1, 4}, {1, 2, 3, 4});
+  CHECK_THROWS_AS(executor.run(fed.graph, fed.vars, {&wrong, nullptr}, {}), std::runtime_error);
+  const Tensor right = make_tensor({1, 2, 2, 1}, {1, 2, 3, 4});
+  check_values(executor.run(fed.graph, fed.vars, {&right, nullptr}, {}).at("y"), {1, 2, 2, 1}, {-1, -2, -3, -4});
+}
