@@ -1,0 +1,23 @@
+// Test fixtures: tiny generated IDX datasets in a per-process temp folder,
+// laid out like the real ones (<dir>/<name>/{train,t10k}-*-ubyte), so golden
+// scripts can say idx("tiny") without any downloaded data.
+//   tiny:    train 96 images 8x8, labels i % 5; test 20 images, labels i % 5.
+//            Pixels encode the label (a bright row at 'label'), so a model can
+//            learn it quickly.
+//   broken:  like tiny, but the train images file is truncated mid-data.
+#pragma once
+
+#include <string>
+
+namespace tl::test {
+
+/// The folder holding tiny/ and broken/ (created on first use).
+const std::string& fixture_data_dir();
+
+/// Runs parse + check on `text` as if it were the file `name`, with
+/// fixture_data_dir() as the only data search dir. Returns the rendered
+/// diagnostics ("" when the script checks), with the fixture path replaced
+/// by "<data>".
+std::string check_text(const std::string& name, const std::string& text);
+
+}  // namespace tl::test
