@@ -1,10 +1,12 @@
 // Private to the reference executor: one plain-loop kernel per op, over the
 // contiguous row-major data of tl::Tensor. Shapes have been checked by the IR
-// verifier, so kernels trust them. Reductions accumulate in double in a fixed
-// order, so results are repeatable.
+// verifier, so kernels trust them. Long reductions (over the batch or an image)
+// accumulate in double, short ones (over a channel axis) in float; every
+// reduction has a fixed order, so results are repeatable.
 // Legend: B batch, H/W spatial, C channels, K kernel extent, I/O in/out channels.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -20,12 +22,48 @@ ir::Shape shape_of(const Tensor& t);
 
 /// Sliding-window geometry over an input (B,H,W,C), shared by conv and pooling:
 /// output extent OH x OW, window KH x KW, strides SH x SW, and the padding PH,
-/// PW before the first row/column (ir::window_axis). Input cell of output
-/// (oh, kh) is ih = oh * SH + kh - PH; it is padding when outside [0, H).
+/// PW before the first row/column (ir::window_axis).
 struct Window {
   std::int64_t B, H, W, C, OH, OW, KH, KW, SH, SW, PH, PW;
 };
 Window window(const ir::Shape& x, std::int64_t kh, std::int64_t kw, const ir::Attrs& attrs);
+
+/// The window of output (oh, ow) starts at input cell (top, left); its taps
+/// kh in [kh_lo, kh_hi), kw in [kw_lo, kw_hi) are the ones inside the input
+/// (the others fall on padding). Tap (kh, kw) reads input (top + kh, left + kw).
+struct Taps {
+  std::int64_t top, left, kh_lo, kh_hi, kw_lo, kw_hi;
+  std::int64_t count() const { return (kh_hi - kh_lo) * (kw_hi - kw_lo); }
+};
+inline Taps taps(const Window& g, std::int64_t oh, std::int64_t ow) {
+  const std::int64_t top = oh * g.SH - g.PH, left = ow * g.SW - g.PW;
+  return {top,
+          left,
+          std::max<std::int64_t>(0, -top),
+          std::min(g.KH, g.H - top),
+          std::max<std::int64_t>(0, -left),
+          std::min(g.KW, g.W - left)};
+}
+
+/// y[0, n) += a * x[0, n). The fixed 8-wide blocks let -O2 vectorize it.
+inline void axpy(float* __restrict y, const float* __restrict x, float a, std::size_t n) {
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (std::size_t v = 0; v < 8; ++v) y[j + v] += a * x[j + v];
+  for (; j < n; ++j) y[j] += a * x[j];
+}
+
+/// sum x[j] * y[j] over [0, n), in 8 interleaved partial sums (a fixed order).
+inline float dot(const float* __restrict x, const float* __restrict y, std::size_t n) {
+  float lane[8] = {};
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (std::size_t v = 0; v < 8; ++v) lane[v] += x[j + v] * y[j + v];
+  float sum = 0.0f;
+  for (; j < n; ++j) sum += x[j] * y[j];
+  for (std::size_t v = 0; v < 8; ++v) sum += lane[v];
+  return sum;
+}
 
 // --- elementwise (kernels_elementwise.cpp) ----------------------------------
 Tensor add(const Tensor& a, const Tensor& b);

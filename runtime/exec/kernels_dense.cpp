@@ -60,23 +60,32 @@ Tensor reshape(const Tensor& x, const ir::Shape& shape) {
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
-  // Element (i,j) of op(a) is a[i*sa_row + j*sa_col]; likewise for b.
+  // Element (i,k) of op(a) is a[i*sa_row + k*sa_col]; rows of b (or of b^T's
+  // source) are contiguous, which the two loop orders below exploit.
   const std::size_t a0 = a.shape()[0], a1 = a.shape()[1], b0 = b.shape()[0], b1 = b.shape()[1];
   const std::size_t M = trans_a ? a1 : a0, K = trans_a ? a0 : a1, N = trans_b ? b0 : b1;
   const std::size_t sa_row = trans_a ? 1 : a1, sa_col = trans_a ? a1 : 1;
-  const std::size_t sb_row = trans_b ? 1 : b1, sb_col = trans_b ? b1 : 1;
   Tensor out = zeros({static_cast<std::int64_t>(M), static_cast<std::int64_t>(N)});
   const float* pa = a.data();
   const float* pb = b.data();
   float* po = out.data();
-  // i, k, j order: the inner loop walks a row of op(b) and of out.
-  for (std::size_t i = 0; i < M; ++i)
-    for (std::size_t k = 0; k < K; ++k) {
-      const float av = pa[i * sa_row + k * sa_col];
-      const float* brow = pb + k * sb_row;
-      float* orow = po + i * N;
-      for (std::size_t j = 0; j < N; ++j) orow[j] += av * brow[j * sb_col];
-    }
+  if (!trans_b) {
+    // out[i,:] += op(a)[i,k] * b[k,:]
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t k = 0; k < K; ++k) axpy(po + i * N, pb + k * N, pa[i * sa_row + k * sa_col], N);
+  } else if (!trans_a) {
+    // out[i,j] = a[i,:] . b[j,:]
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < N; ++j) po[i * N + j] = dot(pa + i * K, pb + j * K, K);
+  } else {
+    // out[i,j] = sum_k a[k,i] * b[j,k]
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < N; ++j) {
+        float sum = 0.0f;
+        for (std::size_t k = 0; k < K; ++k) sum += pa[k * M + i] * pb[j * K + k];
+        po[i * N + j] = sum;
+      }
+  }
   return out;
 }
 

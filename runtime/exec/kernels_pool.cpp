@@ -10,46 +10,64 @@ namespace tl::exec::kernels {
 
 namespace {
 
-/// For every output element (b,oh,ow,c) of a max pool, the flat index into x
-/// of its window's first maximum. Every window holds at least one input cell
-/// (padding never exceeds window - 1), so the index is always valid.
-std::vector<std::int64_t> window_argmax(const Tensor& x, const Window& g) {
-  std::vector<std::int64_t> arg(static_cast<std::size_t>(g.B * g.OH * g.OW * g.C), -1);
-  const float* px = x.data();
+/// Calls fn(b, oh, ow, taps, offset of out[b,oh,ow,0]) for every output position.
+template <class F>
+void for_each_window(const Window& g, F fn) {
   for (std::int64_t b = 0; b < g.B; ++b)
     for (std::int64_t oh = 0; oh < g.OH; ++oh)
-      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-        std::int64_t* a = arg.data() + ((b * g.OH + oh) * g.OW + ow) * g.C;
-        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-          const std::int64_t ih = oh * g.SH + kh - g.PH;
-          if (ih < 0 || ih >= g.H) continue;
-          for (std::int64_t kw = 0; kw < g.KW; ++kw) {
-            const std::int64_t iw = ow * g.SW + kw - g.PW;
-            if (iw < 0 || iw >= g.W) continue;
-            const std::int64_t base = ((b * g.H + ih) * g.W + iw) * g.C;
-            for (std::int64_t c = 0; c < g.C; ++c)
-              if (a[c] < 0 || px[base + c] > px[a[c]]) a[c] = base + c;  // strict: first max wins
-          }
-        }
-      }
-  return arg;
+      for (std::int64_t ow = 0; ow < g.OW; ++ow) fn(b, taps(g, oh, ow), ((b * g.OH + oh) * g.OW + ow) * g.C);
 }
 
-/// Number of input (non-padding) cells in the window of output (oh, ow).
-std::int64_t cells_in_window(const Window& g, std::int64_t oh, std::int64_t ow) {
-  auto inside = [](std::int64_t start, std::int64_t k, std::int64_t n) {
-    return std::min(start + k, n) - std::max<std::int64_t>(start, 0);
-  };
-  return inside(oh * g.SH - g.PH, g.KH, g.H) * inside(ow * g.SW - g.PW, g.KW, g.W);
+/// Offset of x[b, ih, iw, 0].
+std::int64_t cell(const Window& g, std::int64_t b, std::int64_t ih, std::int64_t iw) {
+  return ((b * g.H + ih) * g.W + iw) * g.C;
+}
+
+/// For every output element (b,oh,ow,c) of a max pool, the flat index into x
+/// of its window's first maximum. Every window holds at least one input cell
+/// (padding never reaches a whole window), so each index is valid. The
+/// comparison is branch-free: data-dependent branches mispredict badly here.
+std::vector<std::int64_t> window_argmax(const Tensor& x, const Window& g) {
+  std::vector<std::int64_t> arg(static_cast<std::size_t>(g.B * g.OH * g.OW * g.C));
+  std::vector<float> best(static_cast<std::size_t>(g.C));
+  const float* px = x.data();
+  for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t out) {
+    std::int64_t* a = arg.data() + out;
+    const std::int64_t first = cell(g, b, t.top + t.kh_lo, t.left + t.kw_lo);
+    for (std::int64_t c = 0; c < g.C; ++c) {
+      a[c] = first + c;
+      best[static_cast<std::size_t>(c)] = px[first + c];
+    }
+    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
+      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+        const std::int64_t base = cell(g, b, t.top + kh, t.left + kw);
+        for (std::int64_t c = 0; c < g.C; ++c) {
+          const float v = px[base + c];
+          const bool better = v > best[static_cast<std::size_t>(c)];  // strict: the first max wins
+          best[static_cast<std::size_t>(c)] = better ? v : best[static_cast<std::size_t>(c)];
+          a[c] = better ? base + c : a[c];
+        }
+      }
+  });
+  return arg;
 }
 
 }  // namespace
 
 Tensor maxpool2d(const Tensor& x, const ir::Attrs& attrs) {
   const Window g = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
-  const std::vector<std::int64_t> arg = window_argmax(x, g);
   Tensor out = empty({g.B, g.OH, g.OW, g.C});
-  for (std::size_t i = 0; i < arg.size(); ++i) out.data()[i] = x.data()[arg[i]];
+  const float* px = x.data();
+  float* po = out.data();
+  for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t at) {
+    float* o = po + at;
+    std::copy_n(px + cell(g, b, t.top + t.kh_lo, t.left + t.kw_lo), g.C, o);
+    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
+      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+        const float* xi = px + cell(g, b, t.top + kh, t.left + kw);
+        for (std::int64_t c = 0; c < g.C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
+      }
+  });
   return out;
 }
 
@@ -66,45 +84,31 @@ Tensor avgpool2d(const Tensor& x, const ir::Attrs& attrs) {
   const Window g = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
   Tensor out = zeros({g.B, g.OH, g.OW, g.C});
   const float* px = x.data();
-  for (std::int64_t b = 0; b < g.B; ++b)
-    for (std::int64_t oh = 0; oh < g.OH; ++oh)
-      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-        float* o = out.data() + ((b * g.OH + oh) * g.OW + ow) * g.C;
-        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-          const std::int64_t ih = oh * g.SH + kh - g.PH;
-          if (ih < 0 || ih >= g.H) continue;
-          for (std::int64_t kw = 0; kw < g.KW; ++kw) {
-            const std::int64_t iw = ow * g.SW + kw - g.PW;
-            if (iw < 0 || iw >= g.W) continue;
-            const float* xi = px + ((b * g.H + ih) * g.W + iw) * g.C;
-            for (std::int64_t c = 0; c < g.C; ++c) o[c] += xi[c];
-          }
-        }
-        const float inv = 1.0f / static_cast<float>(cells_in_window(g, oh, ow));
-        for (std::int64_t c = 0; c < g.C; ++c) o[c] *= inv;
+  float* po = out.data();
+  for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t at) {
+    float* o = po + at;
+    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
+      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+        const float* xi = px + cell(g, b, t.top + kh, t.left + kw);
+        for (std::int64_t c = 0; c < g.C; ++c) o[c] += xi[c];
       }
+    const float inv = 1.0f / static_cast<float>(t.count());  // real cells only
+    for (std::int64_t c = 0; c < g.C; ++c) o[c] *= inv;
+  });
   return out;
 }
 
 Tensor avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape) {
   const Window geo = window(x_shape, attrs.window_h, attrs.window_w, attrs);
   Tensor dx = zeros(x_shape);
-  for (std::int64_t b = 0; b < geo.B; ++b)
-    for (std::int64_t oh = 0; oh < geo.OH; ++oh)
-      for (std::int64_t ow = 0; ow < geo.OW; ++ow) {
-        const float* gi = g.data() + ((b * geo.OH + oh) * geo.OW + ow) * geo.C;
-        const float inv = 1.0f / static_cast<float>(cells_in_window(geo, oh, ow));
-        for (std::int64_t kh = 0; kh < geo.KH; ++kh) {
-          const std::int64_t ih = oh * geo.SH + kh - geo.PH;
-          if (ih < 0 || ih >= geo.H) continue;
-          for (std::int64_t kw = 0; kw < geo.KW; ++kw) {
-            const std::int64_t iw = ow * geo.SW + kw - geo.PW;
-            if (iw < 0 || iw >= geo.W) continue;
-            float* dxi = dx.data() + ((b * geo.H + ih) * geo.W + iw) * geo.C;
-            for (std::int64_t c = 0; c < geo.C; ++c) dxi[c] += gi[c] * inv;
-          }
-        }
-      }
+  const float* pg = g.data();
+  float* pdx = dx.data();
+  for_each_window(geo, [&](std::int64_t b, const Taps& t, std::int64_t at) {
+    const float* gi = pg + at;
+    const float inv = 1.0f / static_cast<float>(t.count());
+    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
+      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) axpy(pdx + cell(geo, b, t.top + kh, t.left + kw), gi, inv, static_cast<std::size_t>(geo.C));
+  });
   return dx;
 }
 
@@ -121,7 +125,7 @@ std::vector<std::int64_t> global_argmax(const Tensor& x) {
     for (std::int64_t p = 1; p < HW; ++p)
       for (std::int64_t c = 0; c < C; ++c) {
         const std::int64_t i = (b * HW + p) * C + c;
-        if (x.data()[i] > x.data()[a[c]]) a[c] = i;
+        a[c] = x.data()[i] > x.data()[a[c]] ? i : a[c];
       }
   }
   return arg;

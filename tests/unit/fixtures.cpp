@@ -65,4 +65,15 @@ std::string check_text(const std::string& name, const std::string& text) {
   return out;
 }
 
+check::Experiment check_ok(const std::string& name, const std::string& text, check::DataStore& store) {
+  const SourceFile source(name, text);
+  check::CheckOptions options;
+  options.data_dirs = {fixture_data_dir()};
+  try {
+    return check::check(dsl::parse(source), source, store, options);
+  } catch (const DiagnosticError& e) {
+    throw std::runtime_error("unexpected diagnostics:\n" + e.render());
+  }
+}
+
 }  // namespace tl::test

@@ -9,6 +9,9 @@
 
 #include <string>
 
+#include "compiler/check/data_store.hpp"
+#include "compiler/check/experiment.hpp"
+
 namespace tl::test {
 
 /// The folder holding tiny/ and broken/ (created on first use).
@@ -19,5 +22,9 @@ const std::string& fixture_data_dir();
 /// diagnostics ("" when the script checks), with the fixture path replaced
 /// by "<data>".
 std::string check_text(const std::string& name, const std::string& text);
+
+/// Parses and checks `text` (named `name`) against the fixtures; the checked
+/// experiment, or a doctest failure with the diagnostics.
+check::Experiment check_ok(const std::string& name, const std::string& text, check::DataStore& store);
 
 }  // namespace tl::test

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Command-line contract tests for tlc: exit codes, where errors go, and the
+# file:line:col format. Usage: cli_test.sh TLC SOURCE_DIR
+set -uo pipefail
+tlc="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+
+expect() {  # expect NAME EXPECTED_STATUS PATTERN_IN_STDERR -- command...
+  local name="$1" status="$2" pattern="$3"
+  shift 4
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [[ $got -ne $status ]]; then
+    echo "FAIL $name: exit status $got, expected $status"; cat "$work/err"; failures=$((failures + 1)); return
+  fi
+  if [[ -n "$pattern" ]] && ! grep -qE -- "$pattern" "$work/err"; then
+    echo "FAIL $name: stderr lacks /$pattern/"; cat "$work/err"; failures=$((failures + 1)); return
+  fi
+  passes=$((passes + 1))
+}
+
+cd "$work"
+expect "usage error" 2 "" -- "$tlc"
+expect "unknown subcommand" 2 "" -- "$tlc" frobnicate x.tl
+expect "missing script" 1 "nope.tl: error: cannot open the script" -- "$tlc" check nope.tl
+printf 'model m() {\n  input(8, 8, 1)\n  flatten()\n  dense 3\n}\n' > syntax.tl
+expect "syntax error" 1 "^syntax.tl:4:9: error: expected arguments in parentheses" -- "$tlc" check syntax.tl
+expect "syntax error caret" 1 "^ +\\^$" -- "$tlc" check syntax.tl
+printf 'model m() {\n  input(8, 8, 1)\n  conv3d(3)\n}\nnet = m()\nsummary net\n' > unknown.tl
+expect "check error" 1 "^unknown.tl:3:3: error: unknown layer 'conv3d'" -- "$tlc" check unknown.tl
+expect "run refuses a script that fails the check" 1 "unknown layer" -- "$tlc" run unknown.tl --out "$work/run"
+[[ ! -e "$work/run/results.json" ]] && passes=$((passes + 1)) || { echo "FAIL a failed check wrote results"; failures=$((failures + 1)); }
+printf 'model m() {\n  input(8, 8, 1)\n  flatten()\n  dense(3, softmax)\n}\nnet = m()\nsummary net\n' > ok.tl
+expect "check ok" 0 "ok.tl: ok" -- "$tlc" check ok.tl
+expect "summary" 0 "" -- "$tlc" summary ok.tl
+grep -q "Total params: 195" "$work/out" && passes=$((passes + 1)) || { echo "FAIL summary lacks the count"; failures=$((failures + 1)); }
+expect "emit ast" 0 "" -- "$tlc" check ok.tl --emit=ast
+grep -q "model m()" "$work/out" && passes=$((passes + 1)) || { echo "FAIL --emit=ast"; failures=$((failures + 1)); }
+expect "bad emit" 2 "" -- "$tlc" check ok.tl --emit=nonsense
+expect "bad threads" 2 "" -- "$tlc" run ok.tl --threads 0
+expect "summary-only run" 0 "" -- "$tlc" run ok.tl --out "$work/run2"
+[[ -s "$work/run2/results.json" ]] && passes=$((passes + 1)) || { echo "FAIL run wrote no results.json"; failures=$((failures + 1)); }
+printf '\xff\xfe\x00garbage' > binary.tl
+expect "binary input" 1 "binary.tl:1:1: error" -- "$tlc" check binary.tl
+for f in "$src"/tests/golden/errors/*.tl; do
+  expect "golden $(basename "$f")" 1 "^$(basename "$f" | sed 's/\./\\./g'):[0-9]+:[0-9]+: error: " -- \
+    bash -c "cd '$(dirname "$f")' && TL_DATA_PATH=/nonexistent '$tlc' check '$(basename "$f")'"
+done
+echo "$passes passed, $failures failed"
+[[ $failures -eq 0 ]]
