@@ -203,32 +203,23 @@ ir::Shape input_shape(const ast::LayerLine& line, const Scope& scope) {
 
 }  // namespace
 
-ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name) {
-  // 1. Bind the model's parameters.
-  std::vector<Formal> formals;
-  for (const auto& p : def.params) formals.push_back({p.name.text, !p.default_value});
-  const BoundArgs args(call, formals, "model " + def.name.text);
-  Scope scope;
-  for (std::size_t i = 0; i < formals.size(); ++i)
-    scope.bindings[formals[i].name] = args.slot(i) ? args.slot(i) : &*def.params[i].default_value;
-
-  // 2. The input layer.
-  ModelSpec spec;
-  spec.name = instance_name;
-  spec.architecture = def.name.text;
-  if (def.layers.empty() || def.layers.front().call.callee.text != "input")
-    fail(def.layers.empty() ? static_cast<const ast::Located&>(def.name) : def.layers.front().call,
-         "model " + def.name.text + " must start with input(...)", "e.g. input(28, 28, 1) as its first line");
+void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, const Scope& scope,
+                  const std::string& where_name) {
   std::map<std::string, int> by_name;
   std::map<std::string, int> auto_counts;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) by_name[spec.layers[i].name] = static_cast<int>(i);
   LayerBuilder builder{scope, spec.layers, by_name};
+  const std::size_t first_new = spec.layers.size();
 
-  for (std::size_t i = 0; i < def.layers.size(); ++i) {
-    const ast::LayerLine& line = def.layers[i];
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    const ast::LayerLine& line = lines[k];
+    const std::size_t i = spec.layers.size();
     Layer layer;
     layer.where = {line.offset, line.length};
     const std::string& kind = line.call.callee.text;
     if (i == 0) {
+      if (kind != "input")
+        fail(line.call, "model " + where_name + " must start with input(...)", "e.g. input(28, 28, 1) as its first line");
       layer.kind = LayerKind::Input;
       layer.shape = input_shape(line, scope);
       if (line.from) fail(*line.from, "input() has no predecessor to take 'from'");
@@ -244,15 +235,15 @@ ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std
                "'from' takes the label of an earlier line, e.g. stem: conv2d(...)");
         layer.inputs = {it->second};
       } else {
-        layer.inputs = {static_cast<int>(i) - 1};
+        layer.inputs = {spec.output};
       }
       builder.build(line, layer);
     }
-    // 3. Name the layer: its label, or the Keras-style automatic name.
+    // Name the layer: its label, or the Keras-style automatic name.
     if (line.label) {
       layer.name = line.label->text;
       if (by_name.count(layer.name))
-        fail(*line.label, "model " + def.name.text + " already has a layer named '" + layer.name + "'");
+        fail(*line.label, "model " + where_name + " already has a layer named '" + layer.name + "'");
     } else {
       const std::string base = default_layer_name(layer.kind);
       do {
@@ -260,20 +251,38 @@ ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std
         layer.name = n == 0 ? base : base + "_" + std::to_string(n);
       } while (by_name.count(layer.name));
     }
-    if (layer.inputs != std::vector<int>{static_cast<int>(i) - 1} && i > 0) spec.sequential = false;
+    if (i > 0 && layer.inputs != std::vector<int>{spec.output}) spec.sequential = false;
     by_name[layer.name] = static_cast<int>(i);
     spec.layers.push_back(std::move(layer));
+    spec.output = static_cast<int>(i);
   }
-  spec.output = static_cast<int>(spec.layers.size()) - 1;
-  // A labelled layer nobody reads (other than the output) makes a model a graph
-  // whose branch is dead; that is always a mistake in a script.
+  // A layer nobody reads (other than the output) is a dead branch: always a
+  // mistake in a script.
   std::vector<bool> used(spec.layers.size(), false);
   for (const auto& l : spec.layers)
     for (int in : l.inputs) used[static_cast<std::size_t>(in)] = true;
-  for (std::size_t i = 0; i + 1 < spec.layers.size(); ++i)
+  for (std::size_t i = first_new; i + 1 < spec.layers.size(); ++i)
     if (!used[i])
-      fail(def.layers[i], "the output of layer '" + spec.layers[i].name + "' is never used",
+      fail(lines[i - first_new], "the output of layer '" + spec.layers[i].name + "' is never used",
            "a later line should take it with 'from " + spec.layers[i].name + "' or add(...)");
+}
+
+ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name) {
+  // 1. Bind the model's parameters.
+  std::vector<Formal> formals;
+  for (const auto& p : def.params) formals.push_back({p.name.text, !p.default_value});
+  const BoundArgs args(call, formals, "model " + def.name.text);
+  Scope scope;
+  for (std::size_t i = 0; i < formals.size(); ++i)
+    scope.bindings[formals[i].name] = args.slot(i) ? args.slot(i) : &*def.params[i].default_value;
+
+  // 2. The layers, in order.
+  ModelSpec spec;
+  spec.name = instance_name;
+  spec.architecture = def.name.text;
+  if (def.layers.empty())
+    fail(def.name, "model " + def.name.text + " has no layers", "start it with input(...)");
+  append_lines(spec, def.layers, scope, def.name.text);
   return spec;
 }
 

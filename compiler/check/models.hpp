@@ -14,4 +14,11 @@ namespace tl::check {
 /// the layer line or the call-site argument responsible.
 ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name);
 
+/// Appends layer lines to `spec` (each taking the current output unless it
+/// says `from`), inferring shapes and naming layers; used by instantiate and
+/// by `append { ... }` in transfers. `where_name` names the model in messages.
+struct Scope;
+void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, const Scope& scope,
+                  const std::string& where_name);
+
 }  // namespace tl::check

@@ -45,23 +45,27 @@ inline Taps taps(const Window& g, std::int64_t oh, std::int64_t ow) {
           std::min(g.KW, g.W - left)};
 }
 
-/// y[0, n) += a * x[0, n). The fixed 8-wide blocks let -O2 vectorize it.
+/// y[0, n) += a * x[0, n). Fixed-width blocks (8, then 4) let -O2 vectorize
+/// it; channel counts are often small, so the tail matters.
 inline void axpy(float* __restrict y, const float* __restrict x, float a, std::size_t n) {
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8)
     for (std::size_t v = 0; v < 8; ++v) y[j + v] += a * x[j + v];
+  if (j + 4 <= n) {
+    for (std::size_t v = 0; v < 4; ++v) y[j + v] += a * x[j + v];
+    j += 4;
+  }
   for (; j < n; ++j) y[j] += a * x[j];
 }
 
-/// sum x[j] * y[j] over [0, n), in 8 interleaved partial sums (a fixed order).
+/// sum x[j] * y[j] over [0, n), in 4 interleaved partial sums (a fixed order).
 inline float dot(const float* __restrict x, const float* __restrict y, std::size_t n) {
-  float lane[8] = {};
+  float lane[4] = {};
   std::size_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (std::size_t v = 0; v < 8; ++v) lane[v] += x[j + v] * y[j + v];
-  float sum = 0.0f;
+  for (; j + 4 <= n; j += 4)
+    for (std::size_t v = 0; v < 4; ++v) lane[v] += x[j + v] * y[j + v];
+  float sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
   for (; j < n; ++j) sum += x[j] * y[j];
-  for (std::size_t v = 0; v < 8; ++v) sum += lane[v];
   return sum;
 }
 

@@ -1,7 +1,8 @@
-// Conv2D and its two gradients, NHWC x HWIO. Every kernel walks output
-// positions (b, oh, ow), then the window taps (kh, kw) inside the input, then
-// input channels; the innermost loop runs over the O output channels, which
-// are contiguous in the kernel and in the output (or its gradient).
+// Conv2D and its two gradients, NHWC x HWIO. Each kernel walks one output row
+// (b, oh) at a time, then the kernel taps (kh, kw) and input channels ci, and
+// applies that tap along the row's output columns; the innermost loop runs
+// over the O output channels, contiguous in the kernel and in the output (or
+// its gradient).
 #include "runtime/exec/kernels.hpp"
 
 namespace tl::exec::kernels {
@@ -14,16 +15,28 @@ Window window(const ir::Shape& x, std::int64_t kh, std::int64_t kw, const ir::At
 
 namespace {
 
-/// Calls tap(b, oh, ow, kh, kw, ih, iw) for every window tap inside the input.
+/// Output columns [lo, hi) whose tap kw lands inside the input:
+/// 0 <= ow * SW + kw - PW < W.
+struct Columns {
+  std::int64_t lo, hi;
+};
+Columns columns_for_tap(const Window& g, std::int64_t kw) {
+  const std::int64_t first = g.PW - kw, last = g.W - 1 + g.PW - kw;  // bounds on ow * SW
+  if (last < 0) return {0, 0};
+  return {first <= 0 ? 0 : (first + g.SW - 1) / g.SW, std::min(g.OW, last / g.SW + 1)};
+}
+
+/// Calls tap(b, oh, kh, kw, ih, columns) for every kernel row/column pair of
+/// every output row that reads inside the input; input column iw of output
+/// column ow is ow * SW + kw - PW.
 template <class F>
-void for_each_tap(const Window& g, F tap) {
+void for_each_row_tap(const Window& g, F tap) {
   for (std::int64_t b = 0; b < g.B; ++b)
-    for (std::int64_t oh = 0; oh < g.OH; ++oh)
-      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-        const Taps t = taps(g, oh, ow);
-        for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
-          for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) tap(b, oh, ow, kh, kw, t.top + kh, t.left + kw);
-      }
+    for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+      const Taps rows = taps(g, oh, 0);
+      for (std::int64_t kh = rows.kh_lo; kh < rows.kh_hi; ++kh)
+        for (std::int64_t kw = 0; kw < g.KW; ++kw) tap(b, oh, kh, kw, rows.top + kh, columns_for_tap(g, kw));
+    }
 }
 
 }  // namespace
@@ -37,17 +50,21 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs) {
   const float* px = x.data();
   const float* pw = w.data();
   float* po = out.data();
-  for_each_tap(g, [&](auto b, auto oh, auto ow, auto kh, auto kw, auto ih, auto iw) {
-    float* o = po + ((b * g.OH + oh) * g.OW + ow) * O;
-    const float* xi = px + ((b * g.H + ih) * g.W + iw) * I;
-    const float* wk = pw + (kh * g.KW + kw) * I * O;
-    for (std::int64_t ci = 0; ci < I; ++ci) axpy(o, wk + ci * O, xi[ci], static_cast<std::size_t>(O));
+  for_each_row_tap(g, [&](std::int64_t b, std::int64_t oh, std::int64_t kh, std::int64_t kw, std::int64_t ih,
+                          Columns cols) {
+    float* orow = po + (b * g.OH + oh) * g.OW * O;
+    const float* xrow = px + (b * g.H + ih) * g.W * I;
+    for (std::int64_t ci = 0; ci < I; ++ci) {
+      const float* wrow = pw + ((kh * g.KW + kw) * I + ci) * O;
+      for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
+        axpy(orow + ow * O, wrow, xrow[(ow * g.SW + kw - g.PW) * I + ci], static_cast<std::size_t>(O));
+    }
   });
   return out;
 }
 
 Tensor conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape) {
-  // dx[b,ih,iw,ci] += sum_co g[b,oh,ow,co] * w[kh,kw,ci,co]
+  // dx[b,ih,iw,ci] += g[b,oh,ow,:] . w[kh,kw,ci,:]
   const auto I = static_cast<std::int64_t>(w.shape()[2]), O = static_cast<std::int64_t>(w.shape()[3]);
   const Window geo = window(x_shape, static_cast<std::int64_t>(w.shape()[0]),
                             static_cast<std::int64_t>(w.shape()[1]), attrs);
@@ -55,11 +72,15 @@ Tensor conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attr
   const float* pg = g.data();
   const float* pw = w.data();
   float* pdx = dx.data();
-  for_each_tap(geo, [&](auto b, auto oh, auto ow, auto kh, auto kw, auto ih, auto iw) {
-    const float* gi = pg + ((b * geo.OH + oh) * geo.OW + ow) * O;
-    float* dxi = pdx + ((b * geo.H + ih) * geo.W + iw) * I;
-    const float* wk = pw + (kh * geo.KW + kw) * I * O;
-    for (std::int64_t ci = 0; ci < I; ++ci) dxi[ci] += dot(gi, wk + ci * O, static_cast<std::size_t>(O));
+  for_each_row_tap(geo, [&](std::int64_t b, std::int64_t oh, std::int64_t kh, std::int64_t kw, std::int64_t ih,
+                            Columns cols) {
+    const float* grow = pg + (b * geo.OH + oh) * geo.OW * O;
+    float* dxrow = pdx + (b * geo.H + ih) * geo.W * I;
+    for (std::int64_t ci = 0; ci < I; ++ci) {
+      const float* wrow = pw + ((kh * geo.KW + kw) * I + ci) * O;
+      for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
+        dxrow[(ow * geo.SW + kw - geo.PW) * I + ci] += dot(grow + ow * O, wrow, static_cast<std::size_t>(O));
+    }
   });
   return dx;
 }
@@ -69,21 +90,25 @@ Tensor conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& att
   // summed in float, then images are summed in double: accurate over large
   // batches without a double multiply in the inner loop.
   const auto I = static_cast<std::int64_t>(x.shape()[3]), O = static_cast<std::int64_t>(g.shape()[3]);
-  const Window geo = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
+  Window geo = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
   const auto size = static_cast<std::size_t>(geo.KH * geo.KW * I * O);
   std::vector<double> total(size, 0.0);
   std::vector<float> image(size);
-  const float* px = x.data();
-  const float* pg = g.data();
-  Window one = geo;
-  one.B = 1;
-  for (std::int64_t b = 0; b < geo.B; ++b) {
+  const std::int64_t batch = geo.B;
+  geo.B = 1;  // walk one image at a time
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const float* px = x.data() + b * geo.H * geo.W * I;
+    const float* pg = g.data() + b * geo.OH * geo.OW * O;
     std::fill(image.begin(), image.end(), 0.0f);
-    for_each_tap(one, [&](auto, auto oh, auto ow, auto kh, auto kw, auto ih, auto iw) {
-      const float* gi = pg + ((b * geo.OH + oh) * geo.OW + ow) * O;
-      const float* xi = px + ((b * geo.H + ih) * geo.W + iw) * I;
-      float* acc = image.data() + (kh * geo.KW + kw) * I * O;
-      for (std::int64_t ci = 0; ci < I; ++ci) axpy(acc + ci * O, gi, xi[ci], static_cast<std::size_t>(O));
+    for_each_row_tap(geo, [&](std::int64_t, std::int64_t oh, std::int64_t kh, std::int64_t kw, std::int64_t ih,
+                              Columns cols) {
+      const float* grow = pg + oh * geo.OW * O;
+      const float* xrow = px + ih * geo.W * I;
+      for (std::int64_t ci = 0; ci < I; ++ci) {
+        float* acc = image.data() + ((kh * geo.KW + kw) * I + ci) * O;
+        for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
+          axpy(acc, grow + ow * O, xrow[(ow * geo.SW + kw - geo.PW) * I + ci], static_cast<std::size_t>(O));
+      }
     });
     for (std::size_t i = 0; i < size; ++i) total[i] += image[i];
   }

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""PyTorch peer of the seed notebook's CNN, for side-by-side comparison with tl.
+
+The seed notebook (shared/seed/000_*.txt) trains this Keras model:
+
+    Conv2D(10, 3x3) -> MaxPooling2D(2x2) -> Flatten -> Dense(15, relu)
+    -> Dropout(0.3) -> Dense(classes, softmax)
+
+with Adam, sparse categorical cross-entropy, batch 64, 10 epochs and a
+tf.data shuffle(5000) buffer. This script reproduces it in PyTorch with Keras'
+semantics wherever they differ from PyTorch's defaults:
+
+  * images are NHWC and `flatten` follows Keras' (h, w, c) order, so dense
+    kernels are interchangeable with Keras / tl (transpose of Linear.weight);
+  * kernels glorot-uniform, biases zero (PyTorch defaults to kaiming/uniform);
+  * Adam is Keras' update, with epsilon added to sqrt(v) *before* the bias
+    correction (torch.optim.Adam adds it after; see KerasAdam);
+  * the shuffle is a streaming buffer like tf.data's (not a full permutation);
+  * the last partial batch is kept (60,000 / 64 -> 938 steps);
+  * the reported train loss/accuracy are sample-weighted means over the epoch
+    with dropout active, as Keras' fit() prints them.
+
+Usage (from the repository root; one training process at a time):
+
+    python3 bench/torch_seed_cnn.py --seed 1 --threads 1 --json runs/torch-1.json
+    python3 bench/torch_seed_cnn.py --data data/fashion-mnist --epochs 10
+
+The data folder holds the four IDX files, raw or .gz.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+IDX_NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+# ---- data -----------------------------------------------------------------
+
+def read_idx(path):
+    """One IDX file as a uint8 numpy array (gzip-compressed if path ends in .gz)."""
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        raw = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find_file(folder, name):
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            return path
+    sys.exit(f"error: neither {name} nor {name}.gz in {folder}")
+
+
+def load_part(folder, part):
+    """(images uint8 NHWC, labels int64) of one official part."""
+    images_name, labels_name = IDX_NAMES[part]
+    images = read_idx(find_file(folder, images_name))
+    labels = read_idx(find_file(folder, labels_name)).astype(np.int64)
+    if images.ndim == 3:                      # (N, H, W) -> (N, H, W, 1)
+        images = images[..., None]
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels)
+
+
+def to_float(images_u8):
+    """Pixel scaling (the seed's images / 255.0 as float32), NHWC."""
+    return images_u8.to(torch.float32) / 255.0
+
+
+def shuffle_buffer_order(n, buffer, rng):
+    """Epoch order of tf.data's shuffle(buffer) over indices 0..n-1.
+
+    1. Fill the buffer with the first `buffer` indices.
+    2. Emit a uniformly chosen slot; refill it with the next index from the
+       stream or, once the stream is exhausted, with the buffer's last entry
+       (the buffer shrinks). buffer 0/1 = no shuffle, buffer < 0 = full
+       permutation.
+    """
+    if buffer < 0:
+        return rng.permutation(n)
+    if buffer <= 1:
+        return np.arange(n)
+    pool = list(range(min(buffer, n)))
+    nxt = len(pool)
+    uniforms = rng.random(n)                  # one draw per emitted sample
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        slot = min(int(uniforms[i] * len(pool)), len(pool) - 1)
+        out[i] = pool[slot]
+        if nxt < n:
+            pool[slot] = nxt
+            nxt += 1
+        else:
+            pool[slot] = pool[-1]
+            pool.pop()
+    return out
+
+
+# ---- model ----------------------------------------------------------------
+
+class SeedCNN(nn.Module):
+    """The seed's Sequential model; forward() returns logits (softmax is fused into the loss)."""
+
+    def __init__(self, height=28, width=28, channels=1, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 10, kernel_size=3)          # valid, bias, linear
+        self.pool = nn.MaxPool2d(2)
+        flat = ((height - 2) // 2) * ((width - 2) // 2) * 10        # 13*13*10 = 1690
+        self.hidden = nn.Linear(flat, 15)
+        self.dropout = nn.Dropout(0.3)                               # inverted dropout
+        self.out = nn.Linear(15, classes)
+        for layer in (self.conv, self.hidden, self.out):
+            # Keras glorot_uniform: limit = sqrt(6 / (fan_in + fan_out)); PyTorch
+            # computes conv fans as in*kh*kw and out*kh*kw, exactly like Keras.
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x):                     # x: (B, H, W, C)
+        x = x.permute(0, 3, 1, 2)             # -> (B, C, H, W) for PyTorch's conv
+        x = self.pool(self.conv(x))           # (B, 10, 13, 13)
+        x = x.permute(0, 2, 3, 1).flatten(1)  # back to NHWC: flatten in (h, w, c) order
+        x = self.dropout(F.relu(self.hidden(x)))
+        return self.out(x)                    # (B, classes) logits
+
+
+class KerasAdam(torch.optim.Optimizer):
+    """Adam as Keras (and tl) apply it:
+    lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);  p -= lr_t * m / (sqrt(v) + eps)."""
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta1"], group["beta2"]
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                lr_t = group["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-lr_t)
+
+
+# ---- train / evaluate -----------------------------------------------------
+
+def train_epoch(model, opt, images, labels, order, batch):
+    """One epoch over `order`; returns the sample-weighted mean loss and accuracy."""
+    model.train()
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(order), batch):
+        idx = torch.from_numpy(order[start:start + batch])
+        x, y = to_float(images[idx]), labels[idx]
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)     # mean over the batch, like Keras
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.item() * len(idx)
+        correct += (logits.argmax(1) == y).sum().item()
+    return loss_sum / len(order), correct / len(order)
+
+
+@torch.no_grad()
+def evaluate(model, images, labels, batch=32):
+    """Loss and accuracy over every sample, dropout off (Keras evaluate's batch 32)."""
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(labels), batch):
+        x, y = to_float(images[start:start + batch]), labels[start:start + batch]
+        logits = model(x)
+        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        correct += (logits.argmax(1) == y).sum().item()
+    return loss_sum / len(labels), correct / len(labels)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=os.path.join(here, "..", "data", "mnist"), help="folder of IDX files")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--shuffle", type=int, default=5000, help="buffer size; 0 = none, -1 = full permutation")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    ap.add_argument("--json", help="write the measurements to this file")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)              # init and dropout masks
+    rng = np.random.default_rng(args.seed)    # shuffle order
+
+    train_x, train_y = load_part(args.data, "train")
+    test_x, test_y = load_part(args.data, "test")
+    n, h, w, c = train_x.shape
+    classes = int(max(train_y.max(), test_y.max())) + 1
+    model = SeedCNN(h, w, c, classes)
+    opt = KerasAdam(model.parameters())
+    params = sum(p.numel() for p in model.parameters())
+    steps = (n + args.batch - 1) // args.batch
+    print(f"torch {torch.__version__}, {args.threads} thread(s), seed {args.seed}; "
+          f"{n} train / {len(test_y)} test samples of {h}x{w}x{c}; {params:,} parameters")
+
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()           # the epoch's time includes its shuffle
+        order = shuffle_buffer_order(n, args.shuffle, rng)
+        loss, acc = train_epoch(model, opt, train_x, train_y, order, args.batch)
+        seconds = time.perf_counter() - start
+        history.append(dict(epoch=epoch, loss=loss, accuracy=acc, seconds=seconds))
+        print(f"Epoch {epoch}/{args.epochs}")
+        print(f"{steps}/{steps} - {seconds:.0f}s - loss: {loss:.4f} - accuracy: {acc:.4f}", flush=True)
+
+    test_loss, test_acc = evaluate(model, test_x, test_y)
+    print(f"test - loss: {test_loss:.4f} - accuracy: {test_acc:.4f}")
+
+    secs = [e["seconds"] for e in history]
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    summary = dict(
+        framework=f"pytorch {torch.__version__}", args=vars(args), parameters=params,
+        steps_per_epoch=steps, epochs=history,
+        test=dict(loss=test_loss, accuracy=test_acc),
+        seconds_per_epoch=dict(mean=float(np.mean(secs)), median=float(np.median(secs))),
+        samples_per_second=n / float(np.median(secs)), peak_rss_mb=peak_rss_mb)
+    print(f"{summary['seconds_per_epoch']['median']:.2f} s/epoch (median), "
+          f"{summary['samples_per_second']:.0f} samples/s, peak RSS {peak_rss_mb:.0f} MB")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
