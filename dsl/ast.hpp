@@ -88,10 +88,23 @@ struct MapLit : Located {
   std::vector<MapEntry> entries;
 };
 
-using StageArg = x3::variant<PredOr, MapLit, Number>;
+struct LayerLine;
 
-/// One step of a dataset pipeline: `| where label < 7`, `| relabel {...}`,
-/// `| scale 1/255`, `| take 1000`.
+/// `{ dense(3, softmax) }`: new layers appended to a derived model.
+struct LayerBlock : Located {
+  std::vector<x3::forward_ast<LayerLine>> layers;
+};
+
+/// `all`, `reused`, or layer names: `conv2d, dense`.
+struct NameList : Located {
+  std::vector<Name> names;
+};
+
+using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList>;
+
+/// One step of a pipeline. Datasets: `| where label < 7`, `| relabel {...}`,
+/// `| scale 1/255`, `| take 1000`. Models: `| drop 1`, `| cut dense`,
+/// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`.
 struct Stage : Located {
   std::string op;
   StageArg arg;

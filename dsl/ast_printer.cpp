@@ -55,6 +55,11 @@ struct Printer {
     if (auto* m = boost::get<ast::MapLit>(&arg))
       for (const auto& e : m->entries) line(e, e.key.text + " -> " + e.value.text);
     if (auto* p = boost::get<ast::PredOr>(&arg)) pred(*p);
+    if (auto* c = boost::get<x3::forward_ast<ast::Call>>(&arg)) call(c->get());
+    if (auto* l = boost::get<ast::NameList>(&arg))
+      for (const auto& n : l->names) line(n, "layer " + n.text);
+    if (auto* b = boost::get<ast::LayerBlock>(&arg))
+      for (const auto& l : b->layers) call(l.get().call);
   }
 
   void pred(const ast::PredOr& p) {

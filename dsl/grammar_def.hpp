@@ -52,7 +52,7 @@ inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
 // Words that start statements or structure them; never usable as names.
 auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
                       kw("summary") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
-                      kw("scale") | kw("take") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
+                      kw("scale") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
 
 
 // Skipper: whitespace and '#' comments to the end of the line.
@@ -69,6 +69,11 @@ x3::rule<class path_parts_r, std::vector<std::string>> const path_parts = "a nam
 x3::rule<class and_terms_r, std::vector<ast::PredAtom>> const and_terms = "a label predicate such as label < 7";
 x3::rule<class or_terms_r, std::vector<ast::PredAnd>> const or_terms = "a label predicate such as label < 7";
 x3::rule<class map_entries_r, std::vector<ast::MapEntry>> const map_entries = "a label map such as {7: 0, 8: 1}";
+x3::rule<class block_lines_r, std::vector<x3::forward_ast<ast::LayerLine>>> const block_lines =
+    "a block of layers in braces";
+x3::rule<class layer_block_r, ast::LayerBlock> const layer_block = "a block of layers in braces";
+x3::rule<class names_r, std::vector<ast::Name>> const names = "layer names, all or reused";
+x3::rule<class name_list_r, ast::NameList> const name_list = "layer names, all or reused";
 x3::rule<class name_r, ast::Name> const name = "a name";
 x3::rule<class key_r, ast::Name> const key = "a setting or argument name";
 x3::rule<class number_text_r, std::string> const number_text = "a number";
@@ -82,7 +87,8 @@ x3::rule<class layer_call_r, ast::Call> const layer_call = "a layer such as dens
 x3::rule<class arg_r, ast::Arg> const arg = "an argument";
 x3::rule<class primary_r, ast::Primary> const primary = "a value (number, string, name or call)";
 x3::rule<class expr_r, ast::Expr> const expr = "a value (number, string, name or call)";
-x3::rule<class stage_r, ast::Stage> const stage = "a pipeline stage (where, relabel, scale or take)";
+x3::rule<class stage_r, ast::Stage> const stage =
+    "a pipeline stage (where, relabel, scale, take; for models drop, cut, append, freeze, unfreeze)";
 x3::rule<class cmp_op_r, std::string> const cmp_op = "a comparison (<, <=, >, >=, ==, !=) or 'in'";
 x3::rule<class comparison_r, ast::Comparison> const comparison = "a label comparison such as label < 7";
 x3::rule<class membership_r, ast::Membership> const membership = "a label set such as label in {7, 8}";
@@ -119,6 +125,7 @@ x3::rule<class colon_r> const colon = "':'";
 x3::rule<class equals_r> const equals = "'='";
 x3::rule<class on_r> const on_kw = "'on'";
 x3::rule<class into_r> const into_kw = "'into'";
+x3::rule<class after_r> const after_kw = "'after'";
 x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
 x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
 
@@ -130,6 +137,7 @@ auto const colon_def = lit(':');
 auto const equals_def = lit('=') >> !lit('=');
 auto const on_kw_def = kw("on");
 auto const into_kw_def = kw("into");
+auto const after_kw_def = kw("after");
 
 // --- definitions ---------------------------------------------------------------
 // word ::= (letter | '_') (letter | digit | '_')*
@@ -163,8 +171,18 @@ auto const primary_def = dims | number | string_lit | call | path;
 // expr ::= primary ('|' stage)*
 auto const expr_def = primary >> *('|' > stage);
 // stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
+//         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
+//         | 'freeze' names | 'unfreeze' names
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
-                       (raw[kw("scale")] > number) | (raw[kw("take")] > number);
+                       (raw[kw("scale")] > number) | (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
+                       (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > (layer_block | call)) |
+                       (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list);
+// layer_block ::= '{' layer_line* '}'
+auto const block_lines_def = lbrace > *layer_line > rbrace;
+auto const layer_block_def = block_lines;
+// names ::= word (',' word)*
+auto const names_def = key % ',';
+auto const name_list_def = names;
 // cmp_op ::= '<=' | '>=' | '==' | '!=' | '<' | '>'
 auto const cmp_op_def = x3::string("<=") | x3::string(">=") | x3::string("==") | x3::string("!=") |
                         x3::string("<") | x3::string(">");
@@ -217,15 +235,17 @@ auto const statement_def = model_def | split_stmt | train_stmt | eval_stmt | sum
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
+BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
                     split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt,
                     statement, statement_or_end, program, lparen, rparen, lbrace, rbrace, colon, equals, on_kw,
-                    into_kw)
+                    into_kw, after_kw)
 
 // Every rule ID annotates its node's position.
 struct name_r : annotate_offset {};
+struct layer_block_r : annotate_offset {};
+struct name_list_r : annotate_offset {};
 struct key_r : annotate_offset {};
 struct number_r : annotate_offset {};
 struct dims_r : annotate_offset {};

@@ -77,8 +77,24 @@ namespace {
 /// `name = value`: a model instance or a dataset.
 void assign(CheckerState& st, const ast::Assign& a) {
   const ast::Call* call = as_call(a.value);
-  if (call && a.value.stages.empty()) {
+  if (call && (call->callee.text == "copy" || call->callee.text == "fresh")) {
+    st.exp.models.push_back(st.derive(a.value, a.name.text, a));
+    Symbol s;
+    s.kind = Symbol::Kind::Model;
+    s.index = static_cast<int>(st.exp.models.size()) - 1;
+    st.define(a.name, s);
+    Step step;
+    step.kind = Step::Kind::Derive;
+    step.model = s.index;
+    step.where = {a.offset, a.length};
+    st.exp.steps.push_back(step);
+    return;
+  }
+  if (call) {
     auto it = st.symbols.find(call->callee.text);
+    if (it != st.symbols.end() && it->second.kind == Symbol::Kind::ModelDef && !a.value.stages.empty())
+      fail(a.value.stages.front(), "a new model takes no pipeline stages",
+           "derive from it instead: t = copy(" + a.name.text + ") | ...");
     if (it != st.symbols.end() && it->second.kind == Symbol::Kind::ModelDef) {
       ModelSpec spec = instantiate(*it->second.def, *call, a.name.text);
       spec.where = {a.offset, a.length};

@@ -43,6 +43,10 @@ struct CheckerState {
   DataStore::Ptr materialise(int index, const ast::Located& at);
   void split(const ast::SplitStmt& s);
 
+  // transfer.cpp
+  /// `copy(m) | stages` or `fresh(m) | stages`: a derived model named `name`.
+  ModelSpec derive(const ast::Expr& e, const std::string& name, const ast::Located& at);
+
   // training.cpp
   TrainConfig train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model);
   std::int64_t eval_batch(const std::vector<ast::Setting>& settings);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <array>
+#include <map>
+#include <set>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +60,13 @@ struct Layer {
   std::int64_t param_count() const;
 };
 
+/// Where a derived model's tensor starts from: another model's tensor
+/// (copied when the derivation runs), or fresh initialisation (model -1).
+struct TensorOrigin {
+  int model = -1;
+  std::string tensor;
+};
+
 struct ModelSpec {
   std::string name;          // the instance: `net` in `net = seed_cnn(10)`
   std::string architecture;  // `seed_cnn`
@@ -65,6 +74,9 @@ struct ModelSpec {
   int output = 0;            // index of the output layer
   bool sequential = true;    // every layer takes the previous one (affects the summary layout)
   Span where;                // the instantiation
+  bool derived = false;      // made from other models (copy/fresh + stages)
+  std::map<std::string, TensorOrigin> origins;  // derived models: tensor -> origin
+  std::set<std::string> frozen;                 // tensors ("<layer>/<param>") not trained
 
   std::int64_t total_params() const;
   std::int64_t trainable_params() const;
@@ -123,7 +135,9 @@ struct TrainConfig {
 };
 
 struct Step {
-  enum class Kind { Train, Evaluate, Summary } kind = Kind::Train;
+  /// Derive: copies the tensors of `model` whose origin is another model,
+  /// from that model's weights as they are at this point of the script.
+  enum class Kind { Train, Evaluate, Summary, Derive } kind = Kind::Train;
   int model = -1;
   int data = -1;  // Train / Evaluate
   TrainConfig train;

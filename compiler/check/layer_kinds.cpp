@@ -64,7 +64,7 @@ std::int64_t ModelSpec::trainable_params() const {
   std::int64_t total = 0;
   for (const auto& l : layers)
     for (const auto& p : l.params)
-      if (p.trainable) total += ir::element_count(p.shape);
+      if (p.trainable && !frozen.count(tensor_name(l, p))) total += ir::element_count(p.shape);
   return total;
 }
 

@@ -55,7 +55,8 @@ std::string summary(const check::ModelSpec& model, const std::set<std::string>& 
     for (const auto& p : l.params) {
       const std::int64_t n = ir::element_count(p.shape);
       params += n;
-      if (p.trainable && !frozen.count(check::ModelSpec::tensor_name(l, p))) trainable += n;
+      const std::string t = check::ModelSpec::tensor_name(l, p);
+      if (p.trainable && !frozen.count(t) && !model.frozen.count(t)) trainable += n;
     }
     total += params;
     std::vector<std::string> cells = {l.name + " (" + check::keras_class(l.kind) + ")",
@@ -73,6 +74,24 @@ std::string summary(const check::ModelSpec& model, const std::set<std::string>& 
   out += "Trainable params: " + thousands(trainable) + "\n";
   out += "Non-trainable params: " + thousands(total - trainable) + "\n";
   out += std::string(width, '_') + "\n";
+  return out;
+}
+
+std::string manifest(const check::ModelSpec& model, const std::vector<std::string>& model_names) {
+  std::string out = "Transfer manifest of \"" + model.name + "\":\n";
+  const std::vector<std::size_t> stops = {26, 44, 72, 84};
+  out += row({"tensor", "shape", "from", "trainable"}, stops);
+  for (const auto& l : model.layers)
+    for (const auto& p : l.params) {
+      const std::string t = check::ModelSpec::tensor_name(l, p);
+      std::string from = "fresh";
+      if (auto it = model.origins.find(t); it != model.origins.end() && it->second.model >= 0)
+        from = model_names[static_cast<std::size_t>(it->second.model)] + "." + it->second.tensor;
+      std::string shape;
+      for (auto d : p.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      const bool trainable = p.trainable && !model.frozen.count(t);
+      out += row({t, shape, from, trainable ? "yes" : (p.trainable ? "frozen" : "no (statistic)")}, stops);
+    }
   return out;
 }
 

@@ -39,8 +39,26 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
     ModelState& state = states[static_cast<std::size_t>(step.model)];
     try {
       switch (step.kind) {
+        case check::Step::Kind::Derive: {
+          // Copy every reused tensor from its donor's weights as they are now.
+          for (const auto& [tensor, origin] : model.origins) {
+            if (origin.model < 0) continue;
+            const auto& donor = states[static_cast<std::size_t>(origin.model)].vars.tensors;
+            const auto it = donor.find(origin.tensor);
+            if (it == donor.end() || it->second.shape() != state.vars.tensors.at(tensor).shape())
+              throw std::logic_error("derive: tensor " + origin.tensor + " of model " +
+                                     exp.models[static_cast<std::size_t>(origin.model)].name + " does not fit " + tensor);
+            state.vars.tensors[tensor] = it->second;
+          }
+          break;
+        }
         case check::Step::Kind::Summary:
           std::fprintf(out, "%s\n", report::summary(model).c_str());
+          if (model.derived) {
+            std::vector<std::string> names;
+            for (const auto& m : exp.models) names.push_back(m.name);
+            std::fprintf(out, "%s\n", report::manifest(model, names).c_str());
+          }
           break;
         case check::Step::Kind::Train: {
           const auto& node = exp.data[static_cast<std::size_t>(step.data)];

@@ -39,7 +39,7 @@ const lower::StepGraph& StepCache::get(const check::ModelSpec& model, lower::Ste
                                        const check::TrainConfig& config) {
   const auto key = std::make_pair(static_cast<int>(kind), batch);
   auto it = graphs_.find(key);
-  if (it == graphs_.end()) it = graphs_.emplace(key, lower::build_step(model, batch, kind, &config)).first;
+  if (it == graphs_.end()) it = graphs_.emplace(key, lower::build_step(model, batch, kind, &config, model.frozen)).first;
   return it->second;
 }
 
