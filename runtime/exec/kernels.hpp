@@ -3,6 +3,10 @@
 // verifier, so kernels trust them. Long reductions (over the batch or an image)
 // accumulate in double, short ones (over a channel axis) in float; every
 // reduction has a fixed order, so results are repeatable.
+//
+// Every kernel writes its result into `out` (never an input), giving it the
+// result's shape. Storage is reused when the element count is unchanged, so an
+// executor that keeps its buffers allocates nothing once it is warm.
 // Legend: B batch, H/W spatial, C channels, K kernel extent, I/O in/out channels.
 #pragma once
 
@@ -15,10 +19,11 @@
 
 namespace tl::exec::kernels {
 
-Tensor empty(const ir::Shape& shape);
-Tensor zeros(const ir::Shape& shape);
-Tensor filled(const ir::Shape& shape, float value);
 ir::Shape shape_of(const Tensor& t);
+/// Gives `out` the shape and returns its data; contents are unspecified.
+float* reshape_to(Tensor& out, const ir::Shape& shape);
+/// Gives `out` the shape, fills it with `value` and returns its data.
+float* fill_to(Tensor& out, const ir::Shape& shape, float value = 0.0f);
 
 /// Sliding-window geometry over an input (B,H,W,C), shared by conv and pooling:
 /// output extent OH x OW, window KH x KW, strides SH x SW, and the padding PH,
@@ -70,66 +75,64 @@ inline float dot(const float* __restrict x, const float* __restrict y, std::size
 }
 
 // --- elementwise (kernels_elementwise.cpp) ----------------------------------
-Tensor add(const Tensor& a, const Tensor& b);
-Tensor mul(const Tensor& a, const Tensor& b);
-Tensor neg(const Tensor& x);
-Tensor square(const Tensor& x);
-Tensor rsqrt(const Tensor& x, float eps);
-Tensor scale(const Tensor& x, float value);
-Tensor relu(const Tensor& x);
-Tensor sigmoid(const Tensor& x);
-Tensor tanh(const Tensor& x);
+void add(const Tensor& a, const Tensor& b, Tensor& out);
+void mul(const Tensor& a, const Tensor& b, Tensor& out);
+void neg(const Tensor& x, Tensor& out);
+void square(const Tensor& x, Tensor& out);
+void rsqrt(const Tensor& x, float eps, Tensor& out);
+void scale(const Tensor& x, float value, Tensor& out);
+void relu(const Tensor& x, Tensor& out);
+void sigmoid(const Tensor& x, Tensor& out);
+void tanh(const Tensor& x, Tensor& out);
 /// Activation gradients take the forward output y and the adjoint g.
-Tensor relu_grad(const Tensor& y, const Tensor& g);
-Tensor sigmoid_grad(const Tensor& y, const Tensor& g);
-Tensor tanh_grad(const Tensor& y, const Tensor& g);
+void relu_grad(const Tensor& y, const Tensor& g, Tensor& out);
+void sigmoid_grad(const Tensor& y, const Tensor& g, Tensor& out);
+void tanh_grad(const Tensor& y, const Tensor& g, Tensor& out);
 /// Element i is 1/(1-rate) if Philox(seed, stream, step, i) >= rate, else 0.
-Tensor dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step);
+void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,
+                  Tensor& out);
 
 // --- last-axis ops and matmul (kernels_dense.cpp) ----------------------------
-Tensor bias_add(const Tensor& x, const Tensor& c);     // (...,C) + (C)
-Tensor channel_mul(const Tensor& x, const Tensor& c);  // (...,C) * (C)
-Tensor channel_sum(const Tensor& x);                   // (...,C) -> (C)
-Tensor channel_mean(const Tensor& x);                  // (...,C) -> (C)
-Tensor channel_broadcast(const Tensor& c, const ir::Shape& shape);  // (C) -> (...,C)
-Tensor reshape(const Tensor& x, const ir::Shape& shape);
+void bias_add(const Tensor& x, const Tensor& c, Tensor& out);     // (...,C) + (C)
+void channel_mul(const Tensor& x, const Tensor& c, Tensor& out);  // (...,C) * (C)
+void channel_sum(const Tensor& x, Tensor& out);                   // (...,C) -> (C)
+void channel_mean(const Tensor& x, Tensor& out);                  // (...,C) -> (C)
+void channel_broadcast(const Tensor& c, const ir::Shape& shape, Tensor& out);  // (C) -> (...,C)
+void reshape(const Tensor& x, const ir::Shape& shape, Tensor& out);
 /// op(a) (M,K) x op(b) (K,N) -> (M,N), op transposes when the flag is set.
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
-Tensor softmax(const Tensor& x);                       // over the last axis
-Tensor softmax_grad(const Tensor& y, const Tensor& g);  // y * (g - sum(g * y)) per row
+void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out);
+void softmax(const Tensor& x, Tensor& out);                       // over the last axis
+void softmax_grad(const Tensor& y, const Tensor& g, Tensor& out);  // y * (g - sum(g * y)) per row
 
 // --- convolution (kernels_conv.cpp); x (B,H,W,I), w (K,K,I,O), g (B,H',W',O) -
-Tensor conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs);
-Tensor conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape);
-Tensor conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs);
+void conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, Tensor& out);
+void conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape, Tensor& out);
+void conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& out);
 
 // --- pooling (kernels_pool.cpp); x (B,H,W,C), g (B,H',W',C) ------------------
-Tensor maxpool2d(const Tensor& x, const ir::Attrs& attrs);
-Tensor maxpool2d_grad(const Tensor& x, const Tensor& g, const ir::Attrs& attrs);
-Tensor avgpool2d(const Tensor& x, const ir::Attrs& attrs);
-Tensor avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape);
-Tensor global_maxpool2d(const Tensor& x);                     // -> (B,C)
-Tensor global_maxpool2d_grad(const Tensor& x, const Tensor& g);  // g (B,C)
+void maxpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out);
+void maxpool2d_grad(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& out);
+void avgpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out);
+void avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape, Tensor& out);
+void global_maxpool2d(const Tensor& x, Tensor& out);                        // -> (B,C)
+void global_maxpool2d_grad(const Tensor& x, const Tensor& g, Tensor& out);  // g (B,C)
 
 // --- losses and metrics (kernels_loss.cpp); scores (B,M), labels (B) ---------
 // Labels are floats holding class indices; an index outside [0, M) throws
-// std::runtime_error (bad data, not a compiler bug).
-Tensor softmax_xent(const Tensor& logits, const Tensor& labels);
-Tensor softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g);
-Tensor prob_xent(const Tensor& probs, const Tensor& labels);
-Tensor prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g);
-Tensor count_correct(const Tensor& scores, const Tensor& labels);
+// std::runtime_error (bad data, not a compiler bug). Losses are shape ().
+void softmax_xent(const Tensor& logits, const Tensor& labels, Tensor& out);
+void softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, Tensor& out);
+void prob_xent(const Tensor& probs, const Tensor& labels, Tensor& out);
+void prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g, Tensor& out);
+void count_correct(const Tensor& scores, const Tensor& labels, Tensor& out);
 
 // --- updates (kernels_update.cpp) ---------------------------------------------
-/// The new value of the updated variable and of its optimizer slots, in the
-/// order of the update's slot inputs (Adam: m, v; SGD: velocity).
-struct Updated {
-  Tensor value;
-  std::vector<Tensor> slots;
-};
-Updated adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const ir::Attrs& attrs,
-                    std::uint64_t step);
-Updated sgd_update(const Tensor& p, const Tensor& g, const Tensor& velocity, const ir::Attrs& attrs);
-Tensor moving_average(const Tensor& state, const Tensor& value, const ir::Attrs& attrs);
+// Each writes the variable's new value and the new values of its optimizer
+// slots (Adam: m, v; SGD: velocity).
+void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const ir::Attrs& attrs,
+                 std::uint64_t step, Tensor& new_p, Tensor& new_m, Tensor& new_v);
+void sgd_update(const Tensor& p, const Tensor& g, const Tensor& velocity, const ir::Attrs& attrs, Tensor& new_p,
+                Tensor& new_velocity);
+void moving_average(const Tensor& state, const Tensor& value, const ir::Attrs& attrs, Tensor& out);
 
 }  // namespace tl::exec::kernels

@@ -41,15 +41,14 @@ void for_each_row_tap(const Window& g, F tap) {
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs) {
+void conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, Tensor& out) {
   // out[b,oh,ow,:] += x[b,ih,iw,ci] * w[kh,kw,ci,:]
   const auto I = static_cast<std::int64_t>(w.shape()[2]), O = static_cast<std::int64_t>(w.shape()[3]);
   const Window g = window(shape_of(x), static_cast<std::int64_t>(w.shape()[0]),
                           static_cast<std::int64_t>(w.shape()[1]), attrs);
-  Tensor out = zeros({g.B, g.OH, g.OW, O});
+  float* po = fill_to(out, {g.B, g.OH, g.OW, O});
   const float* px = x.data();
   const float* pw = w.data();
-  float* po = out.data();
   for_each_row_tap(g, [&](std::int64_t b, std::int64_t oh, std::int64_t kh, std::int64_t kw, std::int64_t ih,
                           Columns cols) {
     float* orow = po + (b * g.OH + oh) * g.OW * O;
@@ -60,18 +59,17 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs) {
         axpy(orow + ow * O, wrow, xrow[(ow * g.SW + kw - g.PW) * I + ci], static_cast<std::size_t>(O));
     }
   });
-  return out;
 }
 
-Tensor conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape) {
+void conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape,
+                       Tensor& dx) {
   // dx[b,ih,iw,ci] += g[b,oh,ow,:] . w[kh,kw,ci,:]
   const auto I = static_cast<std::int64_t>(w.shape()[2]), O = static_cast<std::int64_t>(w.shape()[3]);
   const Window geo = window(x_shape, static_cast<std::int64_t>(w.shape()[0]),
                             static_cast<std::int64_t>(w.shape()[1]), attrs);
-  Tensor dx = zeros(x_shape);
+  float* pdx = fill_to(dx, x_shape);
   const float* pg = g.data();
   const float* pw = w.data();
-  float* pdx = dx.data();
   for_each_row_tap(geo, [&](std::int64_t b, std::int64_t oh, std::int64_t kh, std::int64_t kw, std::int64_t ih,
                             Columns cols) {
     const float* grow = pg + (b * geo.OH + oh) * geo.OW * O;
@@ -82,10 +80,9 @@ Tensor conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attr
         dxrow[(ow * geo.SW + kw - geo.PW) * I + ci] += dot(grow + ow * O, wrow, static_cast<std::size_t>(O));
     }
   });
-  return dx;
 }
 
-Tensor conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs) {
+void conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& dw) {
   // dw[kh,kw,ci,:] = sum_{b,oh,ow} x[b,ih,iw,ci] * g[b,oh,ow,:]. Each image is
   // summed in float, then images are summed in double: accurate over large
   // batches without a double multiply in the inner loop.
@@ -112,9 +109,8 @@ Tensor conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& att
     });
     for (std::size_t i = 0; i < size; ++i) total[i] += image[i];
   }
-  Tensor dw = empty({geo.KH, geo.KW, I, O});
-  for (std::size_t i = 0; i < size; ++i) dw.data()[i] = static_cast<float>(total[i]);
-  return dw;
+  float* pdw = reshape_to(dw, {geo.KH, geo.KW, I, O});
+  for (std::size_t i = 0; i < size; ++i) pdw[i] = static_cast<float>(total[i]);
 }
 
 }  // namespace tl::exec::kernels

@@ -50,5 +50,10 @@ for f in "$src"/tests/golden/errors/*.tl; do
   expect "golden $(basename "$f")" 1 "^$(basename "$f" | sed 's/\./\\./g'):[0-9]+:[0-9]+: error: " -- \
     bash -c "cd '$(dirname "$f")' && TL_DATA_PATH=/nonexistent '$tlc' check '$(basename "$f")'"
 done
+# Every example must pass the check (needs scripts/setup.sh's data).
+for f in "$src"/examples/*.tl "$src"/examples/*/*.tl; do
+  [[ -e "$f" ]] || continue
+  expect "example $(basename "$f")" 0 "ok" -- "$tlc" check "$f"
+done
 echo "$passes passed, $failures failed"
 [[ $failures -eq 0 ]]
