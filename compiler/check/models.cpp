@@ -22,12 +22,6 @@ Activation activation_of(const std::string& word) {
   return Activation::Linear;
 }
 
-std::string shape_text(const ir::Shape& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
-  return out;
-}
-
 /// Output size of a window sliding over `in` (TF rules): valid = floor((in -
 /// k) / s) + 1, same = ceil(in / s). Returns <= 0 when the window doesn't fit.
 std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p) {

@@ -8,12 +8,6 @@ namespace tl::check {
 
 namespace {
 
-std::string shape_text(const ir::Shape& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
-  return out;
-}
-
 /// `adam`, `adam(lr = 1e-3, ...)`, `sgd(lr = 0.01, momentum = 0.9, nesterov = true)`.
 lower::OptimizerSpec optimizer(const ast::Expr& e) {
   lower::OptimizerSpec spec;

@@ -19,12 +19,6 @@ namespace tl::check {
 
 namespace {
 
-std::string shape_text(const ir::Shape& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
-  return out;
-}
-
 int layer_index(const ModelSpec& m, const ast::Name& name, const std::string& what) {
   for (std::size_t i = 0; i < m.layers.size(); ++i)
     if (m.layers[i].name == name.text) return static_cast<int>(i);

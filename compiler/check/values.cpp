@@ -156,6 +156,12 @@ std::string string_value(const ast::Expr& e, const Scope* scope, const std::stri
   fail(where(v), what + " must be a string in double quotes, not " + describe(v));
 }
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string out;
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+  return out;
+}
+
 std::string signature(const std::string& name, const std::vector<Formal>& formals) {
   std::vector<std::string> parts;
   for (const auto& f : formals) parts.push_back(f.required ? f.name : f.name + "=...");

@@ -70,6 +70,9 @@ class BoundArgs {
 /// `name(a, b = default, ...)` for messages.
 std::string signature(const std::string& name, const std::vector<Formal>& formals);
 
+/// `28x28x1`: a sample shape as the user writes it.
+std::string shape_text(const std::vector<std::int64_t>& shape);
+
 /// A located span covering the whole of `e`.
 ast::Located where(const ast::Expr& e);
 
