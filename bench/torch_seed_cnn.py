@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """PyTorch peer of the seed notebook's CNN, for side-by-side comparison with tl.
 
 The seed notebook (shared/seed/000_*.txt) trains this Keras model:

@@ -195,6 +195,13 @@ struct EvalStmt : Located {
   std::vector<Setting> settings;
 };
 
+/// `compare a, b, ... on data [{ settings }]`: the side-by-side report.
+struct CompareStmt : Located {
+  std::vector<Name> models;
+  Expr data;
+  std::vector<Setting> settings;
+};
+
 /// `summary model`
 struct SummaryStmt : Located {
   std::string keyword;  // "summary"
@@ -207,7 +214,7 @@ struct SeedStmt : Located {
   Number value;
 };
 
-using Statement = x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, SummaryStmt, SeedStmt, Assign>;
+using Statement = x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, SeedStmt, Assign>;
 
 struct Program {
   std::vector<Statement> statements;

@@ -149,6 +149,13 @@ struct Printer {
         p.settings(e.settings);
       }
       void operator()(const ast::SummaryStmt& s) const { p.line(s, "summary " + s.model.text); }
+      void operator()(const ast::CompareStmt& c) const {
+        std::string names;
+        for (const auto& n : c.models) names += (names.empty() ? "" : ", ") + n.text;
+        p.line(c, "compare " + names);
+        p.nested([&] { p.expr(c.data); });
+        p.settings(c.settings);
+      }
       void operator()(const ast::SeedStmt& s) const { p.line(s, "seed " + s.value.text); }
     };
     boost::apply_visitor(V{*this}, stmt);

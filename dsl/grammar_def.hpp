@@ -51,7 +51,7 @@ inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
 
 // Words that start statements or structure them; never usable as names.
 auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
-                      kw("summary") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
+                      kw("summary") | kw("compare") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
                       kw("scale") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
 
 
@@ -110,10 +110,12 @@ x3::rule<class settings_r, std::vector<ast::Setting>> const settings = "a block 
 x3::rule<class train_stmt_r, ast::TrainStmt> const train_stmt = "a train statement";
 x3::rule<class eval_stmt_r, ast::EvalStmt> const eval_stmt = "an evaluate statement";
 x3::rule<class summary_stmt_r, ast::SummaryStmt> const summary_stmt = "a summary statement";
+x3::rule<class compare_names_r, std::vector<ast::Name>> const compare_names = "model names separated by commas";
+x3::rule<class compare_stmt_r, ast::CompareStmt> const compare_stmt = "a compare statement";
 x3::rule<class seed_stmt_r, ast::SeedStmt> const seed_stmt = "a seed statement";
 x3::rule<class statement_r, ast::Statement> const statement = "a statement";
 x3::rule<class statement_or_end_r> const statement_or_end =
-    "a statement (model, split, train, evaluate, summary, seed, or name = value)";
+    "a statement (model, split, train, evaluate, compare, summary, seed, or name = value)";
 x3::rule<class program_r, ast::Program> const program = "a program";
 
 // Named punctuation and keywords for readable "expected ..." messages.
@@ -225,17 +227,21 @@ auto const settings_def = lbrace > settings_body;
 auto const train_stmt_def = kw("train") > name > on_kw > expr > -settings;
 // evaluate ::= 'evaluate' name 'on' expr settings?
 auto const eval_stmt_def = kw("evaluate") > name > on_kw > expr > -settings;
+// compare ::= 'compare' name (',' name)* 'on' expr settings?
+auto const compare_names_def = kw("compare") > (name % ',');
+auto const compare_stmt_def = compare_names > on_kw > expr > -settings;
 // summary ::= 'summary' name
 auto const summary_stmt_def = raw[kw("summary")] > name;
 // seed ::= 'seed' number
 auto const seed_stmt_def = raw[kw("seed")] > number;
 // statement ::= model_def | split | train | evaluate | summary | seed | assign
-auto const statement_def = model_def | split_stmt | train_stmt | eval_stmt | summary_stmt | seed_stmt | assign;
+auto const statement_def =
+    model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | seed_stmt | assign;
 // program ::= statement* end
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
+BOOST_SPIRIT_DEFINE(compare_names, compare_stmt, block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
                     split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt,
@@ -274,6 +280,7 @@ struct setting_r : annotate_offset {};
 struct train_stmt_r : annotate_offset {};
 struct eval_stmt_r : annotate_offset {};
 struct summary_stmt_r : annotate_offset {};
+struct compare_stmt_r : annotate_offset {};
 struct seed_stmt_r : annotate_offset {};
 
 }  // namespace tl::dsl::grammar

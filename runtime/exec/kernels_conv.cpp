@@ -31,11 +31,13 @@ Columns columns_for_tap(const Window& g, std::int64_t kw) {
 /// column ow is ow * SW + kw - PW.
 template <class F>
 void for_each_row_tap(const Window& g, F tap) {
+  std::vector<Columns> columns(static_cast<std::size_t>(g.KW));
+  for (std::int64_t kw = 0; kw < g.KW; ++kw) columns[static_cast<std::size_t>(kw)] = columns_for_tap(g, kw);
   for (std::int64_t b = 0; b < g.B; ++b)
     for (std::int64_t oh = 0; oh < g.OH; ++oh) {
-      const Taps rows = taps(g, oh, 0);
+      const Taps rows = taps(g, oh, 0);  // only its row part (top, kh range) is used
       for (std::int64_t kh = rows.kh_lo; kh < rows.kh_hi; ++kh)
-        for (std::int64_t kw = 0; kw < g.KW; ++kw) tap(b, oh, kh, kw, rows.top + kh, columns_for_tap(g, kw));
+        for (std::int64_t kw = 0; kw < g.KW; ++kw) tap(b, oh, kh, kw, rows.top + kh, columns[static_cast<std::size_t>(kw)]);
     }
 }
 

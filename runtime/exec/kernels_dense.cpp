@@ -23,22 +23,27 @@ std::vector<double> channel_totals(const Tensor& x) {
 
 }  // namespace
 
-void bias_add(const Tensor& x, const Tensor& c, Tensor& out) {
+namespace {
+
+/// out[r, k] = f(x[r, k], c[k]) for x (...,C) and c (C).
+template <class F>
+void per_channel(const Tensor& x, const Tensor& c, Tensor& out, F f) {
   float* __restrict o = reshape_to(out, shape_of(x));
   const float* px = x.data();
   const float* pc = c.data();
   const std::size_t C = channels(x), rows = x.size() / C;
   for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t k = 0; k < C; ++k) o[r * C + k] = px[r * C + k] + pc[k];
+    for (std::size_t k = 0; k < C; ++k) o[r * C + k] = f(px[r * C + k], pc[k]);
+}
+
+}  // namespace
+
+void bias_add(const Tensor& x, const Tensor& c, Tensor& out) {
+  per_channel(x, c, out, [](float v, float b) { return v + b; });
 }
 
 void channel_mul(const Tensor& x, const Tensor& c, Tensor& out) {
-  float* __restrict o = reshape_to(out, shape_of(x));
-  const float* px = x.data();
-  const float* pc = c.data();
-  const std::size_t C = channels(x), rows = x.size() / C;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t k = 0; k < C; ++k) o[r * C + k] = px[r * C + k] * pc[k];
+  per_channel(x, c, out, [](float v, float m) { return v * m; });
 }
 
 void channel_sum(const Tensor& x, Tensor& out) {

@@ -23,15 +23,11 @@ std::size_t label_at(const Tensor& labels, std::size_t r, std::size_t M) {
   return static_cast<std::size_t>(k);
 }
 
-Tensor scalar(double v) {
-  Tensor out = empty({});
-  out.data()[0] = static_cast<float>(v);
-  return out;
-}
+void scalar_to(Tensor& out, double v) { *reshape_to(out, {}) = static_cast<float>(v); }
 
 }  // namespace
 
-Tensor softmax_xent(const Tensor& logits, const Tensor& labels) {
+void softmax_xent(const Tensor& logits, const Tensor& labels, Tensor& out) {
   // Per row: log-sum-exp(x) - x[label], with the row max subtracted first.
   const std::size_t B = logits.shape()[0], M = logits.shape()[1];
   double total = 0.0;
@@ -42,47 +38,45 @@ Tensor softmax_xent(const Tensor& logits, const Tensor& labels) {
     for (std::size_t k = 0; k < M; ++k) sum += std::exp(static_cast<double>(x[k]) - m);
     total += m + std::log(sum) - x[label_at(labels, r, M)];
   }
-  return scalar(total / static_cast<double>(B));
+  scalar_to(out, total / static_cast<double>(B));
 }
 
-Tensor softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g) {
+void softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, Tensor& out) {
   // (softmax(x) - onehot(label)) * g / B
   const std::size_t B = logits.shape()[0], M = logits.shape()[1];
-  Tensor dx = softmax(logits);
+  softmax(logits, out);
   const float coef = g.data()[0] / static_cast<float>(B);
   for (std::size_t r = 0; r < B; ++r) {
-    float* d = dx.data() + r * M;
+    float* d = out.data() + r * M;
     d[label_at(labels, r, M)] -= 1.0f;
     for (std::size_t k = 0; k < M; ++k) d[k] *= coef;
   }
-  return dx;
 }
 
-Tensor prob_xent(const Tensor& probs, const Tensor& labels) {
+void prob_xent(const Tensor& probs, const Tensor& labels, Tensor& out) {
   const std::size_t B = probs.shape()[0], M = probs.shape()[1];
   double total = 0.0;
   for (std::size_t r = 0; r < B; ++r) {
     const double p = probs.data()[r * M + label_at(labels, r, M)];
     total -= std::log(std::clamp(p, kProbClip, 1.0 - kProbClip));
   }
-  return scalar(total / static_cast<double>(B));
+  scalar_to(out, total / static_cast<double>(B));
 }
 
-Tensor prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g) {
+void prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g, Tensor& out) {
   // d/dp of -log(clip(p)) / B at the label: -1 / (B p) inside the clip range,
   // 0 where the clip is active (as TF's clip_by_value gradient).
   const std::size_t B = probs.shape()[0], M = probs.shape()[1];
-  Tensor dp = zeros(shape_of(probs));
+  float* dp = fill_to(out, shape_of(probs));
   for (std::size_t r = 0; r < B; ++r) {
     const std::size_t k = label_at(labels, r, M);
     const double p = probs.data()[r * M + k];
     if (p >= kProbClip && p <= 1.0 - kProbClip)
-      dp.data()[r * M + k] = static_cast<float>(-g.data()[0] / (static_cast<double>(B) * p));
+      dp[r * M + k] = static_cast<float>(-g.data()[0] / (static_cast<double>(B) * p));
   }
-  return dp;
 }
 
-Tensor count_correct(const Tensor& scores, const Tensor& labels) {
+void count_correct(const Tensor& scores, const Tensor& labels, Tensor& out) {
   const std::size_t B = scores.shape()[0], M = scores.shape()[1];
   std::size_t correct = 0;
   for (std::size_t r = 0; r < B; ++r) {
@@ -90,7 +84,7 @@ Tensor count_correct(const Tensor& scores, const Tensor& labels) {
     // max_element returns the first of equal maxima.
     if (static_cast<std::size_t>(std::max_element(s, s + M) - s) == label_at(labels, r, M)) ++correct;
   }
-  return scalar(static_cast<double>(correct));
+  scalar_to(out, static_cast<double>(correct));
 }
 
 }  // namespace tl::exec::kernels

@@ -10,7 +10,7 @@ namespace tl::exec::kernels {
 
 namespace {
 
-/// Calls fn(b, oh, ow, taps, offset of out[b,oh,ow,0]) for every output position.
+/// Calls fn(b, taps of (oh, ow), offset of out[b,oh,ow,0]) for every output position.
 template <class F>
 void for_each_window(const Window& g, F fn) {
   for (std::int64_t b = 0; b < g.B; ++b)
@@ -23,95 +23,90 @@ std::int64_t cell(const Window& g, std::int64_t b, std::int64_t ih, std::int64_t
   return ((b * g.H + ih) * g.W + iw) * g.C;
 }
 
-/// For every output element (b,oh,ow,c) of a max pool, the flat index into x
-/// of its window's first maximum. Every window holds at least one input cell
-/// (padding never covers a whole window), so each index is valid. The update
-/// is arithmetic rather than a branch: data-dependent branches mispredict
-/// about half the time here.
-std::vector<std::int64_t> window_argmax(const Tensor& x, const Window& g) {
-  std::vector<std::int64_t> arg(static_cast<std::size_t>(g.B * g.OH * g.OW * g.C));
+/// Calls fn(offset of x[b, ih, iw, 0]) for the window's input cells in scan
+/// order (row-major kh, kw), skipping padding.
+template <class F>
+void for_each_cell(const Window& g, std::int64_t b, const Taps& t, F fn) {
+  for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
+    for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) fn(cell(g, b, t.top + kh, t.left + kw));
+}
+
+/// Calls route(out, in) for every output element of a max pool (flat index
+/// `out` into the pooled tensor) with the flat index `in` into x of its
+/// window's first maximum. Every window holds at least one input cell
+/// (padding never covers a whole window), so `in` is always valid. The argmax
+/// update is arithmetic rather than a branch: data-dependent branches
+/// mispredict about half the time here.
+template <class F>
+void for_each_argmax(const Tensor& x, const Window& g, F route) {
   std::vector<float> best_values(static_cast<std::size_t>(g.C));
+  std::vector<std::int64_t> arg_values(static_cast<std::size_t>(g.C));
   float* __restrict best = best_values.data();
+  std::int64_t* __restrict arg = arg_values.data();
   const float* px = x.data();
   for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t out) {
-    std::int64_t* __restrict a = arg.data() + out;
     const std::int64_t first = cell(g, b, t.top + t.kh_lo, t.left + t.kw_lo);
     for (std::int64_t c = 0; c < g.C; ++c) {
-      a[c] = first + c;
+      arg[c] = first + c;
       best[c] = px[first + c];
     }
-    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
-      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-        const std::int64_t base = cell(g, b, t.top + kh, t.left + kw);
-        for (std::int64_t c = 0; c < g.C; ++c) {
-          const float v = px[base + c];
-          const std::int64_t better = v > best[c];  // strict: the first maximum wins
-          a[c] += better * (base + c - a[c]);
-          best[c] = std::max(best[c], v);
-        }
+    for_each_cell(g, b, t, [&](std::int64_t base) {
+      for (std::int64_t c = 0; c < g.C; ++c) {
+        const float v = px[base + c];
+        const std::int64_t better = v > best[c];  // strict: the first maximum wins
+        arg[c] += better * (base + c - arg[c]);
+        best[c] = std::max(best[c], v);
       }
+    });
+    for (std::int64_t c = 0; c < g.C; ++c) route(out + c, arg[c]);
   });
-  return arg;
 }
 
 }  // namespace
 
-Tensor maxpool2d(const Tensor& x, const ir::Attrs& attrs) {
+void maxpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out) {
   const Window g = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
-  Tensor out = empty({g.B, g.OH, g.OW, g.C});
+  float* po = reshape_to(out, {g.B, g.OH, g.OW, g.C});
   const float* px = x.data();
-  float* po = out.data();
   for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t at) {
     float* o = po + at;
     std::copy_n(px + cell(g, b, t.top + t.kh_lo, t.left + t.kw_lo), g.C, o);
-    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
-      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-        const float* xi = px + cell(g, b, t.top + kh, t.left + kw);
-        for (std::int64_t c = 0; c < g.C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
-      }
+    for_each_cell(g, b, t, [&](std::int64_t base) {
+      for (std::int64_t c = 0; c < g.C; ++c) o[c] = std::max(o[c], px[base + c]);
+    });
   });
-  return out;
 }
 
-Tensor maxpool2d_grad(const Tensor& x, const Tensor& g, const ir::Attrs& attrs) {
+void maxpool2d_grad(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& dx) {
   const Window geo = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
-  const std::vector<std::int64_t> arg = window_argmax(x, geo);
-  Tensor dx = zeros(shape_of(x));
+  float* pdx = fill_to(dx, shape_of(x));
+  const float* pg = g.data();
   // += because overlapping windows (stride < window) may share a maximum.
-  for (std::size_t i = 0; i < arg.size(); ++i) dx.data()[arg[i]] += g.data()[i];
-  return dx;
+  for_each_argmax(x, geo, [&](std::int64_t out, std::int64_t in) { pdx[in] += pg[out]; });
 }
 
-Tensor avgpool2d(const Tensor& x, const ir::Attrs& attrs) {
+void avgpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out) {
   const Window g = window(shape_of(x), attrs.window_h, attrs.window_w, attrs);
-  Tensor out = zeros({g.B, g.OH, g.OW, g.C});
+  float* po = fill_to(out, {g.B, g.OH, g.OW, g.C});
   const float* px = x.data();
-  float* po = out.data();
   for_each_window(g, [&](std::int64_t b, const Taps& t, std::int64_t at) {
     float* o = po + at;
-    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
-      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-        const float* xi = px + cell(g, b, t.top + kh, t.left + kw);
-        for (std::int64_t c = 0; c < g.C; ++c) o[c] += xi[c];
-      }
+    for_each_cell(g, b, t, [&](std::int64_t base) {
+      for (std::int64_t c = 0; c < g.C; ++c) o[c] += px[base + c];
+    });
     const float inv = 1.0f / static_cast<float>(t.count());  // real cells only
     for (std::int64_t c = 0; c < g.C; ++c) o[c] *= inv;
   });
-  return out;
 }
 
-Tensor avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape) {
+void avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape, Tensor& dx) {
   const Window geo = window(x_shape, attrs.window_h, attrs.window_w, attrs);
-  Tensor dx = zeros(x_shape);
+  float* pdx = fill_to(dx, x_shape);
   const float* pg = g.data();
-  float* pdx = dx.data();
   for_each_window(geo, [&](std::int64_t b, const Taps& t, std::int64_t at) {
-    const float* gi = pg + at;
     const float inv = 1.0f / static_cast<float>(t.count());
-    for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
-      for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) axpy(pdx + cell(geo, b, t.top + kh, t.left + kw), gi, inv, static_cast<std::size_t>(geo.C));
+    for_each_cell(geo, b, t, [&](std::int64_t base) { axpy(pdx + base, pg + at, inv, static_cast<std::size_t>(geo.C)); });
   });
-  return dx;
 }
 
 namespace {
@@ -135,18 +130,16 @@ std::vector<std::int64_t> global_argmax(const Tensor& x) {
 
 }  // namespace
 
-Tensor global_maxpool2d(const Tensor& x) {
+void global_maxpool2d(const Tensor& x, Tensor& out) {
   const std::vector<std::int64_t> arg = global_argmax(x);
-  Tensor out = empty({static_cast<std::int64_t>(x.shape()[0]), static_cast<std::int64_t>(x.shape()[3])});
-  for (std::size_t i = 0; i < arg.size(); ++i) out.data()[i] = x.data()[arg[i]];
-  return out;
+  float* po = reshape_to(out, {static_cast<std::int64_t>(x.shape()[0]), static_cast<std::int64_t>(x.shape()[3])});
+  for (std::size_t i = 0; i < arg.size(); ++i) po[i] = x.data()[arg[i]];
 }
 
-Tensor global_maxpool2d_grad(const Tensor& x, const Tensor& g) {
+void global_maxpool2d_grad(const Tensor& x, const Tensor& g, Tensor& dx) {
   const std::vector<std::int64_t> arg = global_argmax(x);
-  Tensor dx = zeros(shape_of(x));
-  for (std::size_t i = 0; i < arg.size(); ++i) dx.data()[arg[i]] += g.data()[i];
-  return dx;
+  float* pdx = fill_to(dx, shape_of(x));
+  for (std::size_t i = 0; i < arg.size(); ++i) pdx[arg[i]] += g.data()[i];
 }
 
 }  // namespace tl::exec::kernels

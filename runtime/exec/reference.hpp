@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "compiler/ir/graph.hpp"
 #include "runtime/tensor.hpp"
@@ -27,6 +28,7 @@ struct StepContext {
   std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
 };
 
+/// Not thread-safe: it owns per-node buffers, so use one executor per thread.
 class ReferenceExecutor {
  public:
   /// Runs every node in id order and returns the tensors of graph.outputs() by
@@ -39,6 +41,13 @@ class ReferenceExecutor {
   /// Pre: ir::verify(graph) passes (kernels trust the graph's shapes).
   std::unordered_map<std::string, Tensor> run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
                                               const StepContext& ctx);
+
+ private:
+  // One result buffer per node, and the new optimizer slots of each update
+  // node, kept across runs: a long-lived executor reuses their storage, so a
+  // training loop allocates nothing once warm (no page faults per step).
+  std::vector<Tensor> buffers_;
+  std::vector<std::vector<Tensor>> slots_;
 };
 
 }  // namespace tl::exec

@@ -21,7 +21,7 @@ Results::Results(const check::Experiment& exp, const std::string& backend, int t
   json_ = {{"tl_version", "0.1.0"}, {"script", exp.script}, {"seed", exp.seed}, {"backend", backend},
            {"threads", threads},    {"status", "running"},  {"parameters", nlohmann::json::object()},
            {"models", nlohmann::json::array()}, {"trainings", nlohmann::json::array()},
-           {"evaluations", nlohmann::json::array()}};
+           {"evaluations", nlohmann::json::array()}, {"comparisons", nlohmann::json::array()}};
   for (const auto& m : exp.models) {
     json_["parameters"][m.name] = {{"total", m.total_params()},
                                    {"trainable", m.trainable_params()},
@@ -59,6 +59,28 @@ void Results::add_training(const check::ModelSpec& model, const std::string& dat
 void Results::add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& s) {
   json_["evaluations"].push_back({{"model", model.name}, {"split", data}, {"loss", s.loss}, {"accuracy", s.accuracy},
                                   {"samples", s.samples}, {"seconds", s.seconds}});
+}
+
+void Results::add_comparison(const Comparison& c, const std::string& stem) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : c.rows) {
+    const CompareRowStats s = stats_of(r);
+    nlohmann::json row = {{"model", r.model},
+                          {"test_accuracy", r.test.accuracy},
+                          {"test_loss", r.test.loss},
+                          {"samples", r.test.samples}};
+    if (r.train) {
+      row["train_data"] = r.train_data;
+      row["train_accuracy"] = r.train->accuracy;
+      row["train_loss"] = r.train->loss;
+      row["generalization_gap"] = s.gap;
+      row["converged_epoch"] = s.converged_epoch;
+      row["converged_step"] = s.converged_step;
+      row["train_seconds"] = s.train_seconds;
+    }
+    rows.push_back(row);
+  }
+  json_["comparisons"].push_back({{"data", c.data}, {"baseline", c.rows.front().model}, {"files", stem}, {"rows", rows}});
 }
 
 void Results::finish(double seconds, const std::string& status) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "compiler/check/experiment.hpp"
+#include "runtime/report/compare.hpp"
 #include "runtime/train/trainer.hpp"
 
 namespace tl::report {
@@ -17,6 +18,8 @@ class Results {
   void add_training(const check::ModelSpec& model, const std::string& data, std::int64_t samples,
                     const check::TrainConfig& config, const std::vector<train::EpochStats>& history);
   void add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& stats);
+  /// `stem`: the files of this comparison (STEM.csv, STEM-loss.svg, ...).
+  void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);
   const nlohmann::json& json() const { return json_; }
   /// Writes to `path` atomically (a temporary file renamed over it).

@@ -6,6 +6,9 @@
 #include <map>
 
 #include "dsl/diagnostics.hpp"
+#include "runtime/report/charts.hpp"
+#include "runtime/report/compare.hpp"
+#include "runtime/report/html.hpp"
 #include "runtime/report/progress.hpp"
 #include "runtime/report/results.hpp"
 #include "runtime/report/summary.hpp"
@@ -32,6 +35,20 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
   };
   std::vector<Row> table;
   int train_index = 0;
+  // The last training of each model, for comparisons and history.csv.
+  struct Trained {
+    int data = -1;
+    std::vector<EpochStats> history;
+  };
+  std::map<int, Trained> trained;
+  std::string history_csv = "model,data,epoch,loss,accuracy,val_loss,val_accuracy,seconds,steps\n";
+  std::vector<report::ReportSection> sections;
+  auto write_text = [&](const std::string& name, const std::string& text) {
+    const std::string path = options.out_dir + "/" + name;
+    std::FILE* f = std::fopen((path + ".tmp").c_str(), "w");
+    if (!f || std::fputs(text.c_str(), f) < 0 || std::fclose(f) != 0 || std::rename((path + ".tmp").c_str(), path.c_str()))
+      throw std::runtime_error("cannot write " + path);
+  };
 
   // 2. The steps, in script order.
   for (const check::Step& step : exp.steps) {
@@ -50,6 +67,38 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
                                      exp.models[static_cast<std::size_t>(origin.model)].name + " does not fit " + tensor);
             state.vars.tensors[tensor] = it->second;
           }
+          break;
+        }
+        case check::Step::Kind::Compare: {
+          const auto& node = exp.data[static_cast<std::size_t>(step.data)];
+          const auto data = store.get(exp, step.data);
+          report::Comparison comparison;
+          comparison.data = node.display;
+          for (int index : step.models) {
+            const check::ModelSpec& m = exp.models[static_cast<std::size_t>(index)];
+            ModelState& s = states[static_cast<std::size_t>(index)];
+            auto it = last_config.find(index);
+            const check::TrainConfig config = it != last_config.end() ? it->second : default_eval_config(m);
+            report::CompareRow row;
+            row.model = m.name;
+            row.test = evaluate(s, *data, step.eval_batch, config);
+            if (auto t = trained.find(index); t != trained.end()) {
+              row.history = t->second.history;
+              row.train_data = exp.data[static_cast<std::size_t>(t->second.data)].display;
+              row.train = evaluate(s, *store.get(exp, t->second.data), step.eval_batch, config);
+            }
+            comparison.rows.push_back(std::move(row));
+          }
+          const std::string stem = "compare-" + std::to_string(sections.size() + 1);
+          const std::string table = report::render_table(comparison);
+          std::fprintf(out, "\n%s", table.c_str());
+          write_text(stem + ".csv", report::render_csv(comparison));
+          const report::ChartFiles charts = report::write_charts(comparison, options.out_dir, stem);
+          if (!charts.error.empty()) std::fprintf(out, "warning: %s\n", charts.error.c_str());
+          results.add_comparison(comparison, stem);
+          sections.push_back({comparison, charts});
+          write_text("report.html", report::render_html(exp.script, sections));
+          std::fprintf(out, "report: %s/report.html\n\n", options.out_dir.c_str());
           break;
         }
         case check::Step::Kind::Summary:
@@ -72,6 +121,17 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
           const auto history = fit(state, *data, step.train, seed, validation.get(), progress);
           results.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
           last_config[step.model] = step.train;
+          trained[step.model] = {step.data, history};
+          for (const auto& e : history) {
+            char line[512];
+            std::snprintf(line, sizeof line, "%s,%s,%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", model.name.c_str(),
+                          node.display.c_str(), e.epoch, e.loss, e.accuracy,
+                          e.val_loss ? std::to_string(*e.val_loss).c_str() : "",
+                          e.val_accuracy ? std::to_string(*e.val_accuracy).c_str() : "", e.seconds,
+                          static_cast<long long>(e.steps));
+            history_csv += line;
+          }
+          write_text("history.csv", history_csv);
           break;
         }
         case check::Step::Kind::Evaluate: {

@@ -78,7 +78,7 @@ ir::NodeId GraphCase::weighted_sum(ir::NodeId y) {
 std::unordered_map<std::string, Tensor> GraphCase::run(const exec::StepContext& ctx) {
   exec::Feeds feeds;
   if (labels.size() > 0 && !labels.shape().empty()) feeds.labels = &labels;
-  return exec::ReferenceExecutor{}.run(graph, vars, feeds, ctx);
+  return executor.run(graph, vars, feeds, ctx);
 }
 
 void check_gradients(GraphCase& c, ir::NodeId loss, const std::vector<ir::NodeId>& wrt, double h,

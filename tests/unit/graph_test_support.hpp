@@ -29,6 +29,7 @@ struct GraphCase {
   ir::Graph graph;
   exec::Variables vars;
   Tensor labels;
+  exec::ReferenceExecutor executor;  // long-lived, so runs exercise buffer reuse
 
   ir::NodeId param(const std::string& name, Tensor value);
   ir::NodeId labels_input(Tensor value);

@@ -96,6 +96,7 @@ TEST_CASE("conv2d adjoints match finite differences") {
   SUBCASE("valid, stride 2") { check({2, 7, 7, 2}, {3, 3, 2, 3}, 2, ir::Padding::Valid); }
   SUBCASE("same, stride 2") { check({2, 7, 7, 2}, {3, 3, 2, 3}, 2, ir::Padding::Same); }
   SUBCASE("same, even kernel: padding only after") { check({1, 5, 5, 2}, {2, 2, 2, 3}, 2, ir::Padding::Same); }
+  SUBCASE("same, input smaller than the kernel") { check({2, 2, 1, 2}, {3, 3, 2, 3}, 2, ir::Padding::Same); }
 }
 
 TEST_CASE("pooling adjoints match finite differences") {

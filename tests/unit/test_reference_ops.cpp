@@ -182,3 +182,25 @@ TEST_CASE("the executor checks what it is given") {
   const Tensor right = make_tensor({1, 2, 2, 1}, {1, 2, 3, 4});
   check_values(executor.run(fed.graph, fed.vars, {&right, nullptr}, {}).at("y"), {1, 2, 2, 1}, {-1, -2, -3, -4});
 }
+
+TEST_CASE("one executor runs different graphs in turn") {
+  // Buffers are reused across runs and resized when a graph's shapes differ;
+  // results must not depend on what ran before.
+  auto graph_of = [](std::int64_t n) {
+    test::GraphCase c;
+    c.graph.set_output("y", c.add(OpKind::Scale, {c.param("x", test::random_tensor({n, 3}, 5))}, [] {
+      ir::Attrs a;
+      a.value = 2.0;
+      return a;
+    }()));
+    return c;
+  };
+  test::GraphCase small = graph_of(2), large = graph_of(7);
+  exec::ReferenceExecutor shared;
+  const Tensor first = shared.run(small.graph, small.vars, {}, {}).at("y");
+  const Tensor other = shared.run(large.graph, large.vars, {}, {}).at("y");
+  const Tensor again = shared.run(small.graph, small.vars, {}, {}).at("y");
+  CHECK(first == again);
+  CHECK(other == Tensor(large.vars.tensors.at("x") * 2.0f));
+  CHECK(first == Tensor(small.vars.tensors.at("x") * 2.0f));
+}
