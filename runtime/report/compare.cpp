@@ -62,9 +62,14 @@ std::string render_table(const Comparison& c) {
     const CompareRow& r = c.rows[i];
     const CompareRowStats s = stats_of(r);
     const double delta = 100 * (r.test.accuracy - base.test.accuracy);
-    // A difference within one test sample's worth of accuracy is no difference.
-    const double resolution = 100.0 / static_cast<double>(std::max<std::int64_t>(r.test.samples, 1));
-    const char* verdict = std::fabs(delta) <= resolution ? "no difference" : delta > 0 ? "better" : "worse";
+    // Two standard errors of the difference of two accuracies measured on n
+    // samples each: smaller differences are within the noise of the test set.
+    const double p = (r.test.accuracy + base.test.accuracy) / 2;
+    const double n = static_cast<double>(std::max<std::int64_t>(r.test.samples, 1));
+    const double noise = 100 * 2 * std::sqrt(std::max(p * (1 - p), 1.0 / n) * 2 / n);
+    const std::string verdict = std::fabs(delta) <= noise ? "within the noise of " + fmt("%.2f", noise) + " points"
+                                : delta > 0                ? "better"
+                                                           : "worse";
     out += r.model + " vs " + base.model + ": " + fmt("%+.2f", delta) + " points test accuracy (" + verdict + "), " +
            fmt("%+.4f", r.test.loss - base.test.loss) + " test loss";
     if (s.converged_epoch && bs.converged_epoch)

@@ -40,6 +40,8 @@ struct Comparison {
 };
 
 /// The table and the verdict lines ("transfer vs scratch: +0.72 points ...").
+/// A difference is "better"/"worse" only beyond two standard errors of the
+/// difference of two accuracies on the test set (2·sqrt(2·p(1-p)/n)).
 std::string render_table(const Comparison& c);
 
 /// One CSV row per model: model,test_accuracy,test_loss,train_accuracy,gap,...
