@@ -8,28 +8,13 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
+#include "runtime/exec/executor.hpp"
 #include "runtime/tensor.hpp"
 
 namespace tl::exec {
 
-/// Persistent Param and State tensors, by the node's persistent name.
-struct Variables {
-  std::unordered_map<std::string, Tensor> tensors;
-};
-
-/// Per-step inputs: the Input nodes with role Images / Labels read these.
-struct Feeds {
-  const Tensor* images = nullptr;
-  const Tensor* labels = nullptr;
-};
-
-struct StepContext {
-  std::uint64_t seed = 0;
-  std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
-};
-
 /// Not thread-safe: it owns per-node buffers, so use one executor per thread.
-class ReferenceExecutor {
+class ReferenceExecutor : public Executor {
  public:
   /// Runs every node in id order and returns the tensors of graph.outputs() by
   /// name. Then commits each effect: the update's new value is stored in `vars`
@@ -40,7 +25,7 @@ class ReferenceExecutor {
   /// from its node's throws std::runtime_error naming it.
   /// Pre: ir::verify(graph) passes (kernels trust the graph's shapes).
   std::unordered_map<std::string, Tensor> run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
-                                              const StepContext& ctx);
+                                              const StepContext& ctx) override;
 
  private:
   // One result buffer per node, and the new optimizer slots of each update

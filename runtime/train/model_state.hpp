@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "compiler/check/experiment.hpp"
-#include "runtime/exec/reference.hpp"
+#include "runtime/exec/executor.hpp"
 
 namespace tl::train {
 

@@ -23,6 +23,7 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
   const std::string results_path = options.out_dir + "/results.json";
   report::Results results(exp, options.backend, options.threads);
   std::FILE* out = options.out;
+  const std::unique_ptr<exec::Executor> executor = exec::make_executor(options.backend, options.threads);
 
   // 1. Every instance starts from fresh weights keyed by the experiment seed.
   std::vector<ModelState> states;
@@ -81,11 +82,11 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
             const check::TrainConfig config = it != last_config.end() ? it->second : default_eval_config(m);
             report::CompareRow row;
             row.model = m.name;
-            row.test = evaluate(s, *data, step.eval_batch, config);
+            row.test = evaluate(*executor, s, *data, step.eval_batch, config);
             if (auto t = trained.find(index); t != trained.end()) {
               row.history = t->second.history;
               row.train_data = exp.data[static_cast<std::size_t>(t->second.data)].display;
-              row.train = evaluate(s, *store.get(exp, t->second.data), step.eval_batch, config);
+              row.train = evaluate(*executor, s, *store.get(exp, t->second.data), step.eval_batch, config);
             }
             comparison.rows.push_back(std::move(row));
           }
@@ -118,7 +119,7 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
           report::ConsoleProgress progress(out, options.live);
           // Each train step draws its own shuffles and dropout masks.
           const std::uint64_t seed = step.train.seed.value_or(exp.seed + 0x9E3779B97F4A7C15ull * ++train_index);
-          const auto history = fit(state, *data, step.train, seed, validation.get(), progress);
+          const auto history = fit(*executor, state, *data, step.train, seed, validation.get(), progress);
           results.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
           last_config[step.model] = step.train;
           trained[step.model] = {step.data, history};
@@ -139,7 +140,7 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
           const auto data = store.get(exp, step.data);
           auto it = last_config.find(step.model);
           const check::TrainConfig config = it != last_config.end() ? it->second : default_eval_config(model);
-          const EvalStats stats = evaluate(state, *data, step.eval_batch, config);
+          const EvalStats stats = evaluate(*executor, state, *data, step.eval_batch, config);
           std::fprintf(out, "Evaluate %s on %s: loss %.4f - accuracy %.4f (%lld samples, %.1fs)\n", model.name.c_str(),
                        node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples),
                        stats.seconds);

@@ -50,11 +50,11 @@ check::TrainConfig default_eval_config(const check::ModelSpec& model) {
   return config;
 }
 
-std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const check::TrainConfig& config,
-                            std::uint64_t seed, const data::Dataset* validation, ProgressSink& progress) {
+std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
+                            const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
+                            ProgressSink& progress) {
   reset_optimizer(state);
   StepCache cache;
-  exec::ReferenceExecutor executor;
   BatchBuffers buffers;
   const std::size_t n = data.size();
   const auto batch = static_cast<std::size_t>(config.batch);
@@ -93,7 +93,7 @@ std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const 
     stats.steps = static_cast<std::int64_t>(steps);
     stats.samples = static_cast<std::int64_t>(seen);
     if (validation) {
-      const EvalStats v = evaluate(state, *validation, config.batch, config);
+      const EvalStats v = evaluate(executor, state, *validation, config.batch, config);
       stats.val_loss = v.loss;
       stats.val_accuracy = v.accuracy;
     }
@@ -104,10 +104,10 @@ std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const 
   return history;
 }
 
-EvalStats evaluate(ModelState& state, const data::Dataset& data, std::int64_t batch, const check::TrainConfig& config) {
+EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
+                   const check::TrainConfig& config) {
   const auto start = Clock::now();
   StepCache cache;
-  exec::ReferenceExecutor executor;
   BatchBuffers buffers;
   std::vector<std::uint32_t> order(data.size());
   std::iota(order.begin(), order.end(), 0u);

@@ -12,7 +12,7 @@
 #include "compiler/check/experiment.hpp"
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/data/dataset.hpp"
-#include "runtime/exec/reference.hpp"
+#include "runtime/exec/executor.hpp"
 #include "runtime/train/model_state.hpp"
 
 namespace tl::train {
@@ -52,11 +52,13 @@ class StepCache {
 /// Trains `state` on `data` for config.epochs. `seed` keys shuffling and
 /// dropout. The optimizer starts fresh. Throws std::runtime_error naming the
 /// epoch and step if the loss becomes NaN or infinite.
-std::vector<EpochStats> fit(ModelState& state, const data::Dataset& data, const check::TrainConfig& config,
-                            std::uint64_t seed, const data::Dataset* validation, ProgressSink& progress);
+std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
+                            const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
+                            ProgressSink& progress);
 
 /// Loss and accuracy of `state` on all of `data`, in batches of `batch`.
-EvalStats evaluate(ModelState& state, const data::Dataset& data, std::int64_t batch, const check::TrainConfig& config);
+EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
+                   const check::TrainConfig& config);
 
 /// The loss settings used to evaluate a model that has not been trained in
 /// the script: cross-entropy on its probabilities (or logits if it has no softmax).

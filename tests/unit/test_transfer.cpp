@@ -9,6 +9,7 @@
 #include "compiler/lower/step_graph.hpp"
 #include "dsl/source.hpp"
 #include "runtime/train/run_experiment.hpp"
+#include "runtime/exec/reference.hpp"
 #include "runtime/train/trainer.hpp"
 #include "tests/unit/fixtures.hpp"
 
@@ -85,13 +86,14 @@ TEST_CASE("frozen means frozen: no gradient, no optimizer state, bit-identical w
     void step(std::int64_t, double, double) override {}
     void epoch_end(const tl::train::EpochStats&) override {}
   } quiet;
-  tl::train::fit(source, *data, exp.steps[0].train, 1, nullptr, quiet);
+  tl::exec::ReferenceExecutor executor;
+  tl::train::fit(executor, source, *data, exp.steps[0].train, 1, nullptr, quiet);
   const tl::Tensor fresh_conv = derived.vars.tensors.at("conv2d/kernel");
   for (const auto& [tensor, origin] : h.origins)
     if (origin.model == 0) derived.vars.tensors[tensor] = source.vars.tensors.at(origin.tensor);
   CHECK_FALSE(same_tensor(fresh_conv, derived.vars.tensors.at("conv2d/kernel")));  // really copied
   const auto before = derived.vars.tensors;
-  tl::train::fit(derived, *data, exp.steps.back().train, 2, nullptr, quiet);
+  tl::train::fit(executor, derived, *data, exp.steps.back().train, 2, nullptr, quiet);
   for (const char* frozen : {"conv2d/kernel", "conv2d/bias", "dense/kernel", "dense/bias"}) {
     CAPTURE(frozen);
     CHECK(same_tensor(before.at(frozen), derived.vars.tensors.at(frozen)));

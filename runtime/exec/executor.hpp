@@ -1,0 +1,47 @@
+// The executor interface: something that runs a step graph on persistent
+// variables and per-step feeds. Two implementations share the graph IR: the
+// reference interpreter (runtime/exec/reference.hpp, the oracle) and the JIT.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "compiler/ir/graph.hpp"
+#include "runtime/tensor.hpp"
+
+namespace tl::exec {
+
+/// Persistent Param and State tensors, by the node's persistent name.
+struct Variables {
+  std::unordered_map<std::string, Tensor> tensors;
+};
+
+/// Per-step inputs: the Input nodes with role Images / Labels read these.
+struct Feeds {
+  const Tensor* images = nullptr;
+  const Tensor* labels = nullptr;
+};
+
+struct StepContext {
+  std::uint64_t seed = 0;
+  std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  /// Runs the graph and returns its named outputs; then commits each effect
+  /// (update ops) to `vars`. Reads within the step see the old values. A State
+  /// absent from `vars` starts as zeros; an absent Param or a missing feed
+  /// throws std::runtime_error naming it.
+  virtual std::unordered_map<std::string, Tensor> run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
+                                                      const StepContext& ctx) = 0;
+};
+
+/// "reference" or "jit" (throws std::invalid_argument for others, or when
+/// the backend is not built in). `threads` is the number of worker threads.
+std::unique_ptr<Executor> make_executor(const std::string& backend, int threads);
+
+}  // namespace tl::exec
