@@ -100,11 +100,22 @@ struct NameList : Located {
   std::vector<Name> names;
 };
 
-using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList>;
+/// `conv2d: 0.1` in `| lr {conv2d: 0.1, dense: 0.5}`.
+struct LayerFactor : Located {
+  Name layer;
+  Number factor;
+};
+
+struct LayerFactors : Located {
+  std::vector<LayerFactor> entries;
+};
+
+using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors>;
 
 /// One step of a pipeline. Datasets: `| where label < 7`, `| relabel {...}`,
 /// `| scale 1/255`, `| take 1000`. Models: `| drop 1`, `| cut dense`,
-/// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`.
+/// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`,
+/// `| reinit ...`, `| lr {layer: factor, ...}`.
 struct Stage : Located {
   std::string op;
   StageArg arg;

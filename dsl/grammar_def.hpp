@@ -52,7 +52,7 @@ inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
 // Words that start statements or structure them; never usable as names.
 auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
                       kw("summary") | kw("compare") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
-                      kw("scale") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
+                      kw("scale") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("reinit") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
 
 
 // Skipper: whitespace and '#' comments to the end of the line.
@@ -74,6 +74,11 @@ x3::rule<class block_lines_r, std::vector<x3::forward_ast<ast::LayerLine>>> cons
 x3::rule<class layer_block_r, ast::LayerBlock> const layer_block = "a block of layers in braces";
 x3::rule<class names_r, std::vector<ast::Name>> const names = "layer names, all or reused";
 x3::rule<class name_list_r, ast::NameList> const name_list = "layer names, all or reused";
+x3::rule<class layer_factor_r, ast::LayerFactor> const layer_factor = "a layer and a factor such as dense: 0.1";
+x3::rule<class factor_entries_r, std::vector<ast::LayerFactor>> const factor_entries =
+    "layer factors such as {conv2d: 0.1, dense: 0.5}";
+x3::rule<class layer_factors_r, ast::LayerFactors> const layer_factors =
+    "layer factors such as {conv2d: 0.1, dense: 0.5}";
 x3::rule<class name_r, ast::Name> const name = "a name";
 x3::rule<class key_r, ast::Name> const key = "a setting or argument name";
 x3::rule<class number_text_r, std::string> const number_text = "a number";
@@ -174,11 +179,16 @@ auto const primary_def = dims | number | string_lit | call | path;
 auto const expr_def = primary >> *('|' > stage);
 // stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
-//         | 'freeze' names | 'unfreeze' names
+//         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
                        (raw[kw("scale")] > number) | (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
                        (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > (layer_block | call)) |
-                       (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list);
+                       (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
+                       (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors);
+// layer_factors ::= '{' word ':' number (',' word ':' number)* '}'
+auto const layer_factor_def = key > colon > number;
+auto const factor_entries_def = lbrace > (layer_factor % ',') > rbrace;
+auto const layer_factors_def = factor_entries;
 // layer_block ::= '{' layer_line* '}'
 auto const block_lines_def = lbrace > *layer_line > rbrace;
 auto const layer_block_def = block_lines;
@@ -241,7 +251,8 @@ auto const statement_def =
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(compare_names, compare_stmt, block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
+BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, compare_names, compare_stmt)
+BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
                     split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt,
@@ -252,6 +263,8 @@ BOOST_SPIRIT_DEFINE(compare_names, compare_stmt, block_lines, layer_block, names
 struct name_r : annotate_offset {};
 struct layer_block_r : annotate_offset {};
 struct name_list_r : annotate_offset {};
+struct layer_factor_r : annotate_offset {};
+struct layer_factors_r : annotate_offset {};
 struct key_r : annotate_offset {};
 struct number_r : annotate_offset {};
 struct dims_r : annotate_offset {};

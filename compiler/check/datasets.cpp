@@ -200,11 +200,14 @@ int CheckerState::dataset(const ast::Expr& e) {
       n.kind = DataNode::Kind::Scale;
       n.scale = number(value, "scale");
       if (!(n.scale > 0)) fail(value, "scale must be positive, not " + value.text, "pixels are usually scaled by 1/255");
-    } else {
+    } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
       n.kind = DataNode::Kind::Take;
       n.count = integer(value, "take");
       if (n.count < 1) fail(value, "take needs at least 1 sample, not " + value.text);
+    } else {
+      fail(stage, "'" + stage.op + "' applies to models, not to datasets",
+           "datasets take where, relabel, scale and take; models are derived with copy(m) | " + stage.op + " ...");
     }
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;

@@ -77,6 +77,7 @@ struct ModelSpec {
   bool derived = false;      // made from other models (copy/fresh + stages)
   std::map<std::string, TensorOrigin> origins;  // derived models: tensor -> origin
   std::set<std::string> frozen;                 // tensors ("<layer>/<param>") not trained
+  std::map<std::string, double> lr_factors;     // tensor -> learning-rate multiplier (default 1)
 
   std::int64_t total_params() const;
   std::int64_t trainable_params() const;

@@ -8,6 +8,8 @@
 //   | append head(m, N) the last N layers of m, with m's weights
 //   | freeze L, ...    freeze layers by name, or `all`, or `reused`
 //   | unfreeze L, ...  the opposite
+//   | reinit L, ...    fresh weights for those layers (`all`, `reused` too)
+//   | lr {L: f, ...}   multiply the optimizer's learning rate for layer L by f
 // Every stage is checked here: names exist, frozen layers have parameters,
 // and an attached head fits the body's output shape.
 #include <algorithm>
@@ -34,6 +36,7 @@ void truncate(ModelSpec& m, std::size_t count) {
     for (const auto& p : m.layers[i].params) {
       m.origins.erase(ModelSpec::tensor_name(m.layers[i], p));
       m.frozen.erase(ModelSpec::tensor_name(m.layers[i], p));
+      m.lr_factors.erase(ModelSpec::tensor_name(m.layers[i], p));
     }
   m.layers.resize(count);
   m.output = static_cast<int>(count) - 1;
@@ -81,6 +84,7 @@ ModelSpec CheckerState::derive(const ast::Expr& e, const std::string& name, cons
   m.where = {at.offset, at.length};
   m.origins.clear();
   m.frozen = copy ? source.frozen : std::set<std::string>{};
+  if (!copy) m.lr_factors.clear();
   for (const auto& l : m.layers)
     for (const auto& p : l.params) {
       const std::string t = ModelSpec::tensor_name(l, p);
@@ -166,9 +170,23 @@ ModelSpec CheckerState::derive(const ast::Expr& e, const std::string& name, cons
         if (stage.op == "freeze") m.frozen.insert(t);
         else m.frozen.erase(t);
       }
+    } else if (stage.op == "reinit") {
+      const auto& list = boost::get<ast::NameList>(stage.arg);
+      for (const std::string& t : selected_tensors(m, list, "reinit")) m.origins[t] = {};
+    } else if (stage.op == "lr") {
+      const auto& factors = boost::get<ast::LayerFactors>(stage.arg);
+      for (const ast::LayerFactor& f : factors.entries) {
+        const double factor = number(f.factor, "a learning-rate factor");
+        if (!(factor > 0)) fail(f.factor, "a learning-rate factor must be positive, not " + f.factor.text,
+                                "to keep a layer's weights fixed, freeze it");
+        ast::NameList one;
+        static_cast<ast::Located&>(one) = f.layer;
+        one.names = {f.layer};
+        for (const std::string& t : selected_tensors(m, one, "scale the learning rate of")) m.lr_factors[t] = factor;
+      }
     } else {
       fail(stage, "'" + stage.op + "' applies to datasets, not to models",
-           "models take drop, cut after, append, freeze and unfreeze");
+           "models take drop, cut after, append, freeze, unfreeze, reinit and lr");
     }
   }
   return m;

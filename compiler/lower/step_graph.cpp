@@ -180,6 +180,13 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
   // 3. Backward to the trainable params only, then their updates.
   const autodiff::Gradients grads = autodiff::differentiate(lw.g(), loss, lw.out.trainable);
   append_updates(lw.g(), grads, train->optimizer);
+  // 4. Per-layer learning-rate multipliers (`| lr {layer: factor}`).
+  for (const NodeId effect : lw.g().effects()) {
+    ir::Node& update = lw.g().node(effect);
+    if (update.op != OpKind::AdamUpdate && update.op != OpKind::SgdUpdate) continue;
+    const auto it = model.lr_factors.find(lw.g().node(update.inputs[0]).name);
+    if (it != model.lr_factors.end()) update.attrs.lr *= it->second;
+  }
   ir::verify(lw.g());
   return std::move(lw.out);
 }

@@ -120,3 +120,26 @@ TEST_CASE("a whole script with derivations runs and reports the manifest") {
   CHECK(out.find("target.dense_1/kernel") != std::string::npos);
   CHECK(out.find("Trainable params: 45") != std::string::npos);
 }
+
+TEST_CASE("reinit gives fresh weights; lr multiplies one layer's learning rate") {
+  tl::check::DataStore store;
+  const auto exp = tl::test::check_ok("transfer.tl", std::string(script) + R"(
+r = copy(source) | reinit dense_1 | lr {conv2d: 0.1, dense: 0.5}
+)", store);
+  const auto& r = exp.models.back();
+  CHECK(r.origins.at("dense_1/kernel").model == -1);
+  CHECK(r.origins.at("dense/kernel").model == 0);
+  CHECK(r.lr_factors.at("conv2d/kernel") == doctest::Approx(0.1));
+  CHECK(r.lr_factors.at("dense/bias") == doctest::Approx(0.5));
+  const auto step = tl::lower::build_step(r, 8, tl::lower::StepKind::Train, &exp.steps.back().train, r.frozen);
+  int scaled = 0;
+  for (const auto& node : step.graph.nodes()) {
+    if (node.op != tl::ir::OpKind::AdamUpdate) continue;
+    const std::string& param = step.graph.node(node.inputs[0]).name;
+    const double expected = param.rfind("conv2d/", 0) == 0 ? 1e-4 : param.rfind("dense/", 0) == 0 ? 5e-4 : 1e-3;
+    CAPTURE(param);
+    CHECK(node.attrs.lr == doctest::Approx(expected));
+    scaled += expected != 1e-3;
+  }
+  CHECK(scaled == 4);
+}
