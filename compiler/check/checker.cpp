@@ -9,6 +9,7 @@
 #include "compiler/check/checker_state.hpp"
 #include "compiler/check/models.hpp"
 #include "dsl/diagnostics.hpp"
+#include "runtime/data/data_error.hpp"
 
 namespace tl::check {
 
@@ -77,6 +78,33 @@ namespace {
 /// `name = value`: a model instance or a dataset.
 void assign(CheckerState& st, const ast::Assign& a) {
   const ast::Call* call = as_call(a.value);
+  if (call && call->callee.text == "load" && a.value.stages.empty()) {
+    const BoundArgs args(*call, {{"file", true}}, "load()");
+    std::string path = string_value(*args.slot(0), nullptr, "the model file");
+    if (!path.empty() && path[0] != '/' && st.source.directory() != ".") path = st.source.directory() + "/" + path;
+    if (!st.options.load_model)
+      fail(*call, "load() is not available here", "model files are loaded by tlc and by the tl library");
+    ModelSpec spec;
+    try {
+      spec = st.options.load_model(path);
+    } catch (const data::DataError& e) {
+      fail(where(*args.slot(0)), "cannot load the model: " + e.format());
+    }
+    spec.name = a.name.text;
+    spec.where = {a.offset, a.length};
+    st.exp.models.push_back(std::move(spec));
+    Symbol s;
+    s.kind = Symbol::Kind::Model;
+    s.index = static_cast<int>(st.exp.models.size()) - 1;
+    st.define(a.name, s);
+    Step step;
+    step.kind = Step::Kind::Load;
+    step.model = s.index;
+    step.path = path;
+    step.where = {a.offset, a.length};
+    st.exp.steps.push_back(step);
+    return;
+  }
   if (call && (call->callee.text == "copy" || call->callee.text == "fresh")) {
     st.exp.models.push_back(st.derive(a.value, a.name.text, a));
     Symbol s;

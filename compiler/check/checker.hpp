@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 namespace tl::check {
 
 struct CheckOptions {
+  /// Reads a model file's description for `net = load("file")`; throws
+  /// data::DataError for a bad file. Unset: load() is an error.
+  std::function<ModelSpec(const std::string& path)> load_model;
   std::optional<std::uint64_t> seed;  // overrides the script's `seed` statement
   std::vector<std::string> data_dirs; // where named datasets are looked for
 };

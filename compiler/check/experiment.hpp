@@ -139,9 +139,11 @@ struct Step {
   /// Derive: copies the tensors of `model` whose origin is another model,
   /// from that model's weights as they are at this point of the script.
   /// Compare: `models` side by side on `data` (the first is the baseline).
-  enum class Kind { Train, Evaluate, Summary, Derive, Compare } kind = Kind::Train;
+  /// Load: the weights of `model` come from the model file `path`.
+  enum class Kind { Train, Evaluate, Summary, Derive, Compare, Load } kind = Kind::Train;
   int model = -1;
   std::vector<int> models;  // Compare
+  std::string path;         // Load
   int data = -1;  // Train / Evaluate
   TrainConfig train;
   std::int64_t eval_batch = 32;

@@ -20,6 +20,7 @@
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/locate.hpp"
+#include "runtime/io/model_file.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/train/run_experiment.hpp"
 
@@ -57,6 +58,7 @@ int execute(const std::string& command, const Options& o) {
   tl::check::CheckOptions check_options;
   check_options.seed = o.seed;
   check_options.data_dirs = tl::data::default_search_dirs(source.directory());
+  check_options.load_model = [](const std::string& path) { return tl::io::load_model(path).spec; };
   const tl::check::Experiment exp = tl::check::check(program, source, store, check_options);
   if (o.emit == "graph" || o.emit == "grad") {
     emit_graphs(exp, o.emit == "grad");

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "dsl/diagnostics.hpp"
+#include "runtime/io/model_file.hpp"
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
 #include "runtime/report/html.hpp"
@@ -57,6 +58,9 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
     ModelState& state = states[static_cast<std::size_t>(step.model)];
     try {
       switch (step.kind) {
+        case check::Step::Kind::Load:
+          state.vars = io::load_model(step.path).vars;
+          break;
         case check::Step::Kind::Derive: {
           // Copy every reused tensor from its donor's weights as they are now.
           for (const auto& [tensor, origin] : model.origins) {
@@ -123,6 +127,7 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
           results.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
           last_config[step.model] = step.train;
           trained[step.model] = {step.data, history};
+          io::save_model(options.out_dir + "/" + model.name + ".safetensors", model, state.vars);
           for (const auto& e : history) {
             char line[512];
             std::snprintf(line, sizeof line, "%s,%s,%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", model.name.c_str(),

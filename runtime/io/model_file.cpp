@@ -1,0 +1,151 @@
+// Model files (see model_file.hpp).
+#include "runtime/io/model_file.hpp"
+
+#include <stdexcept>
+
+#include "runtime/data/data_error.hpp"
+#include "runtime/io/safetensors.hpp"
+
+namespace tl::io {
+
+namespace {
+
+using check::Layer;
+using check::LayerKind;
+
+const LayerKind all_kinds[] = {LayerKind::Input,   LayerKind::Conv2D,    LayerKind::MaxPool2D, LayerKind::AvgPool2D,
+                               LayerKind::GlobalMaxPool2D, LayerKind::Flatten, LayerKind::Dense, LayerKind::Dropout,
+                               LayerKind::BatchNorm, LayerKind::Activation, LayerKind::Add};
+const check::Activation all_activations[] = {check::Activation::Linear, check::Activation::Relu,
+                                             check::Activation::Softmax, check::Activation::Sigmoid,
+                                             check::Activation::Tanh};
+
+LayerKind kind_named(const std::string& name) {
+  for (LayerKind k : all_kinds)
+    if (name == check::keras_class(k)) return k;
+  throw std::invalid_argument("unknown layer type '" + name + "'");
+}
+
+check::Activation activation_named(const std::string& name) {
+  for (check::Activation a : all_activations)
+    if (name == check::to_string(a)) return a;
+  throw std::invalid_argument("unknown activation '" + name + "'");
+}
+
+const char* init_name(check::Init i) {
+  switch (i) {
+    case check::Init::GlorotUniform: return "glorot_uniform";
+    case check::Init::Zeros: return "zeros";
+    case check::Init::Ones: return "ones";
+  }
+  return "zeros";
+}
+
+check::Init init_named(const std::string& name) {
+  if (name == "glorot_uniform") return check::Init::GlorotUniform;
+  if (name == "ones") return check::Init::Ones;
+  if (name == "zeros") return check::Init::Zeros;
+  throw std::invalid_argument("unknown initialiser '" + name + "'");
+}
+
+}  // namespace
+
+nlohmann::json describe_model(const check::ModelSpec& m) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const Layer& l : m.layers) {
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& p : l.params)
+      params.push_back({{"name", p.name}, {"shape", p.shape}, {"trainable", p.trainable}, {"init", init_name(p.init)},
+                        {"fan_in", p.fan_in}, {"fan_out", p.fan_out}});
+    layers.push_back({{"name", l.name}, {"type", check::keras_class(l.kind)}, {"inputs", l.inputs}, {"shape", l.shape},
+                      {"units", l.units}, {"window", {l.window_h, l.window_w}}, {"strides", {l.stride_h, l.stride_w}},
+                      {"padding", l.padding == ir::Padding::Same ? "same" : "valid"},
+                      {"activation", check::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
+                      {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}});
+  }
+  return {{"name", m.name}, {"architecture", m.architecture}, {"output", m.output}, {"sequential", m.sequential},
+          {"frozen", m.frozen}, {"layers", layers}};
+}
+
+check::ModelSpec model_from_description(const nlohmann::json& d) {
+  try {
+    check::ModelSpec m;
+    m.name = d.at("name").get<std::string>();
+    m.architecture = d.at("architecture").get<std::string>();
+    m.output = d.at("output").get<int>();
+    m.sequential = d.at("sequential").get<bool>();
+    m.frozen = d.at("frozen").get<std::set<std::string>>();
+    for (const auto& j : d.at("layers")) {
+      Layer l;
+      l.name = j.at("name").get<std::string>();
+      l.kind = kind_named(j.at("type").get<std::string>());
+      l.inputs = j.at("inputs").get<std::vector<int>>();
+      for (int in : l.inputs)
+        if (in < 0 || in >= static_cast<int>(m.layers.size()))
+          throw std::invalid_argument("layer '" + l.name + "' reads a layer that does not come before it");
+      l.shape = j.at("shape").get<ir::Shape>();
+      l.units = j.at("units").get<int>();
+      l.window_h = j.at("window").at(0).get<int>();
+      l.window_w = j.at("window").at(1).get<int>();
+      l.stride_h = j.at("strides").at(0).get<int>();
+      l.stride_w = j.at("strides").at(1).get<int>();
+      l.padding = j.at("padding").get<std::string>() == "same" ? ir::Padding::Same : ir::Padding::Valid;
+      l.activation = activation_named(j.at("activation").get<std::string>());
+      l.use_bias = j.at("use_bias").get<bool>();
+      l.rate = j.at("rate").get<double>();
+      l.momentum = j.at("momentum").get<double>();
+      l.epsilon = j.at("epsilon").get<double>();
+      for (const auto& p : j.at("params"))
+        l.params.push_back({p.at("name").get<std::string>(), p.at("shape").get<ir::Shape>(), p.at("trainable").get<bool>(),
+                            init_named(p.at("init").get<std::string>()), p.at("fan_in").get<std::int64_t>(),
+                            p.at("fan_out").get<std::int64_t>()});
+      m.layers.push_back(std::move(l));
+    }
+    if (m.layers.empty() || m.layers.front().kind != LayerKind::Input)
+      throw std::invalid_argument("the model has no input layer");
+    if (m.output < 0 || m.output >= static_cast<int>(m.layers.size()))
+      throw std::invalid_argument("the output layer index is out of range");
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("the description is incomplete: ") + e.what());
+  }
+}
+
+void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars) {
+  TensorFile file;
+  for (const Layer& l : model.layers)
+    for (const auto& p : l.params) {
+      const std::string name = check::ModelSpec::tensor_name(l, p);
+      file.tensors[name] = vars.tensors.at(name);
+    }
+  file.metadata["format"] = "tl-model";
+  file.metadata["tl_version"] = "0.1.0";
+  file.metadata["tl.model"] = describe_model(model).dump();
+  write_safetensors(path, file);
+}
+
+LoadedModel load_model(const std::string& path) {
+  TensorFile file = read_safetensors(path);
+  auto it = file.metadata.find("tl.model");
+  if (it == file.metadata.end())
+    throw data::DataError(path, std::nullopt, "the file holds tensors but no tl model description",
+                          "tl loads files that tlc run or tl::Model::save wrote");
+  LoadedModel loaded;
+  try {
+    loaded.spec = model_from_description(nlohmann::json::parse(it->second));
+  } catch (const std::exception& e) {
+    throw data::DataError(path, std::nullopt, std::string("the model description is invalid: ") + e.what());
+  }
+  for (const Layer& l : loaded.spec.layers)
+    for (const auto& p : l.params) {
+      const std::string name = check::ModelSpec::tensor_name(l, p);
+      auto t = file.tensors.find(name);
+      if (t == file.tensors.end()) throw data::DataError(path, std::nullopt, "the tensor '" + name + "' is missing");
+      if (std::vector<std::int64_t>(t->second.shape().begin(), t->second.shape().end()) != p.shape)
+        throw data::DataError(path, std::nullopt, "the tensor '" + name + "' has the wrong shape for its layer");
+      loaded.vars.tensors[name] = std::move(t->second);
+    }
+  return loaded;
+}
+
+}  // namespace tl::io

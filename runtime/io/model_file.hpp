@@ -1,0 +1,33 @@
+// Model files: a trained model's weights as safetensors (tensor names
+// "<layer>/<param>", readable by any safetensors tool) with the model's
+// description (layers, shapes, attributes) as JSON in the metadata, so a
+// file alone is enough to rebuild and run the model.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "compiler/check/experiment.hpp"
+#include "runtime/exec/executor.hpp"
+
+namespace tl::io {
+
+/// The description stored in a model file's "tl.model" metadata entry.
+nlohmann::json describe_model(const check::ModelSpec& model);
+/// Rebuilds a ModelSpec; throws std::invalid_argument naming what is wrong.
+check::ModelSpec model_from_description(const nlohmann::json& description);
+
+/// Writes the model's parameters and batchnorm statistics (not optimizer
+/// state) atomically. Throws data::DataError if the file cannot be written.
+void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars);
+
+struct LoadedModel {
+  check::ModelSpec spec;
+  exec::Variables vars;
+};
+
+/// Throws data::DataError naming the file and what is wrong: not a
+/// safetensors file, no tl description, a tensor missing or of the wrong shape.
+LoadedModel load_model(const std::string& path);
+
+}  // namespace tl::io
