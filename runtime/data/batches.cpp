@@ -58,9 +58,13 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
     const std::size_t from = indices[i];
     if (from >= ds.size())
       throw std::out_of_range(fmt::format("gather: index {} out of range for a dataset of {}", from, ds.size()));
-    const std::uint8_t* src = ds.pixels.data() + from * sample;
     float* dst = images_out + i * sample;
-    for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * ds.scale;
+    if (!ds.float_pixels.empty()) {
+      std::copy_n(ds.float_pixels.data() + from * sample, sample, dst);
+    } else {
+      const std::uint8_t* src = ds.pixels.data() + from * sample;
+      for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * ds.scale;
+    }
     labels_out[i] = static_cast<float>(ds.labels[from]);
   }
 }

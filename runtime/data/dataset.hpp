@@ -19,6 +19,10 @@ struct Dataset {
   std::vector<std::uint8_t> pixels;  // size() * height * width * channels bytes, NHWC
   std::vector<std::int32_t> labels;  // one per image
   float scale = 1.0f;                // applied when batching: value = pixel * scale
+  /// Float images given by a host application (the embedding API): when not
+  /// empty they are used as they are instead of pixels * scale. The dataset
+  /// transformations below do not apply to such datasets.
+  std::vector<float> float_pixels;
 
   std::size_t size() const { return labels.size(); }
   /// Bytes per image: height * width * channels.

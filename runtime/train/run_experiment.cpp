@@ -17,8 +17,8 @@
 
 namespace tl::train {
 
-void run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
-                    const RunOptions& options) {
+std::vector<ModelState> run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
+                                       const RunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   std::filesystem::create_directories(options.out_dir);
   const std::string results_path = options.out_dir + "/results.json";
@@ -175,6 +175,8 @@ void run_experiment(const check::Experiment& exp, check::DataStore& store, const
   results.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), "ok");
   results.write(results_path);
   std::fprintf(out, "\nresults: %s\n", results_path.c_str());
+  std::fflush(out);
+  return states;
 }
 
 }  // namespace tl::train

@@ -10,6 +10,7 @@
 #include "compiler/check/data_store.hpp"
 #include "compiler/check/experiment.hpp"
 #include "dsl/source.hpp"
+#include "runtime/train/model_state.hpp"
 
 namespace tl::train {
 
@@ -23,7 +24,8 @@ struct RunOptions {
 
 /// Throws DiagnosticError (pointing at the failing step) for a run-time
 /// failure such as a diverging loss; results so far are already written.
-void run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
-                    const RunOptions& options);
+/// Returns every model's final state (index = experiment model index).
+std::vector<ModelState> run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
+                                       const RunOptions& options);
 
 }  // namespace tl::train

@@ -1,0 +1,52 @@
+// Serialises a graph's structure into words and hashes them (FNV-1a over
+// the words); see graph_key.hpp.
+#include "compiler/codegen/graph_key.hpp"
+
+#include <bit>
+#include <string_view>
+#include <unordered_map>
+
+namespace tl::codegen {
+
+namespace {
+
+std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
+
+void append_attrs(std::vector<std::uint64_t>& w, const ir::Attrs& a) {
+  w.insert(w.end(), {static_cast<std::uint64_t>(a.window_h), static_cast<std::uint64_t>(a.window_w),
+                     static_cast<std::uint64_t>(a.stride_h), static_cast<std::uint64_t>(a.stride_w),
+                     static_cast<std::uint64_t>(a.padding), static_cast<std::uint64_t>(a.trans_a),
+                     static_cast<std::uint64_t>(a.trans_b), bits(a.value), bits(a.rate), bits(a.momentum),
+                     bits(a.eps), bits(a.lr), bits(a.beta1), bits(a.beta2), static_cast<std::uint64_t>(a.nesterov),
+                     a.stream, static_cast<std::uint64_t>(a.role)});
+}
+
+}  // namespace
+
+GraphKey graph_key(const ir::Graph& graph) {
+  GraphKey key;
+  std::vector<std::uint64_t>& w = key.words;
+  w.reserve(graph.size() * 28 + 16);
+  std::unordered_map<std::string_view, std::uint64_t> first_leaf;  // name -> id of its first leaf
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    const ir::Node& n = graph.node(static_cast<ir::NodeId>(i));
+    w.push_back(static_cast<std::uint64_t>(n.op));
+    w.push_back(n.inputs.size());
+    for (ir::NodeId in : n.inputs) w.push_back(static_cast<std::uint64_t>(in));
+    w.push_back(n.shape.size());
+    for (std::int64_t d : n.shape) w.push_back(static_cast<std::uint64_t>(d));
+    append_attrs(w, n.attrs);
+    if (n.op == ir::OpKind::Param || n.op == ir::OpKind::State || n.op == ir::OpKind::Input)
+      w.push_back(first_leaf.emplace(n.name, i).first->second);
+  }
+  w.push_back(~0ull);
+  for (const auto& [name, id] : graph.outputs()) w.push_back(static_cast<std::uint64_t>(id));
+  w.push_back(~0ull);
+  for (ir::NodeId id : graph.effects()) w.push_back(static_cast<std::uint64_t>(id));
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::uint64_t word : w) h = (h ^ word) * 0x100000001b3ull;
+  key.hash = h;
+  return key;
+}
+
+}  // namespace tl::codegen

@@ -1,0 +1,131 @@
+// tl: the embedding API. Everything a host application needs, on one page
+// (docs/embedding.md): compile a .tl script and run it, or load a trained model
+// file and predict, train or evaluate on host-owned buffers. Errors are
+// tl::Error exceptions whose what() is the same text tlc prints
+// (`file:line:col: error: ...` for scripts, `path: byte N: error: ...` for data
+// and model files). The library never prints and never exits: progress goes
+// to the log handler you pass, if any. Models and experiments are independent
+// values; any number can live in one process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tl {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Receives each line of progress and report text (without the newline).
+using LogHandler = std::function<void(std::string_view line)>;
+
+/// Images in host memory, NHWC, either bytes (scaled by `scale` on use) or
+/// floats (used as they are). Not copied: they must outlive the call.
+struct Images {
+  const std::uint8_t* bytes = nullptr;
+  const float* floats = nullptr;
+  std::size_t count = 0, height = 0, width = 0, channels = 1;
+  float scale = 1.0f;
+};
+
+/// Labelled images read from IDX files (raw or gzipped), owned here.
+struct Dataset {
+  std::vector<std::uint8_t> pixels;
+  std::vector<std::int32_t> labels;
+  std::size_t count = 0, height = 0, width = 0, channels = 0;
+  Images images(float scale = 1.0f / 255) const { return {pixels.data(), nullptr, count, height, width, channels, scale}; }
+};
+Dataset load_idx(const std::string& images_path, const std::string& labels_path);
+
+struct Metrics {
+  double loss = 0, accuracy = 0;
+  std::int64_t samples = 0;
+};
+
+struct TrainOptions {
+  int epochs = 1;
+  int batch = 32;
+  std::int64_t shuffle = -1;   // buffer size; -1 = full shuffle, 0 = none
+  std::uint64_t seed = 0;
+  std::string optimizer = "adam";  // or "sgd"
+  double learning_rate = 1e-3;
+  double momentum = 0;             // sgd
+};
+
+class Model {
+ public:
+  /// A model file written by tlc run or Model::save.
+  static Model load(const std::string& path);
+  /// Atomic: a killed process never leaves a half-written file.
+  void save(const std::string& path) const;
+
+  std::string name() const;
+  std::string summary() const;  // the Keras-style table
+  std::string manifest() const; // every tensor: where it came from, trainable
+  std::vector<std::size_t> input_shape() const;  // {H, W, C}
+  std::size_t classes() const;
+
+  /// Class scores, count x classes (probabilities for a softmax model).
+  /// Thread-safe: several threads may predict on one model at once.
+  std::vector<float> predict_scores(const Images& images) const;
+  std::vector<int> predict(const Images& images) const;
+  Metrics evaluate(const Images& images, const std::int32_t* labels, int batch = 32) const;
+  /// Trains in place; one Metrics per epoch. Not concurrent with predict.
+  std::vector<Metrics> train(const Images& images, const std::int32_t* labels, const TrainOptions& options);
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Experiment;
+};
+
+struct CompileOptions {
+  std::vector<std::string> data_dirs;  // where idx("name") looks; default: as tlc
+  std::optional<std::uint64_t> seed;   // overrides the script's seed
+};
+
+struct RunOptions {
+  std::string out_dir = "runs/tl";     // results.json, model files, reports
+  std::string backend = "reference";
+  int threads = 0;                     // 0: all cores
+  LogHandler log;                      // progress and reports; none: silent
+};
+
+class Experiment {
+ public:
+  /// Parses and checks a script; throws Error with every diagnostic.
+  static Experiment compile(const std::string& path, const CompileOptions& options = {});
+  static Experiment compile_source(const std::string& name, const std::string& text, const CompileOptions& options = {});
+
+  std::vector<std::string> model_names() const;
+  std::string summary(const std::string& model) const;
+  /// Runs every step of the script.
+  void run(const RunOptions& options = {});
+  /// A copy of a model as it is now (after run(): trained).
+  Model model(const std::string& name) const;
+
+  Experiment(Experiment&&) noexcept;
+  Experiment& operator=(Experiment&&) noexcept;
+  ~Experiment();
+
+ private:
+  struct Impl;
+  explicit Experiment(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tl

@@ -1,0 +1,99 @@
+// tl::Experiment: compile a script (parse + check) and run it.
+#include <thread>
+
+#include "compiler/check/checker.hpp"
+#include "dsl/diagnostics.hpp"
+#include "dsl/grammar.hpp"
+#include "runtime/api/log_stream.hpp"
+#include "runtime/api/model_impl.hpp"
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/locate.hpp"
+#include "runtime/io/model_file.hpp"
+#include "runtime/report/summary.hpp"
+#include "runtime/train/run_experiment.hpp"
+
+namespace tl {
+
+struct Experiment::Impl {
+  SourceFile source;
+  ast::Program program;
+  check::DataStore store;
+  check::Experiment exp;
+  std::vector<train::ModelState> states;  // after run()
+
+  int index_of(const std::string& name) const {
+    for (std::size_t i = 0; i < exp.models.size(); ++i)
+      if (exp.models[i].name == name) return static_cast<int>(i);
+    throw Error("tl: the experiment has no model named '" + name + "'");
+  }
+};
+
+Experiment::Experiment(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Experiment::Experiment(Experiment&&) noexcept = default;
+Experiment& Experiment::operator=(Experiment&&) noexcept = default;
+Experiment::~Experiment() = default;
+
+Experiment Experiment::compile(const std::string& path, const CompileOptions& options) {
+  try {
+    const SourceFile source = SourceFile::load(path);
+    return compile_source(source.name(), source.text(), options);
+  } catch (const DiagnosticError& e) {
+    throw Error(e.render());
+  }
+}
+
+Experiment Experiment::compile_source(const std::string& name, const std::string& text, const CompileOptions& options) {
+  auto impl = std::unique_ptr<Impl>(new Impl{SourceFile(name, text), {}, {}, {}, {}});
+  try {
+    impl->program = dsl::parse(impl->source);
+    check::CheckOptions check_options;
+    check_options.seed = options.seed;
+    check_options.data_dirs =
+        options.data_dirs.empty() ? data::default_search_dirs(impl->source.directory()) : options.data_dirs;
+    check_options.load_model = [](const std::string& path) { return io::load_model(path).spec; };
+    impl->exp = check::check(impl->program, impl->source, impl->store, check_options);
+  } catch (const DiagnosticError& e) {
+    throw Error(e.render());
+  }
+  return Experiment(std::move(impl));
+}
+
+std::vector<std::string> Experiment::model_names() const {
+  std::vector<std::string> names;
+  for (const auto& m : impl_->exp.models) names.push_back(m.name);
+  return names;
+}
+
+std::string Experiment::summary(const std::string& model) const {
+  return report::summary(impl_->exp.models[static_cast<std::size_t>(impl_->index_of(model))]);
+}
+
+void Experiment::run(const RunOptions& options) {
+  train::RunOptions run;
+  run.out_dir = options.out_dir;
+  run.backend = options.backend;
+  run.threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run.out = api::open_log_stream(options.log);
+  try {
+    impl_->states = train::run_experiment(impl_->exp, impl_->store, impl_->source, run);
+    std::fclose(run.out);
+  } catch (const DiagnosticError& e) {
+    std::fclose(run.out);
+    throw Error(e.render());
+  } catch (const std::exception& e) {
+    std::fclose(run.out);
+    throw Error(std::string("tl: ") + e.what());
+  }
+}
+
+Model Experiment::model(const std::string& name) const {
+  const int index = impl_->index_of(name);
+  auto impl = std::make_unique<Model::Impl>();
+  impl->spec = impl_->exp.models[static_cast<std::size_t>(index)];
+  if (impl_->states.empty())
+    throw Error("tl: run the experiment before taking its model '" + name + "'");
+  impl->vars = impl_->states[static_cast<std::size_t>(index)].vars;
+  return Model(std::move(impl));
+}
+
+}  // namespace tl

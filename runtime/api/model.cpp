@@ -1,0 +1,207 @@
+// tl::Model: load/save, summary, predict, evaluate and train on host buffers.
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/api/model_impl.hpp"
+#include "runtime/data/batches.hpp"
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/dataset.hpp"
+#include "runtime/io/model_file.hpp"
+#include "runtime/report/summary.hpp"
+#include "runtime/train/trainer.hpp"
+
+namespace tl {
+
+namespace {
+
+/// The host's images as a runtime dataset (copied), with `labels` or zeros.
+data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const check::ModelSpec& spec) {
+  const auto& in = spec.layers.front().shape;
+  if (images.count == 0) throw Error("tl: no images given");
+  if (!images.bytes == !images.floats) throw Error("tl: give the images as bytes or as floats (exactly one)");
+  const std::vector<std::int64_t> given = {static_cast<std::int64_t>(images.height),
+                                           static_cast<std::int64_t>(images.width),
+                                           static_cast<std::int64_t>(images.channels)};
+  if (given != in)
+    throw Error("tl: model '" + spec.name + "' takes " + std::to_string(in.at(0)) + "x" + std::to_string(in.at(1)) + "x" +
+                std::to_string(in.at(2)) + " images, got " + std::to_string(images.height) + "x" +
+                std::to_string(images.width) + "x" + std::to_string(images.channels));
+  data::Dataset ds;
+  ds.height = static_cast<int>(images.height);
+  ds.width = static_cast<int>(images.width);
+  ds.channels = static_cast<int>(images.channels);
+  ds.scale = images.scale;
+  const std::size_t n = images.count * images.height * images.width * images.channels;
+  if (images.bytes) ds.pixels.assign(images.bytes, images.bytes + n);
+  else ds.float_pixels.assign(images.floats, images.floats + n);
+  ds.labels.assign(images.count, 0);
+  if (labels) {
+    const auto classes = spec.layers[static_cast<std::size_t>(spec.output)].shape.at(0);
+    for (std::size_t i = 0; i < images.count; ++i) {
+      if (labels[i] < 0 || labels[i] >= classes)
+        throw Error("tl: label " + std::to_string(labels[i]) + " of image " + std::to_string(i) + " is outside 0.." +
+                    std::to_string(classes - 1) + " for model '" + spec.name + "'");
+      ds.labels[i] = labels[i];
+    }
+  }
+  return ds;
+}
+
+struct Silent : train::ProgressSink {
+  void epoch_begin(int, int, std::int64_t) override {}
+  void step(std::int64_t, double, double) override {}
+  void epoch_end(const train::EpochStats&) override {}
+};
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::load(const std::string& path) {
+  try {
+    io::LoadedModel loaded = io::load_model(path);
+    auto impl = std::make_unique<Impl>();
+    impl->spec = std::move(loaded.spec);
+    impl->vars = std::move(loaded.vars);
+    return Model(std::move(impl));
+  } catch (const data::DataError& e) {
+    throw Error(e.format());
+  }
+}
+
+void Model::save(const std::string& path) const {
+  try {
+    io::save_model(path, impl_->spec, impl_->vars);
+  } catch (const data::DataError& e) {
+    throw Error(e.format());
+  }
+}
+
+std::string Model::name() const { return impl_->spec.name; }
+std::string Model::summary() const { return report::summary(impl_->spec); }
+
+std::string Model::manifest() const {
+  std::vector<std::string> names;  // donors are not known once loaded: number them
+  int max_model = -1;
+  for (const auto& [t, o] : impl_->spec.origins) max_model = std::max(max_model, o.model);
+  for (int i = 0; i <= max_model; ++i) names.push_back("model" + std::to_string(i));
+  return report::manifest(impl_->spec, names);
+}
+
+std::vector<std::size_t> Model::input_shape() const {
+  const auto& s = impl_->spec.layers.front().shape;
+  return std::vector<std::size_t>(s.begin(), s.end());
+}
+
+std::size_t Model::classes() const {
+  return static_cast<std::size_t>(impl_->spec.layers[static_cast<std::size_t>(impl_->spec.output)].shape.at(0));
+}
+
+std::vector<float> Model::predict_scores(const Images& images) const {
+  const data::Dataset ds = as_dataset(images, nullptr, impl_->spec);
+  const std::int64_t batch = std::min<std::int64_t>(256, static_cast<std::int64_t>(ds.size()));
+  const std::size_t classes = this->classes();
+  std::vector<float> scores(ds.size() * classes);
+  // Each call has its own executor and buffers; the weights are only read
+  // (predict graphs have no updates), so concurrent calls are safe.
+  const auto executor = exec::make_executor(impl_->backend, 1);
+  auto& vars = const_cast<exec::Variables&>(impl_->vars);
+  Tensor image_batch, label_batch;
+  std::vector<std::uint32_t> order(ds.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t b = 0, steps = data::batch_count(ds.size(), static_cast<std::size_t>(batch)); b < steps; ++b) {
+    const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
+    const auto n = static_cast<std::int64_t>(indices.size());
+    std::shared_ptr<const lower::StepGraph> graph;
+    {
+      std::lock_guard lock(impl_->mutex);
+      auto& slot = impl_->predict_graphs[n];
+      if (!slot)
+        slot = std::make_shared<lower::StepGraph>(lower::build_step(impl_->spec, n, lower::StepKind::Predict, nullptr));
+      graph = slot;
+    }
+    image_batch = Tensor::from_shape({indices.size(), images.height, images.width, images.channels});
+    label_batch = Tensor::from_shape({indices.size()});
+    data::gather(ds, indices.data(), indices.size(), image_batch.data(), label_batch.data());
+    const auto out = executor->run(graph->graph, vars, {&image_batch, &label_batch}, {});
+    const Tensor& s = out.at("scores");
+    std::memcpy(scores.data() + b * static_cast<std::size_t>(batch) * classes, s.data(), s.size() * sizeof(float));
+  }
+  return scores;
+}
+
+std::vector<int> Model::predict(const Images& images) const {
+  const std::vector<float> scores = predict_scores(images);
+  const std::size_t classes = this->classes();
+  std::vector<int> out(images.count);
+  for (std::size_t i = 0; i < images.count; ++i) {
+    const float* row = scores.data() + i * classes;
+    out[i] = static_cast<int>(std::max_element(row, row + classes) - row);
+  }
+  return out;
+}
+
+Metrics Model::evaluate(const Images& images, const std::int32_t* labels, int batch) const {
+  if (!labels) throw Error("tl: evaluate needs labels");
+  if (batch < 1) throw Error("tl: the batch size must be at least 1");
+  const data::Dataset ds = as_dataset(images, labels, impl_->spec);
+  const auto executor = exec::make_executor(impl_->backend, 1);
+  auto& self = const_cast<Impl&>(*impl_);
+  train::ModelState state{&self.spec, self.vars};
+  const train::EvalStats stats = train::evaluate(*executor, state, ds, batch, train::default_eval_config(self.spec));
+  return {stats.loss, stats.accuracy, stats.samples};
+}
+
+std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labels, const TrainOptions& options) {
+  if (!labels) throw Error("tl: train needs labels");
+  if (options.epochs < 1 || options.batch < 1) throw Error("tl: epochs and batch must be at least 1");
+  if (!(options.learning_rate > 0)) throw Error("tl: the learning rate must be positive");
+  const data::Dataset ds = as_dataset(images, labels, impl_->spec);
+  check::TrainConfig config = train::default_eval_config(impl_->spec);
+  config.epochs = options.epochs;
+  config.batch = options.batch;
+  config.shuffle = options.shuffle;
+  config.optimizer.lr = options.learning_rate;
+  if (options.optimizer == "sgd") {
+    config.optimizer.kind = lower::OptimizerSpec::Kind::Sgd;
+    config.optimizer.momentum = options.momentum;
+  } else if (options.optimizer != "adam") {
+    throw Error("tl: unknown optimizer '" + options.optimizer + "' (adam or sgd)");
+  }
+  const auto executor = exec::make_executor(impl_->backend, 1);
+  train::ModelState state{&impl_->spec, std::move(impl_->vars)};
+  Silent quiet;
+  std::vector<train::EpochStats> history;
+  try {
+    history = train::fit(*executor, state, ds, config, options.seed, nullptr, quiet);
+  } catch (const std::runtime_error& e) {
+    impl_->vars = std::move(state.vars);
+    throw Error(std::string("tl: training stopped: ") + e.what());
+  }
+  train::reset_optimizer(state);
+  impl_->vars = std::move(state.vars);
+  std::vector<Metrics> out;
+  for (const auto& e : history) out.push_back({e.loss, e.accuracy, e.samples});
+  return out;
+}
+
+Dataset load_idx(const std::string& images_path, const std::string& labels_path) {
+  try {
+    data::Dataset ds = data::load_idx_pair(images_path, labels_path);
+    Dataset out;
+    out.count = ds.size();
+    out.height = static_cast<std::size_t>(ds.height);
+    out.width = static_cast<std::size_t>(ds.width);
+    out.channels = static_cast<std::size_t>(ds.channels);
+    out.pixels = std::move(ds.pixels);
+    out.labels = std::move(ds.labels);
+    return out;
+  } catch (const data::DataError& e) {
+    throw Error(e.format());
+  }
+}
+
+}  // namespace tl
