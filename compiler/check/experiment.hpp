@@ -133,6 +133,7 @@ struct TrainConfig {
   std::int64_t shuffle = -1; // buffer size; -1 = the whole dataset, 0 = no shuffling
   std::optional<std::uint64_t> seed;
   int validation = -1;       // data node evaluated after every epoch, or -1
+  bool continue_on_nan = false;  // `on_nan continue`: warn instead of stopping
 };
 
 struct Step {

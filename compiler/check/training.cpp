@@ -84,12 +84,14 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
       else cfg.shuffle = at_least(s.value, nullptr, "shuffle buffer size", 0);
     } else if (key == "seed") {
       cfg.seed = static_cast<std::uint64_t>(at_least(s.value, nullptr, "seed", 0));
+    } else if (key == "on_nan") {
+      cfg.continue_on_nan = choice(s.value, nullptr, "on_nan policy", {"stop", "continue"}) == "continue";
     } else if (key == "validation") {
       cfg.validation = dataset(s.value);
       check_fit(model, cfg.validation, where(s.value), s.key);
     } else {
       fail(s.key, "unknown training setting '" + key + "'",
-           "settings are optimizer, loss, batch, epochs, shuffle, seed and validation");
+           "settings are optimizer, loss, batch, epochs, shuffle, seed, validation and on_nan");
     }
   }
   // The loss needs probabilities from a softmax, or logits when from_logits.

@@ -32,6 +32,7 @@ struct Options {
   std::string backend = "reference";
   std::string emit;
   int threads = 0;
+  std::string on_nan = "stop";
   std::optional<std::uint64_t> seed;
 };
 
@@ -82,6 +83,7 @@ int execute(const std::string& command, const Options& o) {
   run.backend = o.backend;
   run.threads = 1;  // the reference executor is single-threaded
   run.live = isatty(fileno(stdout));
+  run.continue_on_nan = o.on_nan == "continue";
   tl::train::run_experiment(exp, store, source, run);
   return 0;
 }
@@ -103,6 +105,8 @@ int main(int argc, char** argv) {
   run->add_option("--out", o.out_dir, "output folder (default runs/<script name>)");
   run->add_option("--backend", o.backend, "executor: reference or jit")->check(CLI::IsMember({"reference", "jit"}));
   run->add_option("--threads", o.threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+  run->add_option("--on-nan", o.on_nan, "when the loss or a weight becomes NaN/Inf: stop (default) or continue")
+      ->check(CLI::IsMember({"stop", "continue"}));
   CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
   add_common(check);
   CLI::App* summary = app.add_subcommand("summary", "check the script and print every model's summary");

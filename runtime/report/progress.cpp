@@ -39,4 +39,10 @@ void ConsoleProgress::epoch_end(const train::EpochStats& s) {
   std::fflush(out_);
 }
 
+void ConsoleProgress::warning(const std::string& message) {
+  if (live_) std::fprintf(out_, "\r\x1b[K");
+  std::fprintf(out_, "warning: %s\n", message.c_str());
+  std::fflush(out_);
+}
+
 }  // namespace tl::report

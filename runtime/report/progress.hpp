@@ -17,6 +17,7 @@ class ConsoleProgress : public train::ProgressSink {
   void epoch_begin(int epoch, int epochs, std::int64_t steps) override;
   void step(std::int64_t done, double loss, double accuracy) override;
   void epoch_end(const train::EpochStats& stats) override;
+  void warning(const std::string& message) override;
 
  private:
   std::FILE* out_;

@@ -123,7 +123,9 @@ std::vector<ModelState> run_experiment(const check::Experiment& exp, check::Data
           report::ConsoleProgress progress(out, options.live);
           // Each train step draws its own shuffles and dropout masks.
           const std::uint64_t seed = step.train.seed.value_or(exp.seed + 0x9E3779B97F4A7C15ull * ++train_index);
-          const auto history = fit(*executor, state, *data, step.train, seed, validation.get(), progress);
+          check::TrainConfig config = step.train;
+          config.continue_on_nan = config.continue_on_nan || options.continue_on_nan;
+          const auto history = fit(*executor, state, *data, config, seed, validation.get(), progress);
           results.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
           last_config[step.model] = step.train;
           trained[step.model] = {step.data, history};

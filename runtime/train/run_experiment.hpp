@@ -20,6 +20,7 @@ struct RunOptions {
   int threads = 1;
   std::FILE* out = stdout;   // progress and reports
   bool live = false;         // draw live progress bars
+  bool continue_on_nan = false;  // tlc --on-nan=continue: overrides every train step
 };
 
 /// Throws DiagnosticError (pointing at the failing step) for a run-time

@@ -33,6 +33,19 @@ struct BatchBuffers {
   }
 };
 
+/// "layer 'dense' (dense/kernel)" for the first weight holding a NaN or an
+/// infinity, or "" when all are finite.
+std::string first_non_finite(const ModelState& state) {
+  for (const auto& layer : state.spec->layers)
+    for (const auto& p : layer.params) {
+      const std::string name = check::ModelSpec::tensor_name(layer, p);
+      const Tensor& t = state.vars.tensors.at(name);
+      for (std::size_t i = 0; i < t.size(); ++i)
+        if (!std::isfinite(t.data()[i])) return "the weights of layer '" + layer.name + "' (" + name + ")";
+    }
+  return {};
+}
+
 }  // namespace
 
 const lower::StepGraph& StepCache::get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
@@ -61,6 +74,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
   const std::size_t steps = data::batch_count(n, batch);
   const std::size_t buffer = config.shuffle < 0 ? n : static_cast<std::size_t>(config.shuffle);
   std::uint64_t step_counter = 0;  // 1-based update count across epochs (Adam's t)
+  bool warned = false;
   std::vector<EpochStats> history;
 
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -76,10 +90,20 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       const exec::StepContext ctx{seed, ++step_counter};
       const auto outputs = executor.run(step.graph, state.vars, {&buffers.images, &buffers.labels}, ctx);
       const double loss = outputs.at("loss").data()[0];
-      if (!std::isfinite(loss))
-        throw std::runtime_error("the loss became " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
-                                 ", step " + std::to_string(b + 1) +
-                                 "; lower the learning rate or check the data's scale");
+      // Numerical guard: a non-finite loss or weight stops training, naming
+      // where it happened (or, with on_nan continue, is reported once).
+      const std::string bad = std::isfinite(loss) ? first_non_finite(state) : "the loss";
+      if (!bad.empty()) {
+        const std::string message = bad + " became " + (std::isfinite(loss) ? "non-finite" : std::to_string(loss)) +
+                                    " at epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1) +
+                                    " (update " + std::to_string(step_counter) + ")";
+        if (!config.continue_on_nan)
+          throw std::runtime_error(message + "; lower the learning rate or check the data's scale "
+                                             "(on_nan continue keeps going)");
+        if (!warned) progress.warning(message + "; continuing (on_nan continue)");
+        warned = true;
+        if (!std::isfinite(loss)) continue;
+      }
       loss_sum += loss * static_cast<double>(indices.size());
       correct += outputs.at("correct").data()[0];
       seen += indices.size();

@@ -37,6 +37,8 @@ class ProgressSink {
   /// After each step: steps done, running loss and accuracy of the epoch.
   virtual void step(std::int64_t done, double loss, double accuracy) = 0;
   virtual void epoch_end(const EpochStats& stats) = 0;
+  /// Something the user should know that does not stop the run.
+  virtual void warning(const std::string& message) { (void)message; }
 };
 
 /// Builds each step graph once per (kind, batch size) and keeps it.
@@ -51,7 +53,8 @@ class StepCache {
 
 /// Trains `state` on `data` for config.epochs. `seed` keys shuffling and
 /// dropout. The optimizer starts fresh. Throws std::runtime_error naming the
-/// epoch and step if the loss becomes NaN or infinite.
+/// epoch, step and layer if the loss or a weight becomes NaN or infinite,
+/// unless config.continue_on_nan (then it warns once through `progress`).
 std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
                             const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
                             ProgressSink& progress);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "dsl/diagnostics.hpp"
 #include "dsl/source.hpp"
 #include "runtime/train/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
@@ -78,4 +79,37 @@ TEST_CASE("the same seed gives bit-identical results") {
   for (std::size_t e = 0; e < 8; ++e)
     CHECK(a["trainings"][0]["history"][e]["loss"] == b["trainings"][0]["history"][e]["loss"]);
   CHECK(a["evaluations"][0]["loss"] == b["evaluations"][0]["loss"]);
+}
+
+TEST_CASE("a diverging run stops with the epoch, step and layer, and keeps earlier results") {
+  const std::string diverging = R"(
+seed 1
+tiny = idx("tiny")
+model small(classes) {
+  input(8, 8, 1)
+  flatten()
+  dense(8, relu)
+  dense(classes, softmax)
+}
+net = small(5)
+evaluate net on tiny.test
+train net on tiny.train { optimizer sgd(lr = 1e30)  epochs 2  batch 16 }
+)";
+  const auto dir = std::filesystem::temp_directory_path() / "tl-e2e-nan";
+  std::filesystem::remove_all(dir);
+  try {
+    run(diverging, dir.string());
+    FAIL("training with lr 1e30 did not stop");
+  } catch (const tl::DiagnosticError& e) {
+    const std::string message = e.render();
+    CAPTURE(message);
+    CHECK(message.find("e2e.tl:12:1: error: ") == 0);
+    CHECK(message.find("at epoch 1, step ") != std::string::npos);
+    CHECK((message.find("the weights of layer 'dense") != std::string::npos ||
+           message.find("the loss became") != std::string::npos));
+  }
+  std::ifstream in(dir / "results.json");
+  const auto results = nlohmann::json::parse(in);
+  CHECK(results["status"] == "failed");
+  CHECK(results["evaluations"].size() == 1);  // the step before the failure is kept
 }
