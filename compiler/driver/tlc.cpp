@@ -6,6 +6,7 @@
 // 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -26,6 +27,15 @@
 
 namespace {
 
+/// Set by the first Ctrl-C: training stops after the current step and the
+/// last checkpoint is kept. A second Ctrl-C ends the process at once.
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void on_interrupt(int) {
+  interrupted = 1;
+  std::signal(SIGINT, SIG_DFL);
+}
+
 struct Options {
   std::string file;
   std::string out_dir;
@@ -33,6 +43,7 @@ struct Options {
   std::string emit;
   int threads = 0;
   std::string on_nan = "stop";
+  bool resume = false;
   std::optional<std::uint64_t> seed;
 };
 
@@ -84,6 +95,10 @@ int execute(const std::string& command, const Options& o) {
   run.threads = 1;  // the reference executor is single-threaded
   run.live = isatty(fileno(stdout));
   run.continue_on_nan = o.on_nan == "continue";
+  run.resume = o.resume;
+  run.script_text = source.text();
+  run.should_stop = [] { return interrupted != 0; };
+  std::signal(SIGINT, on_interrupt);
   tl::train::run_experiment(exp, store, source, run);
   return 0;
 }
@@ -105,6 +120,7 @@ int main(int argc, char** argv) {
   run->add_option("--out", o.out_dir, "output folder (default runs/<script name>)");
   run->add_option("--backend", o.backend, "executor: reference or jit")->check(CLI::IsMember({"reference", "jit"}));
   run->add_option("--threads", o.threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+  run->add_flag("--resume", o.resume, "continue an interrupted run from its checkpoint in the --out folder");
   run->add_option("--on-nan", o.on_nan, "when the loss or a weight becomes NaN/Inf: stop (default) or continue")
       ->check(CLI::IsMember({"stop", "continue"}));
   CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
@@ -121,6 +137,7 @@ int main(int argc, char** argv) {
     return execute(command, o);
   } catch (const tl::DiagnosticError& e) {
     std::fputs(e.render().c_str(), stderr);
+    if (interrupted) return 130;
     const auto n = e.diagnostics().size();
     if (n > 1) std::fprintf(stderr, "%zu errors\n", n);
     return 1;

@@ -22,6 +22,8 @@ class Results {
   void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);
   const nlohmann::json& json() const { return json_; }
+  /// Continues from a document saved in a checkpoint.
+  void restore(nlohmann::json saved) { json_ = std::move(saved); }
   /// Writes to `path` atomically (a temporary file renamed over it).
   void write(const std::string& path) const;
 

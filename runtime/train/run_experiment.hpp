@@ -1,10 +1,13 @@
 // Running a checked experiment: model instances are initialised, then the
-// steps run in script order (train, evaluate, summary), progress and results
-// are printed, and DIR/results.json is rewritten after every step so that
-// nothing finished is lost if a later step fails.
+// steps run in script order (train, evaluate, summary, derive, compare, load),
+// progress and results are printed, and DIR/results.json is rewritten after
+// every step so that nothing finished is lost if a later step fails. A
+// checkpoint (runtime/train/checkpoint.hpp) is saved after every epoch and
+// step; `resume` continues from it.
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "compiler/check/data_store.hpp"
@@ -21,6 +24,11 @@ struct RunOptions {
   std::FILE* out = stdout;   // progress and reports
   bool live = false;         // draw live progress bars
   bool continue_on_nan = false;  // tlc --on-nan=continue: overrides every train step
+  bool resume = false;           // continue from out_dir/checkpoint
+  std::string script_text;       // identifies the checkpoint's script (with the seed)
+  /// Polled after every training step; true stops the run after that step
+  /// (the last checkpoint is kept) with train::Interrupted.
+  std::function<bool()> should_stop;
 };
 
 /// Throws DiagnosticError (pointing at the failing step) for a run-time

@@ -65,19 +65,19 @@ check::TrainConfig default_eval_config(const check::ModelSpec& model) {
 
 std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
                             const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
-                            ProgressSink& progress) {
-  reset_optimizer(state);
+                            ProgressSink& progress, const FitHooks& hooks) {
+  if (!hooks.resume) reset_optimizer(state);
   StepCache cache;
   BatchBuffers buffers;
   const std::size_t n = data.size();
   const auto batch = static_cast<std::size_t>(config.batch);
   const std::size_t steps = data::batch_count(n, batch);
   const std::size_t buffer = config.shuffle < 0 ? n : static_cast<std::size_t>(config.shuffle);
-  std::uint64_t step_counter = 0;  // 1-based update count across epochs (Adam's t)
+  std::uint64_t step_counter = hooks.resume ? hooks.resume->step_counter : 0;  // Adam's t
   bool warned = false;
-  std::vector<EpochStats> history;
+  std::vector<EpochStats> history = hooks.resume ? hooks.resume->history : std::vector<EpochStats>{};
 
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+  for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1; epoch <= config.epochs; ++epoch) {
     const auto start = Clock::now();
     progress.epoch_begin(epoch, config.epochs, static_cast<std::int64_t>(steps));
     const std::vector<std::uint32_t> order = data::epoch_order(n, buffer, seed, static_cast<std::uint32_t>(epoch));
@@ -109,6 +109,8 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       seen += indices.size();
       progress.step(static_cast<std::int64_t>(b + 1), loss_sum / static_cast<double>(seen),
                     correct / static_cast<double>(seen));
+      if (hooks.should_stop && hooks.should_stop())
+        throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1));
     }
     EpochStats stats;
     stats.epoch = epoch;
@@ -124,6 +126,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     stats.seconds = seconds_since(start);
     progress.epoch_end(stats);
     history.push_back(stats);
+    if (hooks.on_epoch_end) hooks.on_epoch_end({epoch, step_counter, history});
   }
   return history;
 }

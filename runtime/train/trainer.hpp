@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <map>
 #include <optional>
 #include <utility>
@@ -41,6 +43,27 @@ class ProgressSink {
   virtual void warning(const std::string& message) { (void)message; }
 };
 
+/// Where a training stands after a whole epoch: what a checkpoint stores to
+/// resume it bit for bit (the optimizer slots live in the ModelState).
+struct FitProgress {
+  int epochs_done = 0;
+  std::uint64_t step_counter = 0;  // updates so far (Adam's t, dropout counter)
+  std::vector<EpochStats> history;
+};
+
+/// Optional hooks into fit(): resuming, checkpointing, stopping.
+struct FitHooks {
+  const FitProgress* resume = nullptr;  // continue after this; the optimizer is not reset
+  std::function<void(const FitProgress&)> on_epoch_end;
+  std::function<bool()> should_stop;     // polled after every step
+};
+
+/// Thrown by fit() when should_stop() says so, after a complete step.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Builds each step graph once per (kind, batch size) and keeps it.
 class StepCache {
  public:
@@ -57,7 +80,7 @@ class StepCache {
 /// unless config.continue_on_nan (then it warns once through `progress`).
 std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
                             const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
-                            ProgressSink& progress);
+                            ProgressSink& progress, const FitHooks& hooks = {});
 
 /// Loss and accuracy of `state` on all of `data`, in batches of `batch`.
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Interrupted runs from the outside: a run killed with SIGKILL mid-training,
+# and one stopped with Ctrl-C (SIGINT), both resume with --resume to model
+# files byte-identical to an uninterrupted run's. Usage: resume_test.sh TLC
+set -euo pipefail
+tlc="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/data"
+/usr/bin/python3 - "$work/data/tiny" <<'PY'
+import os, struct, sys
+d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+for part, n in (("train", 3000), ("t10k", 100)):
+    labels = bytes(i % 5 for i in range(n))
+    pixels = bytearray()
+    for i in range(n):
+        for p in range(64):
+            pixels.append(150 + (p * i) % 100 if p // 8 == labels[i] else (p * 7 + i * 3) % 120)
+    open(f"{d}/{part}-images-idx3-ubyte", "wb").write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 8, 8) + bytes(pixels))
+    open(f"{d}/{part}-labels-idx1-ubyte", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + labels)
+PY
+cat > "$work/long.tl" <<'TL'
+seed 5
+tiny = idx("tiny")
+model small(classes) {
+  input(8, 8, 1)
+  conv2d(8, 3x3, activation = relu)
+  flatten()
+  dense(32, relu)
+  dropout(0.2)
+  dense(classes, softmax)
+}
+net = small(5)
+train net on tiny.train | scale 1/255 { epochs 12  batch 4  shuffle 500 }
+evaluate net on tiny.test | scale 1/255
+TL
+"$tlc" run "$work/long.tl" --out "$work/whole" > /dev/null
+
+wait_for_epoch() {  # wait until a checkpoint after at least one epoch exists
+  for _ in $(seq 1 600); do
+    if grep -qs '"epochs_done":[1-9]' "$1/checkpoint/state.json"; then return 0; fi
+    sleep 0.05
+  done
+  echo "FAIL: no checkpoint appeared in $1"; exit 1
+}
+
+# 1. SIGKILL in the middle of training, then resume.
+"$tlc" run "$work/long.tl" --out "$work/killed" > /dev/null 2>&1 &
+pid=$!
+wait_for_epoch "$work/killed"
+sleep 0.3
+kill -9 $pid; wait $pid 2>/dev/null || true
+[[ ! -e "$work/killed/net.safetensors" ]] || { echo "FAIL: the run finished before it was killed"; exit 1; }
+"$tlc" run "$work/long.tl" --out "$work/killed" --resume > "$work/resumed.log"
+grep -q "Resuming from" "$work/resumed.log" || { echo "FAIL: did not resume"; exit 1; }
+cmp "$work/whole/net.safetensors" "$work/killed/net.safetensors" || { echo "FAIL: killed+resumed weights differ"; exit 1; }
+
+# 2. Ctrl-C: stops after the current step with status 130 and a hint, then resume.
+"$tlc" run "$work/long.tl" --out "$work/ctrlc" > /dev/null 2> "$work/ctrlc.err" &
+pid=$!
+wait_for_epoch "$work/ctrlc"
+kill -INT $pid
+set +e; wait $pid; status=$?; set -e
+[[ $status -eq 130 ]] || { echo "FAIL: Ctrl-C exit status $status"; cat "$work/ctrlc.err"; exit 1; }
+grep -q "interrupted at epoch" "$work/ctrlc.err" || { echo "FAIL: no interruption message"; cat "$work/ctrlc.err"; exit 1; }
+grep -q -- "--resume" "$work/ctrlc.err" || { echo "FAIL: no resume hint"; exit 1; }
+grep -q '"status": "interrupted"' "$work/ctrlc/results.json" || { echo "FAIL: results.json not marked interrupted"; exit 1; }
+"$tlc" run "$work/long.tl" --out "$work/ctrlc" --resume > /dev/null
+cmp "$work/whole/net.safetensors" "$work/ctrlc/net.safetensors" || { echo "FAIL: Ctrl-C+resumed weights differ"; exit 1; }
+cmp <(grep -v seconds "$work/whole/results.json") <(grep -v seconds "$work/ctrlc/results.json") ||
+  { echo "FAIL: results differ beyond timings"; exit 1; }
+echo "2 passed, 0 failed"
