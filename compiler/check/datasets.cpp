@@ -177,7 +177,7 @@ int CheckerState::dataset(const ast::Expr& e) {
     DataNode n;
     n.base = node;
     n.where = {stage.offset, stage.length};
-    n.display = exp.data[static_cast<std::size_t>(node)].display + " | " + stage.op;
+    n.display = exp.data[static_cast<std::size_t>(node)].display + " | " + source.text().substr(stage.offset, stage.length);
     n.sample_shape = exp.data[static_cast<std::size_t>(node)].sample_shape;
     if (stage.op == "where") {
       const auto& pred = boost::get<ast::PredOr>(stage.arg);
