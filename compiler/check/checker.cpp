@@ -75,6 +75,22 @@ const Symbol& CheckerState::lookup(const std::string& name, const ast::Located& 
 
 namespace {
 
+/// Defines the model of `a` and adds the step that gives it its weights.
+Step& add_model(CheckerState& st, const ast::Assign& a, ModelSpec spec, Step::Kind kind) {
+  spec.where = {a.offset, a.length};
+  st.exp.models.push_back(std::move(spec));
+  Symbol s;
+  s.kind = Symbol::Kind::Model;
+  s.index = static_cast<int>(st.exp.models.size()) - 1;
+  st.define(a.name, s);
+  Step step;
+  step.kind = kind;
+  step.model = s.index;
+  step.where = {a.offset, a.length};
+  st.exp.steps.push_back(step);
+  return st.exp.steps.back();
+}
+
 /// `name = value`: a model instance or a dataset.
 void assign(CheckerState& st, const ast::Assign& a) {
   const ast::Call* call = as_call(a.value);
@@ -91,31 +107,11 @@ void assign(CheckerState& st, const ast::Assign& a) {
       fail(where(*args.slot(0)), "cannot load the model: " + e.format());
     }
     spec.name = a.name.text;
-    spec.where = {a.offset, a.length};
-    st.exp.models.push_back(std::move(spec));
-    Symbol s;
-    s.kind = Symbol::Kind::Model;
-    s.index = static_cast<int>(st.exp.models.size()) - 1;
-    st.define(a.name, s);
-    Step step;
-    step.kind = Step::Kind::Load;
-    step.model = s.index;
-    step.path = path;
-    step.where = {a.offset, a.length};
-    st.exp.steps.push_back(step);
+    add_model(st, a, std::move(spec), Step::Kind::Load).path = path;
     return;
   }
   if (call && (call->callee.text == "copy" || call->callee.text == "fresh")) {
-    st.exp.models.push_back(st.derive(a.value, a.name.text, a));
-    Symbol s;
-    s.kind = Symbol::Kind::Model;
-    s.index = static_cast<int>(st.exp.models.size()) - 1;
-    st.define(a.name, s);
-    Step step;
-    step.kind = Step::Kind::Derive;
-    step.model = s.index;
-    step.where = {a.offset, a.length};
-    st.exp.steps.push_back(step);
+    add_model(st, a, st.derive(a.value, a.name.text, a), Step::Kind::Derive);
     return;
   }
   if (call) {

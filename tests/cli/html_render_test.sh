@@ -13,18 +13,7 @@ fi
 cp "$src/tests/cli/report_fixture.tl" "$work/"
 mkdir -p "$work/data"
 # A tiny IDX dataset made on the spot: 40 8x8 images, label = bright row.
-python3 - "$work/data/tiny" <<'PY'
-import os, struct, sys
-d = sys.argv[1]; os.makedirs(d, exist_ok=True)
-for part, n in (("train", 40), ("t10k", 10)):
-    labels = bytes(i % 4 for i in range(n))
-    pixels = bytearray()
-    for i in range(n):
-        for p in range(64):
-            pixels.append(220 if p // 8 == labels[i] else (p * 7 + i) % 30)
-    open(f"{d}/{part}-images-idx3-ubyte", "wb").write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 8, 8) + bytes(pixels))
-    open(f"{d}/{part}-labels-idx1-ubyte", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + labels)
-PY
+/usr/bin/python3 "$(dirname "$0")/make_idx.py" "$work/data/tiny" 40 10 4
 "$tlc" run "$work/report_fixture.tl" --out "$work/run" > "$work/log"
 page="$work/run/report.html"
 dom="$(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \

@@ -9,18 +9,7 @@ src="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/data"
-/usr/bin/python3 - "$work/data/tiny" <<'PY'
-import os, struct, sys
-d = sys.argv[1]; os.makedirs(d, exist_ok=True)
-for part, n in (("train", 120), ("t10k", 40)):
-    labels = bytes(i % 5 for i in range(n))
-    pixels = bytearray()
-    for i in range(n):
-        for p in range(64):
-            pixels.append(200 + (p + i) % 50 if p // 8 == labels[i] else (p * 7 + i * 3) % 90)
-    open(f"{d}/{part}-images-idx3-ubyte", "wb").write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 8, 8) + bytes(pixels))
-    open(f"{d}/{part}-labels-idx1-ubyte", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + labels)
-PY
+/usr/bin/python3 "$(dirname "$0")/make_idx.py" "$work/data/tiny" 120 40 5
 cat > "$work/train.tl" <<'TL'
 seed 9
 tiny = idx("tiny")

@@ -7,18 +7,7 @@ tlc="$1"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/data"
-/usr/bin/python3 - "$work/data/tiny" <<'PY'
-import os, struct, sys
-d = sys.argv[1]; os.makedirs(d, exist_ok=True)
-for part, n in (("train", 3000), ("t10k", 100)):
-    labels = bytes(i % 5 for i in range(n))
-    pixels = bytearray()
-    for i in range(n):
-        for p in range(64):
-            pixels.append(150 + (p * i) % 100 if p // 8 == labels[i] else (p * 7 + i * 3) % 120)
-    open(f"{d}/{part}-images-idx3-ubyte", "wb").write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 8, 8) + bytes(pixels))
-    open(f"{d}/{part}-labels-idx1-ubyte", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + labels)
-PY
+/usr/bin/python3 "$(dirname "$0")/make_idx.py" "$work/data/tiny" 3000 100 5
 cat > "$work/long.tl" <<'TL'
 seed 5
 tiny = idx("tiny")
