@@ -2,8 +2,6 @@
 #include "runtime/train/checkpoint.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/safetensors.hpp"
@@ -90,40 +88,32 @@ void save_checkpoint(const std::string& dir, const std::string& key, const RunSt
   if (st.fit)
     j["fit"] = {{"epochs_done", st.fit->epochs_done}, {"step_counter", st.fit->step_counter},
                 {"history", history_json(st.fit->history)}};
-  // Tensors first, then the state that refers to them: a crash between the
-  // two leaves the previous state.json, whose tensors are a subset check away.
-  tensors.metadata["key"] = key;
-  tensors.metadata["next_step"] = std::to_string(st.next_step);
-  tensors.metadata["epochs_done"] = std::to_string(st.fit ? st.fit->epochs_done : 0);
-  io::write_safetensors(folder + "/tensors.safetensors", tensors);
-  const std::string tmp = folder + "/state.json.tmp";
-  std::ofstream(tmp) << j.dump() << "\n";
-  std::filesystem::rename(tmp, folder + "/state.json");
+  // One file holds both the tensors and the state (in its metadata), written
+  // by an atomic rename: a process killed at any moment leaves either the
+  // previous checkpoint or the new one, never a mix.
+  tensors.metadata["tl.checkpoint"] = j.dump();
+  io::write_safetensors(folder + "/checkpoint.safetensors", tensors);
 }
 
 void load_checkpoint(const std::string& dir, const std::string& key, const check::Experiment& exp, RunState& st) {
   const std::string folder = dir + "/checkpoint";
-  const std::string state_path = folder + "/state.json";
-  std::ifstream in(state_path);
-  if (!in)
+  const std::string state_path = folder + "/checkpoint.safetensors";
+  if (!std::filesystem::exists(state_path))
     throw data::DataError(state_path, std::nullopt, "there is no checkpoint to resume from",
                           "run without --resume, or pass the --out folder of the interrupted run");
+  const io::TensorFile tensors = io::read_safetensors(state_path);
+  const auto saved = tensors.metadata.find("tl.checkpoint");
+  if (saved == tensors.metadata.end())
+    throw data::DataError(state_path, std::nullopt, "the file holds no checkpoint state", "remove " + folder + " and run again");
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(saved->second);
   } catch (const json::parse_error& e) {
-    throw data::DataError(state_path, e.byte, "the checkpoint is damaged (invalid JSON)", "remove " + folder + " and run again");
+    throw data::DataError(state_path, std::nullopt, "the checkpoint is damaged (invalid JSON)", "remove " + folder + " and run again");
   }
-  const io::TensorFile tensors = io::read_safetensors(folder + "/tensors.safetensors");
   if (j.value("key", "") != key)
     throw data::DataError(state_path, std::nullopt, "this checkpoint was made by a different script text or seed",
                           "resume with the same script and seed, or remove " + folder);
-  if (tensors.metadata.count("next_step") == 0 || tensors.metadata.at("key") != key ||
-      tensors.metadata.at("next_step") != std::to_string(j.at("next_step").get<std::size_t>()) ||
-      tensors.metadata.at("epochs_done") != std::to_string(j.contains("fit") ? j["fit"].at("epochs_done").get<int>() : 0))
-    throw data::DataError(folder + "/tensors.safetensors", std::nullopt,
-                          "the checkpoint's tensors and state are from different moments (interrupted while saving)",
-                          "remove " + folder + " and run again");
   try {
     st.next_step = j.at("next_step");
     st.train_index = j.at("train_index");

@@ -1,6 +1,7 @@
 // Checkpoints: the RunState of an experiment saved atomically to
-// DIR/checkpoint/ (state.json and tensors.safetensors with every model's
-// weights and optimizer slots) after every epoch and every step, so a run
+// DIR/checkpoint/checkpoint.safetensors (every model's weights and optimizer
+// slots as tensors, the rest as JSON in its metadata) at the start, after
+// every epoch and after every step, so a run
 // stopped by Ctrl-C or killed resumes with `tlc run --resume` to bit-identical
 // final weights. A checkpoint belongs to one script text and seed.
 #pragma once

@@ -27,7 +27,7 @@ TL
 
 wait_for_epoch() {  # wait until a checkpoint after at least one epoch exists
   for _ in $(seq 1 600); do
-    if grep -qs '"epochs_done":[1-9]' "$1/checkpoint/state.json"; then return 0; fi
+    if grep -aqsE 'epochs_done\\":[1-9]' "$1/checkpoint/checkpoint.safetensors"; then return 0; fi
     sleep 0.05
   done
   echo "FAIL: no checkpoint appeared in $1"; exit 1

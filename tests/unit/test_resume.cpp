@@ -71,7 +71,7 @@ TEST_CASE("a run interrupted anywhere resumes to bit-identical weights and resul
     CAPTURE(stop_after);
     const auto dir = base / ("stop" + std::to_string(stop_after));
     CHECK_THROWS_AS(run(dir, stop_after, false, store, exp), tl::DiagnosticError);
-    CHECK(std::filesystem::exists(dir / "checkpoint/state.json"));
+    CHECK(std::filesystem::exists(dir / "checkpoint/checkpoint.safetensors"));
     const auto resumed = run(dir, 0, true, store, exp);
     REQUIRE(resumed.size() == reference.size());
     for (std::size_t m = 0; m < reference.size(); ++m)
