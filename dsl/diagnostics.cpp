@@ -7,20 +7,40 @@
 
 namespace tl {
 
+namespace {
+
+/// Longer lines (generated or hostile scripts) are shown as an excerpt that
+/// starts a little before the column, so the message stays readable.
+constexpr std::size_t max_line_shown = 160;
+constexpr std::size_t context_before = 60;
+
+}  // namespace
+
 Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
                            const std::string& message, const std::string& hint) {
   const LineCol at = source.line_col(offset);
   std::string out = source.name() + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
                     ": error: " + message + "\n";
-  const std::string_view line = source.line_text(at.line);
-  out += "  ";
-  out += line;
-  out += "\n  ";
-  // Keep tabs in the caret line so it stays aligned under the source.
-  for (std::uint32_t i = 0; i + 1 < at.column && i < line.size(); ++i) out += line[i] == '\t' ? '\t' : ' ';
+  // 1. The line; of a long line, an excerpt from a little before the column.
+  const std::string_view full = source.line_text(at.line);
+  std::string_view text = full;
+  std::size_t column = at.column;  // 1-based, within `text`
+  std::string lead, trail;
+  if (full.size() > max_line_shown) {
+    const std::size_t index = std::min<std::size_t>(column - 1, full.size());
+    const std::size_t start = index > context_before ? index - context_before : 0;
+    text = full.substr(start, max_line_shown);
+    if (start > 0) lead = "...";
+    if (start + text.size() < full.size()) trail = "...";
+    column -= start;
+  }
+  out += "  " + lead + std::string(text) + trail + "\n  " + std::string(lead.size(), ' ');
+  // 2. The caret, with `~` under the rest of the range. Tabs are kept so the
+  // caret stays aligned under the source.
+  for (std::size_t i = 0; i + 1 < column && i < text.size(); ++i) out += text[i] == '\t' ? '\t' : ' ';
   out += '^';
-  const std::uint32_t room = line.size() >= at.column ? static_cast<std::uint32_t>(line.size()) - at.column : 0;
-  out += std::string(std::min(length > 0 ? length - 1 : 0, room), '~');
+  const std::size_t room = text.size() >= column ? text.size() - column : 0;
+  out += std::string(std::min<std::size_t>(length > 0 ? length - 1 : 0, room), '~');
   out += "\n";
   if (!hint.empty()) out += "  hint: " + hint + "\n";
   return {out};

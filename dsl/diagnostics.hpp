@@ -20,7 +20,9 @@ struct Diagnostic {
 };
 
 /// Renders `name:line:col: error: message`, the line, a caret (with `~` under
-/// the rest of the range, up to the end of the line) and `  hint: ...`.
+/// the rest of the range, up to the end of the line) and `  hint: ...`. Of a
+/// line longer than 160 bytes only an excerpt around the column is shown,
+/// marked with "...".
 Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
                            const std::string& message, const std::string& hint = {});
 

@@ -3,6 +3,7 @@
 
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar_def.hpp"
+#include "dsl/nesting.hpp"
 
 namespace tl::dsl {
 
@@ -18,6 +19,8 @@ std::string expected_message(const std::string& which) {
 
 ast::Program parse(const SourceFile& source) {
   namespace x3 = boost::spirit::x3;
+  // The grammar recurses once per nesting level; bound it before it runs.
+  check_nesting(source);
   const std::string& text = source.text();
   using Iterator = std::string::const_iterator;
   const Iterator begin = text.begin();

@@ -9,7 +9,8 @@
 namespace tl::dsl {
 
 /// Parses a whole script. Throws DiagnosticError (`file:line:col: error:
-/// expected ...`) on the first syntax error.
+/// expected ...`) on the first syntax error, or when the script nests deeper
+/// than max_nesting_depth (dsl/nesting.hpp).
 ast::Program parse(const SourceFile& source);
 
 }  // namespace tl::dsl

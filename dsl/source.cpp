@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "dsl/diagnostics.hpp"
@@ -12,6 +13,11 @@
 namespace tl {
 
 SourceFile::SourceFile(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {
+  // Offsets are 32-bit everywhere (AST nodes, diagnostics); past that, the
+  // loop below would never end.
+  if (text_.size() > std::numeric_limits<std::uint32_t>::max())
+    throw DiagnosticError(Diagnostic::plain(name_ + ": error: the script is larger than 4 GiB" +
+                                            "\n  hint: check that this is the .tl file"));
   line_starts_.push_back(0);
   for (std::uint32_t i = 0; i < text_.size(); ++i)
     if (text_[i] == '\n') line_starts_.push_back(i + 1);

@@ -16,6 +16,7 @@ struct LineCol {
 
 class SourceFile {
  public:
+  /// Throws DiagnosticError (no location) for a text of more than 4 GiB.
   SourceFile(std::string name, std::string text);
   /// Reads a file; throws DiagnosticError (no location) if it can't be read.
   static SourceFile load(const std::string& path);

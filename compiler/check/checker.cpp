@@ -234,6 +234,16 @@ std::vector<const ast::Name*> defined_names(const ast::Statement& stmt) {
   return names;
 }
 
+/// Errors reported before the checker stops. Plenty for a real script, and a
+/// bound on the work a script full of mistakes causes: each unknown name is
+/// compared with every defined one to suggest a spelling, so unbounded, a
+/// large script of unknown names would take quadratic time.
+constexpr std::size_t max_errors = 50;
+
+const ast::Located& located(const ast::Statement& stmt) {
+  return boost::apply_visitor([](const auto& s) -> const ast::Located& { return s; }, stmt);
+}
+
 }  // namespace
 
 Experiment check(const ast::Program& program, const SourceFile& source, DataStore& store, const CheckOptions& options) {
@@ -258,6 +268,13 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataStor
   if (options.seed) st.exp.seed = *options.seed;
 
   for (const auto& stmt : program.statements) {
+    if (errors.size() >= max_errors) {
+      errors.push_back(make_diagnostic(source, located(stmt).offset, 1,
+                                       "too many errors (" + std::to_string(errors.size()) +
+                                           "); the rest of the script is not checked",
+                                       "fix the errors above first"));
+      break;
+    }
     try {
       statement(st, stmt);
     } catch (const CheckError& e) {

@@ -2,8 +2,8 @@
 // (inferring all shapes), validates every hyper-parameter, loads and derives
 // every dataset (so file problems, empty splits and label ranges surface
 // before any training) and checks each train/evaluate step's model against
-// its data. Reports every independent error it finds, each as
-// `file:line:col: error: ...` with the line and a caret.
+// its data. Reports every independent error it finds (up to 50, then it
+// stops), each as `file:line:col: error: ...` with the line and a caret.
 #pragma once
 
 #include <cstdint>

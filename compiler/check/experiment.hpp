@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,16 @@ const char* default_layer_name(LayerKind kind);  // "conv2d", "max_pooling2d", .
 const char* to_string(Activation a);
 
 enum class Init { GlorotUniform, Zeros, Ones };
+
+/// Most values one layer output (per sample) or one parameter tensor may hold.
+/// The checker and the model-file reader enforce it, so units and filters fit
+/// an int and size products (an element count, times a batch of at most
+/// 65,536) stay far from int64 overflow.
+inline constexpr std::int64_t max_tensor_elements = std::numeric_limits<std::int32_t>::max();
+
+/// Whether every size in `shape` is at least 1 and their product at most
+/// max_tensor_elements; computed without overflowing.
+bool within_size_limit(const ir::Shape& shape);
 
 struct ParamSpec {
   std::string name;  // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"

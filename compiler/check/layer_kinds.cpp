@@ -1,4 +1,4 @@
-// Names of layer kinds and activations, and parameter counting.
+// Names of layer kinds and activations, parameter counting and the size limit.
 #include "compiler/check/experiment.hpp"
 
 namespace tl::check {
@@ -46,6 +46,15 @@ const char* to_string(Activation a) {
     case Activation::Tanh: return "tanh";
   }
   return "?";
+}
+
+bool within_size_limit(const ir::Shape& shape) {
+  std::int64_t n = 1;
+  for (const std::int64_t d : shape) {
+    if (d < 1 || n > max_tensor_elements / d) return false;
+    n *= d;
+  }
+  return true;
 }
 
 std::int64_t Layer::param_count() const {

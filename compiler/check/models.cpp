@@ -22,6 +22,29 @@ Activation activation_of(const std::string& word) {
   return Activation::Linear;
 }
 
+/// A count typed in a script (units, filters): 1 .. max_tensor_elements.
+std::int64_t count_value(const ast::Expr& e, const Scope& scope, const std::string& what) {
+  const std::int64_t v = at_least(e, &scope, what, 1);
+  if (v > max_tensor_elements)
+    fail(where(resolve(e, &scope)),
+         what + " must be at most " + std::to_string(max_tensor_elements) + ", not " + std::to_string(v));
+  return v;
+}
+
+/// The layer's output and parameter tensors are within max_tensor_elements.
+void check_sizes(const ast::LayerLine& line, const Layer& l) {
+  const std::string limit = std::to_string(max_tensor_elements);
+  const std::string hint = "use fewer units or filters, a smaller input, or larger strides or pools";
+  if (!within_size_limit(l.shape))
+    fail(line.call, "layer '" + l.name + "' outputs " + shape_text(l.shape) + " values per sample, more than the limit of " + limit,
+         hint);
+  for (const ParamSpec& p : l.params)
+    if (!within_size_limit(p.shape))
+      fail(line.call, "the " + p.name + " of layer '" + l.name + "' is " + shape_text(p.shape) +
+                          ", more values than the limit of " + limit,
+           hint);
+}
+
 /// Output size of a window sliding over `in` (TF rules): valid = floor((in -
 /// k) / s) + 1, same = ceil(in / s). Returns <= 0 when the window doesn't fit.
 std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p) {
@@ -73,7 +96,7 @@ struct LayerBuilder {
       const BoundArgs args(call, {{"filters", true}, {"kernel", true}, {"strides"}, {"padding"}, {"activation"}, {"use_bias"}}, what);
       l.kind = LayerKind::Conv2D;
       need_image(line, l);
-      l.units = static_cast<int>(at_least(*args.slot(0), &scope, "conv2d filters", 1));
+      l.units = static_cast<int>(count_value(*args.slot(0), scope, "conv2d filters"));
       std::tie(l.window_h, l.window_w) = window(*args.slot(1), &scope, "conv2d kernel");
       padding_and_strides(args, 2, 3, l, {1, 1});
       if (args.slot(4)) l.activation = activation_of(choice(*args.slot(4), &scope, "activation", activation_names));
@@ -107,7 +130,7 @@ struct LayerBuilder {
       if (in.shape.size() != 1)
         fail(call.callee, "dense needs a flat input, but '" + in.name + "' gives " + shape_text(in.shape),
              "add flatten() (or global_maxpool2d()) before it");
-      l.units = static_cast<int>(at_least(*args.slot(0), &scope, "dense units", 1));
+      l.units = static_cast<int>(count_value(*args.slot(0), scope, "dense units"));
       if (args.slot(1)) l.activation = activation_of(choice(*args.slot(1), &scope, "activation", activation_names));
       if (args.slot(2)) l.use_bias = boolean(*args.slot(2), &scope, "use_bias");
       l.shape = {l.units};
@@ -245,6 +268,8 @@ void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, con
         layer.name = n == 0 ? base : base + "_" + std::to_string(n);
       } while (by_name.count(layer.name));
     }
+    // Each layer is checked before a later one multiplies its sizes.
+    check_sizes(line, layer);
     if (i > 0 && layer.inputs != std::vector<int>{spec.output}) spec.sequential = false;
     by_name[layer.name] = static_cast<int>(i);
     spec.layers.push_back(std::move(layer));

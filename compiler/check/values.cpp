@@ -152,7 +152,13 @@ bool boolean(const ast::Expr& e, const Scope* scope, const std::string& what) {
 
 std::string string_value(const ast::Expr& e, const Scope* scope, const std::string& what) {
   const ast::Expr& v = resolve(e, scope);
-  if (auto* s = get_if<ast::String>(v.head); s && v.stages.empty()) return s->text;
+  if (auto* s = get_if<ast::String>(v.head); s && v.stages.empty()) {
+    // Strings name files and datasets; the system would cut a name at a NUL
+    // byte and open a different file than the one written.
+    if (s->text.find('\0') != std::string::npos)
+      fail(*s, what + " contains a NUL byte", "remove it; file and dataset names cannot contain NUL");
+    return s->text;
+  }
   fail(where(v), what + " must be a string in double quotes, not " + describe(v));
 }
 

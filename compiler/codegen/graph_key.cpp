@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "compiler/codegen/batch_axis.hpp"
+
 namespace tl::codegen {
 
 namespace {
@@ -28,13 +30,17 @@ GraphKey graph_key(const ir::Graph& graph) {
   std::vector<std::uint64_t>& w = key.words;
   w.reserve(graph.size() * 28 + 16);
   std::unordered_map<std::string_view, std::uint64_t> first_leaf;  // name -> id of its first leaf
+  const std::vector<bool> batched = batched_nodes(graph);
+  constexpr std::uint64_t kBatch = ~0ull - 1;  // stands for the batch size
+  w.push_back(batched.empty() ? 0 : 1);
   for (std::size_t i = 0; i < graph.size(); ++i) {
     const ir::Node& n = graph.node(static_cast<ir::NodeId>(i));
     w.push_back(static_cast<std::uint64_t>(n.op));
     w.push_back(n.inputs.size());
     for (ir::NodeId in : n.inputs) w.push_back(static_cast<std::uint64_t>(in));
     w.push_back(n.shape.size());
-    for (std::int64_t d : n.shape) w.push_back(static_cast<std::uint64_t>(d));
+    for (std::size_t d = 0; d < n.shape.size(); ++d)
+      w.push_back(d == 0 && !batched.empty() && batched[i] ? kBatch : static_cast<std::uint64_t>(n.shape[d]));
     append_attrs(w, n.attrs);
     if (n.op == ir::OpKind::Param || n.op == ir::OpKind::State || n.op == ir::OpKind::Input)
       w.push_back(first_leaf.emplace(n.name, i).first->second);

@@ -2,7 +2,9 @@
 // graphs with equal keys compile to the same code. It covers ops, inputs,
 // shapes, attributes, outputs and effects, but not names: a compiled step
 // binds its leaves by the names of the graph it is run with. Only the pattern
-// of names matters (which leaves share one), so that is included.
+// of names matters (which leaves share one), so that is included. Nor does it
+// cover the batch size when the batch axis is unambiguous (batch_axis.hpp):
+// such steps take it at run time.
 #pragma once
 
 #include <cstddef>

@@ -1,19 +1,22 @@
 // tlc: the command-line driver. Every stage of the pipeline can be dumped:
-//   tlc check FILE [--emit=ast|graph|grad]   parse + check (+ dump a stage)
+//   tlc check FILE [--emit=ast|graph|grad|fused|llvm]   parse + check (+ dump a stage)
 //   tlc summary FILE                         parse + check + model tables
 //   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N]
 // Exit status: 0 success, 1 an error in the script, its data or the run,
 // 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <thread>
 #include <unistd.h>
 
 #include "compiler/check/checker.hpp"
+#include "compiler/codegen/compile.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/lower/step_graph.hpp"
 #include "dsl/ast_printer.hpp"
@@ -39,7 +42,7 @@ extern "C" void on_interrupt(int) {
 struct Options {
   std::string file;
   std::string out_dir;
-  std::string backend = "reference";
+  std::string backend = "jit";
   std::string emit;
   int threads = 0;
   std::string on_nan = "stop";
@@ -47,15 +50,20 @@ struct Options {
   std::optional<std::uint64_t> seed;
 };
 
-/// The graphs of every model's first train step, for --emit=graph|grad.
-void emit_graphs(const tl::check::Experiment& exp, bool with_backward) {
+/// Every model's first train step, for --emit=graph (forward), grad (with
+/// backward and updates), fused (the JIT's kernels) or llvm (its optimised IR).
+void emit_graphs(const tl::check::Experiment& exp, const std::string& stage) {
+  const bool with_backward = stage != "graph";
   for (const auto& step : exp.steps) {
     if (step.kind != tl::check::Step::Kind::Train) continue;
     const auto& model = exp.models[static_cast<std::size_t>(step.model)];
     const auto kind = with_backward ? tl::lower::StepKind::Train : tl::lower::StepKind::Eval;
-    const auto graph = tl::lower::build_step(model, step.train.batch, kind, &step.train);
+    const auto graph = tl::lower::build_step(model, step.train.batch, kind, &step.train, model.frozen);
+    const std::string text = stage == "fused"  ? tl::codegen::describe(tl::codegen::plan_step(graph.graph), graph.graph)
+                             : stage == "llvm" ? tl::codegen::optimised_ir(graph.graph)
+                                               : tl::ir::print(graph.graph);
     std::printf("# %s step of model %s (batch %lld)\n%s\n", with_backward ? "train" : "forward (eval)",
-                model.name.c_str(), static_cast<long long>(step.train.batch), tl::ir::print(graph.graph).c_str());
+                model.name.c_str(), static_cast<long long>(step.train.batch), text.c_str());
   }
 }
 
@@ -72,8 +80,8 @@ int execute(const std::string& command, const Options& o) {
   check_options.data_dirs = tl::data::default_search_dirs(source.directory());
   check_options.load_model = [](const std::string& path) { return tl::io::load_model(path).spec; };
   const tl::check::Experiment exp = tl::check::check(program, source, store, check_options);
-  if (o.emit == "graph" || o.emit == "grad") {
-    emit_graphs(exp, o.emit == "grad");
+  if (o.emit == "graph" || o.emit == "grad" || o.emit == "fused" || o.emit == "llvm") {
+    emit_graphs(exp, o.emit);
     return 0;
   }
   if (command == "check") {
@@ -84,15 +92,11 @@ int execute(const std::string& command, const Options& o) {
     for (const auto& m : exp.models) std::printf("%s\n", tl::report::summary(m).c_str());
     return 0;
   }
-  if (o.backend != "reference") {
-    std::fprintf(stderr, "tlc: error: the '%s' backend is not available in this build\n  hint: use --backend reference\n",
-                 o.backend.c_str());
-    return 2;
-  }
   tl::train::RunOptions run;
   run.out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
   run.backend = o.backend;
-  run.threads = 1;  // the reference executor is single-threaded
+  // The reference executor is single-threaded; the JIT uses every core unless told.
+  run.threads = o.backend == "jit" ? (o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) : 1;
   run.live = isatty(fileno(stdout));
   run.continue_on_nan = o.on_nan == "continue";
   run.resume = o.resume;
@@ -112,13 +116,14 @@ int main(int argc, char** argv) {
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("file", o.file, "the .tl script")->required();
     sub->add_option("--seed", o.seed, "override the script's seed");
-    sub->add_option("--emit", o.emit, "dump a stage and stop: ast, graph (forward) or grad (train step)")
-        ->check(CLI::IsMember({"ast", "graph", "grad"}));
+    sub->add_option("--emit", o.emit,
+                    "dump a stage and stop: ast, graph (forward), grad (train step), fused (JIT kernels) or llvm (optimised IR)")
+        ->check(CLI::IsMember({"ast", "graph", "grad", "fused", "llvm"}));
   };
   CLI::App* run = app.add_subcommand("run", "check the script, then run its experiment");
   add_common(run);
   run->add_option("--out", o.out_dir, "output folder (default runs/<script name>)");
-  run->add_option("--backend", o.backend, "executor: reference or jit")->check(CLI::IsMember({"reference", "jit"}));
+  run->add_option("--backend", o.backend, "executor: jit (default) or reference")->check(CLI::IsMember({"reference", "jit"}));
   run->add_option("--threads", o.threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
   run->add_flag("--resume", o.resume, "continue an interrupted run from its checkpoint in the --out folder");
   run->add_option("--on-nan", o.on_nan, "when the loss or a weight becomes NaN/Inf: stop (default) or continue")

@@ -1,6 +1,8 @@
 // Model files (see model_file.hpp).
 #include "runtime/io/model_file.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 
 #include "runtime/data/data_error.hpp"
@@ -48,6 +50,32 @@ check::Init init_named(const std::string& name) {
   throw std::invalid_argument("unknown initialiser '" + name + "'");
 }
 
+/// A whole number from lo to hi. The description comes from a file, so a
+/// fraction, a string or a number out of range is an error, never converted
+/// (get<int>() on 1e300 would be undefined behaviour).
+std::int64_t whole(const nlohmann::json& v, std::int64_t lo, std::int64_t hi, const std::string& what) {
+  const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                                               : v.is_number_integer() && v.get<std::int64_t>() <= hi;
+  if (!in_range || v.get<std::int64_t>() < lo)
+    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return v.get<std::int64_t>();
+}
+
+int small_whole(const nlohmann::json& v, std::int64_t lo, const std::string& what) {
+  return static_cast<int>(whole(v, lo, check::max_tensor_elements, what));
+}
+
+/// The "shape" of a layer or tensor: sizes within the checker's limit.
+ir::Shape shape_of(const nlohmann::json& v, const std::string& what) {
+  const std::string rule = what + " must be an array of sizes holding at most " +
+                           std::to_string(check::max_tensor_elements) + " values";
+  if (!v.at("shape").is_array()) throw std::invalid_argument(rule);
+  ir::Shape shape;
+  for (const auto& d : v.at("shape")) shape.push_back(whole(d, 1, check::max_tensor_elements, what + " sizes"));
+  if (!check::within_size_limit(shape)) throw std::invalid_argument(rule);
+  return shape;
+}
+
 }  // namespace
 
 nlohmann::json describe_model(const check::ModelSpec& m) {
@@ -72,33 +100,37 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
     check::ModelSpec m;
     m.name = d.at("name").get<std::string>();
     m.architecture = d.at("architecture").get<std::string>();
-    m.output = d.at("output").get<int>();
+    m.output = small_whole(d.at("output"), 0, "the output layer index");
     m.sequential = d.at("sequential").get<bool>();
     m.frozen = d.at("frozen").get<std::set<std::string>>();
     for (const auto& j : d.at("layers")) {
       Layer l;
       l.name = j.at("name").get<std::string>();
       l.kind = kind_named(j.at("type").get<std::string>());
-      l.inputs = j.at("inputs").get<std::vector<int>>();
-      for (int in : l.inputs)
-        if (in < 0 || in >= static_cast<int>(m.layers.size()))
+      for (const auto& in : j.at("inputs")) {
+        l.inputs.push_back(small_whole(in, 0, "layer '" + l.name + "' inputs"));
+        if (l.inputs.back() >= static_cast<int>(m.layers.size()))
           throw std::invalid_argument("layer '" + l.name + "' reads a layer that does not come before it");
-      l.shape = j.at("shape").get<ir::Shape>();
-      l.units = j.at("units").get<int>();
-      l.window_h = j.at("window").at(0).get<int>();
-      l.window_w = j.at("window").at(1).get<int>();
-      l.stride_h = j.at("strides").at(0).get<int>();
-      l.stride_w = j.at("strides").at(1).get<int>();
+      }
+      l.shape = shape_of(j, "layer '" + l.name + "' shape");
+      l.units = small_whole(j.at("units"), 0, "layer '" + l.name + "' units");
+      l.window_h = small_whole(j.at("window").at(0), 1, "layer '" + l.name + "' window");
+      l.window_w = small_whole(j.at("window").at(1), 1, "layer '" + l.name + "' window");
+      l.stride_h = small_whole(j.at("strides").at(0), 1, "layer '" + l.name + "' strides");
+      l.stride_w = small_whole(j.at("strides").at(1), 1, "layer '" + l.name + "' strides");
       l.padding = j.at("padding").get<std::string>() == "same" ? ir::Padding::Same : ir::Padding::Valid;
       l.activation = activation_named(j.at("activation").get<std::string>());
       l.use_bias = j.at("use_bias").get<bool>();
       l.rate = j.at("rate").get<double>();
       l.momentum = j.at("momentum").get<double>();
       l.epsilon = j.at("epsilon").get<double>();
-      for (const auto& p : j.at("params"))
-        l.params.push_back({p.at("name").get<std::string>(), p.at("shape").get<ir::Shape>(), p.at("trainable").get<bool>(),
-                            init_named(p.at("init").get<std::string>()), p.at("fan_in").get<std::int64_t>(),
-                            p.at("fan_out").get<std::int64_t>()});
+      for (const auto& p : j.at("params")) {
+        const std::string what = "tensor '" + l.name + "/" + p.at("name").get<std::string>() + "'";
+        l.params.push_back({p.at("name").get<std::string>(), shape_of(p, what + " shape"), p.at("trainable").get<bool>(),
+                            init_named(p.at("init").get<std::string>()),
+                            whole(p.at("fan_in"), 0, std::numeric_limits<std::int64_t>::max(), what + " fan_in"),
+                            whole(p.at("fan_out"), 0, std::numeric_limits<std::int64_t>::max(), what + " fan_out")});
+      }
       m.layers.push_back(std::move(l));
     }
     if (m.layers.empty() || m.layers.front().kind != LayerKind::Input)

@@ -24,6 +24,15 @@ static_assert(std::endian::native == std::endian::little);
 
 constexpr std::uint64_t max_header_bytes = 100u << 20;  // the format's own limit
 
+/// A header value for a message: a scalar as written (shortened), a container
+/// by its type. Never dump() untrusted containers: the serializer recurses
+/// once per level, and a header can nest millions of levels.
+std::string describe(const nlohmann::json& v) {
+  if (!v.is_primitive()) return std::string("a JSON ") + v.type_name();
+  const std::string text = v.dump();
+  return text.size() <= 40 ? text : text.substr(0, 40) + "...";
+}
+
 }  // namespace
 
 void write_safetensors(const std::string& path, const TensorFile& file) {
@@ -101,11 +110,12 @@ TensorFile read_safetensors(const std::string& path) {
     const auto bad = [&](const std::string& what) { return DataError(path, 8, "tensor '" + name + "': " + what); };
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
       throw bad("needs dtype, shape and data_offsets");
-    if (entry["dtype"] != "F32") throw bad("dtype " + entry["dtype"].dump() + " is not supported (tl stores F32)");
+    if (entry["dtype"] != "F32") throw bad("dtype " + describe(entry["dtype"]) + " is not supported (tl stores F32)");
+    if (!entry["shape"].is_array()) throw bad("the shape must be an array of sizes, not " + describe(entry["shape"]));
     std::vector<std::size_t> shape;
     std::uint64_t count = 1;
     for (const auto& d : entry["shape"]) {
-      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 32)) throw bad("the shape holds a bad dimension " + d.dump());
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 32)) throw bad("the shape holds a bad dimension " + describe(d));
       shape.push_back(d.get<std::size_t>());
       count *= d.get<std::uint64_t>();
       if (count > data_size) throw bad("the shape needs more bytes than the file has");

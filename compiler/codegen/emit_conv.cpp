@@ -1,0 +1,253 @@
+// Conv2D and its gradients as vector code over the channel axis (NHWC x
+// HWIO keeps channels contiguous): a block of output pixels keeps one
+// accumulator per (pixel, channel vector) while the taps run, each tap a
+// broadcast of one input value times a vector of kernel weights. Taps that
+// fall on 'same' padding read zero (their products add nothing), so every
+// element still sums its taps in the reference's order (kh, kw, ci). Small
+// tap loops are unrolled at emission, so offsets and padding checks fold.
+//   conv:        out[b,oh,ow,:] = sum x[b,ih,iw,ci] * w[kh,kw,ci,:]
+//   grad input:  dx[b,ih,iw,:] = sum g[b,oh,ow,co] * wT[kh,kw,co,:], over the
+//                (oh, ow) whose window covers (ih, iw); wT packed per thread
+//   grad filter: dw[kh,kw,ci,:] = sum over b,oh,ow of x[b,ih,iw,ci] * g[b,oh,ow,:],
+//                each image in float, images in double (as the reference)
+// Legend: x (B,H,W,I), w (KH,KW,I,O), out/g (B,OH,OW,O).
+#include "compiler/codegen/kernel_frame.hpp"
+
+namespace tl::codegen {
+
+namespace {
+
+constexpr int kAccumulators = 12;  // vector registers kept for accumulators
+constexpr std::int64_t kMaxPackBytes = 1 << 20;
+
+/// 0 <= v < limit (only needed under 'same' padding).
+llvm::Value* inside(Emitter& e, bool padded, llvm::Value* v, std::int64_t limit) {
+  if (!padded) return e.b.getTrue();
+  return e.b.CreateAnd(e.b.CreateICmpSGE(v, e.c64(0)), e.b.CreateICmpSLT(v, e.c64(limit)));
+}
+
+/// base[index] when `ok`, else 0 (the load itself stays in bounds).
+llvm::Value* load_if(Emitter& e, llvm::Value* ok, llvm::Value* base, llvm::Value* index) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(ok); c && c->isOne()) return e.load(e.f32, base, index);
+  llvm::Value* v = e.load(e.f32, base, e.b.CreateSelect(ok, index, e.c64(0)));
+  return e.b.CreateSelect(ok, v, e.cf(0.0f));
+}
+
+/// The mask of channel vector v of `channels` (null when full).
+llvm::Value* mask_of(Emitter& e, std::int64_t channels, std::int64_t v) {
+  const std::int64_t active = channels - v * e.width;
+  return active >= e.width ? nullptr : e.first_lanes(e.width, active);
+}
+
+std::vector<std::vector<Emitter::Var>> accumulators(Emitter& e, std::size_t pixels, std::int64_t vecs) {
+  llvm::Type* t = e.vec(e.width, e.f32);
+  std::vector<std::vector<Emitter::Var>> acc(pixels);
+  for (auto& p : acc)
+    for (std::int64_t v = 0; v < vecs; ++v) p.push_back(e.var(t, e.constant(t, 0.0)));
+  return acc;
+}
+
+std::vector<std::vector<llvm::Value*>> values_of(const std::vector<std::vector<Emitter::Var>>& acc) {
+  std::vector<std::vector<llvm::Value*>> out;
+  for (const auto& p : acc) {
+    out.emplace_back();
+    for (const auto& v : p) out.back().push_back(v.get());
+  }
+  return out;
+}
+
+}  // namespace
+
+ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a) {
+  const ir::WindowAxis h = ir::window_axis(x[1], w[0], a.stride_h, a.padding);
+  const ir::WindowAxis v = ir::window_axis(x[2], w[1], a.stride_w, a.padding);
+  B = x[0], H = x[1], W = x[2], I = x[3], OH = h.out, OW = v.out, O = w[3], KH = w[0], KW = w[1];
+  SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before;
+  padded = a.padding == ir::Padding::Same;
+}
+
+std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* w,
+                                                   llvm::Value* b,
+                                                   const std::vector<std::pair<llvm::Value*, llvm::Value*>>& pixels) {
+  Emitter& e = f.e;
+  const std::int64_t OV = c.vectors(e.width);
+  auto acc = accumulators(e, pixels.size(), OV);
+  const std::int64_t unroll = c.KH * c.KW <= 25 ? 25 : 0;
+  e.unrolled(0, c.KH, [&](llvm::Value* kh) {
+    e.unrolled(0, c.KW, [&](llvm::Value* kw) {
+      std::vector<llvm::Value*> ih(pixels.size()), ok(pixels.size()), row(pixels.size());
+      for (std::size_t p = 0; p < pixels.size(); ++p) {
+        ih[p] = e.add(e.mad(pixels[p].first, c.SH, kh), -c.PH);
+        llvm::Value* iw = e.add(e.mad(pixels[p].second, c.SW, kw), -c.PW);
+        ok[p] = c.padded ? e.b.CreateAnd(inside(e, true, ih[p], c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
+        row[p] = e.mul(e.mad(e.mad(b, c.H, ih[p]), c.W, iw), c.I);
+      }
+      e.unrolled(0, c.I, [&](llvm::Value* ci) {
+        llvm::Value* wrow = e.mul(e.mad(e.mad(kh, c.KW, kw), c.I, ci), c.O);
+        std::vector<llvm::Value*> wv;
+        for (std::int64_t v = 0; v < OV; ++v) wv.push_back(e.vload(w, e.add(wrow, v * e.width), e.width, mask_of(e, c.O, v)));
+        for (std::size_t p = 0; p < pixels.size(); ++p) {
+          llvm::Value* xv = e.splat(load_if(e, ok[p], x, e.add(row[p], ci)), e.width);
+          for (std::int64_t v = 0; v < OV; ++v) acc[p][v].set(e.fma(xv, wv[v], acc[p][v].get()));
+        }
+      }, 4);
+    }, unroll);
+  }, unroll);
+  return values_of(acc);
+}
+
+void emit_conv(KernelFrame& f, RowRange rows) {
+  const ir::Node& n = f.node(f.kernel.nodes.front());
+  const ConvShape c(f.shape(n.inputs[0]), f.shape(n.inputs[1]), n.attrs);
+  Emitter& e = f.e;
+  llvm::Value* x = f.ptr(n.inputs[0]);
+  llvm::Value* w = f.ptr(n.inputs[1]);
+  Epilogue epilogue(f);
+  const std::int64_t OV = c.vectors(e.width);
+  const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / OV, c.OW}));
+  e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    e.loop(0, c.OH, [&](llvm::Value* oh) {
+      e.blocks(e.c64(0), e.c64(c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& ow) {
+        std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
+        for (std::int64_t p = 0; p < block; ++p) pixels.emplace_back(oh, ow(p));
+        const auto acc = conv_pixels(f, c, x, w, b, pixels);
+        for (std::int64_t v = 0; v < OV; ++v) {
+          std::vector<llvm::Value*> column, flats;
+          for (std::int64_t p = 0; p < block; ++p) {
+            column.push_back(acc[static_cast<std::size_t>(p)][static_cast<std::size_t>(v)]);
+            flats.push_back(e.mad(e.mad(e.mad(b, c.OH, oh), c.OW, ow(p)), c.O, e.c64(v * e.width)));
+          }
+          epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v));
+        }
+      });
+    });
+  });
+}
+
+void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
+  const ir::Node& n = f.node(f.kernel.nodes.front());
+  const ConvShape c(n.shape, f.shape(n.inputs[1]), n.attrs);
+  Emitter& e = f.e;
+  llvm::Value* g = f.ptr(n.inputs[0]);
+  llvm::Value* w = f.ptr(n.inputs[1]);
+  Epilogue epilogue(f);
+  const std::int64_t IV = (c.I + e.width - 1) / e.width;
+  if (c.KH * c.KW * c.O * IV * e.width * 4 > kMaxPackBytes) throw std::logic_error("conv2d_grad_input: kernel too large");
+  // wT[kh,kw,co, ci] (rows padded to IV vectors) = w[kh,kw,ci,co]
+  const std::int64_t row = IV * e.width;
+  llvm::Value* wt = e.local(e.f32, c.KH * c.KW * c.O * row);
+  e.loop(0, c.KH * c.KW, [&](llvm::Value* t) {
+    e.loop(0, c.O, [&](llvm::Value* co) {
+      e.loop(0, row, [&](llvm::Value* ci) {
+        llvm::Value* ok = e.b.CreateICmpSLT(ci, e.c64(c.I));
+        e.store(load_if(e, ok, w, e.mad(e.mad(t, c.I, ci), c.O, co)), wt, e.mad(e.mad(t, c.O, co), row, ci));
+      });
+    });
+  });
+  const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / IV, c.W}));
+  // The output o whose tap k reads input position i: i + pad - k = o * stride.
+  auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
+                    llvm::Value*& o) {
+    llvm::Value* t = e.b.CreateSub(e.add(i, pad), k);
+    o = e.b.CreateSDiv(t, e.c64(stride));
+    llvm::Value* ok = e.b.CreateAnd(e.b.CreateICmpSGE(t, e.c64(0)), e.b.CreateICmpSLT(o, e.c64(outs)));
+    if (stride > 1) ok = e.b.CreateAnd(ok, e.b.CreateICmpEQ(e.b.CreateSRem(t, e.c64(stride)), e.c64(0)));
+    return ok;
+  };
+  e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    e.loop(0, c.H, [&](llvm::Value* ih) {
+      e.blocks(e.c64(0), e.c64(c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& iw) {
+        const auto pixels = static_cast<int>(block);
+        auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
+        e.unrolled(0, c.KH, [&](llvm::Value* kh) {
+          llvm::Value* oh = nullptr;
+          llvm::Value* row_ok = source(ih, kh, c.PH, c.SH, c.OH, oh);
+          e.unrolled(0, c.KW, [&](llvm::Value* kw) {
+            std::vector<llvm::Value*> ok(static_cast<std::size_t>(pixels)), at(static_cast<std::size_t>(pixels));
+            for (int p = 0; p < pixels; ++p) {
+              llvm::Value* ow = nullptr;
+              ok[p] = e.b.CreateAnd(row_ok, source(iw(p), kw, c.PW, c.SW, c.OW, ow));
+              at[p] = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
+            }
+            e.loop(0, c.O, [&](llvm::Value* co) {
+              llvm::Value* wrow = e.mul(e.mad(e.mad(kh, c.KW, kw), c.O, co), row);
+              std::vector<llvm::Value*> wv;
+              for (std::int64_t v = 0; v < IV; ++v) wv.push_back(e.vload(wt, e.add(wrow, v * e.width), e.width, nullptr));
+              for (int p = 0; p < pixels; ++p) {
+                llvm::Value* gv = e.splat(load_if(e, ok[p], g, e.add(at[p], co)), e.width);
+                for (std::int64_t v = 0; v < IV; ++v) acc[p][v].set(e.fma(gv, wv[v], acc[p][v].get()));
+              }
+            });
+          }, 5);
+        }, 5);
+        for (std::int64_t v = 0; v < IV; ++v) {
+          std::vector<llvm::Value*> column, flats;
+          for (int p = 0; p < pixels; ++p) {
+            column.push_back(acc[p][v].get());
+            flats.push_back(e.mad(e.mad(e.mad(b, c.H, ih), c.W, iw(p)), c.I, e.c64(v * e.width)));
+          }
+          epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v));
+        }
+      });
+    });
+  });
+}
+
+void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows) {
+  const ir::Node& n = f.node(id);
+  const ConvShape c(f.shape(n.inputs[0]), n.shape, n.attrs);
+  Emitter& e = f.e;
+  llvm::Value* x = f.ptr(n.inputs[0]);
+  llvm::Value* g = f.ptr(n.inputs[1]);
+  const std::int64_t size = ir::element_count(n.shape), OV = c.vectors(e.width);
+  llvm::Value* total = f.scratch(id, f.tid);  // doubles, then the image's floats
+  llvm::Value* image = e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8));
+  e.zero(total, e.c64(0), e.c64(size), e.f64);
+  const std::int64_t taps = c.KH * c.KW * c.I;
+  const bool in_registers = taps * OV <= 2 * kAccumulators;
+  // Taps in registers are unrolled: (kh, kw, ci) is a compile-time index.
+  std::vector<std::vector<Emitter::Var>> acc;
+  e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    if (in_registers)
+      acc = accumulators(e, static_cast<std::size_t>(taps), OV);
+    else
+      e.zero(image, e.c64(0), e.c64(size), e.f32);
+    e.loop(0, c.OH, [&](llvm::Value* oh) {
+      e.loop(0, c.OW, [&](llvm::Value* ow) {
+        llvm::Value* gat = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
+        std::vector<llvm::Value*> gv;
+        for (std::int64_t v = 0; v < OV; ++v) gv.push_back(e.vload(g, e.add(gat, v * e.width), e.width, mask_of(e, c.O, v)));
+        auto tap = [&](llvm::Value* kh, llvm::Value* kw, llvm::Value* ci, std::size_t unrolled) {
+          llvm::Value* ih = e.add(e.mad(oh, c.SH, kh), -c.PH);
+          llvm::Value* iw = e.add(e.mad(ow, c.SW, kw), -c.PW);
+          llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
+          llvm::Value* xv = e.splat(load_if(e, ok, x, e.mad(e.mad(e.mad(b, c.H, ih), c.W, iw), c.I, ci)), e.width);
+          for (std::int64_t v = 0; v < OV; ++v) {
+            if (in_registers) {
+              acc[unrolled][v].set(e.fma(xv, gv[v], acc[unrolled][v].get()));
+              continue;
+            }
+            llvm::Value* at = e.add(e.mul(e.mad(e.mad(kh, c.KW, kw), c.I, ci), c.O), v * e.width);
+            e.vstore(e.fma(xv, gv[v], e.vload(image, at, e.width, mask_of(e, c.O, v))), image, at, mask_of(e, c.O, v));
+          }
+        };
+        if (in_registers) {
+          for (std::int64_t t = 0; t < taps; ++t)
+            tap(e.c64(t / (c.KW * c.I)), e.c64(t / c.I % c.KW), e.c64(t % c.I), static_cast<std::size_t>(t));
+        } else {
+          e.loop(0, c.KH, [&](llvm::Value* kh) {
+            e.loop(0, c.KW, [&](llvm::Value* kw) { e.loop(0, c.I, [&](llvm::Value* ci) { tap(kh, kw, ci, 0); }); });
+          });
+        }
+      });
+    });
+    // total += the image's sums, in double.
+    for (std::int64_t t = 0; in_registers && t < taps; ++t)
+      for (std::int64_t v = 0; v < OV; ++v) e.vstore(acc[t][v].get(), image, e.c64(t * c.O + v * e.width), mask_of(e, c.O, v));
+    e.loop(0, size, [&](llvm::Value* i) {
+      e.store(e.b.CreateFAdd(e.load(e.f64, total, i), e.to_f64(e.load(e.f32, image, i))), total, i);
+    });
+  });
+}
+
+}  // namespace tl::codegen

@@ -1,0 +1,102 @@
+// The element accessor and the epilogue of fused chains (kernel_frame.hpp),
+// with the elementwise ops' arithmetic written exactly as in
+// runtime/exec/kernels_elementwise.cpp, for scalars and vectors alike.
+#include <stdexcept>
+
+#include "compiler/codegen/kernel_frame.hpp"
+
+namespace tl::codegen {
+
+using ir::NodeId;
+using ir::OpKind;
+
+llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, llvm::Value* c) {
+  auto& b = e.b;
+  llvm::Type* t = a->getType();
+  auto k = [&](double v) { return e.constant(t, v); };
+  switch (n.op) {
+    case OpKind::Add:
+    case OpKind::BiasAdd: return b.CreateFAdd(a, c);
+    case OpKind::Mul:
+    case OpKind::ChannelMul: return b.CreateFMul(a, c);
+    case OpKind::Neg: return b.CreateFNeg(a);
+    case OpKind::Square: return b.CreateFMul(a, a);
+    case OpKind::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
+    case OpKind::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
+    case OpKind::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
+    case OpKind::Sigmoid: {
+      // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
+      llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
+      llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
+      llvm::Value* den = b.CreateFAdd(k(1.0), ex);
+      return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
+    }
+    case OpKind::Tanh: return e.libm("tanhf", a);
+    // Activation gradients: a is the forward output y, c the adjoint g.
+    case OpKind::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
+    case OpKind::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
+    case OpKind::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
+    default: throw std::logic_error("elementwise_value: " + std::string(ir::spelling(n.op)) + " is not elementwise");
+  }
+}
+
+llvm::Value* KernelFrame::element(NodeId id, llvm::Value* flat, int lanes, llvm::Value* mask) {
+  const ir::Node& n = graph.node(plan.alias_of[static_cast<std::size_t>(id)]);
+  if (plan.generated(id)) {
+    if (n.op == OpKind::Fill) return e.constant(e.vec(lanes, e.f32), static_cast<float>(n.attrs.value));
+    return dropout_values(*this, n, flat, lanes);
+  }
+  return e.vload(ptr(id), flat, lanes, mask);
+}
+
+bool Epilogue::per_channel() const {
+  for (NodeId id : chain_) {
+    const OpKind op = f_.node(id).op;
+    if (op == OpKind::BiasAdd || op == OpKind::ChannelMul || op == OpKind::ChannelBroadcast) return true;
+  }
+  return false;
+}
+
+void Epilogue::finish_block(const std::vector<llvm::Value*>& block, const std::vector<llvm::Value*>& flats,
+                            llvm::Value* channel, llvm::Value* mask) {
+  Emitter& e = f_.e;
+  if (chain_.size() == 1 || block.size() == 1) {
+    for (std::size_t q = 0; q < block.size(); ++q) finish(block[q], flats[q], channel, mask);
+    return;
+  }
+  llvm::Type* t = block.front()->getType();
+  const int lanes = t->isVectorTy() ? static_cast<int>(llvm::cast<llvm::FixedVectorType>(t)->getNumElements()) : 1;
+  const auto count = static_cast<std::int64_t>(block.size());
+  llvm::Value* tile = e.local(e.f32, count * lanes);
+  llvm::Value* at = e.local(e.i64, count);
+  for (std::int64_t q = 0; q < count; ++q) {
+    e.vstore(block[static_cast<std::size_t>(q)], tile, e.c64(q * lanes), nullptr);
+    e.store(flats[static_cast<std::size_t>(q)], at, q);
+  }
+  e.loop(0, count, [&](llvm::Value* q) {
+    finish(e.vload(tile, e.mul(q, lanes), lanes, nullptr), e.load(e.i64, at, q), channel, mask);
+  });
+}
+
+llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask) {
+  Emitter& e = f_.e;
+  const int lanes = v->getType()->isVectorTy() ? static_cast<int>(llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements()) : 1;
+  std::map<NodeId, llvm::Value*> values{{chain_.front(), v}};
+  auto operand = [&](const ir::Node& n, std::size_t i) -> llvm::Value* {
+    const NodeId in = f_.plan.alias_of[static_cast<std::size_t>(n.inputs[i])];
+    if (auto found = values.find(in); found != values.end()) return found->second;
+    const bool per_channel = (n.op == OpKind::BiasAdd || n.op == OpKind::ChannelMul) && i == 1;
+    return per_channel ? f_.element(in, channel, lanes, mask) : f_.element(in, flat, lanes, mask);
+  };
+  for (std::size_t m = 0; m < chain_.size(); ++m) {
+    const NodeId id = chain_[m];
+    if (m > 0) {
+      const ir::Node& n = f_.node(id);
+      values[id] = elementwise_value(e, n, operand(n, 0), n.inputs.size() > 1 ? operand(n, 1) : nullptr);
+    }
+    if (llvm::Value* out = f_.ptr(id)) e.vstore(values[id], out, flat, mask);
+  }
+  return values[chain_.back()];
+}
+
+}  // namespace tl::codegen

@@ -1,0 +1,283 @@
+// Fusion (step_plan.hpp, `fuse`), in four rewrites of the one-kernel-per-node
+// plan, each keeping every kernel after the kernels that compute its inputs:
+//   1. generated values: a Fill or dropout mask read only elementwise is
+//      computed where it is read (a dropout mask inside the loop that uses it);
+//   2. epilogue chains: an elementwise node joins the kernel of the input it
+//      consumes (conv/matmul + bias + activation + dropout, backward chains);
+//   3. max pools save their argmax for their gradients, and a non-overlapping
+//      pool joins the conv kernel feeding it (the conv output never goes
+//      through memory); its gradient feeds the bias and filter gradients
+//      from registers;
+//   4. loss heads: softmax, cross-entropy, its gradient and accuracy over one
+//      (scores, labels) pair run in one pass over the rows;
+//   5. updates: every optimizer update and moving average in one kernel,
+//      after the last gradient.
+#include <algorithm>
+#include <map>
+
+#include "compiler/codegen/op_traits.hpp"
+#include "compiler/codegen/step_plan.hpp"
+
+namespace tl::codegen {
+
+using ir::NodeId;
+using ir::OpKind;
+
+namespace {
+
+std::size_t node_index(NodeId id) { return static_cast<std::size_t>(id); }
+
+struct Fuser {
+  const ir::Graph& graph;
+  StepPlan& plan;
+  std::vector<std::vector<NodeId>> consumers;  // memory root -> consuming nodes
+  std::vector<bool> outputs;                   // memory root -> is a graph output
+
+  NodeId root(NodeId id) const { return plan.alias_of[node_index(id)]; }
+  int kernel(NodeId id) const { return plan.kernel_of[node_index(root(id))]; }
+  bool alone(NodeId id) const {
+    const int k = plan.kernel_of[node_index(id)];
+    return k >= 0 && plan.kernels[static_cast<std::size_t>(k)].nodes.size() == 1 &&
+           plan.kernels[static_cast<std::size_t>(k)].kind == KernelKind::Op;
+  }
+
+  void index() {
+    consumers.assign(graph.size(), {});
+    outputs.assign(graph.size(), false);
+    for (std::size_t i = 0; i < graph.size(); ++i)
+      for (NodeId in : graph.node(static_cast<NodeId>(i)).inputs) consumers[node_index(root(in))].push_back(static_cast<NodeId>(i));
+    for (const auto& [name, id] : graph.outputs()) outputs[node_index(root(id))] = true;
+  }
+
+  /// Moves node `id` from its own kernel into kernel `k`.
+  void move(NodeId id, int k) {
+    plan.kernels[static_cast<std::size_t>(plan.kernel_of[node_index(id)])].nodes.clear();
+    plan.kernel_of[node_index(id)] = k;
+    plan.kernels[static_cast<std::size_t>(k)].nodes.push_back(id);
+  }
+
+  /// Input `in` can be read by a node moved into kernel `k`.
+  bool ready(NodeId in, int k) const {
+    const int producer = kernel(in);
+    return producer < 0 || producer <= k;  // leaves, generated, earlier kernels, members of k
+  }
+
+  // 1. Generated values.
+  void generate() {
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      const ir::Node& n = graph.node(static_cast<NodeId>(i));
+      if ((n.op != OpKind::Fill && n.op != OpKind::DropoutMask) || outputs[i]) continue;
+      bool ok = true;
+      for (NodeId c : consumers[i]) {
+        const ir::Node& user = graph.node(c);
+        if (user.op == OpKind::Reshape) ok = false;
+        for (std::size_t k = 0; k < user.inputs.size(); ++k)
+          if (root(user.inputs[k]) == static_cast<NodeId>(i))
+            ok = ok && reads_generated(graph, user, k, n.op == OpKind::DropoutMask);
+      }
+      if (!ok) continue;
+      plan.kernels[static_cast<std::size_t>(plan.kernel_of[i])].nodes.clear();
+      plan.kernel_of[i] = -1;
+      plan.storage[i].kind = StorageKind::Generated;
+    }
+  }
+
+  /// The consumer of `x` that can join kernel `k` as the next link of its chain, or -1.
+  NodeId next_link(NodeId x, int k) const {
+    for (NodeId c : consumers[node_index(x)]) {
+      const ir::Node& n = graph.node(c);
+      if (!is_elementwise(n.op) || n.shape != graph.node(x).shape || !alone(c) || plan.kernel_of[node_index(c)] <= k) continue;
+      if ((n.op == OpKind::BiasAdd || n.op == OpKind::ChannelMul) && root(n.inputs[0]) != x) continue;
+      bool inputs_ready = true;
+      for (NodeId in : n.inputs) inputs_ready = inputs_ready && ready(in, k);
+      if (inputs_ready) return c;
+    }
+    return -1;
+  }
+
+  // 2. Epilogue chains.
+  void chain() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      Kernel& kernel = plan.kernels[k];
+      if (kernel.kind != KernelKind::Op || kernel.nodes.size() != 1) continue;
+      if (!streams_values(graph, graph.node(kernel.nodes[0]))) continue;
+      for (NodeId x = kernel.nodes[0], next; (next = next_link(x, static_cast<int>(k))) >= 0; x = next)
+        move(next, static_cast<int>(k));
+    }
+  }
+
+  static bool same_window(const ir::Attrs& a, const ir::Attrs& b) {
+    return a.window_h == b.window_h && a.window_w == b.window_w && a.stride_h == b.stride_h && a.stride_w == b.stride_w &&
+           a.padding == b.padding;
+  }
+
+  // 3a. Argmax for max pool gradients.
+  void pool_argmax() {
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      const ir::Node& g = graph.node(static_cast<NodeId>(i));
+      if (g.op != OpKind::MaxPool2DGrad) continue;
+      for (NodeId p : consumers[node_index(root(g.inputs[0]))]) {
+        const ir::Node& pool = graph.node(p);
+        if (pool.op != OpKind::MaxPool2D || !same_window(pool.attrs, g.attrs) || kernel(p) >= kernel(static_cast<NodeId>(i)))
+          continue;
+        plan.argmax_of[i] = p;
+        plan.argmax[node_index(p)].kind = StorageKind::Arena;
+        break;
+      }
+    }
+  }
+
+  /// `x` is an output or read outside kernel `k` other than by `pool` and the
+  /// gradients that pool's argmax serves.
+  bool read_elsewhere(NodeId x, int k, NodeId pool) const {
+    if (outputs[node_index(x)]) return true;
+    for (NodeId c : consumers[node_index(x)]) {
+      const bool served = graph.node(c).op == OpKind::MaxPool2DGrad && plan.argmax_of[node_index(c)] == pool;
+      if (plan.kernel_of[node_index(c)] != k && c != pool && !served) return true;
+    }
+    return false;
+  }
+
+  // 3b. A conv kernel absorbs the non-overlapping max pool it feeds.
+  void conv_pool() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      Kernel& pk = plan.kernels[k];
+      if (pk.kind != KernelKind::Op || pk.nodes.empty() || graph.node(pk.nodes[0]).op != OpKind::MaxPool2D) continue;
+      const NodeId pool = pk.nodes[0];
+      const ir::Attrs& a = graph.node(pool).attrs;
+      const NodeId x = root(graph.node(pool).inputs[0]);
+      const int xk = kernel(x);
+      if (xk < 0 || a.padding != ir::Padding::Valid || a.stride_h != a.window_h || a.stride_w != a.window_w) continue;
+      Kernel& ck = plan.kernels[static_cast<std::size_t>(xk)];
+      if (ck.kind != KernelKind::Op || graph.node(ck.nodes[0]).op != OpKind::Conv2D || ck.nodes.back() != x) continue;
+      // Pixels outside every window are not computed: only allowed when no
+      // member of the conv's chain must be stored.
+      const ir::Shape& xs = graph.node(x).shape;
+      const bool tiled = xs[1] % a.window_h == 0 && xs[2] % a.window_w == 0;
+      bool stored = false;
+      for (NodeId m : ck.nodes) stored = stored || read_elsewhere(m, xk, pool);
+      if (stored && !tiled) continue;
+      ck.kind = KernelKind::ConvPool;
+      for (NodeId m : pk.nodes) {
+        ck.nodes.push_back(m);
+        plan.kernel_of[node_index(m)] = xk;
+      }
+      pk.nodes.clear();
+    }
+  }
+
+  // 3c. A max-pool gradient over windows that tile its input passes its values
+  //     to the channel sums and conv filter gradients that read it.
+  void pool_grads() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      Kernel& gk = plan.kernels[k];
+      if (gk.kind != KernelKind::Op || gk.nodes.size() != 1) continue;
+      const NodeId grad = gk.nodes[0];
+      const ir::Node& g = graph.node(grad);
+      if (g.op != OpKind::MaxPool2DGrad || plan.argmax_of[node_index(grad)] < 0) continue;
+      const ir::Attrs& a = g.attrs;
+      if (a.padding != ir::Padding::Valid || a.stride_h != a.window_h || a.stride_w != a.window_w ||
+          g.shape[1] % a.window_h != 0 || g.shape[2] % a.window_w != 0)
+        continue;
+      for (NodeId c : consumers[node_index(grad)]) {
+        const ir::Node& r = graph.node(c);
+        const bool sum = r.op == OpKind::ChannelSum && root(r.inputs[0]) == grad;
+        // The filter gradient keeps its taps x channel vectors in registers.
+        const bool filter = r.op == OpKind::Conv2DGradFilter && root(r.inputs[1]) == grad && root(r.inputs[0]) != grad &&
+                            r.shape[0] * r.shape[1] * r.shape[2] * ((r.shape[3] + 15) / 16) <= 24 &&
+                            ready(r.inputs[0], static_cast<int>(k));
+        if ((sum || filter) && alone(c)) move(c, static_cast<int>(k));
+      }
+      if (gk.nodes.size() > 1) gk.kind = KernelKind::PoolGrads;
+    }
+  }
+
+  // 4. Loss heads.
+  void loss_heads() {
+    std::map<std::pair<NodeId, NodeId>, std::vector<NodeId>> heads;  // (logits or probs, labels) -> members
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      const ir::Node& n = graph.node(static_cast<NodeId>(i));
+      switch (n.op) {
+        case OpKind::SoftmaxXent:
+        case OpKind::SoftmaxXentGrad:
+        case OpKind::ProbXent:
+        case OpKind::ProbXentGrad:
+        case OpKind::CountCorrect: break;
+        default: continue;
+      }
+      if (!alone(static_cast<NodeId>(i))) continue;
+      NodeId scores = root(n.inputs[0]);
+      // Scores that are a softmax of logits join through those logits.
+      if (graph.node(scores).op == OpKind::Softmax && alone(scores) && graph.node(scores).shape.size() == 2)
+        scores = root(graph.node(scores).inputs[0]);
+      heads[{scores, root(n.inputs[1])}].push_back(static_cast<NodeId>(i));
+    }
+    for (auto& [key, members] : heads) {
+      // The softmaxes members read become members too, first.
+      std::vector<NodeId> all;
+      for (NodeId m : members)
+        if (root(graph.node(m).inputs[0]) != key.first) all.push_back(root(graph.node(m).inputs[0]));
+      std::sort(all.begin(), all.end());
+      all.erase(std::unique(all.begin(), all.end()), all.end());
+      if (all.size() > 1) continue;  // two different softmaxes: leave them alone
+      all.insert(all.end(), members.begin(), members.end());
+      int first = plan.kernel_of[node_index(all.front())];
+      for (NodeId m : all) first = std::min(first, plan.kernel_of[node_index(m)]);
+      bool inputs_ready = true;
+      for (NodeId m : all)
+        for (NodeId in : graph.node(m).inputs)
+          inputs_ready = inputs_ready && (ready(in, first) || std::find(all.begin(), all.end(), root(in)) != all.end());
+      if (!inputs_ready || all.size() < 2) continue;
+      Kernel head;
+      head.kind = KernelKind::LossHead;
+      for (NodeId m : all) plan.kernels[static_cast<std::size_t>(plan.kernel_of[node_index(m)])].nodes.clear();
+      head.nodes = all;
+      plan.kernels[static_cast<std::size_t>(first)] = head;
+      for (NodeId m : all) plan.kernel_of[node_index(m)] = first;
+    }
+  }
+
+  // 5. One kernel for the updates, after the last of them.
+  void updates() {
+    std::vector<NodeId> members;
+    for (NodeId e : graph.effects())
+      if (alone(e) && consumers[node_index(e)].empty() && !outputs[node_index(e)]) members.push_back(e);
+    if (members.size() < 2) return;
+    int last = -1;
+    for (NodeId m : members) last = std::max(last, plan.kernel_of[node_index(m)]);
+    Kernel group;
+    group.kind = KernelKind::Updates;
+    group.nodes = members;
+    for (NodeId m : members) plan.kernels[static_cast<std::size_t>(plan.kernel_of[node_index(m)])].nodes.clear();
+    plan.kernels[static_cast<std::size_t>(last)] = group;
+    for (NodeId m : members) plan.kernel_of[node_index(m)] = last;
+  }
+
+  /// Drops emptied kernels and renumbers.
+  void compact() {
+    std::vector<Kernel> kept;
+    for (Kernel& k : plan.kernels)
+      if (!k.nodes.empty()) kept.push_back(std::move(k));
+    plan.kernels = std::move(kept);
+    for (int& k : plan.kernel_of) k = -1;
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k)
+      for (NodeId n : plan.kernels[k].nodes) plan.kernel_of[node_index(n)] = static_cast<int>(k);
+  }
+};
+
+}  // namespace
+
+void fuse(const ir::Graph& graph, StepPlan& plan) {
+  Fuser f{graph, plan, {}, {}};
+  f.index();
+  f.generate();
+  f.chain();
+  f.pool_argmax();
+  f.conv_pool();
+  f.pool_grads();
+  f.loss_heads();
+  f.updates();
+  f.compact();
+}
+
+}  // namespace tl::codegen

@@ -1,0 +1,44 @@
+// How each op's kernel shares work between threads, which of its inputs it
+// reads only at the rows a thread owns, and how much scratch its partial sums
+// take. Private to the planner (compiler/codegen/*.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "compiler/codegen/step_plan.hpp"
+
+namespace tl::codegen {
+
+struct OpSplit {
+  Split split = Split::Rows;
+  std::int64_t extent = 1;
+  std::int64_t out_extent = 1;
+};
+
+/// Leading extent of a shape (1 for a scalar).
+inline std::int64_t leading(const ir::Shape& s) { return s.empty() ? 1 : s[0]; }
+
+/// Pre: `node` computes (not a leaf, not a Reshape).
+OpSplit op_split(const ir::Graph& graph, const ir::Node& node);
+
+/// True when the kernel reads input `i` only at rows [range of op_split.extent)
+/// of its leading axis, which then has op_split.extent rows.
+bool reads_aligned(const ir::Graph& graph, const ir::Node& node, std::size_t i);
+
+/// Per-thread scratch of a Reduce kernel's partial sums, in bytes.
+std::int64_t scratch_bytes(const ir::Graph& graph, const ir::Node& node);
+
+/// True when the codegen emits `op` as a root whose values pass through an
+/// epilogue (so elementwise consumers can fuse into it and the root itself
+/// need not be stored); false for roots that write their output directly.
+bool streams_values(const ir::Graph& graph, const ir::Node& node);
+
+/// True when `consumer` reads its input `i` only through an element accessor
+/// that can generate a Fill (any element) or, for `per_element`, a dropout
+/// mask (the element at the consumer's own index).
+bool reads_generated(const ir::Graph& graph, const ir::Node& consumer, std::size_t i, bool per_element);
+
+/// Rough multiply-add count of the op (to decide whether threads pay off).
+std::int64_t op_work(const ir::Graph& graph, const ir::Node& node);
+
+}  // namespace tl::codegen

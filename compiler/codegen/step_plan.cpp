@@ -1,0 +1,218 @@
+// The planning pipeline (see step_plan.hpp): kernels, fusion, buffers; and
+// its dump for `tlc --emit=fused`.
+#include "compiler/codegen/step_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <stdexcept>
+
+#include "compiler/codegen/batch_axis.hpp"
+#include "compiler/codegen/op_traits.hpp"
+
+namespace tl::codegen {
+
+using ir::NodeId;
+using ir::OpKind;
+
+bool is_elementwise(OpKind op) {
+  switch (op) {
+    case OpKind::Add:
+    case OpKind::Mul:
+    case OpKind::Neg:
+    case OpKind::Square:
+    case OpKind::Rsqrt:
+    case OpKind::Scale:
+    case OpKind::Relu:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
+    case OpKind::BiasAdd:
+    case OpKind::ChannelMul:
+    case OpKind::ReluGrad:
+    case OpKind::SigmoidGrad:
+    case OpKind::TanhGrad:
+      return true;
+    case OpKind::Input:
+    case OpKind::Param:
+    case OpKind::State:
+    case OpKind::Fill:
+    case OpKind::ChannelSum:
+    case OpKind::ChannelMean:
+    case OpKind::ChannelBroadcast:
+    case OpKind::Reshape:
+    case OpKind::MatMul:
+    case OpKind::Softmax:
+    case OpKind::Conv2D:
+    case OpKind::Conv2DGradInput:
+    case OpKind::Conv2DGradFilter:
+    case OpKind::MaxPool2D:
+    case OpKind::MaxPool2DGrad:
+    case OpKind::AvgPool2D:
+    case OpKind::AvgPool2DGrad:
+    case OpKind::GlobalMaxPool2D:
+    case OpKind::GlobalMaxPool2DGrad:
+    case OpKind::SoftmaxGrad:
+    case OpKind::DropoutMask:
+    case OpKind::SoftmaxXent:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::ProbXent:
+    case OpKind::ProbXentGrad:
+    case OpKind::CountCorrect:
+    case OpKind::AdamUpdate:
+    case OpKind::SgdUpdate:
+    case OpKind::MovingAverage:
+      return false;
+  }
+  return false;
+}
+
+void form_kernels(const ir::Graph& graph, StepPlan& plan) {
+  const std::size_t count = graph.size();
+  plan.kernel_of.assign(count, -1);
+  plan.alias_of.resize(count);
+  plan.storage.assign(count, {});
+  plan.new_slots.assign(count, {});
+  plan.scratch_of.assign(count, -1);
+  plan.argmax.assign(count, {});
+  plan.argmax_of.assign(count, -1);
+  plan.scalar_of.assign(count, -1);
+  // Leaves bound to the same tensor (same variable name, or the same feed)
+  // share one slot, so in-place updates and barriers see one buffer.
+  std::map<std::string, NodeId> bound;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto id = static_cast<NodeId>(i);
+    const ir::Node& n = graph.node(id);
+    plan.alias_of[i] = id;
+    switch (n.op) {
+      case OpKind::Input:
+      case OpKind::Param:
+      case OpKind::State: {
+        const std::string what = n.op == OpKind::Input ? fmt::format("feed {}", static_cast<int>(n.attrs.role)) : n.name;
+        const auto [it, fresh] = bound.emplace(what, id);
+        if (fresh) {
+          plan.storage[i] = {StorageKind::Leaf, static_cast<int>(plan.leaves.size()), 0};
+          plan.leaves.push_back(id);
+          if (n.op == OpKind::Input && plan.batch == 0) plan.batch = leading(n.shape);
+        } else if (graph.node(it->second).shape != n.shape || graph.node(it->second).op != n.op) {
+          throw std::logic_error(fmt::format("plan: leaves %{} and %{} share '{}' but differ", it->second, id, n.name));
+        } else {
+          plan.alias_of[i] = it->second;
+        }
+        break;
+      }
+      case OpKind::Reshape:
+        plan.alias_of[i] = plan.alias_of[static_cast<std::size_t>(n.inputs[0])];
+        break;
+      default:
+        plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
+        plan.kernels.push_back({KernelKind::Op, {id}});
+        plan.work += op_work(graph, n);
+        if (n.op == OpKind::AdamUpdate) plan.scalar_of[i] = plan.scalar_count++;
+    }
+  }
+}
+
+bool reads_input(const StepPlan& plan, const ir::Graph& graph, NodeId node, std::size_t i) {
+  return !(i == 0 && graph.node(node).op == OpKind::MaxPool2DGrad && plan.argmax_of[static_cast<std::size_t>(node)] >= 0);
+}
+
+void schedule(const ir::Graph& graph, StepPlan& plan) {
+  // A kernel's combine runs just before the first kernel that reads one of
+  // its Reduce nodes, or at the end.
+  const std::size_t kernels = plan.kernels.size();
+  std::vector<std::vector<int>> combines_before(kernels + 1);
+  for (std::size_t k = 0; k < kernels; ++k) {
+    std::size_t reader = kernels;
+    bool reduces = false;
+    for (NodeId n : plan.kernels[k].nodes) {
+      if (op_split(graph, graph.node(n)).split != Split::Reduce) continue;
+      reduces = true;
+      for (std::size_t j = k + 1; j < reader; ++j)
+        for (NodeId m : plan.kernels[j].nodes)
+          for (NodeId in : graph.node(m).inputs)
+            if (plan.alias_of[static_cast<std::size_t>(in)] == n) reader = std::min(reader, j);
+    }
+    if (reduces) combines_before[reader].push_back(static_cast<int>(k));
+  }
+  plan.passes.clear();
+  for (std::size_t k = 0; k <= kernels; ++k) {
+    for (int c : combines_before[k]) plan.passes.push_back({c, true, false, 0});
+    if (k < kernels) plan.passes.push_back({static_cast<int>(k), false, false, 0});
+  }
+}
+
+StepPlan plan_step(const ir::Graph& graph) {
+  StepPlan plan;
+  form_kernels(graph, plan);
+  plan.batched = batched_nodes(graph);
+  fuse(graph, plan);
+  schedule(graph, plan);
+  place_buffers(graph, plan);
+  return plan;
+}
+
+namespace {
+
+std::string storage_text(const StepPlan& plan, const ir::Graph& graph, NodeId id) {
+  const Storage& s = plan.where(id);
+  switch (s.kind) {
+    case StorageKind::None: return "";
+    case StorageKind::Generated: return " (generated)";
+    case StorageKind::Leaf: return " -> " + graph.node(plan.leaves[static_cast<std::size_t>(s.leaf)]).name;
+    case StorageKind::Arena: return fmt::format(" -> arena+{}", s.offset);
+  }
+  return "";
+}
+
+const char* kind_name(KernelKind kind) {
+  switch (kind) {
+    case KernelKind::Op: return "";
+    case KernelKind::ConvPool: return " conv-pool:";
+    case KernelKind::PoolGrads: return " pool grads:";
+    case KernelKind::LossHead: return " loss head:";
+    case KernelKind::Updates: return " updates:";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string pass_label(const StepPlan& plan, const ir::Graph& graph, std::size_t index) {
+  const Pass& pass = plan.passes[index];
+  std::string label;
+  for (NodeId id : plan.kernels[static_cast<std::size_t>(pass.kernel)].nodes) {
+    if (pass.combine && op_split(graph, graph.node(id)).split != Split::Reduce) continue;
+    label += (label.empty() ? "" : "+") + std::string(ir::spelling(graph.node(id).op));
+  }
+  return label + (pass.combine ? " combine" : "");
+}
+
+std::string describe(const StepPlan& plan, const ir::Graph& graph) {
+  int barriers = 0;
+  for (const Pass& p : plan.passes) barriers += p.barrier_before ? 1 : 0;
+  std::string out = fmt::format("# {} kernels in {} passes, {} barriers, arena {} bytes, scratch {} bytes/thread\n",
+                                plan.kernels.size(), plan.passes.size(), barriers, plan.arena_bytes, plan.scratch_stride);
+  for (const Pass& pass : plan.passes) {
+    if (pass.barrier_before) out += "barrier\n";
+    const Kernel& kernel = plan.kernels[static_cast<std::size_t>(pass.kernel)];
+    out += fmt::format("{} {}{}", pass.combine ? "combine" : "kernel ", pass.kernel, kind_name(kernel.kind));
+    const char* sep = " ";
+    for (NodeId id : kernel.nodes) {
+      const ir::Node& n = graph.node(id);
+      const bool reduce = op_split(graph, n).split == Split::Reduce;
+      if (pass.combine && !reduce) continue;
+      const std::string split = reduce ? (pass.combine ? "" : " partial") : "";
+      out += fmt::format("{}{} %{}{}{}", sep, ir::spelling(n.op), id, split,
+                         pass.combine || !reduce ? storage_text(plan, graph, id) : "");
+      if (!pass.combine && plan.argmax[static_cast<std::size_t>(id)].kind == StorageKind::Arena)
+        out += fmt::format(" (argmax -> arena+{})", plan.argmax[static_cast<std::size_t>(id)].offset);
+      if (plan.argmax_of[static_cast<std::size_t>(id)] >= 0)
+        out += fmt::format(" (by the argmax of %{})", plan.argmax_of[static_cast<std::size_t>(id)]);
+      sep = " + ";
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace tl::codegen

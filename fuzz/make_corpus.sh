@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Regenerates the fuzzers' seed corpora in fuzz/corpus/ (nothing there is
+# written by hand):
+#   script/       every example and golden error script
+#   idx/          tiny valid IDX files, raw and gzipped (1-d labels, 3-d and
+#                 4-d images)
+#   safetensors/  a tiny trained model, saved by tlc run, and its description
+# Usage: fuzz/make_corpus.sh [TLC]   (default build/compiler/driver/tlc)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tlc="${1:-$root/build/compiler/driver/tlc}"
+corpus="$root/fuzz/corpus"
+[[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
+rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors"
+mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors"
+
+# 1. Scripts, named after their folder so names do not collide.
+for f in "$root"/examples/*.tl; do cp "$f" "$corpus/script/example-$(basename "$f")"; done
+for f in "$root"/examples/seed/*.tl; do cp "$f" "$corpus/script/seed-$(basename "$f")"; done
+for f in "$root"/tests/golden/errors/*.tl; do cp "$f" "$corpus/script/error-$(basename "$f")"; done
+
+# 2. IDX files. The data folder doubles as the training data for step 3.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+/usr/bin/python3 - "$corpus/idx" "$work/data/tiny" <<'PY'
+import gzip, os, struct, sys
+corpus, tiny = sys.argv[1], sys.argv[2]
+os.makedirs(tiny, exist_ok=True)
+
+def idx(dims, data):
+    return struct.pack(">BBBB", 0, 0, 8, len(dims)) + b"".join(struct.pack(">I", d) for d in dims) + bytes(data)
+
+def put(name, content):
+    open(os.path.join(corpus, name), "wb").write(content)
+    open(os.path.join(corpus, name + ".gz"), "wb").write(gzip.compress(content, mtime=0))
+
+put("labels-idx1-ubyte", idx([6], [i % 3 for i in range(6)]))
+put("images-idx3-ubyte", idx([2, 3, 3], [(i * 37) % 256 for i in range(18)]))
+put("images-idx4-ubyte", idx([2, 2, 2, 3], [(i * 11) % 256 for i in range(24)]))
+
+# Training data for the model in step 3: 4x4 images, label = brightest row.
+for part, n in (("train", 24), ("t10k", 12)):
+    labels = [i % 3 for i in range(n)]
+    pixels = [200 if p // 4 == labels[i] else (p * 5 + i) % 60 for i in range(n) for p in range(16)]
+    open(f"{tiny}/{part}-images-idx3-ubyte", "wb").write(idx([n, 4, 4], pixels))
+    open(f"{tiny}/{part}-labels-idx1-ubyte", "wb").write(idx([n], labels))
+PY
+
+# 3. A model file: the smallest model with every parameter kind tl saves.
+cat > "$work/model.tl" <<'TL'
+seed 1
+tiny = idx("tiny")
+model small(classes) {
+  input(4, 4, 1)
+  conv2d(2, 2x2)
+  batchnorm()
+  flatten()
+  dense(classes, softmax)
+}
+net = small(3)
+train net on tiny.train | scale 1/255 { epochs 1  batch 8 }
+TL
+(cd "$work" && "$tlc" run model.tl --out run > log)
+cp "$work/run/net.safetensors" "$corpus/safetensors/small.safetensors"
+# Its description alone, for the target's description-only pass.
+/usr/bin/python3 - "$work/run/net.safetensors" "$corpus/safetensors/small-description.json" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", raw[:8])
+open(sys.argv[2], "w").write(json.loads(raw[8:8 + n])["__metadata__"]["tl.model"])
+PY
+echo "make_corpus: $(ls "$corpus/script" | wc -l) scripts, $(ls "$corpus/idx" | wc -l) IDX files," \
+     "$(ls "$corpus/safetensors" | wc -l) model files in $corpus"

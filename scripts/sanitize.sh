@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer:
+# configures build-asan/ with TL_SANITIZE=ON (gcc, optimised, with debug
+# info for readable stacks), builds everything and runs ctest. Any ASan report
+# (buffer overflow, use after free, leak at exit) or UBSan report ends the
+# process it happens in, so the test fails and prints the report.
+#   scripts/sanitize.sh [CTEST ARGS...]      e.g. scripts/sanitize.sh -R golden
+# Suppressions, if any, are documented in docs/reliability.md.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${TL_ASAN_BUILD_DIR:-$root/build-asan}"
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE=ON >/dev/null
+cmake --build "$build" -j 2
+
+export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+cd "$build"
+ctest --output-on-failure -j 2 "$@"

@@ -1,0 +1,119 @@
+// Regressions for what fuzzing found (fuzz/, docs/reliability.md): each case
+// is the smallest input that crashed or hit undefined behaviour before its
+// fix. Script findings live in tests/golden/errors/ (size_*.tl,
+// syntax_nesting_too_deep.tl) and tests/unit/test_hostile_inputs.cpp.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/data/data_error.hpp"
+#include "runtime/io/model_file.hpp"
+#include "runtime/io/safetensors.hpp"
+#include "tests/unit/fixtures.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// read_safetensors' message for a file holding `header` and no data.
+std::string load_error(const std::string& header) {
+  const std::string path =
+      (fs::temp_directory_path() / ("tl-fuzz-regression-" + std::to_string(::getpid()) + ".safetensors")).string();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    const std::uint64_t n = header.size();
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  }
+  std::string message;
+  try {
+    tl::io::read_safetensors(path);
+  } catch (const tl::data::DataError& e) {
+    message = e.message();
+  }
+  fs::remove(path);
+  return message;
+}
+
+std::string nested_array(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+/// The description tl writes for a small checked model.
+nlohmann::json small_description() {
+  tl::check::DataStore store;
+  const auto exp = tl::test::check_ok("small.tl",
+                                      "model small(classes) {\n"
+                                      "  input(4, 4, 1)\n"
+                                      "  conv2d(2, 2x2)\n"
+                                      "  flatten()\n"
+                                      "  dense(classes, softmax)\n"
+                                      "}\n"
+                                      "net = small(3)\n"
+                                      "summary net\n",
+                                      store);
+  return tl::io::describe_model(exp.models.at(0));
+}
+
+std::string description_error(const nlohmann::json& description) {
+  try {
+    tl::io::model_from_description(description);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a deeply nested value in a safetensors header is an error, not a stack overflow") {
+  // The error messages used to dump() the value, which recurses per level.
+  const std::string deep = nested_array(200000);
+  CHECK(load_error(R"({"t": {"dtype": )" + deep + R"(, "shape": [], "data_offsets": [0, 0]}})") ==
+        "tensor 't': dtype a JSON array is not supported (tl stores F32)");
+  CHECK(load_error(R"({"t": {"dtype": "F32", "shape": [)" + deep + R"(], "data_offsets": [0, 0]}})") ==
+        "tensor 't': the shape holds a bad dimension a JSON array");
+  CHECK(load_error(R"({"t": {"dtype": "F32", "shape": {"a": 1}, "data_offsets": [0, 0]}})") ==
+        "tensor 't': the shape must be an array of sizes, not a JSON object");
+  // Long scalars are shortened.
+  CHECK(load_error(R"({"t": {"dtype": ")" + std::string(1000, 'x') + R"(", "shape": [], "data_offsets": [0, 0]}})") ==
+        "tensor 't': dtype \"" + std::string(39, 'x') + "... is not supported (tl stores F32)");
+}
+
+TEST_CASE("numbers in a model description are range-checked, never converted blindly") {
+  // get<int>() on 1e300 was undefined behaviour; 2^40 wrapped.
+  const nlohmann::json good = small_description();
+  CHECK(description_error(good) == "");
+
+  nlohmann::json d = good;
+  d["output"] = 1e300;
+  CHECK(description_error(d) == "the output layer index must be a whole number from 0 to 2147483647");
+  d = good;
+  d["layers"][1]["units"] = 1e300;
+  CHECK(description_error(d) == "layer 'conv2d' units must be a whole number from 0 to 2147483647");
+  d = good;
+  d["layers"][1]["strides"][0] = 0;
+  CHECK(description_error(d) == "layer 'conv2d' strides must be a whole number from 1 to 2147483647");
+  d = good;
+  d["layers"][1]["params"][0]["fan_in"] = -1;
+  CHECK(description_error(d) ==
+        "tensor 'conv2d/kernel' fan_in must be a whole number from 0 to 9223372036854775807");
+  d = good;
+  d["layers"][1]["inputs"][0] = std::uint64_t{1} << 40;
+  CHECK(description_error(d) == "layer 'conv2d' inputs must be a whole number from 0 to 2147483647");
+  d = good;
+  d["layers"][0]["shape"] = {1000000000000000, 1000000000000000, 1};
+  CHECK(description_error(d) == "layer 'input' shape sizes must be a whole number from 1 to 2147483647");
+  d = good;
+  d["layers"][0]["shape"] = {2000000000, 2000000000, 1};
+  CHECK(description_error(d) == "layer 'input' shape must be an array of sizes holding at most 2147483647 values");
+  d = good;
+  d["layers"][1]["params"][0]["shape"] = "2x2";
+  CHECK(description_error(d) ==
+        "tensor 'conv2d/kernel' shape must be an array of sizes holding at most 2147483647 values");
+}

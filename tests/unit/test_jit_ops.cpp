@@ -1,0 +1,223 @@
+// Every op of ops.def, JIT against the reference interpreter on random
+// inputs: bit-identical on one thread (the codegen mirrors the reference's
+// loop orders and precision), within 1e-5 relative on 2 and 3 threads
+// (batches of 5 split unevenly). Geometry variants: conv valid/same/stride 2,
+// pooling valid/same/overlapping, ties for the argmax ops.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <optional>
+
+#include "runtime/rng/philox.hpp"
+#include "tests/unit/graph_test_support.hpp"
+#include "tests/unit/test_jit_support.hpp"
+
+namespace {
+
+using namespace tl;
+using ir::OpKind;
+using test::random_tensor;
+
+/// op(params..., labels?) -> "y", compared on 1, 2 and 3 threads.
+void check_op(OpKind op, std::vector<Tensor> params, ir::Attrs attrs = {}, ir::Shape shape = {},
+              std::optional<Tensor> labels = std::nullopt) {
+  test::GraphCase c;
+  std::vector<ir::NodeId> ins;
+  for (std::size_t i = 0; i < params.size(); ++i) ins.push_back(c.param("in" + std::to_string(i), std::move(params[i])));
+  if (labels) ins.insert(ins.begin() + 1, c.labels_input(*labels));
+  c.graph.set_output("y", c.add(op, ins, attrs, std::move(shape)));
+  ir::verify(c.graph);
+  exec::Feeds feeds;
+  if (labels) feeds.labels = &c.labels;
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(ir::spelling(op));
+    test::Tolerance tol;
+    tol.exact = false;
+    test::check_jit_matches(c.graph, c.vars, feeds, threads, tol);
+  }
+}
+
+ir::Attrs window(int kh, int kw, int sh, int sw, ir::Padding p) {
+  ir::Attrs a;
+  a.window_h = kh;
+  a.window_w = kw;
+  a.stride_h = sh;
+  a.stride_w = sw;
+  a.padding = p;
+  return a;
+}
+
+ir::Attrs with_value(double v) {
+  ir::Attrs a;
+  a.value = v;
+  a.eps = 1e-3;
+  return a;
+}
+
+/// Values from a few levels only, so windows hold ties.
+Tensor coarse(const ir::Shape& shape, std::uint64_t stream) {
+  Tensor t = random_tensor(shape, stream);
+  for (float& v : t) v = std::round(v * 2.0f);
+  return t;
+}
+
+Tensor class_labels(std::int64_t n, std::int64_t classes) {
+  Tensor t = random_tensor({n}, 77);
+  for (std::int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<float>(i * 3 % classes);
+  return t;
+}
+
+constexpr ir::Padding kValid = ir::Padding::Valid, kSame = ir::Padding::Same;
+
+}  // namespace
+
+TEST_CASE("jit: elementwise ops and activation gradients") {
+  const ir::Shape s = {5, 3, 4, 2};
+  for (OpKind op : {OpKind::Add, OpKind::Mul, OpKind::ReluGrad, OpKind::SigmoidGrad, OpKind::TanhGrad})
+    check_op(op, {random_tensor(s, 1), random_tensor(s, 2)});
+  for (OpKind op : {OpKind::Neg, OpKind::Square, OpKind::Relu, OpKind::Tanh})
+    check_op(op, {random_tensor({5, 7}, 3, -3, 3)});
+  check_op(OpKind::Sigmoid, {random_tensor({5, 7}, 4, -100, 100)});
+  check_op(OpKind::Rsqrt, {random_tensor({5, 7}, 5, 0, 4)}, with_value(0));
+  check_op(OpKind::Scale, {random_tensor({5, 7}, 6)}, with_value(-1.7));
+  check_op(OpKind::Neg, {random_tensor({}, 7)});
+  check_op(OpKind::Add, {random_tensor({}, 8), random_tensor({}, 9)});
+  check_op(OpKind::Fill, {}, with_value(2.5), {5, 3});
+}
+
+TEST_CASE("jit: per-channel ops, reshape") {
+  check_op(OpKind::BiasAdd, {random_tensor({5, 4, 6}, 1), random_tensor({6}, 2)});
+  check_op(OpKind::ChannelMul, {random_tensor({5, 4, 6}, 3), random_tensor({6}, 4)});
+  check_op(OpKind::BiasAdd, {random_tensor({6}, 5), random_tensor({6}, 6)});
+  for (const ir::Shape& s : std::vector<ir::Shape>{{5, 4, 6}, {6}, {5, 1}, {7, 3}}) {
+    check_op(OpKind::ChannelSum, {random_tensor(s, 7)});
+    check_op(OpKind::ChannelMean, {random_tensor(s, 8)});
+  }
+  check_op(OpKind::ChannelBroadcast, {random_tensor({6}, 9)}, {}, {5, 2, 6});
+  check_op(OpKind::ChannelBroadcast, {random_tensor({6}, 10)}, {}, {6});
+  check_op(OpKind::Reshape, {random_tensor({5, 4, 6}, 11)}, {}, {5, 24});
+}
+
+TEST_CASE("jit: matmul in all four transpositions") {
+  for (std::int64_t K : {7, 8}) {
+    check_op(OpKind::MatMul, {random_tensor({5, K}, 1), random_tensor({K, 6}, 2)});
+    ir::Attrs a;
+    a.trans_b = true;
+    check_op(OpKind::MatMul, {random_tensor({5, K}, 3), random_tensor({6, K}, 4)}, a);
+    a.trans_a = true;
+    check_op(OpKind::MatMul, {random_tensor({K, 5}, 5), random_tensor({6, K}, 6)}, a);
+    a.trans_b = false;
+    check_op(OpKind::MatMul, {random_tensor({K, 5}, 7), random_tensor({K, 6}, 8)}, a);
+  }
+}
+
+TEST_CASE("jit: softmax and its gradient") {
+  check_op(OpKind::Softmax, {random_tensor({5, 7}, 1, -50, 50)});
+  check_op(OpKind::Softmax, {random_tensor({7}, 2)});
+  check_op(OpKind::SoftmaxGrad, {random_tensor({5, 7}, 3), random_tensor({5, 7}, 4)});
+}
+
+TEST_CASE("jit: conv2d and its gradients, valid, same and strided") {
+  struct Geometry {
+    ir::Shape x, w;
+    int s;
+    ir::Padding p;
+  };
+  const std::vector<Geometry> cases = {{{5, 7, 6, 2}, {3, 3, 2, 4}, 1, kValid}, {{5, 7, 6, 2}, {3, 3, 2, 4}, 1, kSame},
+                                       {{5, 7, 6, 2}, {3, 3, 2, 4}, 2, kSame},  {{5, 7, 6, 2}, {3, 3, 2, 4}, 2, kValid},
+                                       {{5, 6, 7, 3}, {2, 3, 3, 5}, 1, kSame},  {{5, 4, 4, 3}, {1, 1, 3, 9}, 1, kValid}};
+  for (const Geometry& g : cases) {
+    const ir::Attrs a = window(static_cast<int>(g.w[0]), static_cast<int>(g.w[1]), g.s, g.s, g.p);
+    const ir::WindowAxis h = ir::window_axis(g.x[1], g.w[0], g.s, g.p), w = ir::window_axis(g.x[2], g.w[1], g.s, g.p);
+    const ir::Shape out = {g.x[0], h.out, w.out, g.w[3]};
+    check_op(OpKind::Conv2D, {random_tensor(g.x, 1), random_tensor(g.w, 2)}, a);
+    check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
+    check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
+  }
+}
+
+TEST_CASE("jit: pooling and its gradients, with ties") {
+  struct Geometry {
+    int k, s;
+    ir::Padding p;
+  };
+  const ir::Shape x = {5, 7, 6, 3};
+  for (const Geometry& g : {Geometry{2, 2, kValid}, Geometry{3, 1, kSame}, Geometry{2, 2, kSame}, Geometry{3, 2, kValid},
+                            Geometry{2, 1, kValid}}) {
+    const ir::Attrs a = window(g.k, g.k, g.s, g.s, g.p);
+    const ir::WindowAxis h = ir::window_axis(x[1], g.k, g.s, g.p), w = ir::window_axis(x[2], g.k, g.s, g.p);
+    const ir::Shape out = {x[0], h.out, w.out, x[3]};
+    check_op(OpKind::MaxPool2D, {coarse(x, 1)}, a);
+    check_op(OpKind::MaxPool2DGrad, {coarse(x, 2), random_tensor(out, 3)}, a);
+    check_op(OpKind::AvgPool2D, {random_tensor(x, 4)}, a);
+    check_op(OpKind::AvgPool2DGrad, {random_tensor(out, 5)}, a, x);
+  }
+  check_op(OpKind::GlobalMaxPool2D, {coarse({5, 3, 4, 3}, 6)});
+  check_op(OpKind::GlobalMaxPool2DGrad, {coarse({5, 3, 4, 3}, 7), random_tensor({5, 3}, 8)});
+}
+
+TEST_CASE("jit: dropout masks are the reference's Philox draws") {
+  for (const double rate : {0.3, 0.0, 0.5}) {
+    for (const ir::Shape& s : std::vector<ir::Shape>{{5, 15}, {7}, {3, 5, 5, 2}}) {
+      ir::Attrs a;
+      a.rate = rate;
+      a.stream = rng::stream_of("net/dropout");
+      check_op(OpKind::DropoutMask, {}, a, s);
+    }
+  }
+}
+
+TEST_CASE("jit: losses and metrics") {
+  const Tensor labels = class_labels(5, 7);
+  check_op(OpKind::SoftmaxXent, {random_tensor({5, 7}, 1, -20, 20)}, {}, {}, labels);
+  check_op(OpKind::SoftmaxXentGrad, {random_tensor({5, 7}, 2, -20, 20), random_tensor({}, 3)}, {}, {}, labels);
+  Tensor probs = random_tensor({5, 7}, 4, 0, 1);
+  probs.data()[0 * 7 + 0] = 0.0f;  // row 0's label (0) clipped below
+  probs.data()[1 * 7 + 3] = 1.0f;  // row 1's label (3) clipped above
+  check_op(OpKind::ProbXent, {probs}, {}, {}, labels);
+  check_op(OpKind::ProbXentGrad, {probs, random_tensor({}, 5)}, {}, {}, labels);
+  check_op(OpKind::CountCorrect, {coarse({5, 7}, 6)}, {}, {}, labels);
+}
+
+TEST_CASE("jit: optimizer updates and moving averages, committed over steps") {
+  // Effects: new values and slots are written back; slots start absent (zero).
+  auto updates = [](OpKind op, ir::Attrs attrs, bool fill_velocity) {
+    test::GraphCase c;
+    const ir::Shape s = {7, 5};
+    const ir::NodeId p = c.param("w", random_tensor(s, 1));
+    const ir::NodeId g = c.param("grad", random_tensor(s, 2));
+    std::vector<ir::NodeId> ins = {p, g};
+    if (op == OpKind::AdamUpdate) {
+      ins.push_back(c.graph.add({OpKind::State, {}, s, {}, "w/adam_m", {}}));
+      ins.push_back(c.graph.add({OpKind::State, {}, s, {}, "w/adam_v", {}}));
+    } else if (op == OpKind::SgdUpdate) {
+      ins.push_back(fill_velocity ? c.graph.add({OpKind::Fill, {}, s, {}, "no_momentum", {}})
+                                  : c.graph.add({OpKind::State, {}, s, {}, "w/momentum", {}}));
+    } else {
+      ins = {c.graph.add({OpKind::State, {}, s, {}, "moving_mean", {}}), g};
+    }
+    c.graph.add_effect(c.add(op, ins, attrs));
+    c.graph.set_output("grad_sum", c.add(OpKind::ChannelSum, {g}));
+    for (int threads : {1, 2, 3}) {
+      test::Tolerance tol;
+      tol.exact = false;
+      test::check_jit_matches(c.graph, c.vars, {}, threads, tol, 3);
+    }
+  };
+  ir::Attrs adam;
+  adam.lr = 1e-2;
+  adam.beta1 = 0.9;
+  adam.beta2 = 0.999;
+  adam.eps = 1e-7;
+  updates(OpKind::AdamUpdate, adam, false);
+  ir::Attrs sgd;
+  sgd.lr = 0.1;
+  updates(OpKind::SgdUpdate, sgd, true);
+  sgd.momentum = 0.9;
+  updates(OpKind::SgdUpdate, sgd, false);
+  sgd.nesterov = true;
+  updates(OpKind::SgdUpdate, sgd, false);
+  ir::Attrs avg;
+  avg.momentum = 0.99;
+  updates(OpKind::MovingAverage, avg, false);
+}

@@ -1,0 +1,202 @@
+// Whole training steps, JIT against the reference: small CNNs with dropout,
+// batchnorm, avgpool, same padding, strides, residual adds and both
+// optimizers train for several steps; every parameter, statistic and
+// optimizer slot must agree within 1e-5 relative (bit-identical on one
+// thread), and eval and predict steps must give the same predictions.
+#include <doctest/doctest.h>
+
+#include "compiler/codegen/compile.hpp"
+#include "compiler/lower/step_graph.hpp"
+#include "runtime/exec/jit.hpp"
+#include "runtime/exec/reference.hpp"
+#include "runtime/train/model_state.hpp"
+#include "tests/unit/fixtures.hpp"
+#include "tests/unit/graph_test_support.hpp"
+#include "tests/unit/test_jit_support.hpp"
+
+namespace {
+
+using namespace tl;
+
+const char* kScript = R"(
+seed 3
+tiny = idx("tiny")
+data = tiny.train | scale 1/255
+model bn_cnn(classes) {
+  input(8, 8, 1)
+  conv2d(6, 3x3, padding = same, activation = relu)
+  batchnorm()
+  conv2d(8, 3x3, strides = 2, padding = same)
+  activation(tanh)
+  avgpool2d(2, padding = same)
+  maxpool2d(2, strides = 1, padding = same)
+  flatten()
+  dense(12, sigmoid)
+  dropout(0.25)
+  dense(classes, softmax)
+}
+model residual(classes) {
+  input(8, 8, 1)
+  stem: conv2d(4, 3x3, padding = same, activation = relu)
+  branch: conv2d(4, 3x3, padding = same)
+  add(stem, branch)
+  activation(relu)
+  maxpool2d(3, strides = 2, padding = valid)
+  global_maxpool2d()
+  dense(classes)
+}
+model seed_cnn(classes) {
+  input(8, 8, 1)
+  conv2d(10, 3x3)
+  maxpool2d(2)
+  flatten()
+  dense(15, relu)
+  dropout(0.3)
+  dense(classes, softmax)
+}
+model relu_pools(classes) {
+  input(8, 8, 1)
+  conv2d(5, 3x3, activation = relu)
+  maxpool2d(2)
+  conv2d(20, 2x2, padding = same, activation = tanh)
+  maxpool2d(2)
+  flatten()
+  dense(classes, softmax)
+}
+a = bn_cnn(5)
+b = residual(5)
+c = seed_cnn(5)
+d = relu_pools(5)
+train a on data { epochs 1  batch 16 }
+train b on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9, nesterov = true)  loss sparse_categorical_crossentropy(from_logits = true) }
+train c on data { epochs 1  batch 16  optimizer sgd(lr = 0.1) }
+train d on data { epochs 1  batch 16 }
+)";
+
+struct Batch {
+  Tensor images, labels;
+};
+
+Batch batch(std::int64_t n, std::uint64_t stream, const ir::Shape& sample = {8, 8, 1}) {
+  ir::Shape shape = {n};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  Batch b{test::random_tensor(shape, stream, 0, 1), test::random_tensor({n}, stream + 1)};
+  for (std::int64_t i = 0; i < n; ++i) b.labels.data()[i] = static_cast<float>((i * 7 + static_cast<std::int64_t>(stream)) % 5);
+  return b;
+}
+
+/// Trains model `index` of the script for `steps` steps on both executors
+/// (batch `n`), comparing everything after each step, then compares eval and
+/// predict outputs on the trained weights.
+void check_training(std::size_t index, std::int64_t n, int threads, int steps) {
+  check::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const check::ModelSpec& model = exp.models[index];
+  const check::TrainConfig& config = exp.steps[index].train;
+  const lower::StepGraph train = lower::build_step(model, n, lower::StepKind::Train, &config);
+  const lower::StepGraph eval = lower::build_step(model, n, lower::StepKind::Eval, &config);
+  const lower::StepGraph predict = lower::build_step(model, n, lower::StepKind::Predict, &config);
+  exec::Variables ref_vars = train::initialise(model, exp.seed).vars, jit_vars = ref_vars;
+  exec::ReferenceExecutor reference;
+  exec::JitExecutor jit(threads, 0);
+  test::Tolerance tol;
+  tol.exact = false;
+  CAPTURE(model.name);
+  CAPTURE(threads);
+  const ir::Shape sample(model.layers.front().shape.begin(), model.layers.front().shape.end());
+  for (int s = 1; s <= steps; ++s) {
+    const Batch b = batch(n, static_cast<std::uint64_t>(s) * 10, sample);
+    const exec::StepContext ctx{11, static_cast<std::uint64_t>(s)};
+    const auto expected = reference.run(train.graph, ref_vars, {&b.images, &b.labels}, ctx);
+    const auto got = jit.run(train.graph, jit_vars, {&b.images, &b.labels}, ctx);
+    test::check_close(got.at("loss"), expected.at("loss"), tol, "loss at step " + std::to_string(s));
+    CHECK(got.at("correct")() == expected.at("correct")());
+    REQUIRE(jit_vars.tensors.size() == ref_vars.tensors.size());
+    for (const auto& [name, t] : ref_vars.tensors) check_close(jit_vars.tensors.at(name), t, tol, name);
+  }
+  const Batch b = batch(n, 99, sample);
+  for (const lower::StepGraph* step : {&eval, &predict}) {
+    const auto expected = reference.run(step->graph, ref_vars, {&b.images, &b.labels}, {});
+    const auto got = jit.run(step->graph, jit_vars, {&b.images, &b.labels}, {});
+    const Tensor& want = expected.at("scores");
+    const Tensor& have = got.at("scores");
+    test::check_close(have, want, tol, "scores");
+    const std::int64_t classes = static_cast<std::int64_t>(want.shape()[1]);
+    for (std::int64_t r = 0; r < n; ++r) {  // identical predictions
+      const float* w = want.data() + r * classes;
+      const float* h = have.data() + r * classes;
+      CHECK(std::max_element(w, w + classes) - w == std::max_element(h, h + classes) - h);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("jit: training steps of a CNN with batchnorm, avgpool, same padding, strides and dropout") {
+  for (int threads : {1, 2, 3}) check_training(0, 16, threads, 5);
+  check_training(0, 7, 2, 2);  // a partial batch
+}
+
+TEST_CASE("jit: training steps of a residual model with SGD (nesterov) from logits") {
+  for (int threads : {1, 2}) check_training(1, 16, threads, 5);
+}
+
+TEST_CASE("jit: training steps of the seed's CNN with plain SGD") {
+  for (int threads : {1, 2}) check_training(2, 16, threads, 5);
+}
+
+TEST_CASE("jit: conv + relu + max pool fusions, tiled and not, with the pool's argmax") {
+  // 8x8 -> conv 3x3 -> 6x6 (relu, stored for its gradient) -> pool 2 tiles
+  // it: fused. The same-padded conv gives 3x3x20 (two channel vectors) and
+  // pool 2 leaves a remainder while tanh's output must be stored: not fused.
+  for (int threads : {1, 2}) check_training(3, 16, threads, 4);
+}
+
+TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
+  check::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const check::ModelSpec& model = exp.models[2];
+  const auto full = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[2].train);
+  const auto partial = lower::build_step(model, 7, lower::StepKind::Train, &exp.steps[2].train);
+  CHECK(codegen::compile_step(partial.graph) == codegen::compile_step(full.graph));
+  check_training(2, 7, 2, 3);  // and the 7-row steps agree with the reference
+}
+
+TEST_CASE("jit: a run is bit-for-bit repeatable for a thread count") {
+  check::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const check::ModelSpec& model = exp.models[0];
+  const lower::StepGraph train = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[0].train);
+  auto run = [&] {
+    exec::Variables vars = train::initialise(model, exp.seed).vars;
+    exec::JitExecutor jit(2, 0);
+    for (int s = 1; s <= 3; ++s) {
+      const Batch b = batch(16, static_cast<std::uint64_t>(s));
+      jit.run(train.graph, vars, {&b.images, &b.labels}, {5, static_cast<std::uint64_t>(s)});
+    }
+    return vars;
+  };
+  const exec::Variables first = run(), second = run();
+  test::Tolerance exact;
+  exact.exact = true;
+  for (const auto& [name, t] : first.tensors) test::check_close(second.tensors.at(name), t, exact, name);
+}
+
+TEST_CASE("jit: compiled steps are cached by structure, not by graph object or names") {
+  check::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const check::ModelSpec& model = exp.models[2];
+  const auto first = lower::build_step(model, 9, lower::StepKind::Train, &exp.steps[2].train);
+  const auto again = lower::build_step(model, 9, lower::StepKind::Train, &exp.steps[2].train);
+  exec::Variables vars = train::initialise(model, exp.seed).vars;
+  exec::JitExecutor jit(1);
+  const Batch b = batch(9, 1);
+  jit.run(first.graph, vars, {&b.images, &b.labels}, {1, 1});
+  const codegen::CompileStats before = codegen::compile_stats();
+  jit.run(again.graph, vars, {&b.images, &b.labels}, {1, 2});
+  exec::JitExecutor other(2);
+  other.run(first.graph, vars, {&b.images, &b.labels}, {1, 3});
+  const codegen::CompileStats after = codegen::compile_stats();
+  CHECK(after.compiled == before.compiled);
+  CHECK(after.reused == before.reused + 2);
+}
