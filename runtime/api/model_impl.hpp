@@ -14,7 +14,7 @@ namespace tl {
 struct Model::Impl {
   check::ModelSpec spec;
   exec::Variables vars;
-  std::string backend = "reference";
+  std::string backend = "jit";  // the fast path; the reference is the oracle in tests
   // Predict graphs by batch size, built once; guarded for concurrent predicts.
   mutable std::mutex mutex;
   mutable std::map<std::int64_t, std::shared_ptr<const lower::StepGraph>> predict_graphs;
