@@ -34,9 +34,9 @@ def put(name, content):
     open(os.path.join(corpus, name), "wb").write(content)
     open(os.path.join(corpus, name + ".gz"), "wb").write(gzip.compress(content, mtime=0))
 
-put("labels-idx1-ubyte", idx([6], [i % 3 for i in range(6)]))
-put("images-idx3-ubyte", idx([2, 3, 3], [(i * 37) % 256 for i in range(18)]))
-put("images-idx4-ubyte", idx([2, 2, 2, 3], [(i * 11) % 256 for i in range(24)]))
+put("tiny-labels.idx1", idx([6], [i % 3 for i in range(6)]))
+put("tiny-images.idx3", idx([2, 3, 3], [(i * 37) % 256 for i in range(18)]))
+put("tiny-images.idx4", idx([2, 2, 2, 3], [(i * 11) % 256 for i in range(24)]))
 
 # Training data for the model in step 3: 4x4 images, label = brightest row.
 for part, n in (("train", 24), ("t10k", 12)):
