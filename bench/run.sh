@@ -83,8 +83,11 @@ for name in ("jit", "reference", "pytorch"):
         "rss": max(peak_rss_mb(name, r) for r in range(1, rounds + 1)),
     }
 
-label = {"jit": f"tl jit ({threads} threads)", "reference": "tl reference (1 thread)",
-         "pytorch": f"PyTorch ({torch_threads} thread{'s' if torch_threads != '1' else ''})"}
+def threads_text(n):
+    return f"{n} thread{'s' if n != '1' else ''}"
+
+label = {"jit": f"tl jit ({threads_text(threads)})", "reference": "tl reference (1 thread)",
+         "pytorch": f"PyTorch ({threads_text(torch_threads)})"}
 print(f"{'':26} {'s/epoch':>9} {'samples/s':>10} {'1st epoch':>10} {'peak RSS':>9} {'PyTorch/x':>9}")
 torch = rows.get("pytorch", {}).get("median")
 for name, row in rows.items():
