@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interrupted runs from the outside: a run killed with SIGKILL mid-training,
 # and one stopped with Ctrl-C (SIGINT), both resume with --resume to model
-# files byte-identical to an uninterrupted run's. Usage: resume_test.sh TLC
+# files byte-identical to an uninterrupted run's. The reference backend is
+# used because it is slow enough to interrupt reliably. Usage: resume_test.sh TLC
 set -euo pipefail
 tlc="$1"
 work="$(mktemp -d)"
@@ -20,10 +21,10 @@ model small(classes) {
   dense(classes, softmax)
 }
 net = small(5)
-train net on tiny.train | scale 1/255 { epochs 12  batch 4  shuffle 500 }
+train net on tiny.train | scale 1/255 { epochs 60  batch 4  shuffle 500 }
 evaluate net on tiny.test | scale 1/255
 TL
-"$tlc" run "$work/long.tl" --out "$work/whole" > /dev/null
+"$tlc" run "$work/long.tl" --backend reference --out "$work/whole" > /dev/null
 
 wait_for_epoch() {  # wait until a checkpoint after at least one epoch exists
   for _ in $(seq 1 600); do
@@ -34,18 +35,18 @@ wait_for_epoch() {  # wait until a checkpoint after at least one epoch exists
 }
 
 # 1. SIGKILL in the middle of training, then resume.
-"$tlc" run "$work/long.tl" --out "$work/killed" > /dev/null 2>&1 &
+"$tlc" run "$work/long.tl" --backend reference --out "$work/killed" > /dev/null 2>&1 &
 pid=$!
 wait_for_epoch "$work/killed"
 sleep 0.3
 kill -9 $pid; wait $pid 2>/dev/null || true
 [[ ! -e "$work/killed/net.safetensors" ]] || { echo "FAIL: the run finished before it was killed"; exit 1; }
-"$tlc" run "$work/long.tl" --out "$work/killed" --resume > "$work/resumed.log"
+"$tlc" run "$work/long.tl" --backend reference --out "$work/killed" --resume > "$work/resumed.log"
 grep -q "Resuming from" "$work/resumed.log" || { echo "FAIL: did not resume"; exit 1; }
 cmp "$work/whole/net.safetensors" "$work/killed/net.safetensors" || { echo "FAIL: killed+resumed weights differ"; exit 1; }
 
 # 2. Ctrl-C: stops after the current step with status 130 and a hint, then resume.
-"$tlc" run "$work/long.tl" --out "$work/ctrlc" > /dev/null 2> "$work/ctrlc.err" &
+"$tlc" run "$work/long.tl" --backend reference --out "$work/ctrlc" > /dev/null 2> "$work/ctrlc.err" &
 pid=$!
 wait_for_epoch "$work/ctrlc"
 kill -INT $pid
@@ -54,7 +55,7 @@ set +e; wait $pid; status=$?; set -e
 grep -q "interrupted at epoch" "$work/ctrlc.err" || { echo "FAIL: no interruption message"; cat "$work/ctrlc.err"; exit 1; }
 grep -q -- "--resume" "$work/ctrlc.err" || { echo "FAIL: no resume hint"; exit 1; }
 grep -q '"status": "interrupted"' "$work/ctrlc/results.json" || { echo "FAIL: results.json not marked interrupted"; exit 1; }
-"$tlc" run "$work/long.tl" --out "$work/ctrlc" --resume > /dev/null
+"$tlc" run "$work/long.tl" --backend reference --out "$work/ctrlc" --resume > /dev/null
 cmp "$work/whole/net.safetensors" "$work/ctrlc/net.safetensors" || { echo "FAIL: Ctrl-C+resumed weights differ"; exit 1; }
 cmp <(grep -v seconds "$work/whole/results.json") <(grep -v seconds "$work/ctrlc/results.json") ||
   { echo "FAIL: results differ beyond timings"; exit 1; }
