@@ -52,8 +52,10 @@ StepCache& step_cache() {
 
 }  // namespace
 
-std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph) {
+std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options) {
   GraphKey key = graph_key(graph);
+  key.words.push_back(options.byte_images ? 1 : 0);
+  key.hash = key.hash * 0x9E3779B97F4A7C15ull + (options.byte_images ? 1 : 0);
   StepCache& cache = step_cache();
   std::lock_guard<std::mutex> lock(cache.mutex);
   const auto found = cache.steps.find(key);
@@ -63,7 +65,7 @@ std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph) {
   }
   const auto start = std::chrono::steady_clock::now();
   auto step = std::make_shared<CompiledStep>();
-  step->plan = plan_step(graph);
+  step->plan = plan_step(graph, options);
   const std::string entry = "tl_step_" + std::to_string(cache.stats.compiled);
   JitEngine& engine = JitEngine::instance();
   // Parts compile on their own threads: one per core, fewer for small steps.
@@ -83,8 +85,8 @@ std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph) {
   return step;
 }
 
-std::string optimised_ir(const ir::Graph& graph) {
-  const StepPlan plan = plan_step(graph);
+std::string optimised_ir(const ir::Graph& graph, const StepOptions& options) {
+  const StepPlan plan = plan_step(graph, options);
   JitEngine& engine = JitEngine::instance();
   std::vector<StepModule> modules = build_step_modules(graph, plan, "tl_step", engine.vector_width(), 1);
   engine.optimise(*modules.front().module);

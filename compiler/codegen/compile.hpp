@@ -23,10 +23,11 @@ struct CompiledStep {
 /// batch-generic step compiled for a batch at least as large serves it (run
 /// it with StepArgs::batch = batch_of(graph)). Thread-safe.
 /// Pre: ir::verify(graph) passes.
-std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph);
+/// `options` (how the feeds arrive) are part of the key.
+std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options = {});
 
 /// `tlc --emit=llvm`: the optimised LLVM IR of `graph`'s step (not cached).
-std::string optimised_ir(const ir::Graph& graph);
+std::string optimised_ir(const ir::Graph& graph, const StepOptions& options = {});
 
 struct CompileStats {
   int compiled = 0;    ///< distinct graphs compiled

@@ -17,6 +17,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <unordered_map>
 
 namespace tl::codegen {
 
@@ -55,9 +56,10 @@ class Emitter {
   llvm::Value* smax(llvm::Value* a, llvm::Value* c);
 
   // --- memory -------------------------------------------------------------------
-  llvm::Value* at(llvm::Type* type, llvm::Value* base, llvm::Value* index) { return b.CreateInBoundsGEP(type, base, index); }
+  /// Address of base[index] for elements of `type`.
+  llvm::Value* at(llvm::Type* type, llvm::Value* base, llvm::Value* index);
   llvm::Value* load(llvm::Type* type, llvm::Value* base, llvm::Value* index) {
-    return b.CreateLoad(type, at(type, base, index));
+    return vload(base, index, 1, nullptr, type);
   }
   template <std::integral I>
   llvm::Value* load(llvm::Type* type, llvm::Value* base, I index) {
@@ -70,6 +72,13 @@ class Emitter {
   }
   /// Address of row `r` of a float matrix with rows of `size`.
   llvm::Value* row(llvm::Value* base, llvm::Value* r, std::int64_t size) { return at(f32, base, mul(r, size)); }
+  /// Marks `pointer` (a function's parameter) as bytes that read as floats:
+  /// element i loads as float(byte i) * scale, where the kernels read it as
+  /// floats through at(), load() and vload(). Addresses at() derives from it
+  /// keep the mark; storing through them is a codegen bug (std::logic_error).
+  /// Marks hold for the function being emitted: clear them before the next.
+  void read_as_scaled_bytes(llvm::Value* pointer, llvm::Value* scale) { scaled_bytes_[pointer] = scale; }
+  void clear_scaled_bytes() { scaled_bytes_.clear(); }
   /// Sets `count` floats at base[first...] to zero.
   void zero(llvm::Value* base, llvm::Value* first, llvm::Value* count, llvm::Type* type);
 
@@ -137,6 +146,12 @@ class Emitter {
   llvm::Value* max_of(llvm::Value* a, llvm::Value* c) { return b.CreateSelect(b.CreateFCmpOLT(a, c), c, a); }
   llvm::Value* to_f64(llvm::Value* x) { return b.CreateFPExt(x, f64); }
   llvm::Value* to_f32(llvm::Value* x) { return b.CreateFPTrunc(x, f32); }
+
+ private:
+  /// The scale of each pointer marked by read_as_scaled_bytes (or derived from one).
+  std::unordered_map<llvm::Value*, llvm::Value*> scaled_bytes_;
+  /// The scale of `address` when it points into scaled bytes, else null.
+  llvm::Value* byte_scale(llvm::Value* address) const;
 };
 
 /// The rows [first, last) of `extent` that thread `tid` of `threads` owns.

@@ -141,9 +141,17 @@ void schedule(const ir::Graph& graph, StepPlan& plan) {
   }
 }
 
-StepPlan plan_step(const ir::Graph& graph) {
+StepPlan plan_step(const ir::Graph& graph, const StepOptions& options) {
   StepPlan plan;
+  plan.options = options;
   form_kernels(graph, plan);
+  if (options.byte_images)
+    for (std::size_t slot = 0; slot < plan.leaves.size(); ++slot) {
+      const ir::Node& n = graph.node(plan.leaves[slot]);
+      if (n.op != OpKind::Input || n.attrs.role != ir::InputRole::Images) continue;
+      plan.byte_leaf = static_cast<int>(slot);
+      plan.image_scale = plan.scalar_count++;
+    }
   plan.batched = batched_nodes(graph);
   fuse(graph, plan);
   schedule(graph, plan);
@@ -192,6 +200,9 @@ std::string describe(const StepPlan& plan, const ir::Graph& graph) {
   for (const Pass& p : plan.passes) barriers += p.barrier_before ? 1 : 0;
   std::string out = fmt::format("# {} kernels in {} passes, {} barriers, arena {} bytes, scratch {} bytes/thread\n",
                                 plan.kernels.size(), plan.passes.size(), barriers, plan.arena_bytes, plan.scratch_stride);
+  if (plan.byte_leaf >= 0)
+    out += fmt::format("# images {} are fed as bytes: kernels reading them load bytes and scale them (pixel * scale)\n",
+                       graph.node(plan.leaves[static_cast<std::size_t>(plan.byte_leaf)]).name);
   for (const Pass& pass : plan.passes) {
     if (pass.barrier_before) out += "barrier\n";
     const Kernel& kernel = plan.kernels[static_cast<std::size_t>(pass.kernel)];

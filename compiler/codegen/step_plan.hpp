@@ -66,7 +66,18 @@ struct Storage {
   std::int64_t offset = 0;  ///< Arena: byte offset
 };
 
+/// How a step's feeds arrive. Part of the compiled-step cache key.
+struct StepOptions {
+  /// The Images input arrives as the dataset's bytes, with its scale in
+  /// StepArgs::scalars[StepPlan::image_scale]: every kernel that reads it loads
+  /// bytes and computes float(byte) * scale as it loads (pixel scaling fused
+  /// into the first layer's load; the batch is never widened to floats).
+  bool byte_images = false;
+  bool operator==(const StepOptions&) const = default;
+};
+
 struct StepPlan {
+  StepOptions options;
   std::vector<Kernel> kernels;
   std::vector<Pass> passes;             ///< execution order
   std::vector<int> kernel_of;           ///< node -> kernel index; -1 for leaves, reshapes, generated nodes
@@ -79,6 +90,8 @@ struct StepPlan {
   std::vector<ir::NodeId> argmax_of;    ///< MaxPool2DGrad node -> the MaxPool2D whose argmax it uses, or -1
   std::vector<int> scalar_of;           ///< AdamUpdate node -> index into StepArgs::scalars, else -1
   int scalar_count = 0;
+  int byte_leaf = -1;                   ///< options.byte_images: the Images input's leaf slot, else -1
+  int image_scale = -1;                 ///< options.byte_images: the pixel scale's index in StepArgs::scalars
   std::int64_t arena_bytes = 0;
   std::int64_t scratch_stride = 0;      ///< per-thread scratch bytes (multiple of 64)
   int phases = 1;
@@ -93,8 +106,9 @@ struct StepPlan {
   bool generated(ir::NodeId id) const { return where(id).kind == StorageKind::Generated; }
 };
 
-/// Pre: ir::verify(graph) passes. The plan depends only on graph_key(graph).
-StepPlan plan_step(const ir::Graph& graph);
+/// Pre: ir::verify(graph) passes. The plan depends only on graph_key(graph)
+/// and `options`.
+StepPlan plan_step(const ir::Graph& graph, const StepOptions& options = {});
 
 /// `tlc --emit=fused`: one line per pass with its kernel's members and storage.
 std::string describe(const StepPlan& plan, const ir::Graph& graph);

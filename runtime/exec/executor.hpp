@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "compiler/ir/graph.hpp"
 #include "runtime/tensor.hpp"
@@ -18,10 +19,22 @@ struct Variables {
   std::unordered_map<std::string, Tensor> tensors;
 };
 
+/// Images given as a dataset's bytes (NHWC): element i reads as
+/// float(data[i]) * scale, the same float `data::gather` would produce.
+struct ImageBytes {
+  const std::uint8_t* data = nullptr;
+  std::vector<std::size_t> shape;  ///< (B, H, W, C)
+  float scale = 1.0f;
+};
+
 /// Per-step inputs: the Input nodes with role Images / Labels read these.
+/// Images come either as floats (`images`) or as bytes (`image_bytes`, which
+/// wins when both are set): the JIT then scales the pixels inside the first
+/// kernel that reads them, so a batch is gathered as bytes, never as floats.
 struct Feeds {
   const Tensor* images = nullptr;
   const Tensor* labels = nullptr;
+  const ImageBytes* image_bytes = nullptr;
 };
 
 struct StepContext {

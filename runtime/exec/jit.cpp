@@ -102,14 +102,18 @@ int JitExecutor::threads() const { return impl_->threads; }
 void JitExecutor::set_profiling(bool on) { impl_->profiling = on; }
 
 std::string JitExecutor::profile_report(const ir::Graph& graph) const {
-  const auto found = impl_->profiles.find(codegen::compile_step(graph).get());
-  return found == impl_->profiles.end() ? "" : found->second.report();
+  std::string report;
+  for (const bool bytes : {false, true}) {  // the steps of float and of byte feeds
+    const auto found = impl_->profiles.find(codegen::compile_step(graph, {bytes}).get());
+    if (found != impl_->profiles.end()) report += found->second.report();
+  }
+  return report;
 }
 
 std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
                                                          const StepContext& ctx) {
   Impl& m = *impl_;
-  const std::shared_ptr<const codegen::CompiledStep> step = codegen::compile_step(graph);
+  const std::shared_ptr<const codegen::CompiledStep> step = codegen::compile_step(graph, {feeds.image_bytes != nullptr});
   const codegen::StepPlan& plan = step->plan;
 
   // 1. Leaves, and the labels the losses will index with.
@@ -126,6 +130,7 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
     m.scalars[static_cast<std::size_t>(s)] =
         static_cast<float>(a.lr * std::sqrt(1.0 - std::pow(a.beta2, t)) / (1.0 - std::pow(a.beta1, t)));
   }
+  if (plan.image_scale >= 0) m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
 
   // 3. Run on every thread when the step is large enough.
   // A batch-generic step may run fewer rows than it was compiled for.
@@ -169,6 +174,8 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
 
   // 4. Outputs, then the effects not written in place.
   auto address = [&](const codegen::Storage& s) -> const float* {
+    if (s.kind == StorageKind::Leaf && s.leaf == plan.byte_leaf)
+      throw std::logic_error("jit: a step output is its byte-fed images");  // no step graph returns its input
     if (s.kind == StorageKind::Leaf) return m.binding.tensors[static_cast<std::size_t>(s.leaf)];
     return reinterpret_cast<const float*>(args.arena + s.offset);
   };

@@ -44,6 +44,14 @@ void Binding::bind(const ir::Graph& graph, const codegen::StepPlan& plan, Variab
     const ir::Node& n = graph.node(plan.leaves[slot]);
     if (n.op == OpKind::Input) {
       const bool images = n.attrs.role == ir::InputRole::Images;
+      if (static_cast<int>(slot) == plan.byte_leaf) {  // bytes, scaled where the kernels read them
+        const ir::Shape got(feeds.image_bytes->shape.begin(), feeds.image_bytes->shape.end());
+        if (got != n.shape)
+          throw std::runtime_error(fmt::format("fed input '{}' has shape {}, the graph expects {}", n.name,
+                                               ir::to_string(got), ir::to_string(n.shape)));
+        tensors[slot] = reinterpret_cast<float*>(const_cast<std::uint8_t*>(feeds.image_bytes->data));
+        continue;
+      }
       const Tensor* fed = images ? feeds.images : feeds.labels;
       if (fed == nullptr)
         throw std::runtime_error(fmt::format("input '{}' needs {} but none were fed", n.name, images ? "images" : "labels"));

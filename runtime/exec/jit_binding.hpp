@@ -11,13 +11,15 @@
 namespace tl::exec {
 
 struct Binding {
-  std::vector<float*> tensors;             ///< leaf slot -> data (StepArgs::tensors)
+  std::vector<float*> tensors;             ///< leaf slot -> data (StepArgs::tensors; the bytes of
+                                           ///< byte-fed images at plan.byte_leaf)
   std::vector<std::vector<float>> zeros;   ///< leaf slot -> zeros for an absent State
 
   /// Points every leaf slot at its feed or variable. A State absent from
   /// `vars` reads as zeros; if the step updates it in place it is created in
   /// `vars` (as the reference's commit would). Throws std::runtime_error for a
-  /// missing feed or Param, or a shape that differs from the graph's.
+  /// missing feed or Param, or a shape that differs from the graph's. The
+  /// plan's byte leaf (if any) is bound to feeds.image_bytes, which must be set.
   void bind(const ir::Graph& graph, const codegen::StepPlan& plan, Variables& vars, const Feeds& feeds);
 };
 

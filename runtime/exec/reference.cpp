@@ -23,6 +23,19 @@ void check_shape(const Tensor& t, const ir::Node& n, const char* what) {
                                          ir::to_string(got), ir::to_string(n.shape)));
 }
 
+/// Byte images as the floats the graph computes on: pixel * scale, exactly
+/// as data::gather and the JIT's fused loads compute them.
+void widen(const ImageBytes& fed, const ir::Node& n, Tensor& out) {
+  const ir::Shape got(fed.shape.begin(), fed.shape.end());
+  if (got != n.shape)
+    throw std::runtime_error(fmt::format("fed input '{}' has shape {}, the graph expects {}", n.name,
+                                         ir::to_string(got), ir::to_string(n.shape)));
+  kernels::fill_to(out, n.shape);
+  const float scale = fed.scale;
+  float* dst = out.data();
+  for (std::size_t i = 0; i < out.size(); ++i) dst[i] = static_cast<float>(fed.data[i]) * scale;
+}
+
 }  // namespace
 
 std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& graph, Variables& vars,
@@ -43,6 +56,10 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
     switch (n.op) {
       case OpKind::Input: {
         const bool images = n.attrs.role == ir::InputRole::Images;
+        if (images && feeds.image_bytes) {
+          widen(*feeds.image_bytes, n, out);
+          break;
+        }
         const Tensor* fed = images ? feeds.images : feeds.labels;
         if (fed == nullptr)
           throw std::runtime_error(fmt::format("input '{}' needs {} but none were fed", n.name, images ? "images" : "labels"));
