@@ -1,5 +1,5 @@
 // tlc: the command-line driver. Every stage of the pipeline can be dumped:
-//   tlc check FILE [--emit=ast|graph|grad|fused|llvm]   parse + check (+ dump a stage)
+//   tlc check FILE [--emit=ast|graph|grad|fused|llvm|cost]   parse + check (+ dump a stage)
 //   tlc summary FILE                         parse + check + model tables
 //   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N]
 // Exit status: 0 success, 1 an error in the script, its data or the run,
@@ -7,16 +7,19 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <thread>
 #include <unistd.h>
 
 #include "compiler/check/checker.hpp"
 #include "compiler/codegen/compile.hpp"
+#include "compiler/ir/cost.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/lower/step_graph.hpp"
 #include "dsl/ast_printer.hpp"
@@ -27,6 +30,7 @@
 #include "runtime/io/model_file.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/train/run_experiment.hpp"
+#include "runtime/train/trainer.hpp"
 
 namespace {
 
@@ -67,6 +71,84 @@ void emit_graphs(const tl::check::Experiment& exp, const std::string& stage) {
   }
 }
 
+/// FLOPs of one step of `model` at `batch` (compiler/ir/cost.hpp).
+std::int64_t step_flops(const tl::check::ModelSpec& model, std::int64_t batch, tl::lower::StepKind kind,
+                        const tl::check::TrainConfig& config) {
+  return tl::ir::flops(tl::lower::build_step(model, batch, kind, &config, model.frozen).graph);
+}
+
+/// FLOPs of one pass over `samples` in batches of `batch`, the last one partial.
+std::int64_t pass_flops(const tl::check::ModelSpec& model, std::int64_t samples, std::int64_t batch,
+                        tl::lower::StepKind kind, const tl::check::TrainConfig& config) {
+  const std::int64_t full = samples / batch, rest = samples % batch;
+  return full * step_flops(model, batch, kind, config) + (rest > 0 ? step_flops(model, rest, kind, config) : 0);
+}
+
+void print_step_flops(const char* what, std::int64_t flops, std::int64_t batch) {
+  std::printf("%-16s %14" PRId64 " FLOP per batch of %" PRId64 ", %.0f per sample\n", what, flops, batch,
+              static_cast<double>(flops) / static_cast<double>(batch));
+}
+
+void print_pass_flops(const char* what, std::int64_t flops) {
+  std::printf("%-16s %14" PRId64 " FLOP (%.3f GFLOP)\n", what, flops, static_cast<double>(flops) * 1e-9);
+}
+
+/// --emit=cost: for every train step, the FLOPs of one train step and one eval
+/// step at its batch, of one epoch (the last batch partial, as the trainer runs
+/// it) and the train step by op; for every evaluate step, its eval step and
+/// its pass over the data. Counting convention: compiler/ir/cost.hpp.
+void emit_cost(const tl::check::Experiment& exp, tl::check::DataStore& store) {
+  using tl::lower::StepKind;
+  std::map<int, tl::check::TrainConfig> trained;  // model -> its latest training, for the loss of evaluations
+  for (const auto& step : exp.steps) {
+    if (step.kind != tl::check::Step::Kind::Train && step.kind != tl::check::Step::Kind::Evaluate) continue;
+    const auto& model = exp.models[static_cast<std::size_t>(step.model)];
+    const auto samples = static_cast<std::int64_t>(store.get(exp, step.data)->size());
+    const std::string& data = exp.data[static_cast<std::size_t>(step.data)].display;
+    if (step.kind == tl::check::Step::Kind::Evaluate) {
+      const auto it = trained.find(step.model);
+      const auto config = it != trained.end() ? it->second : tl::train::default_eval_config(model);
+      std::printf("# evaluate %s on %s: %" PRId64 " samples, batch %" PRId64 "\n", model.name.c_str(), data.c_str(),
+                  samples, step.eval_batch);
+      print_step_flops("eval step", step_flops(model, step.eval_batch, StepKind::Eval, config), step.eval_batch);
+      print_pass_flops("eval pass", pass_flops(model, samples, step.eval_batch, StepKind::Eval, config));
+      continue;
+    }
+    const auto& config = step.train;
+    trained[step.model] = config;
+    const std::int64_t batch = config.batch, rest = samples % batch;
+    std::printf("# train %s on %s: %" PRId64 " samples, batch %" PRId64 ", %" PRId64 " steps of %" PRId64, model.name.c_str(),
+                data.c_str(), samples, batch, samples / batch, batch);
+    if (rest > 0) std::printf(" and 1 of %" PRId64, rest);
+    std::printf(" per epoch; FLOPs as in compiler/ir/cost.hpp (a multiply-add counts 2)\n");
+    const auto train = tl::lower::build_step(model, batch, StepKind::Train, &config, model.frozen);
+    print_step_flops("train step", tl::ir::flops(train.graph), batch);
+    print_step_flops("eval step", step_flops(model, batch, StepKind::Eval, config), batch);
+    print_pass_flops("train epoch", pass_flops(model, samples, batch, StepKind::Train, config));
+    if (config.validation >= 0) {
+      const auto n = static_cast<std::int64_t>(store.get(exp, config.validation)->size());
+      print_pass_flops("validation pass", pass_flops(model, n, batch, StepKind::Eval, config));
+    }
+    // The train step by op spelling, largest first.
+    std::map<std::string_view, std::pair<std::int64_t, int>> by_op;  // FLOPs, nodes
+    for (std::size_t i = 0; i < train.graph.size(); ++i) {
+      const auto id = static_cast<tl::ir::NodeId>(i);
+      if (const std::int64_t f = tl::ir::flops(train.graph, id); f > 0) {
+        auto& [total, nodes] = by_op[tl::ir::spelling(train.graph.node(id).op)];
+        total += f;
+        ++nodes;
+      }
+    }
+    std::vector<std::pair<std::string_view, std::pair<std::int64_t, int>>> rows(by_op.begin(), by_op.end());
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    const auto total = static_cast<double>(tl::ir::flops(train.graph));
+    std::printf("train step by op:\n");
+    for (const auto& [op, row] : rows)
+      std::printf("  %-20s %12" PRId64 " %5.1f%%  (%d node%s)\n", std::string(op).c_str(), row.first,
+                  100.0 * static_cast<double>(row.first) / total, row.second, row.second == 1 ? "" : "s");
+  }
+}
+
 int execute(const std::string& command, const Options& o) {
   const tl::SourceFile source = tl::SourceFile::load(o.file);
   const tl::ast::Program program = tl::dsl::parse(source);
@@ -82,6 +164,10 @@ int execute(const std::string& command, const Options& o) {
   const tl::check::Experiment exp = tl::check::check(program, source, store, check_options);
   if (o.emit == "graph" || o.emit == "grad" || o.emit == "fused" || o.emit == "llvm") {
     emit_graphs(exp, o.emit);
+    return 0;
+  }
+  if (o.emit == "cost") {
+    emit_cost(exp, store);
     return 0;
   }
   if (command == "check") {
@@ -117,8 +203,9 @@ int main(int argc, char** argv) {
     sub->add_option("file", o.file, "the .tl script")->required();
     sub->add_option("--seed", o.seed, "override the script's seed");
     sub->add_option("--emit", o.emit,
-                    "dump a stage and stop: ast, graph (forward), grad (train step), fused (JIT kernels) or llvm (optimised IR)")
-        ->check(CLI::IsMember({"ast", "graph", "grad", "fused", "llvm"}));
+                    "dump a stage and stop: ast, graph (forward), grad (train step), fused (JIT kernels), llvm "
+                    "(optimised IR) or cost (FLOPs per step and per epoch)")
+        ->check(CLI::IsMember({"ast", "graph", "grad", "fused", "llvm", "cost"}));
   };
   CLI::App* run = app.add_subcommand("run", "check the script, then run its experiment");
   add_common(run);

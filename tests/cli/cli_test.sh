@@ -44,6 +44,13 @@ expect "bad emit" 2 "" -- "$tlc" check ok.tl --emit=nonsense
 expect "bad threads" 2 "" -- "$tlc" run ok.tl --threads 0
 expect "summary-only run" 0 "" -- "$tlc" run ok.tl --out "$work/run2"
 [[ -s "$work/run2/results.json" ]] && passes=$((passes + 1)) || { echo "FAIL run wrote no results.json"; failures=$((failures + 1)); }
+# --emit=cost: an epoch of whole batches costs steps x one train step.
+/usr/bin/python3 "$src/tests/cli/make_idx.py" "$work/data/tiny" 96 10 4
+printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  conv2d(4, 3x3)\n  flatten()\n  dense(4, softmax)\n}\nnet = m()\ntrain net on tiny.train { batch 32 }\nevaluate net on tiny.test\n' > cost.tl
+expect "emit cost" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --emit=cost
+awk '/^train step +[0-9]/ {step = $3} /^train epoch / {epoch = $3} /^eval pass / {eval = $3}
+     END {exit !(step > 0 && epoch == 3 * step && eval > 0)}' "$work/out" && passes=$((passes + 1)) ||
+  { echo "FAIL --emit=cost"; cat "$work/out"; failures=$((failures + 1)); }
 printf '\xff\xfe\x00garbage' > binary.tl
 expect "binary input" 1 "binary.tl:1:1: error" -- "$tlc" check binary.tl
 for f in "$src"/tests/golden/errors/*.tl; do
