@@ -2,6 +2,8 @@
 // once, applying filters, relabels, scales, takes and splits) and memoises
 // them. The checker fills it while checking, so that sizes, label ranges and
 // sample shapes are known before any training, and the runtime reuses it.
+// Derived nodes are views sharing their file's pixels (see dataset.hpp), so
+// memoising every node costs indices and labels, not images.
 #pragma once
 
 #include <map>

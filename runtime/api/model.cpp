@@ -26,24 +26,24 @@ data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const
     throw Error("tl: model '" + spec.name + "' takes " + std::to_string(in.at(0)) + "x" + std::to_string(in.at(1)) + "x" +
                 std::to_string(in.at(2)) + " images, got " + std::to_string(images.height) + "x" +
                 std::to_string(images.width) + "x" + std::to_string(images.channels));
-  data::Dataset ds;
-  ds.height = static_cast<int>(images.height);
-  ds.width = static_cast<int>(images.width);
-  ds.channels = static_cast<int>(images.channels);
-  ds.scale = images.scale;
-  const std::size_t n = images.count * images.height * images.width * images.channels;
-  if (images.bytes) ds.pixels.assign(images.bytes, images.bytes + n);
-  else ds.float_pixels.assign(images.floats, images.floats + n);
-  ds.labels.assign(images.count, 0);
+  std::vector<std::int32_t> ids(images.count, 0);
   if (labels) {
     const auto classes = spec.layers[static_cast<std::size_t>(spec.output)].shape.at(0);
     for (std::size_t i = 0; i < images.count; ++i) {
       if (labels[i] < 0 || labels[i] >= classes)
         throw Error("tl: label " + std::to_string(labels[i]) + " of image " + std::to_string(i) + " is outside 0.." +
                     std::to_string(classes - 1) + " for model '" + spec.name + "'");
-      ds.labels[i] = labels[i];
+      ids[i] = labels[i];
     }
   }
+  const int h = static_cast<int>(images.height), w = static_cast<int>(images.width),
+            c = static_cast<int>(images.channels);
+  const std::size_t n = images.count * images.height * images.width * images.channels;
+  data::Dataset ds =
+      images.bytes
+          ? data::make_dataset({h, w, c, std::vector<std::uint8_t>(images.bytes, images.bytes + n), std::move(ids)})
+          : data::make_float_dataset(h, w, c, std::vector<float>(images.floats, images.floats + n), std::move(ids));
+  ds.scale = images.scale;
   return ds;
 }
 
@@ -190,14 +190,14 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
 
 Dataset load_idx(const std::string& images_path, const std::string& labels_path) {
   try {
-    data::Dataset ds = data::load_idx_pair(images_path, labels_path);
+    data::ImagesAndLabels raw = data::read_idx_pair(images_path, labels_path);
     Dataset out;
-    out.count = ds.size();
-    out.height = static_cast<std::size_t>(ds.height);
-    out.width = static_cast<std::size_t>(ds.width);
-    out.channels = static_cast<std::size_t>(ds.channels);
-    out.pixels = std::move(ds.pixels);
-    out.labels = std::move(ds.labels);
+    out.count = raw.labels.size();
+    out.height = static_cast<std::size_t>(raw.height);
+    out.width = static_cast<std::size_t>(raw.width);
+    out.channels = static_cast<std::size_t>(raw.channels);
+    out.pixels = std::move(raw.pixels);
+    out.labels = std::move(raw.labels);
     return out;
   } catch (const data::DataError& e) {
     throw Error(e.format());

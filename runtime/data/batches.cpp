@@ -3,6 +3,7 @@
 #include "runtime/data/batches.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 
@@ -51,21 +52,42 @@ std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& o
   return std::span<const std::uint32_t>(order.data() + begin, end - begin);
 }
 
+namespace {
+
+void check_index(const char* who, std::size_t from, const Dataset& ds) {
+  if (from >= ds.size())
+    throw std::out_of_range(fmt::format("{}: index {} out of range for a dataset of {}", who, from, ds.size()));
+}
+
+}  // namespace
+
 void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
             float* labels_out) {
   const std::size_t sample = ds.sample_bytes();
   const float scale = ds.scale;  // a local, so the inner loop vectorises
+  const bool floats = ds.has_float_pixels();
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t from = indices[i];
-    if (from >= ds.size())
-      throw std::out_of_range(fmt::format("gather: index {} out of range for a dataset of {}", from, ds.size()));
+    check_index("gather", from, ds);
     float* dst = images_out + i * sample;
-    if (!ds.float_pixels.empty()) {
-      std::copy_n(ds.float_pixels.data() + from * sample, sample, dst);
+    if (floats) {
+      std::copy_n(ds.float_sample(from), sample, dst);
     } else {
-      const std::uint8_t* src = ds.pixels.data() + from * sample;
+      const std::uint8_t* src = ds.sample(from);
       for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale;
     }
+    labels_out[i] = static_cast<float>(ds.labels[from]);
+  }
+}
+
+void gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
+                  float* labels_out) {
+  if (ds.has_float_pixels()) throw std::logic_error("gather_bytes: the dataset holds float images, not bytes");
+  const std::size_t sample = ds.sample_bytes();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t from = indices[i];
+    check_index("gather_bytes", from, ds);
+    std::memcpy(images_out + i * sample, ds.sample(from), sample);
     labels_out[i] = static_cast<float>(ds.labels[from]);
   }
 }

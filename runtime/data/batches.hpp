@@ -1,6 +1,7 @@
 // The batch pipeline: the order in which one epoch visits a dataset (a
 // streaming shuffle buffer, as tf.data's `shuffle(buffer)`), how that order
-// is cut into batches, and gathering a batch into float tensors.
+// is cut into batches, and gathering a batch into float tensors (or, for a
+// consumer that scales the pixels itself, into bytes).
 #pragma once
 
 #include <cstddef>
@@ -34,10 +35,20 @@ std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& o
                                              std::size_t b);
 
 /// Copies samples `indices[0..count)` of `ds` into
-///   images_out: (count, H, W, C) floats, pixel * ds.scale, NHWC;
+///   images_out: (count, H, W, C) floats, pixel * ds.scale, NHWC (for a
+///               has_float_pixels() dataset, its floats as they are);
 ///   labels_out: (count) floats, the labels.
 /// Throws std::out_of_range for an index >= ds.size().
 void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
             float* labels_out);
+
+/// Like gather, but copies each sample's raw bytes, unscaled:
+///   images_out: (count, H, W, C) bytes, NHWC (count * ds.sample_bytes());
+///   labels_out: (count) floats, the labels.
+/// For a consumer that applies ds.scale itself (the JIT executor does it in
+/// its first kernel). Requires a byte dataset: throws std::logic_error for a
+/// has_float_pixels() one. Throws std::out_of_range for an index >= ds.size().
+void gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
+                  float* labels_out);
 
 }  // namespace tl::data

@@ -3,7 +3,8 @@
 #include "runtime/data/dataset.hpp"
 
 #include <cmath>
-#include <cstring>
+#include <cstdint>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <utility>
@@ -16,7 +17,39 @@
 
 namespace tl::data {
 
-Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path) {
+Dataset make_dataset(ImagesAndLabels images) {
+  Dataset ds;
+  ds.height = images.height;
+  ds.width = images.width;
+  ds.channels = images.channels;
+  if (images.pixels.size() != images.labels.size() * ds.sample_bytes())
+    throw std::invalid_argument(fmt::format("make_dataset: {} bytes are not {} images of {}x{}x{}", images.pixels.size(),
+                                            images.labels.size(), ds.height, ds.width, ds.channels));
+  auto store = std::make_shared<PixelStore>();
+  store->bytes = std::move(images.pixels);
+  ds.store = std::move(store);
+  ds.labels = std::move(images.labels);
+  return ds;
+}
+
+Dataset make_float_dataset(int height, int width, int channels, std::vector<float> pixels,
+                           std::vector<std::int32_t> labels) {
+  Dataset ds;
+  ds.height = height;
+  ds.width = width;
+  ds.channels = channels;
+  if (pixels.size() != labels.size() * ds.sample_bytes())
+    throw std::invalid_argument(fmt::format("make_float_dataset: {} floats are not {} images of {}x{}x{}",
+                                            pixels.size(), labels.size(), height, width, channels));
+  auto store = std::make_shared<PixelStore>();
+  store->floats = std::move(pixels);
+  store->is_float = true;
+  ds.store = std::move(store);
+  ds.labels = std::move(labels);
+  return ds;
+}
+
+ImagesAndLabels read_idx_pair(const std::string& images_path, const std::string& labels_path) {
   IdxArray images = read_idx(images_path, {3, 4});
   IdxArray labels = read_idx(labels_path, 1);
   if (images.dims[0] != labels.dims[0])
@@ -27,13 +60,17 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
                     "the two files must come from the same dataset and split (train with train, t10k with t10k)");
 
   // read_idx caps the total at 2^31 bytes, so every dim fits in an int.
-  Dataset ds;
-  ds.height = static_cast<int>(images.dims[1]);
-  ds.width = static_cast<int>(images.dims[2]);
-  ds.channels = images.dims.size() == 4 ? static_cast<int>(images.dims[3]) : 1;
-  ds.pixels = std::move(images.bytes);
-  ds.labels.assign(labels.bytes.begin(), labels.bytes.end());
-  return ds;
+  ImagesAndLabels out;
+  out.height = static_cast<int>(images.dims[1]);
+  out.width = static_cast<int>(images.dims[2]);
+  out.channels = images.dims.size() == 4 ? static_cast<int>(images.dims[3]) : 1;
+  out.pixels = std::move(images.bytes);
+  out.labels.assign(labels.bytes.begin(), labels.bytes.end());
+  return out;
+}
+
+Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path) {
+  return make_dataset(read_idx_pair(images_path, labels_path));
 }
 
 Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
@@ -42,16 +79,22 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.width = ds.width;
   out.channels = ds.channels;
   out.scale = ds.scale;
-  const std::size_t sample = ds.sample_bytes();
-  out.pixels.resize(indices.size() * sample);
+  out.store = ds.store;
+  auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
+  bool identity = true;  // index[i] == i so far: a prefix of the store
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const std::size_t from = indices[i];
     if (from >= ds.size())
       throw std::out_of_range(fmt::format("select: index {} out of range for a dataset of {}", from, ds.size()));
-    std::memcpy(out.pixels.data() + i * sample, ds.pixels.data() + from * sample, sample);
+    const std::size_t image = ds.image_of(from);
+    if (image > UINT32_MAX)
+      throw std::length_error(fmt::format("select: image {} is past the 2^32 images a view can index", image));
+    (*index)[i] = static_cast<std::uint32_t>(image);
+    identity = identity && image == i;
     out.labels[i] = ds.labels[from];
   }
+  if (!identity) out.index = std::move(index);
   return out;
 }
 
@@ -63,14 +106,14 @@ Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep) {
 }
 
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
-  Dataset out = ds;
+  Dataset out = ds;  // shares the store and the index; copies the labels
   for (std::int32_t& label : out.labels)
     if (const auto it = mapping.find(label); it != mapping.end()) label = it->second;
   return out;
 }
 
 Dataset with_scale(const Dataset& ds, float scale) {
-  Dataset out = ds;
+  Dataset out = ds;  // shares the store and the index; copies the labels
   out.scale = scale;
   return out;
 }

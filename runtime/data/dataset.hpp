@@ -1,53 +1,108 @@
 // Dataset: labelled images held in memory as bytes (NHWC), and the
 // transformations a .tl script applies to them (filter by label, relabel,
-// scale, select, split). Transformations return new Datasets; pixels stay
-// uint8 until batching, where `scale` is applied (pixel * scale as float).
+// scale, select, split). Pixels stay uint8 until batching, where `scale` is
+// applied (pixel * scale as float).
+//
+// Storage: the images are loaded once into an immutable PixelStore that every
+// Dataset derived from them shares. A Dataset is a view of it: which store
+// image each of its samples is (an index), the samples' labels, the scale and
+// the image dims. Transformations return new views and never copy pixels:
+// select, filter and split build a new index, relabel new labels, with_scale
+// only the view. A chain of stages costs at most an index and labels (8 bytes
+// per sample) per stage, however large the images.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tl::data {
 
-struct Dataset {
-  int height = 0, width = 0, channels = 0;
-  std::vector<std::uint8_t> pixels;  // size() * height * width * channels bytes, NHWC
-  std::vector<std::int32_t> labels;  // one per image
-  float scale = 1.0f;                // applied when batching: value = pixel * scale
-  /// Float images given by a host application (the embedding API): when not
-  /// empty they are used as they are instead of pixels * scale. The dataset
-  /// transformations below do not apply to such datasets.
-  std::vector<float> float_pixels;
-
-  std::size_t size() const { return labels.size(); }
-  /// Bytes per image: height * width * channels.
-  std::size_t sample_bytes() const { return std::size_t(height) * width * channels; }
+/// Images, NHWC, never changed once built: bytes (scaled when batched) or
+/// floats given by a host application through the embedding API (used as they
+/// are). Exactly one of the two vectors is used, as `is_float` says.
+struct PixelStore {
+  std::vector<std::uint8_t> bytes;
+  std::vector<float> floats;
+  bool is_float = false;
 };
 
-/// Loads an images IDX file (3-d N,H,W -> channels 1; or 4-d N,H,W,C) and a
+struct Dataset {
+  int height = 0, width = 0, channels = 0;
+  /// The images this view selects from, shared with every view derived from
+  /// the same load. Null only for an empty default Dataset.
+  std::shared_ptr<const PixelStore> store;
+  /// Sample i is store image (*index)[i]. Null for the identity view: sample i
+  /// is store image i (a prefix of the store, since size() may be smaller).
+  /// Shared between views that differ only in labels or scale.
+  std::shared_ptr<const std::vector<std::uint32_t>> index;
+  std::vector<std::int32_t> labels;  // one per sample of this view
+  float scale = 1.0f;                // applied when batching: value = pixel * scale
+
+  std::size_t size() const { return labels.size(); }
+  /// Values per image: height * width * channels (bytes for a byte store).
+  std::size_t sample_bytes() const { return std::size_t(height) * width * channels; }
+  /// True when the images are host floats (the embedding API), not bytes.
+  bool has_float_pixels() const { return store && store->is_float; }
+  /// The store image of sample i (< size(), unchecked).
+  std::size_t image_of(std::size_t i) const { return index ? (*index)[i] : i; }
+  /// Sample i's sample_bytes() bytes. Requires a byte store and i < size()
+  /// (unchecked: callers such as gather check their indices once).
+  const std::uint8_t* sample(std::size_t i) const { return store->bytes.data() + image_of(i) * sample_bytes(); }
+  /// Sample i's sample_bytes() floats. Requires has_float_pixels() and i < size().
+  const float* float_sample(std::size_t i) const { return store->floats.data() + image_of(i) * sample_bytes(); }
+};
+
+/// Images and labels as read from files or given by a caller, before they
+/// become a Dataset: pixels.size() == labels.size() * height * width * channels.
+struct ImagesAndLabels {
+  int height = 0, width = 0, channels = 0;
+  std::vector<std::uint8_t> pixels;  // NHWC
+  std::vector<std::int32_t> labels;
+};
+
+/// The identity view over a new store holding `images.pixels` (moved, not
+/// copied), scale 1. Throws std::invalid_argument if the sizes disagree.
+Dataset make_dataset(ImagesAndLabels images);
+
+/// The same for host float images (has_float_pixels()): `pixels` holds
+/// labels.size() * height * width * channels floats, used as they are. The
+/// dataset transformations below do not apply to such datasets.
+Dataset make_float_dataset(int height, int width, int channels, std::vector<float> pixels,
+                           std::vector<std::int32_t> labels);
+
+/// Reads an images IDX file (3-d N,H,W -> channels 1; or 4-d N,H,W,C) and a
 /// labels IDX file (1-d N), raw or gzipped. Throws DataError for any problem
 /// in either file, and when the two counts differ (naming both files).
+ImagesAndLabels read_idx_pair(const std::string& images_path, const std::string& labels_path);
+
+/// make_dataset(read_idx_pair(images_path, labels_path)).
 Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path);
 
 /// The samples whose label satisfies `keep`, in their original order.
 Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep);
 
 /// Labels found in `mapping` are replaced; all others are kept unchanged.
+/// Shares the store and the index with `ds`.
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping);
 
-/// The same samples with a new pixel scale (e.g. 1/255).
+/// The same samples with a new pixel scale (e.g. 1/255). Shares the store and
+/// the index with `ds`.
 Dataset with_scale(const Dataset& ds, float scale);
 
-/// The samples at `indices`, in that order (repeats allowed).
+/// The samples at `indices`, in that order (repeats allowed), as a view of
+/// ds's store: the new index is composed (view index -> store image), and is
+/// left null when it is the identity on a prefix of the store (e.g. take N).
 /// Throws std::out_of_range for an index >= ds.size().
 Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices);
 
-/// Splits `ds` into consecutive parts, one per fraction.
+/// Splits `ds` into consecutive parts, one per fraction; each part is a
+/// select() of `ds`, so all parts share its store.
 ///
 /// Sizes: with cum_i = fractions[0] + ... + fractions[i] and N = ds.size(),
 /// part i holds the items [floor(cum_{i-1} * N), floor(cum_i * N)) (cum_{-1} =

@@ -1,5 +1,5 @@
 // The batch pipeline: epoch order from the streaming shuffle buffer, batch
-// counts and slicing, and gathering with pixel scaling.
+// counts and slicing, gathering with pixel scaling, and gathering raw bytes.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -87,12 +87,8 @@ TEST_CASE("batches: batch_count and batch_indices keep the last partial batch") 
 }
 
 TEST_CASE("batches: gather scales pixels and converts labels") {
-  Dataset ds;
-  ds.height = 1;
-  ds.width = 2;
-  ds.channels = 2;
-  ds.pixels = {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204};
-  ds.labels = {7, 8, 9};
+  Dataset ds = make_dataset({1, 2, 2, {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204},
+                             {7, 8, 9}});
   ds.scale = 1.0f / 255;
   const std::uint32_t idx[] = {2, 0};
   std::vector<float> images(2 * 4), labels(2);
@@ -104,4 +100,52 @@ TEST_CASE("batches: gather scales pixels and converts labels") {
   CHECK(labels == std::vector<float>{9, 7});
   const std::uint32_t bad[] = {3};
   CHECK_THROWS_AS(gather(ds, bad, 1, images.data(), labels.data()), std::out_of_range);
+}
+
+TEST_CASE("batches: gather reads a view through its index, and float images unscaled") {
+  Dataset ds = make_dataset({1, 1, 2, {10, 11, /* 1 */ 20, 21, /* 2 */ 30, 31}, {0, 1, 2}});
+  ds.scale = 0.5f;
+  const Dataset view = relabel(select(ds, {2, 0}), {{2, 5}});
+  const std::uint32_t idx[] = {1, 0, 0};
+  std::vector<float> images(6), labels(3);
+  gather(view, idx, 3, images.data(), labels.data());
+  CHECK(images == std::vector<float>{5, 5.5f, 15, 15.5f, 15, 15.5f});
+  CHECK(labels == std::vector<float>{0, 5, 5});
+
+  const Dataset floats = make_float_dataset(1, 1, 2, {0.25f, 0.5f, 2, 3}, {4, 6});
+  const std::uint32_t one[] = {1};
+  gather(floats, one, 1, images.data(), labels.data());
+  CHECK(images[0] == 2.0f);
+  CHECK(images[1] == 3.0f);
+  CHECK(labels[0] == 6.0f);
+}
+
+TEST_CASE("batches: gather_bytes copies raw bytes and labels, unscaled") {
+  Dataset ds = make_dataset({1, 2, 2, {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204},
+                             {7, 8, 9}});
+  ds.scale = 1.0f / 255;  // not applied: the consumer scales
+  const std::uint32_t idx[] = {2, 0, 2};
+  std::vector<std::uint8_t> images(3 * 4);
+  std::vector<float> labels(3);
+  gather_bytes(ds, idx, 3, images.data(), labels.data());
+  CHECK(images == std::vector<std::uint8_t>{51, 102, 153, 204, 0, 255, 10, 20, 51, 102, 153, 204});
+  CHECK(labels == std::vector<float>{9, 7, 9});
+
+  // Through a view's index, matching gather's floats once scaled.
+  const Dataset view = select(ds, {1, 2});
+  const std::uint32_t first[] = {0, 1};
+  gather_bytes(view, first, 2, images.data(), labels.data());
+  CHECK(std::vector<std::uint8_t>(images.begin(), images.begin() + 8) ==
+        std::vector<std::uint8_t>{1, 2, 3, 4, 51, 102, 153, 204});
+  CHECK(labels[0] == 8.0f);
+  std::vector<float> scaled(8), scaled_labels(2);
+  gather(view, first, 2, scaled.data(), scaled_labels.data());
+  for (std::size_t k = 0; k < 8; ++k) CHECK(scaled[k] == static_cast<float>(images[k]) * view.scale);
+
+  const std::uint32_t bad[] = {0, 2};
+  CHECK_THROWS_AS(gather_bytes(view, bad, 2, images.data(), labels.data()), std::out_of_range);
+  const Dataset floats = make_float_dataset(1, 2, 2, std::vector<float>(4), {0});
+  const std::uint32_t zero[] = {0};
+  CHECK_THROWS_AS(gather_bytes(floats, zero, 1, images.data(), labels.data()), std::logic_error);
+  gather_bytes(ds, zero, 0, images.data(), labels.data());  // an empty batch touches nothing
 }

@@ -1,6 +1,7 @@
 // Datasets: finding a named dataset on disk, loading an IDX images/labels
-// pair (and its count check) and the transformations filter, relabel,
-// with_scale, select and split.
+// pair (and its count check), the transformations filter, relabel,
+// with_scale, select and split, and that they are views sharing one pixel
+// store (indices composed, no pixels copied).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -25,22 +27,20 @@ namespace {
 /// n samples of h x w x c; sample i has label i (so order is visible) and
 /// every pixel equal to i % 251.
 Dataset numbered(std::size_t n, int h = 2, int w = 2, int c = 1) {
-  Dataset ds;
-  ds.height = h;
-  ds.width = w;
-  ds.channels = c;
+  ImagesAndLabels raw{h, w, c, {}, {}};
+  const std::size_t sample = std::size_t(h) * w * c;
   for (std::size_t i = 0; i < n; ++i) {
-    ds.labels.push_back(static_cast<std::int32_t>(i));
-    ds.pixels.insert(ds.pixels.end(), ds.sample_bytes(), static_cast<std::uint8_t>(i % 251));
+    raw.labels.push_back(static_cast<std::int32_t>(i));
+    raw.pixels.insert(raw.pixels.end(), sample, static_cast<std::uint8_t>(i % 251));
   }
-  return ds;
+  return make_dataset(std::move(raw));
 }
 
 /// Every sample's pixels still match its label (the numbered() invariant).
 bool pixels_follow_labels(const Dataset& ds) {
   for (std::size_t i = 0; i < ds.size(); ++i)
     for (std::size_t k = 0; k < ds.sample_bytes(); ++k)
-      if (ds.pixels[i * ds.sample_bytes() + k] != ds.labels[i] % 251) return false;
+      if (ds.sample(i)[k] != ds.labels[i] % 251) return false;
   return true;
 }
 
@@ -75,7 +75,9 @@ TEST_CASE("dataset: load_idx_pair reads 3-d and 4-d images with their labels") {
   CHECK(ds.width == 4);
   CHECK(ds.channels == 1);
   CHECK(ds.scale == 1.0f);
-  CHECK(ds.pixels == pixels);
+  CHECK(ds.store->bytes == pixels);
+  CHECK(ds.index == nullptr);
+  CHECK(std::equal(pixels.begin() + 8, pixels.begin() + 16, ds.sample(1)));
   CHECK(ds.labels == std::vector<std::int32_t>{5, 0, 4});
 
   const Dataset ds4 = load_idx_pair(file("img4.gz"), file("lab.gz"));
@@ -102,9 +104,10 @@ TEST_CASE("dataset: filter keeps matching samples in order") {
   const Dataset kept = filter(ds, [](int label) { return label < 2; });
   CHECK(kept.size() == 8);
   CHECK(std::all_of(kept.labels.begin(), kept.labels.end(), [](int l) { return l < 2; }));
-  CHECK(kept.pixels[0] == 0);
-  CHECK(kept.pixels[kept.sample_bytes()] == 1);
-  CHECK(kept.pixels[2 * kept.sample_bytes()] == 5);
+  CHECK(kept.sample(0)[0] == 0);
+  CHECK(kept.sample(1)[0] == 1);
+  CHECK(kept.sample(2)[0] == 5);
+  CHECK(kept.store == ds.store);
   CHECK(filter(ds, [](int) { return false; }).size() == 0);
 }
 
@@ -112,7 +115,8 @@ TEST_CASE("dataset: relabel maps listed labels and keeps the rest") {
   const Dataset ds = numbered(5);
   const Dataset out = relabel(ds, {{1, 0}, {3, 9}});
   CHECK(out.labels == std::vector<std::int32_t>{0, 0, 2, 9, 4});
-  CHECK(out.pixels == ds.pixels);
+  CHECK(out.store == ds.store);
+  CHECK(out.sample(3) == ds.sample(3));
 }
 
 TEST_CASE("dataset: with_scale and select") {
@@ -122,6 +126,8 @@ TEST_CASE("dataset: with_scale and select") {
   CHECK(picked.labels == std::vector<std::int32_t>{4, 1, 4});
   CHECK(picked.scale == ds.scale);
   CHECK(pixels_follow_labels(picked));
+  CHECK(picked.store == ds.store);
+  CHECK(with_scale(picked, 2.0f).index == picked.index);
   CHECK_THROWS_AS(select(ds, {6}), std::out_of_range);
 }
 
@@ -160,6 +166,117 @@ TEST_CASE("dataset: shuffled split is a deterministic permutation") {
   CHECK(pixels_follow_labels(a[1]));
   // The permutation depends on N and the seed only, not on the fractions.
   CHECK(all_labels(split(ds, {0.5, 0.5}, 7)) == all_labels(a));
+}
+
+TEST_CASE("dataset: make_dataset checks sizes; float datasets select like byte ones") {
+  CHECK_THROWS_AS(make_dataset({2, 2, 1, std::vector<std::uint8_t>(7), {0, 1}}), std::invalid_argument);
+  CHECK_THROWS_AS(make_float_dataset(1, 1, 2, std::vector<float>(3), {0, 1}), std::invalid_argument);
+  const Dataset floats = make_float_dataset(1, 1, 2, {0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}, {0, 1, 2});
+  CHECK(floats.has_float_pixels());
+  CHECK_FALSE(numbered(2).has_float_pixels());
+  const Dataset picked = select(floats, {2, 0});
+  CHECK(picked.float_sample(0)[1] == 5.5f);
+  CHECK(picked.float_sample(1)[0] == 0.5f);
+  CHECK(picked.store == floats.store);
+}
+
+TEST_CASE("dataset: select of a split, and split of a split, compose indices") {
+  // numbered(): store image i has label i, so image_of(k) == labels[k] while
+  // labels are untouched.
+  const Dataset ds = numbered(10);
+  const auto parts = split(ds, {0.6, 0.4}, std::nullopt);
+  CHECK(parts[0].index == nullptr);  // 0..5 is a prefix of the store: no index
+  REQUIRE(parts[1].index != nullptr);
+  CHECK(*parts[1].index == std::vector<std::uint32_t>{6, 7, 8, 9});
+  const Dataset picked = select(parts[1], {3, 0, 3});
+  CHECK(*picked.index == std::vector<std::uint32_t>{9, 6, 9});
+  CHECK(picked.labels == std::vector<std::int32_t>{9, 6, 9});
+  CHECK(picked.sample(0) == ds.sample(9));
+  CHECK(select(parts[0], {0, 1, 2}).index == nullptr);  // take 3
+
+  const Dataset big = numbered(1000);
+  for (const Dataset& part : split(big, {0.7, 0.3}, 5))
+    for (const Dataset& sub : split(select(part, {5, 4, 3, 2, 1, 0, 9, 8, 7, 6}), {0.5, 0.5}, 9)) {
+      CHECK(sub.size() == 5);
+      CHECK(sub.store == big.store);
+      for (std::size_t k = 0; k < sub.size(); ++k) CHECK(sub.image_of(k) == std::size_t(sub.labels[k]));
+      CHECK(pixels_follow_labels(sub));
+    }
+}
+
+TEST_CASE("dataset: a chain of 200 stages over 60,000 samples shares one store") {
+  // MNIST-sized: 60,000 images of 28x28; image i has label i % 10 and every
+  // pixel i % 251. The reference follows each sample's (image, label) pair.
+  const std::size_t n = 60000;
+  ImagesAndLabels raw{28, 28, 1, {}, {}};
+  raw.pixels.reserve(n * 784);
+  for (std::size_t i = 0; i < n; ++i) {
+    raw.labels.push_back(static_cast<std::int32_t>(i % 10));
+    raw.pixels.insert(raw.pixels.end(), 784, static_cast<std::uint8_t>(i % 251));
+  }
+  const Dataset base = make_dataset(std::move(raw));
+  const std::uint8_t* const bytes = base.store->bytes.data();
+  std::vector<std::pair<std::size_t, std::int32_t>> ref;  // (store image, label) per sample
+  for (std::size_t i = 0; i < n; ++i) ref.emplace_back(i, base.labels[i]);
+
+  std::vector<Dataset> stages{base};
+  for (int s = 0; s < 200; ++s) {
+    const Dataset& in = stages.back();
+    decltype(ref) next;
+    switch (s % 4) {
+      case 0: {  // where label != s % 10 (removes a tenth, then nothing on repeats)
+        const int drop = s % 10;
+        stages.push_back(filter(in, [&](int label) { return label != drop; }));
+        for (const auto& r : ref)
+          if (r.second != drop) next.push_back(r);
+        break;
+      }
+      case 1:
+        stages.push_back(with_scale(in, 1.0f / float(s)));
+        next = ref;
+        break;
+      case 2:  // swap labels 1 and 2
+        stages.push_back(relabel(in, {{1, 2}, {2, 1}}));
+        for (auto r : ref) {
+          if (r.second == 1 || r.second == 2) r.second = 3 - r.second;
+          next.push_back(r);
+        }
+        break;
+      case 3: {  // drop the first 7 samples
+        std::vector<std::size_t> keep(in.size() - 7);
+        std::iota(keep.begin(), keep.end(), std::size_t{7});
+        stages.push_back(select(in, keep));
+        next.assign(ref.begin() + 7, ref.end());
+        break;
+      }
+    }
+    ref = std::move(next);
+  }
+
+  // One store, no pixel copied: every stage points at the loaded bytes.
+  CHECK(base.store.use_count() == 202);  // base, its copy in stages, the 200 stages
+  std::size_t view_bytes = 0;
+  std::set<const void*> indices;
+  for (const Dataset& st : stages) {
+    CHECK(st.store == base.store);
+    CHECK(st.store->bytes.data() == bytes);
+    view_bytes += st.labels.capacity() * sizeof(std::int32_t);
+    if (st.index && indices.insert(st.index.get()).second) view_bytes += st.index->capacity() * sizeof(std::uint32_t);
+  }
+  // Per stage at most an index and labels (8 bytes a sample, 470 KB here),
+  // against 47 MB of pixels each when stages copied them.
+  CHECK(view_bytes <= 201 * n * 8);
+  CHECK(indices.size() <= 100);  // scale and relabel reuse their input's index
+  MESSAGE("200 stages hold " << view_bytes / 1000000.0 << " MB of indices and labels");
+
+  const Dataset& last = stages.back();
+  CHECK(last.scale == doctest::Approx(1.0 / 197));
+  REQUIRE(last.size() == ref.size());
+  for (std::size_t k = 0; k < last.size(); ++k) {
+    REQUIRE(last.image_of(k) == ref[k].first);
+    REQUIRE(last.labels[k] == ref[k].second);
+    REQUIRE(last.sample(k)[783] == ref[k].first % 251);
+  }
 }
 
 TEST_CASE("locate: the first complete directory wins, raw preferred over .gz") {
