@@ -63,8 +63,10 @@ void emit_graphs(const tl::check::Experiment& exp, const std::string& stage) {
     const auto& model = exp.models[static_cast<std::size_t>(step.model)];
     const auto kind = with_backward ? tl::lower::StepKind::Train : tl::lower::StepKind::Eval;
     const auto graph = tl::lower::build_step(model, step.train.batch, kind, &step.train, model.frozen);
-    const std::string text = stage == "fused"  ? tl::codegen::describe(tl::codegen::plan_step(graph.graph), graph.graph)
-                             : stage == "llvm" ? tl::codegen::optimised_ir(graph.graph)
+    // The step as tlc runs it: a dataset's images are fed as bytes.
+    const tl::codegen::StepOptions bytes{true};
+    const std::string text = stage == "fused"  ? tl::codegen::describe(tl::codegen::plan_step(graph.graph, bytes), graph.graph)
+                             : stage == "llvm" ? tl::codegen::optimised_ir(graph.graph, bytes)
                                                : tl::ir::print(graph.graph);
     std::printf("# %s step of model %s (batch %lld)\n%s\n", with_backward ? "train" : "forward (eval)",
                 model.name.c_str(), static_cast<long long>(step.train.batch), text.c_str());

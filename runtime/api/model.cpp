@@ -14,8 +14,8 @@ namespace tl {
 
 namespace {
 
-/// The host's images as a runtime dataset (copied), with `labels` or zeros.
-data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const check::ModelSpec& spec) {
+/// Throws tl::Error unless `images` are some bytes or floats of the model's input shape.
+void check_images(const Images& images, const check::ModelSpec& spec) {
   const auto& in = spec.layers.front().shape;
   if (images.count == 0) throw Error("tl: no images given");
   if (!images.bytes == !images.floats) throw Error("tl: give the images as bytes or as floats (exactly one)");
@@ -26,6 +26,11 @@ data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const
     throw Error("tl: model '" + spec.name + "' takes " + std::to_string(in.at(0)) + "x" + std::to_string(in.at(1)) + "x" +
                 std::to_string(in.at(2)) + " images, got " + std::to_string(images.height) + "x" +
                 std::to_string(images.width) + "x" + std::to_string(images.channels));
+}
+
+/// The host's images as a runtime dataset (copied), with `labels` or zeros.
+data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const check::ModelSpec& spec) {
+  check_images(images, spec);
   std::vector<std::int32_t> ids(images.count, 0);
   if (labels) {
     const auto classes = spec.layers[static_cast<std::size_t>(spec.output)].shape.at(0);
@@ -101,20 +106,22 @@ std::size_t Model::classes() const {
 }
 
 std::vector<float> Model::predict_scores(const Images& images) const {
-  const data::Dataset ds = as_dataset(images, nullptr, impl_->spec);
-  const std::int64_t batch = std::min<std::int64_t>(256, static_cast<std::int64_t>(ds.size()));
+  check_images(images, impl_->spec);
+  const std::size_t count = images.count, sample = images.height * images.width * images.channels;
+  const std::size_t batch = std::min<std::size_t>(256, count);
   const std::size_t classes = this->classes();
-  std::vector<float> scores(ds.size() * classes);
+  std::vector<float> scores(count * classes);
   // Each call has its own executor and buffers; the weights are only read
   // (predict graphs have no updates), so concurrent calls are safe.
   const auto executor = exec::make_executor(impl_->backend, 1);
   auto& vars = const_cast<exec::Variables&>(impl_->vars);
-  Tensor image_batch, label_batch;
-  std::vector<std::uint32_t> order(ds.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
-  for (std::size_t b = 0, steps = data::batch_count(ds.size(), static_cast<std::size_t>(batch)); b < steps; ++b) {
-    const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
-    const auto n = static_cast<std::int64_t>(indices.size());
+  // Batches are read where the host keeps them: bytes are fed as they are
+  // (the step scales them as it reads them); floats are copied batch by batch.
+  Tensor image_batch;
+  exec::ImageBytes image_bytes;
+  for (std::size_t b = 0, steps = data::batch_count(count, batch); b < steps; ++b) {
+    const std::size_t first = b * batch, rows = std::min(batch, count - first);
+    const auto n = static_cast<std::int64_t>(rows);
     std::shared_ptr<const lower::StepGraph> graph;
     {
       std::lock_guard lock(impl_->mutex);
@@ -123,12 +130,19 @@ std::vector<float> Model::predict_scores(const Images& images) const {
         slot = std::make_shared<lower::StepGraph>(lower::build_step(impl_->spec, n, lower::StepKind::Predict, nullptr));
       graph = slot;
     }
-    image_batch = Tensor::from_shape({indices.size(), images.height, images.width, images.channels});
-    label_batch = Tensor::from_shape({indices.size()});
-    data::gather(ds, indices.data(), indices.size(), image_batch.data(), label_batch.data());
-    const auto out = executor->run(graph->graph, vars, {&image_batch, &label_batch}, {});
+    const std::vector<std::size_t> shape = {rows, images.height, images.width, images.channels};
+    exec::Feeds feeds;
+    if (images.bytes) {
+      image_bytes = {images.bytes + first * sample, shape, images.scale};
+      feeds.image_bytes = &image_bytes;
+    } else {
+      image_batch = Tensor::from_shape(shape);
+      std::copy_n(images.floats + first * sample, rows * sample, image_batch.data());
+      feeds.images = &image_batch;
+    }
+    const auto out = executor->run(graph->graph, vars, feeds, {});
     const Tensor& s = out.at("scores");
-    std::memcpy(scores.data() + b * static_cast<std::size_t>(batch) * classes, s.data(), s.size() * sizeof(float));
+    std::memcpy(scores.data() + first * classes, s.data(), s.size() * sizeof(float));
   }
   return scores;
 }

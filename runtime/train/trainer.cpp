@@ -20,16 +20,26 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// Reusable host buffers for one batch: images (B,H,W,C) and labels (B).
+/// A byte dataset's images are fed as its bytes and scale, so the executor
+/// scales them where it reads them (the JIT inside its first kernel); host
+/// float images are fed as floats.
 struct BatchBuffers {
   Tensor images, labels;
-  void fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
+  std::vector<std::uint8_t> bytes;
+  exec::ImageBytes image_bytes;
+  exec::Feeds fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
     const std::vector<std::size_t> image_shape = {count, static_cast<std::size_t>(ds.height),
                                                   static_cast<std::size_t>(ds.width), static_cast<std::size_t>(ds.channels)};
-    if (images.shape().size() != 4 || images.shape()[0] != count) {
-      images = Tensor::from_shape(image_shape);
-      labels = Tensor::from_shape({count});
+    if (labels.shape().size() != 1 || labels.shape()[0] != count) labels = Tensor::from_shape({count});
+    if (ds.has_float_pixels()) {
+      if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
+      data::gather(ds, indices, count, images.data(), labels.data());
+      return {&images, &labels};
     }
-    data::gather(ds, indices, count, images.data(), labels.data());
+    bytes.resize(count * ds.sample_bytes());
+    data::gather_bytes(ds, indices, count, bytes.data(), labels.data());
+    image_bytes = {bytes.data(), image_shape, ds.scale};
+    return {nullptr, &labels, &image_bytes};
   }
 };
 
@@ -85,10 +95,10 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     std::size_t seen = 0;
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
-      buffers.fill(data, indices.data(), indices.size());
+      const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
       const auto& step = cache.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
       const exec::StepContext ctx{seed, ++step_counter};
-      const auto outputs = executor.run(step.graph, state.vars, {&buffers.images, &buffers.labels}, ctx);
+      const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
       const double loss = outputs.at("loss").data()[0];
       // Numerical guard: a non-finite loss or weight stops training, naming
       // where it happened (or, with on_nan continue, is reported once).
@@ -142,9 +152,9 @@ EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Data
   double loss_sum = 0, correct = 0;
   for (std::size_t b = 0; b < steps; ++b) {
     const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
-    buffers.fill(data, indices.data(), indices.size());
+    const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
     const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(indices.size()), config);
-    const auto outputs = executor.run(step.graph, state.vars, {&buffers.images, &buffers.labels}, {});
+    const auto outputs = executor.run(step.graph, state.vars, feeds, {});
     loss_sum += outputs.at("loss").data()[0] * static_cast<double>(indices.size());
     correct += outputs.at("correct").data()[0];
   }
