@@ -19,6 +19,7 @@ namespace {
 
 constexpr int kAccumulators = 12;  // vector registers kept for accumulators
 constexpr std::int64_t kMaxPackBytes = 1 << 20;
+constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
 llvm::Value* inside(Emitter& e, bool padded, llvm::Value* v, std::int64_t limit) {
@@ -66,6 +67,18 @@ ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a)
   padded = a.padding == ir::Padding::Same;
 }
 
+ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b) {
+  Emitter& e = f.e;
+  const std::int64_t size = c.H * c.W * c.I;
+  if (!e.byte_scale(x) || size > kMaxImageTile) return {x, b};  // huge images convert per load
+  llvm::Value* tile = e.local(e.f32, size);
+  llvm::Value* first = e.mul(b, size);
+  e.vector_loop(e.c64(0), e.c64(size), size % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
+    e.vstore(e.vload(x, e.add(first, i), e.width, mask), tile, i, mask);
+  });
+  return {tile, e.c64(0)};
+}
+
 std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* w,
                                                    llvm::Value* b,
                                                    const std::vector<std::pair<llvm::Value*, llvm::Value*>>& pixels) {
@@ -106,11 +119,12 @@ void emit_conv(KernelFrame& f, RowRange rows) {
   const std::int64_t OV = c.vectors(e.width);
   const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / OV, c.OW}));
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    const ConvImage image = conv_image(f, c, x, b);
     e.loop(0, c.OH, [&](llvm::Value* oh) {
       e.blocks(e.c64(0), e.c64(c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& ow) {
         std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
         for (std::int64_t p = 0; p < block; ++p) pixels.emplace_back(oh, ow(p));
-        const auto acc = conv_pixels(f, c, x, w, b, pixels);
+        const auto acc = conv_pixels(f, c, image.base, w, image.image, pixels);
         for (std::int64_t v = 0; v < OV; ++v) {
           std::vector<llvm::Value*> column, flats;
           for (std::int64_t p = 0; p < block; ++p) {
@@ -208,6 +222,7 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   // Taps in registers are unrolled: (kh, kw, ci) is a compile-time index.
   std::vector<std::vector<Emitter::Var>> acc;
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    const ConvImage xi = conv_image(f, c, x, b);
     if (in_registers)
       acc = accumulators(e, static_cast<std::size_t>(taps), OV);
     else
@@ -221,7 +236,7 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
           llvm::Value* ih = e.add(e.mad(oh, c.SH, kh), -c.PH);
           llvm::Value* iw = e.add(e.mad(ow, c.SW, kw), -c.PW);
           llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
-          llvm::Value* xv = e.splat(load_if(e, ok, x, e.mad(e.mad(e.mad(b, c.H, ih), c.W, iw), c.I, ci)), e.width);
+          llvm::Value* xv = e.splat(load_if(e, ok, xi.base, e.mad(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I, ci)), e.width);
           for (std::int64_t v = 0; v < OV; ++v) {
             if (in_registers) {
               acc[unrolled][v].set(e.fma(xv, gv[v], acc[unrolled][v].get()));

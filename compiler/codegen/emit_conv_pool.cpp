@@ -52,20 +52,24 @@ void emit_conv_pool(KernelFrame& f, RowRange rows) {
   // Pooled columns per block: the conv keeps cells x V accumulators per window.
   const std::int64_t block = fused ? std::max<std::int64_t>(1, std::min({std::int64_t{4}, 12 / (cells * V), win.OW})) : 1;
 
+  std::unique_ptr<ConvShape> conv;
+  if (fused) {
+    const ir::Node& c = f.node(conv_side.front());
+    conv = std::make_unique<ConvShape>(f.shape(c.inputs[0]), f.shape(c.inputs[1]), c.attrs);
+  }
+
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    const ConvImage image = fused ? conv_image(f, *conv, f.ptr(f.node(conv_side.front()).inputs[0]), b) : ConvImage{nullptr, b};
     e.loop(0, win.OH, [&](llvm::Value* ph) {
       e.blocks(e.c64(0), e.c64(win.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& pw_of) {
         // The conv pixels of the block's windows, in window-major scan order.
         std::vector<std::vector<llvm::Value*>> acc;
-        std::unique_ptr<ConvShape> conv;
         if (fused) {
-          const ir::Node& c = f.node(conv_side.front());
-          conv = std::make_unique<ConvShape>(f.shape(c.inputs[0]), f.shape(c.inputs[1]), c.attrs);
           std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
           for (std::int64_t q = 0; q < block; ++q)
             for (std::int64_t i = 0; i < cells; ++i)
               pixels.emplace_back(e.add(e.mul(ph, win.KH), i / win.KW), e.add(e.mul(pw_of(q), win.KW), i % win.KW));
-          acc = conv_pixels(f, *conv, f.ptr(c.inputs[0]), f.ptr(c.inputs[1]), b, pixels);
+          acc = conv_pixels(f, *conv, image.base, f.ptr(f.node(conv_side.front()).inputs[1]), image.image, pixels);
         }
         for (std::int64_t v = 0; v < V; ++v) {
           llvm::Value* mask = lanes_mask(e, win.C, v);
@@ -172,6 +176,7 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
     llvm::Value* total;
     llvm::Value* image;
     std::vector<std::vector<Emitter::Var>> acc;  // [tap][channel vector]
+    ConvImage input{nullptr, nullptr};           // where the current image of x is read
   };
   std::vector<std::pair<NodeId, std::vector<Emitter::Var>>> sums;
   std::vector<Filter> filters;
@@ -191,6 +196,7 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
   }
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     for (Filter& flt : filters) {
+      flt.input = conv_image(f, flt.shape, flt.x, b);
       flt.acc.clear();
       for (std::int64_t t = 0; t < flt.shape.KH * flt.shape.KW * flt.shape.I; ++t) {
         flt.acc.emplace_back();
@@ -218,12 +224,12 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
                 const std::int64_t kh = t / (c.KW * c.I), kw = t / c.I % c.KW, ci = t % c.I;
                 llvm::Value* ih = e.add(e.mul(oh, c.SH), kh - c.PH);
                 llvm::Value* iw = e.add(e.mul(ow, c.SW), kw - c.PW);
-                llvm::Value* at = e.mad(e.mad(e.mad(b, c.H, ih), c.W, iw), c.I, e.c64(ci));
-                llvm::Value* xv = e.load(e.f32, flt.x, at);
+                llvm::Value* at = e.mad(e.mad(e.mad(flt.input.image, c.H, ih), c.W, iw), c.I, e.c64(ci));
+                llvm::Value* xv = e.load(e.f32, flt.input.base, at);
                 if (c.padded) {
                   llvm::Value* ok = e.b.CreateAnd(e.b.CreateAnd(e.b.CreateICmpSGE(ih, e.c64(0)), e.b.CreateICmpSLT(ih, e.c64(c.H))),
                                                   e.b.CreateAnd(e.b.CreateICmpSGE(iw, e.c64(0)), e.b.CreateICmpSLT(iw, e.c64(c.W))));
-                  xv = e.b.CreateSelect(ok, e.load(e.f32, flt.x, e.b.CreateSelect(ok, at, e.c64(0))), e.cf(0.0f));
+                  xv = e.b.CreateSelect(ok, e.load(e.f32, flt.input.base, e.b.CreateSelect(ok, at, e.c64(0))), e.cf(0.0f));
                 }
                 flt.acc[t][v].set(e.fma(e.splat(xv, e.width), d, flt.acc[t][v].get()));
               }

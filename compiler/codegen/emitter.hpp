@@ -79,6 +79,8 @@ class Emitter {
   /// Marks hold for the function being emitted: clear them before the next.
   void read_as_scaled_bytes(llvm::Value* pointer, llvm::Value* scale) { scaled_bytes_[pointer] = scale; }
   void clear_scaled_bytes() { scaled_bytes_.clear(); }
+  /// The scale of `address` when it points into scaled bytes, else null.
+  llvm::Value* byte_scale(llvm::Value* address) const;
   /// Sets `count` floats at base[first...] to zero.
   void zero(llvm::Value* base, llvm::Value* first, llvm::Value* count, llvm::Type* type);
 
@@ -150,8 +152,6 @@ class Emitter {
  private:
   /// The scale of each pointer marked by read_as_scaled_bytes (or derived from one).
   std::unordered_map<llvm::Value*, llvm::Value*> scaled_bytes_;
-  /// The scale of `address` when it points into scaled bytes, else null.
-  llvm::Value* byte_scale(llvm::Value* address) const;
 };
 
 /// The rows [first, last) of `extent` that thread `tid` of `threads` owns.

@@ -117,6 +117,16 @@ struct ConvShape {
 std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* w,
                                                    llvm::Value* b,
                                                    const std::vector<std::pair<llvm::Value*, llvm::Value*>>& pixels);
+/// Where a conv reads image `b` of its input x: through `base` as image
+/// `image`. For a float x that is (x, b). A byte-fed x (the images) is first
+/// widened, one vector of bytes at a time, into a stack tile of one image
+/// (float(byte) * scale), and read as image 0 of the tile: the taps then load
+/// floats, and each pixel is converted once per image rather than per tap.
+struct ConvImage {
+  llvm::Value* base;
+  llvm::Value* image;
+};
+ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b);
 void emit_conv_grad_input(KernelFrame& f, RowRange rows);  // with epilogue
 void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows);
 void emit_pool(KernelFrame& f, RowRange rows);  // max/avg/global pooling (epilogue) and their gradients
