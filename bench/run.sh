@@ -12,11 +12,12 @@
 # PyTorch's settings, comma-separated (default 1..nproc: "1,2" on two cores).
 # Seconds per epoch are medians over every epoch after the first of every
 # round (the first epoch of a tl run includes compiling its steps); the first
-# epochs are shown apart. GFLOP/s = FLOPs of one epoch / seconds per epoch,
-# with the FLOPs counted by tl from the train step's graph (tlc check
-# --emit=cost); the same count is used for PyTorch, which trains the same
-# model with the same batches and optimizer. Needs a build (scripts/build.sh,
-# or TL_BUILD_DIR) and the data (scripts/setup.sh puts MNIST in data/mnist).
+# epochs are shown apart, and so is every epoch of every round. GFLOP/s =
+# FLOPs of one epoch / seconds per epoch, with the FLOPs counted by tl from
+# the train step's graph (tlc check --emit=cost); the same count is used for
+# PyTorch, which trains the same model with the same batches and optimizer.
+# Needs a build (scripts/build.sh, or TL_BUILD_DIR) and the data
+# (scripts/setup.sh puts MNIST in data/mnist).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TL_BUILD_DIR:-$root/build}"
@@ -99,6 +100,7 @@ for name in label:
         continue
     later = [s for run in runs for s in run[1:]] or [s for run in runs for s in run]
     rows[name] = {
+        "runs": runs,
         "median": statistics.median(later),
         "range": (min(later), max(later)),
         "first": statistics.median(run[0] for run in runs),
@@ -120,6 +122,9 @@ print(f"FLOPs per epoch: {epoch_flops * 1e-9:.2f} GFLOP ({samples} samples), cou
 if best:
     print(f"best PyTorch setting: {label[best]} at {best_s:.3f} s/epoch"
           + (f"; tl jit is {best_s / rows['jit']['median']:.1f}x faster per epoch" if "jit" in rows else ""))
+print("seconds of every epoch, round by round (on a shared machine, a disturbed round shows here):")
+for name, row in rows.items():
+    print(f"  {label[name]:26} " + " | ".join(" ".join(f"{s:.3f}" for s in run) for run in row["runs"]))
 graphs, seconds = zip(*(compile_seconds(r) for r in range(1, rounds + 1)))
 print(f"tl jit compile: {max(graphs)} step graphs in {statistics.median(seconds):.3f} s (median of {rounds} run{'s' if rounds != 1 else ''})")
 EOF
