@@ -50,18 +50,38 @@ StepCache& step_cache() {
   return cache;
 }
 
-}  // namespace
-
-std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options) {
+/// The cache key: the graph's structure and how its feeds arrive.
+GraphKey step_key(const ir::Graph& graph, const StepOptions& options) {
   GraphKey key = graph_key(graph);
   key.words.push_back(options.byte_images ? 1 : 0);
   key.hash = key.hash * 0x9E3779B97F4A7C15ull + (options.byte_images ? 1 : 0);
+  return key;
+}
+
+/// The cached step that serves `graph`, or null. Pre: the cache is locked.
+std::shared_ptr<const CompiledStep> cached(StepCache& cache, const GraphKey& key, const ir::Graph& graph) {
+  const auto found = cache.steps.find(key);
+  if (found != cache.steps.end() && (found->second->plan.batched.empty() || batch_of(graph) <= found->second->plan.batch))
+    return found->second;
+  return nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<const CompiledStep> find_step(const ir::Graph& graph, const StepOptions& options) {
+  StepCache& cache = step_cache();
+  const GraphKey key = step_key(graph, options);
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  return cached(cache, key, graph);
+}
+
+std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options) {
+  GraphKey key = step_key(graph, options);
   StepCache& cache = step_cache();
   std::lock_guard<std::mutex> lock(cache.mutex);
-  const auto found = cache.steps.find(key);
-  if (found != cache.steps.end() && (found->second->plan.batched.empty() || batch_of(graph) <= found->second->plan.batch)) {
+  if (auto step = cached(cache, key, graph)) {
     ++cache.stats.reused;
-    return found->second;
+    return step;
   }
   const auto start = std::chrono::steady_clock::now();
   auto step = std::make_shared<CompiledStep>();

@@ -26,6 +26,10 @@ struct CompiledStep {
 /// `options` (how the feeds arrive) are part of the key.
 std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options = {});
 
+/// The step compile_step would return for `graph` if it is already compiled
+/// (without counting a reuse), else null. Thread-safe.
+std::shared_ptr<const CompiledStep> find_step(const ir::Graph& graph, const StepOptions& options = {});
+
 /// `tlc --emit=llvm`: the optimised LLVM IR of `graph`'s step (not cached).
 std::string optimised_ir(const ir::Graph& graph, const StepOptions& options = {});
 

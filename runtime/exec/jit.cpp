@@ -104,7 +104,8 @@ void JitExecutor::set_profiling(bool on) { impl_->profiling = on; }
 std::string JitExecutor::profile_report(const ir::Graph& graph) const {
   std::string report;
   for (const bool bytes : {false, true}) {  // the steps of float and of byte feeds
-    const auto found = impl_->profiles.find(codegen::compile_step(graph, {bytes}).get());
+    const auto step = codegen::find_step(graph, {bytes});
+    const auto found = step ? impl_->profiles.find(step.get()) : impl_->profiles.end();
     if (found != impl_->profiles.end()) report += found->second.report();
   }
   return report;
