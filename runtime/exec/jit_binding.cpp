@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "runtime/exec/check_shape.hpp"
+
 namespace tl::exec {
 
 using codegen::StorageKind;
@@ -14,13 +16,6 @@ using ir::NodeId;
 using ir::OpKind;
 
 namespace {
-
-void check_shape(const Tensor& t, const ir::Node& n, const char* what) {
-  const ir::Shape got(t.shape().begin(), t.shape().end());
-  if (got != n.shape)
-    throw std::runtime_error(fmt::format("{} '{}' has shape {}, the graph expects {}", what, n.name,
-                                         ir::to_string(got), ir::to_string(n.shape)));
-}
 
 /// Leaf slots the step writes in place (updated variables and optimizer slots).
 std::set<int> written_leaves(const ir::Graph& graph, const codegen::StepPlan& plan) {
@@ -45,10 +40,7 @@ void Binding::bind(const ir::Graph& graph, const codegen::StepPlan& plan, Variab
     if (n.op == OpKind::Input) {
       const bool images = n.attrs.role == ir::InputRole::Images;
       if (static_cast<int>(slot) == plan.byte_leaf) {  // bytes, scaled where the kernels read them
-        const ir::Shape got(feeds.image_bytes->shape.begin(), feeds.image_bytes->shape.end());
-        if (got != n.shape)
-          throw std::runtime_error(fmt::format("fed input '{}' has shape {}, the graph expects {}", n.name,
-                                               ir::to_string(got), ir::to_string(n.shape)));
+        check_shape(feeds.image_bytes->shape, n, "fed input");
         tensors[slot] = reinterpret_cast<float*>(const_cast<std::uint8_t*>(feeds.image_bytes->data));
         continue;
       }

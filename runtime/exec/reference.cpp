@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "runtime/exec/check_shape.hpp"
 #include "runtime/exec/kernels.hpp"
 
 namespace tl::exec {
@@ -16,20 +17,10 @@ using ir::OpKind;
 
 namespace {
 
-void check_shape(const Tensor& t, const ir::Node& n, const char* what) {
-  const ir::Shape got = kernels::shape_of(t);
-  if (got != n.shape)
-    throw std::runtime_error(fmt::format("{} '{}' has shape {}, the graph expects {}", what, n.name,
-                                         ir::to_string(got), ir::to_string(n.shape)));
-}
-
 /// Byte images as the floats the graph computes on: pixel * scale, exactly
 /// as data::gather and the JIT's fused loads compute them.
 void widen(const ImageBytes& fed, const ir::Node& n, Tensor& out) {
-  const ir::Shape got(fed.shape.begin(), fed.shape.end());
-  if (got != n.shape)
-    throw std::runtime_error(fmt::format("fed input '{}' has shape {}, the graph expects {}", n.name,
-                                         ir::to_string(got), ir::to_string(n.shape)));
+  check_shape(fed.shape, n, "fed input");
   kernels::fill_to(out, n.shape);
   const float scale = fed.scale;
   float* dst = out.data();
