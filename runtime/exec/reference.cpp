@@ -21,9 +21,8 @@ namespace {
 /// as data::gather and the JIT's fused loads compute them.
 void widen(const ImageBytes& fed, const ir::Node& n, Tensor& out) {
   check_shape(fed.shape, n, "fed input");
-  kernels::fill_to(out, n.shape);
+  float* dst = kernels::reshape_to(out, n.shape);  // every element is written below
   const float scale = fed.scale;
-  float* dst = out.data();
   for (std::size_t i = 0; i < out.size(); ++i) dst[i] = static_cast<float>(fed.data[i]) * scale;
 }
 
