@@ -42,6 +42,12 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 sed -e "s/^\( *epochs\) [0-9]*/\1 $epochs/" "$root/examples/01_mnist.tl" > "$work/seed.tl"
 export TL_DATA_PATH="$root/data"
+# The peer preprocesses as the script does: `normalize mean M std S` -> --normalize M S.
+normalize=()
+if stage="$(grep -oE 'normalize +mean +[-0-9.e]+ +std +[-0-9.e]+' "$work/seed.tl" | head -n 1)"; then
+  read -r _ _ mean _ std <<< "$stage"
+  normalize=(--normalize "$mean" "$std")
+fi
 # FLOPs of one training epoch (all batches, the last one partial), from tl's graph.
 "$tlc" check "$work/seed.tl" --emit=cost > "$work/cost.txt"
 
@@ -61,7 +67,7 @@ for round in $(seq 1 "$rounds"); do
   fi
   for t in ${torch_threads//,/ }; do
     run "pytorch-$t" "$round" /usr/bin/python3 "$root/bench/torch_seed_cnn.py" --epochs "$epochs" --threads "$t" \
-      --data "$root/data/mnist" --json "$work/pytorch-$t-$round.json"
+      --data "$root/data/mnist" "${normalize[@]}" --json "$work/pytorch-$t-$round.json"
   done
 done
 

@@ -24,6 +24,7 @@ Usage (from the repository root; one training process at a time):
 
     python3 bench/torch_seed_cnn.py --seed 1 --threads 1 --json runs/torch-1.json
     python3 bench/torch_seed_cnn.py --data data/fashion-mnist --epochs 10
+    python3 bench/torch_seed_cnn.py --normalize 0.1307 0.3081   # as examples/01_mnist.tl
 
 The data folder holds the four IDX files, raw or .gz.
 """
@@ -76,9 +77,17 @@ def load_part(folder, part):
     return torch.from_numpy(images.copy()), torch.from_numpy(labels)
 
 
+NORMALIZE = None  # (mean, std) from --normalize
+
+
 def to_float(images_u8):
-    """Pixel scaling (the seed's images / 255.0 as float32), NHWC."""
-    return images_u8.to(torch.float32) / 255.0
+    """Pixel scaling (the seed's images / 255.0 as float32), NHWC; then
+    (x - mean) / std with --normalize (torchvision's Normalize, as tl's
+    `normalize mean M std S` stage)."""
+    x = images_u8.to(torch.float32) / 255.0
+    if NORMALIZE:
+        x = (x - NORMALIZE[0]) / NORMALIZE[1]
+    return x
 
 
 def shuffle_buffer_order(n, buffer, rng):
@@ -200,10 +209,17 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--shuffle", type=int, default=5000, help="buffer size; 0 = none, -1 = full permutation")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--normalize", type=float, nargs=2, metavar=("MEAN", "STD"),
+                    help="after scaling by 1/255, (x - MEAN) / STD (e.g. 0.1307 0.3081 for MNIST)")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     ap.add_argument("--json", help="write the measurements to this file")
     args = ap.parse_args()
 
+    global NORMALIZE
+    if args.normalize:
+        if not args.normalize[1] > 0:
+            sys.exit(f"error: --normalize STD must be positive, not {args.normalize[1]}")
+        NORMALIZE = tuple(args.normalize)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)              # init and dropout masks
     rng = np.random.default_rng(args.seed)    # shuffle order

@@ -110,10 +110,17 @@ struct LayerFactors : Located {
   std::vector<LayerFactor> entries;
 };
 
-using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors>;
+/// `mean 0.1307 std 0.3081` in `| normalize mean 0.1307 std 0.3081`.
+struct MeanStd : Located {
+  Number mean;
+  Number std;
+};
+
+using StageArg =
+    x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors, MeanStd>;
 
 /// One step of a pipeline. Datasets: `| where label < 7`, `| relabel {...}`,
-/// `| scale 1/255`, `| take 1000`. Models: `| drop 1`, `| cut dense`,
+/// `| scale 1/255`, `| normalize mean 0.1307 std 0.3081`, `| take 1000`. Models: `| drop 1`, `| cut dense`,
 /// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`,
 /// `| reinit ...`, `| lr {layer: factor, ...}`.
 struct Stage : Located {

@@ -58,6 +58,10 @@ struct Printer {
     if (auto* c = boost::get<x3::forward_ast<ast::Call>>(&arg)) call(c->get());
     if (auto* l = boost::get<ast::NameList>(&arg))
       for (const auto& n : l->names) line(n, "layer " + n.text);
+    if (auto* m = boost::get<ast::MeanStd>(&arg)) {
+      line(m->mean, "mean " + m->mean.text);
+      line(m->std, "std " + m->std.text);
+    }
     if (auto* f = boost::get<ast::LayerFactors>(&arg))
       for (const auto& e : f->entries) line(e, e.layer.text + ": " + e.factor.text);
     if (auto* b = boost::get<ast::LayerBlock>(&arg))

@@ -52,7 +52,7 @@ inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
 // Words that start statements or structure them; never usable as names.
 auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
                       kw("summary") | kw("compare") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
-                      kw("scale") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("reinit") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
+                      kw("scale") | kw("normalize") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("reinit") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
 
 
 // Skipper: whitespace and '#' comments to the end of the line.
@@ -79,6 +79,7 @@ x3::rule<class factor_entries_r, std::vector<ast::LayerFactor>> const factor_ent
     "layer factors such as {conv2d: 0.1, dense: 0.5}";
 x3::rule<class layer_factors_r, ast::LayerFactors> const layer_factors =
     "layer factors such as {conv2d: 0.1, dense: 0.5}";
+x3::rule<class mean_std_r, ast::MeanStd> const mean_std = "a mean and a standard deviation such as mean 0.1307 std 0.3081";
 x3::rule<class name_r, ast::Name> const name = "a name";
 x3::rule<class key_r, ast::Name> const key = "a setting or argument name";
 x3::rule<class number_text_r, std::string> const number_text = "a number";
@@ -93,7 +94,7 @@ x3::rule<class arg_r, ast::Arg> const arg = "an argument";
 x3::rule<class primary_r, ast::Primary> const primary = "a value (number, string, name or call)";
 x3::rule<class expr_r, ast::Expr> const expr = "a value (number, string, name or call)";
 x3::rule<class stage_r, ast::Stage> const stage =
-    "a pipeline stage (where, relabel, scale, take; for models drop, cut, append, freeze, unfreeze)";
+    "a pipeline stage (where, relabel, scale, normalize, take; for models drop, cut, append, freeze, unfreeze)";
 x3::rule<class cmp_op_r, std::string> const cmp_op = "a comparison (<, <=, >, >=, ==, !=) or 'in'";
 x3::rule<class comparison_r, ast::Comparison> const comparison = "a label comparison such as label < 7";
 x3::rule<class membership_r, ast::Membership> const membership = "a label set such as label in {7, 8}";
@@ -133,6 +134,8 @@ x3::rule<class equals_r> const equals = "'='";
 x3::rule<class on_r> const on_kw = "'on'";
 x3::rule<class into_r> const into_kw = "'into'";
 x3::rule<class after_r> const after_kw = "'after'";
+x3::rule<class mean_kw_r> const mean_kw = "'mean'";
+x3::rule<class std_kw_r> const std_kw = "'std'";
 x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
 x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
 
@@ -145,6 +148,8 @@ auto const equals_def = lit('=') >> !lit('=');
 auto const on_kw_def = kw("on");
 auto const into_kw_def = kw("into");
 auto const after_kw_def = kw("after");
+auto const mean_kw_def = kw("mean");
+auto const std_kw_def = kw("std");
 
 // --- definitions ---------------------------------------------------------------
 // word ::= (letter | '_') (letter | digit | '_')*
@@ -178,13 +183,17 @@ auto const primary_def = dims | number | string_lit | call | path;
 // expr ::= primary ('|' stage)*
 auto const expr_def = primary >> *('|' > stage);
 // stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
+//         | 'normalize' 'mean' number 'std' number
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
 //         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
-                       (raw[kw("scale")] > number) | (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
+                       (raw[kw("scale")] > number) | (raw[kw("normalize")] > mean_std) |
+                       (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
                        (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > (layer_block | call)) |
                        (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
                        (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors);
+// mean_std ::= 'mean' number 'std' number
+auto const mean_std_def = mean_kw > number > std_kw > number;
 // layer_factors ::= '{' word ':' number (',' word ':' number)* '}'
 auto const layer_factor_def = key > colon > number;
 auto const factor_entries_def = lbrace > (layer_factor % ',') > rbrace;
@@ -251,7 +260,7 @@ auto const statement_def =
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, compare_names, compare_stmt)
+BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, compare_names, compare_stmt)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
@@ -265,6 +274,7 @@ struct layer_block_r : annotate_offset {};
 struct name_list_r : annotate_offset {};
 struct layer_factor_r : annotate_offset {};
 struct layer_factors_r : annotate_offset {};
+struct mean_std_r : annotate_offset {};
 struct key_r : annotate_offset {};
 struct number_r : annotate_offset {};
 struct dims_r : annotate_offset {};

@@ -37,7 +37,9 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       return std::make_shared<data::Dataset>(data::relabel(*base, mapping));
     }
     case Kind::Scale:
-      return std::make_shared<data::Dataset>(data::with_scale(*get(exp, node.base), static_cast<float>(node.scale)));
+      return std::make_shared<data::Dataset>(data::scale_pixels(*get(exp, node.base), node.scale));
+    case Kind::Normalize:
+      return std::make_shared<data::Dataset>(data::normalize_pixels(*get(exp, node.base), node.mean, node.std));
     case Kind::Take: {
       const Ptr base = get(exp, node.base);
       const auto n = std::min<std::size_t>(base->size(), static_cast<std::size_t>(node.count));

@@ -1,5 +1,5 @@
 // Checking dataset expressions: idx(...) sources, members (.train/.test),
-// pipeline stages (where, relabel, scale, take) and split statements. Every
+// pipeline stages (where, relabel, scale, normalize, take) and split statements. Every
 // node is materialised as soon as it is built, so unreadable files and empty
 // results are reported at the expression that caused them.
 #include <algorithm>
@@ -200,6 +200,14 @@ int CheckerState::dataset(const ast::Expr& e) {
       n.kind = DataNode::Kind::Scale;
       n.scale = number(value, "scale");
       if (!(n.scale > 0)) fail(value, "scale must be positive, not " + value.text, "pixels are usually scaled by 1/255");
+    } else if (stage.op == "normalize") {
+      const auto& ms = boost::get<ast::MeanStd>(stage.arg);
+      n.kind = DataNode::Kind::Normalize;
+      n.mean = number(ms.mean, "mean");
+      n.std = number(ms.std, "std");
+      if (!(n.std > 0))
+        fail(ms.std, "std must be positive, not " + ms.std.text,
+             "give the standard deviation of the pixel values after the stages before it (0.3081 for MNIST scaled by 1/255)");
     } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
       n.kind = DataNode::Kind::Take;
@@ -207,7 +215,7 @@ int CheckerState::dataset(const ast::Expr& e) {
       if (n.count < 1) fail(value, "take needs at least 1 sample, not " + value.text);
     } else {
       fail(stage, "'" + stage.op + "' applies to models, not to datasets",
-           "datasets take where, relabel, scale and take; models are derived with copy(m) | " + stage.op + " ...");
+           "datasets take where, relabel, scale, normalize and take; models are derived with copy(m) | " + stage.op + " ...");
     }
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;

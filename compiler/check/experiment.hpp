@@ -100,7 +100,7 @@ struct ModelSpec {
 
 /// One node of a dataset pipeline; the runtime materialises nodes in order.
 struct DataNode {
-  enum class Kind { Files, Where, Relabel, Scale, Take, SplitPart } kind = Kind::Files;
+  enum class Kind { Files, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
   std::string display;  // "mnist.train", "fit", "digits | where ..." for reports
   int base = -1;        // input node (all kinds but Files)
   // Files
@@ -109,8 +109,10 @@ struct DataNode {
   std::array<bool, 256> keep{};
   // Relabel: new label for each old label (identity where not mapped)
   std::array<int, 256> mapping{};
-  // Scale
+  // Scale: pixel values are multiplied by `scale`
   double scale = 1.0;
+  // Normalize: pixel values v become (v - mean) / std
+  double mean = 0.0, std = 1.0;
   // Take: the first `count` samples
   std::int64_t count = 0;
   // SplitPart

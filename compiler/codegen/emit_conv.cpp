@@ -70,7 +70,7 @@ ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a)
 ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b) {
   Emitter& e = f.e;
   const std::int64_t size = c.H * c.W * c.I;
-  if (!e.byte_scale(x) || size > kMaxImageTile) return {x, b};  // huge images convert per load
+  if (!e.pixel_map(x) || size > kMaxImageTile) return {x, b};  // huge images convert per load
   llvm::Value* tile = e.local(e.f32, size);
   llvm::Value* first = e.mul(b, size);
   e.vector_loop(e.c64(0), e.c64(size), size % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {

@@ -261,12 +261,13 @@ struct ModuleBuilder {
       if (cold(pass)) fn->addFnAttr(llvm::Attribute::OptimizeForSize);
       e.b.SetInsertPoint(llvm::BasicBlock::Create(e.ctx, "entry", fn));
       KernelFrame f{e, graph, plan, plan.kernels[static_cast<std::size_t>(pass.kernel)], fn->getArg(0), fn->getArg(1), fn->getArg(2), {}};
-      e.clear_scaled_bytes();
+      e.clear_pixel_marks();
       for (std::size_t i = 0; i < buffers.size(); ++i) {
         llvm::Value* buffer = fn->getArg(static_cast<unsigned>(3 + i));
         f.buffers[key_of(buffers[i])] = buffer;
         if (buffers[i].kind == StorageKind::Leaf && buffers[i].leaf == plan.byte_leaf)
-          e.read_as_scaled_bytes(buffer, e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), plan.image_scale));
+          e.read_as_pixels(buffer, {e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), plan.image_scale),
+                                    e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), plan.image_offset)});
       }
       e.cold = true;
       emit_pass(f, pass);

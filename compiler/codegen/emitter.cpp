@@ -29,24 +29,25 @@ llvm::Value* Emitter::cd(double v) { return llvm::ConstantFP::get(f64, v); }
 llvm::Value* Emitter::smin(llvm::Value* a, llvm::Value* c) { return b.CreateSelect(b.CreateICmpSLT(a, c), a, c); }
 llvm::Value* Emitter::smax(llvm::Value* a, llvm::Value* c) { return b.CreateSelect(b.CreateICmpSGT(a, c), a, c); }
 
-llvm::Value* Emitter::byte_scale(llvm::Value* address) const {
-  const auto found = scaled_bytes_.find(address);
-  return found == scaled_bytes_.end() ? nullptr : found->second;
+const Emitter::PixelMap* Emitter::pixel_map(llvm::Value* address) const {
+  const auto found = pixel_bytes_.find(address);
+  return found == pixel_bytes_.end() ? nullptr : &found->second;
 }
 
 llvm::Value* Emitter::at(llvm::Type* type, llvm::Value* base, llvm::Value* index) {
-  llvm::Value* scale = byte_scale(base);
-  if (!scale) return b.CreateInBoundsGEP(type, base, index);
-  if (type != f32) throw std::logic_error("codegen: scaled bytes addressed as a type other than float");
+  const PixelMap* map = pixel_map(base);
+  if (!map) return b.CreateInBoundsGEP(type, base, index);
+  if (type != f32) throw std::logic_error("codegen: pixel bytes addressed as a type other than float");
+  const PixelMap copy = *map;  // emplace may rehash
   llvm::Value* address = b.CreateInBoundsGEP(b.getInt8Ty(), base, index);  // one byte per element
-  scaled_bytes_.emplace(address, scale);
+  pixel_bytes_.emplace(address, copy);
   return address;
 }
 
 void Emitter::zero(llvm::Value* base, llvm::Value* first, llvm::Value* count, llvm::Type* type) {
   const auto bytes = static_cast<std::int64_t>(mod.getDataLayout().getTypeAllocSize(type));
   llvm::Value* address = at(type, base, first);
-  if (byte_scale(address)) throw std::logic_error("codegen: a kernel writes to its byte input");
+  if (pixel_map(address)) throw std::logic_error("codegen: a kernel writes to its byte input");
   b.CreateMemSet(address, b.getInt8(0), mul(count, bytes), llvm::MaybeAlign(4));
 }
 
@@ -157,15 +158,17 @@ llvm::Value* Emitter::first_lanes(int lanes, llvm::Value* count) {
 llvm::Value* Emitter::vload(llvm::Value* base, llvm::Value* index, int lanes, llvm::Value* mask, llvm::Type* type) {
   if (!type) type = f32;
   llvm::Value* address = at(type, base, index);
-  if (llvm::Value* scale = byte_scale(address)) {
-    // Pixel scaling fused into the load: float(byte) * scale, as data::gather computes it.
+  if (const PixelMap* map = pixel_map(address)) {
+    // The pixel map fused into the load: float(byte) * scale + offset, as
+    // data::gather computes it (no fast-math flags, so never contracted to an FMA).
     llvm::Type* bytes = lanes == 1 ? b.getInt8Ty() : vec(lanes, b.getInt8Ty());
     llvm::Value* raw = nullptr;
     if (mask && lanes > 1)
       raw = b.CreateMaskedLoad(bytes, address, llvm::Align(1), mask, llvm::Constant::getNullValue(bytes));
     else
       raw = b.CreateAlignedLoad(bytes, address, llvm::Align(1));
-    return b.CreateFMul(b.CreateUIToFP(raw, vec(lanes, f32)), splat(scale, lanes));
+    llvm::Value* scaled = b.CreateFMul(b.CreateUIToFP(raw, vec(lanes, f32)), splat(map->scale, lanes));
+    return b.CreateFAdd(scaled, splat(map->offset, lanes));
   }
   if (lanes == 1) return b.CreateLoad(type, address);
   llvm::Type* t = vec(lanes, type);
@@ -176,7 +179,7 @@ llvm::Value* Emitter::vload(llvm::Value* base, llvm::Value* index, int lanes, ll
 void Emitter::vstore(llvm::Value* v, llvm::Value* base, llvm::Value* index, llvm::Value* mask) {
   llvm::Type* t = v->getType();
   llvm::Value* address = at(t->getScalarType(), base, index);
-  if (byte_scale(address)) throw std::logic_error("codegen: a kernel writes to its byte input");
+  if (pixel_map(address)) throw std::logic_error("codegen: a kernel writes to its byte input");
   if (!t->isVectorTy()) {
     b.CreateStore(v, address);
   } else if (!mask) {

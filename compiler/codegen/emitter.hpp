@@ -72,15 +72,22 @@ class Emitter {
   }
   /// Address of row `r` of a float matrix with rows of `size`.
   llvm::Value* row(llvm::Value* base, llvm::Value* r, std::int64_t size) { return at(f32, base, mul(r, size)); }
+  /// How marked bytes read as floats: float(byte) * scale + offset (f32 values).
+  struct PixelMap {
+    llvm::Value* scale = nullptr;
+    llvm::Value* offset = nullptr;
+  };
   /// Marks `pointer` (a function's parameter) as bytes that read as floats:
-  /// element i loads as float(byte i) * scale, where the kernels read it as
-  /// floats through at(), load() and vload(). Addresses at() derives from it
-  /// keep the mark; storing through them is a codegen bug (std::logic_error).
-  /// Marks hold for the function being emitted: clear them before the next.
-  void read_as_scaled_bytes(llvm::Value* pointer, llvm::Value* scale) { scaled_bytes_[pointer] = scale; }
-  void clear_scaled_bytes() { scaled_bytes_.clear(); }
-  /// The scale of `address` when it points into scaled bytes, else null.
-  llvm::Value* byte_scale(llvm::Value* address) const;
+  /// element i loads as float(byte i) * scale + offset (a multiply, then an
+  /// add, never fused: the float data::gather computes), where the kernels
+  /// read it as floats through at(), load() and vload(). Addresses at()
+  /// derives from it keep the mark; storing through them is a codegen bug
+  /// (std::logic_error). Marks hold for the function being emitted: clear them
+  /// before the next.
+  void read_as_pixels(llvm::Value* pointer, PixelMap map) { pixel_bytes_[pointer] = map; }
+  void clear_pixel_marks() { pixel_bytes_.clear(); }
+  /// The pixel map of `address` when it points into marked bytes, else null.
+  const PixelMap* pixel_map(llvm::Value* address) const;
   /// Sets `count` floats at base[first...] to zero.
   void zero(llvm::Value* base, llvm::Value* first, llvm::Value* count, llvm::Type* type);
 
@@ -150,8 +157,8 @@ class Emitter {
   llvm::Value* to_f32(llvm::Value* x) { return b.CreateFPTrunc(x, f32); }
 
  private:
-  /// The scale of each pointer marked by read_as_scaled_bytes (or derived from one).
-  std::unordered_map<llvm::Value*, llvm::Value*> scaled_bytes_;
+  /// The pixel map of each pointer marked by read_as_pixels (or derived from one).
+  std::unordered_map<llvm::Value*, PixelMap> pixel_bytes_;
 };
 
 /// The rows [first, last) of `extent` that thread `tid` of `threads` owns.

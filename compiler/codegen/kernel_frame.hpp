@@ -120,7 +120,7 @@ std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvSha
 /// Where a conv reads image `b` of its input x: through `base` as image
 /// `image`. For a float x that is (x, b). A byte-fed x (the images) is first
 /// widened, one vector of bytes at a time, into a stack tile of one image
-/// (float(byte) * scale), and read as image 0 of the tile: the taps then load
+/// (float(byte) * scale + offset), and read as image 0 of the tile: the taps then load
 /// floats, and each pixel is converted once per image rather than per tap.
 struct ConvImage {
   llvm::Value* base;

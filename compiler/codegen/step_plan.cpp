@@ -151,6 +151,7 @@ StepPlan plan_step(const ir::Graph& graph, const StepOptions& options) {
       if (n.op != OpKind::Input || n.attrs.role != ir::InputRole::Images) continue;
       plan.byte_leaf = static_cast<int>(slot);
       plan.image_scale = plan.scalar_count++;
+      plan.image_offset = plan.scalar_count++;
     }
   plan.batched = batched_nodes(graph);
   fuse(graph, plan);
@@ -201,7 +202,7 @@ std::string describe(const StepPlan& plan, const ir::Graph& graph) {
   std::string out = fmt::format("# {} kernels in {} passes, {} barriers, arena {} bytes, scratch {} bytes/thread\n",
                                 plan.kernels.size(), plan.passes.size(), barriers, plan.arena_bytes, plan.scratch_stride);
   if (plan.byte_leaf >= 0)
-    out += fmt::format("# input '{}' is fed as bytes: the kernels that read it load bytes and scale them (pixel * scale)\n",
+    out += fmt::format("# input '{}' is fed as bytes: the kernels that read it load bytes and map them (pixel * scale + offset)\n",
                        graph.node(plan.leaves[static_cast<std::size_t>(plan.byte_leaf)]).name);
   for (const Pass& pass : plan.passes) {
     if (pass.barrier_before) out += "barrier\n";

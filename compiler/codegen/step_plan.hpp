@@ -68,10 +68,11 @@ struct Storage {
 
 /// How a step's feeds arrive. Part of the compiled-step cache key.
 struct StepOptions {
-  /// The Images input arrives as the dataset's bytes, with its scale in
-  /// StepArgs::scalars[StepPlan::image_scale]: every kernel that reads it loads
-  /// bytes and computes float(byte) * scale as it loads (pixel scaling fused
-  /// into the first layer's load; the batch is never widened to floats).
+  /// The Images input arrives as the dataset's bytes, with its pixel map in
+  /// StepArgs::scalars[StepPlan::image_scale] and [StepPlan::image_offset]:
+  /// every kernel that reads it loads bytes and computes
+  /// float(byte) * scale + offset as it loads (the pixel map fused into the
+  /// first layer's load; the batch is never widened to floats).
   bool byte_images = false;
   bool operator==(const StepOptions&) const = default;
 };
@@ -92,6 +93,7 @@ struct StepPlan {
   int scalar_count = 0;
   int byte_leaf = -1;                   ///< options.byte_images: the Images input's leaf slot, else -1
   int image_scale = -1;                 ///< options.byte_images: the pixel scale's index in StepArgs::scalars
+  int image_offset = -1;                ///< options.byte_images: the pixel offset's index in StepArgs::scalars
   std::int64_t arena_bytes = 0;
   std::int64_t scratch_stride = 0;      ///< per-thread scratch bytes (multiple of 64)
   int phases = 1;

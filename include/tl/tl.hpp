@@ -28,13 +28,16 @@ class Error : public std::runtime_error {
 /// Receives each line of progress and report text (without the newline).
 using LogHandler = std::function<void(std::string_view line)>;
 
-/// Images in host memory, NHWC, either bytes (scaled by `scale` on use) or
-/// floats (used as they are). Not copied: they must outlive the call.
+/// Images in host memory, NHWC, either bytes (mapped on use: value =
+/// float(byte) * scale + offset, as a script's `scale` and `normalize` stages
+/// set them) or floats (used as they are). Not copied: they must outlive the
+/// call.
 struct Images {
   const std::uint8_t* bytes = nullptr;
   const float* floats = nullptr;
   std::size_t count = 0, height = 0, width = 0, channels = 1;
   float scale = 1.0f;
+  float offset = 0.0f;
 };
 
 /// Labelled images read from IDX files (raw or gzipped), owned here.
@@ -42,7 +45,10 @@ struct Dataset {
   std::vector<std::uint8_t> pixels;
   std::vector<std::int32_t> labels;
   std::size_t count = 0, height = 0, width = 0, channels = 0;
-  Images images(float scale = 1.0f / 255) const { return {pixels.data(), nullptr, count, height, width, channels, scale}; }
+  /// The pixels as bytes mapped to float(byte) * scale + offset.
+  Images images(float scale = 1.0f / 255, float offset = 0.0f) const {
+    return {pixels.data(), nullptr, count, height, width, channels, scale, offset};
+  }
 };
 Dataset load_idx(const std::string& images_path, const std::string& labels_path);
 

@@ -49,6 +49,7 @@ data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const
           ? data::make_dataset({h, w, c, std::vector<std::uint8_t>(images.bytes, images.bytes + n), std::move(ids)})
           : data::make_float_dataset(h, w, c, std::vector<float>(images.floats, images.floats + n), std::move(ids));
   ds.scale = images.scale;
+  ds.offset = images.offset;
   return ds;
 }
 
@@ -133,7 +134,7 @@ std::vector<float> Model::predict_scores(const Images& images) const {
     const std::vector<std::size_t> shape = {rows, images.height, images.width, images.channels};
     exec::Feeds feeds;
     if (images.bytes) {
-      image_bytes = {images.bytes + first * sample, shape, images.scale};
+      image_bytes = {images.bytes + first * sample, shape, images.scale, images.offset};
       feeds.image_bytes = &image_bytes;
     } else {
       image_batch = Tensor::from_shape(shape);

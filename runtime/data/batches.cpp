@@ -64,7 +64,7 @@ void check_index(const char* who, std::size_t from, const Dataset& ds) {
 void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
             float* labels_out) {
   const std::size_t sample = ds.sample_bytes();
-  const float scale = ds.scale;  // a local, so the inner loop vectorises
+  const float scale = ds.scale, offset = ds.offset;  // locals, so the inner loop vectorises
   const bool floats = ds.has_float_pixels();
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t from = indices[i];
@@ -74,7 +74,7 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
       std::copy_n(ds.float_sample(from), sample, dst);
     } else {
       const std::uint8_t* src = ds.sample(from);
-      for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale;
+      for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
     }
     labels_out[i] = static_cast<float>(ds.labels[from]);
   }

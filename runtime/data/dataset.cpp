@@ -79,6 +79,7 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.width = ds.width;
   out.channels = ds.channels;
   out.scale = ds.scale;
+  out.offset = ds.offset;
   out.store = ds.store;
   auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
@@ -112,9 +113,20 @@ Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
   return out;
 }
 
-Dataset with_scale(const Dataset& ds, float scale) {
+Dataset scale_pixels(const Dataset& ds, double factor) {
   Dataset out = ds;  // shares the store and the index; copies the labels
-  out.scale = scale;
+  out.scale = static_cast<float>(static_cast<double>(ds.scale) * factor);
+  out.offset = static_cast<float>(static_cast<double>(ds.offset) * factor);
+  return out;
+}
+
+Dataset normalize_pixels(const Dataset& ds, double mean, double std) {
+  if (!(std > 0) || !std::isfinite(std) || !std::isfinite(mean))
+    throw std::invalid_argument(fmt::format("normalize_pixels: std must be positive and finite and mean finite, "
+                                            "not mean {} std {}", mean, std));
+  Dataset out = ds;  // shares the store and the index; copies the labels
+  out.scale = static_cast<float>(static_cast<double>(ds.scale) / std);
+  out.offset = static_cast<float>((static_cast<double>(ds.offset) - mean) / std);
   return out;
 }
 

@@ -1,14 +1,14 @@
 // Dataset: labelled images held in memory as bytes (NHWC), and the
 // transformations a .tl script applies to them (filter by label, relabel,
-// scale, select, split). Pixels stay uint8 until batching, where `scale` is
-// applied (pixel * scale as float).
+// scale, normalize, select, split). Pixels stay uint8 until batching, where
+// the view's pixel map is applied: value = float(pixel) * scale + offset.
 //
 // Storage: the images are loaded once into an immutable PixelStore that every
 // Dataset derived from them shares. A Dataset is a view of it: which store
-// image each of its samples is (an index), the samples' labels, the scale and
-// the image dims. Transformations return new views and never copy pixels:
-// select, filter and split build a new index, relabel new labels, with_scale
-// only the view. A chain of stages costs at most an index and labels (8 bytes
+// image each of its samples is (an index), the samples' labels, the pixel map
+// and the image dims. Transformations return new views and never copy pixels:
+// select, filter and split build a new index, relabel new labels,
+// scale_pixels and normalize_pixels only the pixel map. A chain of stages costs at most an index and labels (8 bytes
 // per sample) per stage, however large the images.
 #pragma once
 
@@ -39,10 +39,14 @@ struct Dataset {
   std::shared_ptr<const PixelStore> store;
   /// Sample i is store image (*index)[i]. Null for the identity view: sample i
   /// is store image i (a prefix of the store, since size() may be smaller).
-  /// Shared between views that differ only in labels or scale.
+  /// Shared between views that differ only in labels or pixel map.
   std::shared_ptr<const std::vector<std::uint32_t>> index;
   std::vector<std::int32_t> labels;  // one per sample of this view
-  float scale = 1.0f;                // applied when batching: value = pixel * scale
+  /// The pixel map, applied when batching a byte store:
+  /// value = float(pixel) * scale + offset (a multiply, then an add: two
+  /// roundings, never fused, so every consumer computes the same float).
+  float scale = 1.0f;
+  float offset = 0.0f;
 
   std::size_t size() const { return labels.size(); }
   /// Values per image: height * width * channels (bytes for a byte store).
@@ -91,9 +95,15 @@ Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep);
 /// Shares the store and the index with `ds`.
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping);
 
-/// The same samples with a new pixel scale (e.g. 1/255). Shares the store and
-/// the index with `ds`.
-Dataset with_scale(const Dataset& ds, float scale);
+/// The same samples with every pixel value multiplied by `factor` (e.g.
+/// 1/255): the pixel map becomes scale * factor, offset * factor (computed in
+/// double, rounded once). Shares the store and the index with `ds`.
+Dataset scale_pixels(const Dataset& ds, double factor);
+
+/// The same samples with every pixel value v replaced by (v - mean) / std
+/// (std > 0): the pixel map becomes scale / std, (offset - mean) / std
+/// (computed in double, rounded once). Shares the store and the index.
+Dataset normalize_pixels(const Dataset& ds, double mean, double std);
 
 /// The samples at `indices`, in that order (repeats allowed), as a view of
 /// ds's store: the new index is composed (view index -> store image), and is

@@ -20,11 +20,13 @@ struct Variables {
 };
 
 /// Images given as a dataset's bytes (NHWC): element i reads as
-/// float(data[i]) * scale, the same float `data::gather` would produce.
+/// float(data[i]) * scale + offset (a multiply, then an add, never fused), the
+/// same float `data::gather` would produce.
 struct ImageBytes {
   const std::uint8_t* data = nullptr;
   std::vector<std::size_t> shape;  ///< (B, H, W, C)
   float scale = 1.0f;
+  float offset = 0.0f;
 };
 
 /// Per-step inputs: the Input nodes with role Images / Labels read these.

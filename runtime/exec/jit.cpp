@@ -131,7 +131,10 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
     m.scalars[static_cast<std::size_t>(s)] =
         static_cast<float>(a.lr * std::sqrt(1.0 - std::pow(a.beta2, t)) / (1.0 - std::pow(a.beta1, t)));
   }
-  if (plan.image_scale >= 0) m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
+  if (plan.image_scale >= 0) {  // the pixel map of a byte-fed batch
+    m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
+    m.scalars[static_cast<std::size_t>(plan.image_offset)] = feeds.image_bytes->offset;
+  }
 
   // 3. Run on every thread when the step is large enough.
   // A batch-generic step may run fewer rows than it was compiled for.

@@ -17,13 +17,13 @@ using ir::OpKind;
 
 namespace {
 
-/// Byte images as the floats the graph computes on: pixel * scale, exactly
-/// as data::gather and the JIT's fused loads compute them.
+/// Byte images as the floats the graph computes on: pixel * scale + offset,
+/// exactly as data::gather and the JIT's fused loads compute them.
 void widen(const ImageBytes& fed, const ir::Node& n, Tensor& out) {
   check_shape(fed.shape, n, "fed input");
   float* dst = kernels::reshape_to(out, n.shape);  // every element is written below
-  const float scale = fed.scale;
-  for (std::size_t i = 0; i < out.size(); ++i) dst[i] = static_cast<float>(fed.data[i]) * scale;
+  const float scale = fed.scale, offset = fed.offset;
+  for (std::size_t i = 0; i < out.size(); ++i) dst[i] = static_cast<float>(fed.data[i]) * scale + offset;
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// Reusable host buffers for one batch: images (B,H,W,C) and labels (B).
-/// A byte dataset's images are fed as its bytes and scale, so the executor
-/// scales them where it reads them (the JIT inside its first kernel); host
+/// A byte dataset's images are fed as its bytes and pixel map, so the
+/// executor maps them where it reads them (the JIT inside its first kernel); host
 /// float images are fed as floats.
 struct BatchBuffers {
   Tensor images, labels;
@@ -38,7 +38,7 @@ struct BatchBuffers {
     }
     bytes.resize(count * ds.sample_bytes());
     data::gather_bytes(ds, indices, count, bytes.data(), labels.data());
-    image_bytes = {bytes.data(), image_shape, ds.scale};
+    image_bytes = {bytes.data(), image_shape, ds.scale, ds.offset};
     return {nullptr, &labels, &image_bytes};
   }
 };

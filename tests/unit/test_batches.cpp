@@ -102,6 +102,23 @@ TEST_CASE("batches: gather scales pixels and converts labels") {
   CHECK_THROWS_AS(gather(ds, bad, 1, images.data(), labels.data()), std::out_of_range);
 }
 
+TEST_CASE("batches: gather applies a normalized view's pixel map, pixel * scale + offset") {
+  const Dataset raw = make_dataset({1, 1, 4, {0, 255, 10, 200}, {3}});
+  const Dataset ds = normalize_pixels(scale_pixels(raw, 1.0 / 255), 0.1307, 0.3081);
+  const std::uint32_t idx[] = {0};
+  std::vector<float> images(4), labels(1);
+  gather(ds, idx, 1, images.data(), labels.data());
+  const std::uint8_t bytes[] = {0, 255, 10, 200};
+  for (int k = 0; k < 4; ++k) {
+    CAPTURE(k);
+    // The folded map, rounded as gather rounds it (a multiply, then an add)...
+    CHECK(images[k] == static_cast<float>(bytes[k]) * ds.scale + ds.offset);
+    // ... is the normalisation the script asked for, to float precision.
+    CHECK(images[k] == doctest::Approx((bytes[k] / 255.0 - 0.1307) / 0.3081).epsilon(1e-6));
+  }
+  CHECK(images[0] == doctest::Approx(-0.4242129).epsilon(1e-6));
+}
+
 TEST_CASE("batches: gather reads a view through its index, and float images unscaled") {
   Dataset ds = make_dataset({1, 1, 2, {10, 11, /* 1 */ 20, 21, /* 2 */ 30, 31}, {0, 1, 2}});
   ds.scale = 0.5f;
@@ -140,7 +157,7 @@ TEST_CASE("batches: gather_bytes copies raw bytes and labels, unscaled") {
   CHECK(labels[0] == 8.0f);
   std::vector<float> scaled(8), scaled_labels(2);
   gather(view, first, 2, scaled.data(), scaled_labels.data());
-  for (std::size_t k = 0; k < 8; ++k) CHECK(scaled[k] == static_cast<float>(images[k]) * view.scale);
+  for (std::size_t k = 0; k < 8; ++k) CHECK(scaled[k] == static_cast<float>(images[k]) * view.scale + view.offset);
 
   const std::uint32_t bad[] = {0, 2};
   CHECK_THROWS_AS(gather_bytes(view, bad, 2, images.data(), labels.data()), std::out_of_range);

@@ -1,10 +1,11 @@
 // Datasets: finding a named dataset on disk, loading an IDX images/labels
 // pair (and its count check), the transformations filter, relabel,
-// with_scale, select and split, and that they are views sharing one pixel
+// scale_pixels, normalize_pixels, select and split, and that they are views sharing one pixel
 // store (indices composed, no pixels copied).
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -119,15 +120,45 @@ TEST_CASE("dataset: relabel maps listed labels and keeps the rest") {
   CHECK(out.sample(3) == ds.sample(3));
 }
 
-TEST_CASE("dataset: with_scale and select") {
-  const Dataset ds = with_scale(numbered(6), 1.0f / 255);
+TEST_CASE("dataset: pixel maps compose: scale multiplies, normalize centres and divides") {
+  const Dataset raw = numbered(3);
+  CHECK(raw.scale == 1.0f);
+  CHECK(raw.offset == 0.0f);
+  const Dataset scaled = scale_pixels(raw, 1.0 / 255);
+  CHECK(scaled.scale == static_cast<float>(1.0 / 255));
+  CHECK(scaled.offset == 0.0f);
+  // scale composes with what is there: 1/255 then 255 is the raw bytes again.
+  CHECK(scale_pixels(scaled, 255).scale == 1.0f);
+  const Dataset norm = normalize_pixels(scaled, 0.5, 0.25);
+  CHECK(norm.scale == static_cast<float>(1.0 / 255 / 0.25));
+  CHECK(norm.offset == -2.0f);  // (0 - 0.5) / 0.25
+  // normalize after normalize: (v - m) / s of the already normalized value.
+  const Dataset twice = normalize_pixels(norm, -2.0, 2.0);
+  CHECK(twice.offset == 0.0f);
+  CHECK(twice.scale == static_cast<float>(1.0 / 255 / 0.25 / 2.0));
+  // scale after normalize multiplies the offset too.
+  CHECK(scale_pixels(norm, 3).offset == -6.0f);
+  // Views, not copies, and the map survives select, relabel and split.
+  CHECK(norm.store == raw.store);
+  const Dataset picked = select(norm, {2, 0});
+  CHECK(picked.scale == norm.scale);
+  CHECK(picked.offset == norm.offset);
+  CHECK(relabel(norm, {{1, 2}}).offset == norm.offset);
+  CHECK(split(norm, {0.5, 0.5}, 3)[1].offset == norm.offset);
+  CHECK_THROWS_AS(normalize_pixels(raw, 0.1, 0.0), std::invalid_argument);
+  CHECK_THROWS_AS(normalize_pixels(raw, 0.1, -1.0), std::invalid_argument);
+  CHECK_THROWS_AS(normalize_pixels(raw, std::nan(""), 1.0), std::invalid_argument);
+}
+
+TEST_CASE("dataset: scale_pixels and select") {
+  const Dataset ds = scale_pixels(numbered(6), 1.0 / 255);
   CHECK(ds.scale == doctest::Approx(1.0 / 255));
   const Dataset picked = select(ds, {4, 1, 4});
   CHECK(picked.labels == std::vector<std::int32_t>{4, 1, 4});
   CHECK(picked.scale == ds.scale);
   CHECK(pixels_follow_labels(picked));
   CHECK(picked.store == ds.store);
-  CHECK(with_scale(picked, 2.0f).index == picked.index);
+  CHECK(scale_pixels(picked, 2.0).index == picked.index);
   CHECK_THROWS_AS(select(ds, {6}), std::out_of_range);
 }
 
@@ -218,6 +249,7 @@ TEST_CASE("dataset: a chain of 200 stages over 60,000 samples shares one store")
   const std::uint8_t* const bytes = base.store->bytes.data();
   std::vector<std::pair<std::size_t, std::int32_t>> ref;  // (store image, label) per sample
   for (std::size_t i = 0; i < n; ++i) ref.emplace_back(i, base.labels[i]);
+  double want_scale = 1.0;
 
   std::vector<Dataset> stages{base};
   for (int s = 0; s < 200; ++s) {
@@ -231,8 +263,9 @@ TEST_CASE("dataset: a chain of 200 stages over 60,000 samples shares one store")
           if (r.second != drop) next.push_back(r);
         break;
       }
-      case 1:
-        stages.push_back(with_scale(in, 1.0f / float(s)));
+      case 1:  // scale by 2 or 1/2 (exact, so the composed scale is known)
+        stages.push_back(scale_pixels(in, (s / 4) % 2 ? 2.0 : 0.5));
+        want_scale *= (s / 4) % 2 ? 2.0 : 0.5;
         next = ref;
         break;
       case 2:  // swap labels 1 and 2
@@ -270,7 +303,7 @@ TEST_CASE("dataset: a chain of 200 stages over 60,000 samples shares one store")
   MESSAGE("200 stages hold " << view_bytes / 1000000.0 << " MB of indices and labels");
 
   const Dataset& last = stages.back();
-  CHECK(last.scale == doctest::Approx(1.0 / 197));
+  CHECK(last.scale == static_cast<float>(want_scale));
   REQUIRE(last.size() == ref.size());
   for (std::size_t k = 0; k < last.size(); ++k) {
     REQUIRE(last.image_of(k) == ref[k].first);

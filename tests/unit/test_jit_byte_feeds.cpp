@@ -1,10 +1,11 @@
-// Images fed as bytes: the JIT scales pixels inside the kernels that read
-// them (pixel scaling fused into the first layer's load), and the reference
-// widens them the way data::gather does. Either way the step must compute on
+// Images fed as bytes: the JIT maps pixels (float(byte) * scale + offset)
+// inside the kernels that read them (the pixel map fused into the first
+// layer's load), and the reference widens them the way data::gather does. Either way the step must compute on
 // exactly the floats of a float feed: every output and variable after
 // several training steps is bit-identical to the float-fed run of the same
 // executor, for every kind of first layer (conv with and without padding and
-// strides, its fused max pool, dense after flatten, batchnorm, pools).
+// strides, its fused max pool, dense after flatten, batchnorm, pools), with
+// a scale only (`scale 1/255`) and with an offset too (`normalize`).
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -74,7 +75,13 @@ train d on data { epochs 1  batch 16 }
 train e on data { epochs 1  batch 16 }
 )";
 
-constexpr float kScale = 1.0f / 255;
+/// Pixel maps to feed: `scale 1/255`, and `scale 1/255 | normalize mean
+/// 0.1307 std 0.3081` as data::normalize_pixels folds it.
+struct PixelMap {
+  float scale, offset;
+};
+const PixelMap kMaps[] = {{1.0f / 255, 0.0f},
+                          {static_cast<float>(1.0 / 255 / 0.3081), static_cast<float>(-0.1307 / 0.3081)}};
 
 /// A batch of n random 8x8x1 byte images, the same as floats, and labels.
 struct ByteBatch {
@@ -83,14 +90,14 @@ struct ByteBatch {
   Tensor floats, labels;
 };
 
-ByteBatch byte_batch(std::size_t n, std::uint64_t stream) {
+ByteBatch byte_batch(std::size_t n, std::uint64_t stream, PixelMap map = kMaps[0]) {
   ByteBatch b;
   b.bytes.resize(n * 64);
   for (std::size_t i = 0; i < b.bytes.size(); ++i)
     b.bytes[i] = static_cast<std::uint8_t>(rng::below(9, stream, 0, static_cast<std::uint32_t>(i), 256));
-  b.fed = {b.bytes.data(), {n, 8, 8, 1}, kScale};
+  b.fed = {b.bytes.data(), {n, 8, 8, 1}, map.scale, map.offset};
   b.floats = Tensor::from_shape({n, 8, 8, 1});
-  for (std::size_t i = 0; i < b.bytes.size(); ++i) b.floats.data()[i] = static_cast<float>(b.bytes[i]) * kScale;
+  for (std::size_t i = 0; i < b.bytes.size(); ++i) b.floats.data()[i] = static_cast<float>(b.bytes[i]) * map.scale + map.offset;
   b.labels = Tensor::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) b.labels.data()[i] = static_cast<float>((i * 3 + stream) % 5);
   return b;
@@ -106,11 +113,12 @@ void check_identical(const exec::Variables& got, const exec::Variables& want) {
 /// Trains model `index` for 3 steps twice on `executor`-like pairs (one fed
 /// floats, one fed bytes), then evaluates; everything must be bit-identical.
 template <class MakeExecutor>
-void check_byte_feed(std::size_t index, std::size_t n, MakeExecutor make) {
+void check_byte_feed(std::size_t index, std::size_t n, PixelMap map, MakeExecutor make) {
   check::DataStore store;
   const check::Experiment exp = test::check_ok("byte_feeds.tl", kScript, store);
   const check::ModelSpec& model = exp.models[index];
   CAPTURE(model.name);
+  CAPTURE(map.offset);
   const auto train = lower::build_step(model, static_cast<std::int64_t>(n), lower::StepKind::Train, &exp.steps[index].train);
   const auto eval = lower::build_step(model, static_cast<std::int64_t>(n), lower::StepKind::Eval, &exp.steps[index].train);
   exec::Variables float_vars = train::initialise(model, exp.seed).vars, byte_vars = float_vars;
@@ -119,7 +127,7 @@ void check_byte_feed(std::size_t index, std::size_t n, MakeExecutor make) {
   test::Tolerance exact;
   exact.exact = true;
   for (std::uint64_t s = 1; s <= 3; ++s) {
-    const ByteBatch b = byte_batch(n, s);
+    const ByteBatch b = byte_batch(n, s, map);
     const exec::StepContext ctx{13, s};
     const auto want = float_run->run(train.graph, float_vars, {&b.floats, &b.labels}, ctx);
     exec::Feeds feeds{nullptr, &b.labels, &b.fed};
@@ -127,7 +135,7 @@ void check_byte_feed(std::size_t index, std::size_t n, MakeExecutor make) {
     test::check_close(got.at("loss"), want.at("loss"), exact, "loss");
     check_identical(byte_vars, float_vars);
   }
-  const ByteBatch b = byte_batch(n, 77);
+  const ByteBatch b = byte_batch(n, 77, map);
   const auto want = float_run->run(eval.graph, float_vars, {&b.floats, &b.labels}, {});
   const auto got = byte_run->run(eval.graph, byte_vars, exec::Feeds{nullptr, &b.labels, &b.fed}, {});
   test::check_close(got.at("scores"), want.at("scores"), exact, "scores");
@@ -135,18 +143,20 @@ void check_byte_feed(std::size_t index, std::size_t n, MakeExecutor make) {
 
 }  // namespace
 
-TEST_CASE("byte feeds: the JIT scales pixels as it loads them, bit-identical to float feeds") {
-  for (std::size_t index = 0; index < 5; ++index)
-    for (int threads : {1, 2}) {
-      CAPTURE(threads);
-      check_byte_feed(index, 16, [&] { return std::make_unique<exec::JitExecutor>(threads, 0); });
-      check_byte_feed(index, 7, [&] { return std::make_unique<exec::JitExecutor>(threads, 0); });  // partial batch
-    }
+TEST_CASE("byte feeds: the JIT maps pixels as it loads them, bit-identical to float feeds") {
+  for (const PixelMap& map : kMaps)
+    for (std::size_t index = 0; index < 5; ++index)
+      for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        check_byte_feed(index, 16, map, [&] { return std::make_unique<exec::JitExecutor>(threads, 0); });
+        check_byte_feed(index, 7, map, [&] { return std::make_unique<exec::JitExecutor>(threads, 0); });  // partial
+      }
 }
 
 TEST_CASE("byte feeds: the reference widens bytes as data::gather does") {
-  for (std::size_t index = 0; index < 5; ++index)
-    check_byte_feed(index, 16, [] { return std::make_unique<exec::ReferenceExecutor>(); });
+  for (const PixelMap& map : kMaps)
+    for (std::size_t index = 0; index < 5; ++index)
+      check_byte_feed(index, 16, map, [] { return std::make_unique<exec::ReferenceExecutor>(); });
 }
 
 TEST_CASE("byte feeds: the JIT and the reference agree on byte-fed training") {
@@ -159,7 +169,7 @@ TEST_CASE("byte feeds: the JIT and the reference agree on byte-fed training") {
   exec::JitExecutor jit(1, 0);
   test::Tolerance tol;
   for (std::uint64_t s = 1; s <= 3; ++s) {
-    const ByteBatch b = byte_batch(16, s);
+    const ByteBatch b = byte_batch(16, s, kMaps[s % 2]);
     const exec::Feeds feeds{nullptr, &b.labels, &b.fed};
     const auto want = reference.run(train.graph, ref_vars, feeds, {13, s});
     const auto got = jit.run(train.graph, jit_vars, feeds, {13, s});
@@ -175,6 +185,8 @@ TEST_CASE("byte feeds: the plan says which kernels read bytes, and shapes are ch
   const codegen::StepPlan plan = codegen::plan_step(train.graph, {true});
   CHECK(plan.byte_leaf >= 0);
   CHECK(plan.image_scale >= 0);
+  CHECK(plan.image_offset >= 0);
+  CHECK(plan.image_offset != plan.image_scale);
   CHECK(codegen::describe(plan, train.graph).find("fed as bytes") != std::string::npos);
   CHECK(codegen::plan_step(train.graph).byte_leaf == -1);
   // The bytes are widened inside the kernels (no float copy of the batch).
