@@ -116,11 +116,18 @@ struct MeanStd : Located {
   Number std;
 };
 
-using StageArg =
-    x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors, MeanStd>;
+/// `from train_raw` in `| normalize from train_raw`: a dataset path
+/// (`name` or `collection.part`), located at `from ...`.
+struct NormalizeFrom : Located {
+  std::vector<std::string> dataset;
+};
+
+using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors,
+                             MeanStd, NormalizeFrom>;
 
 /// One step of a pipeline. Datasets: `| where label < 7`, `| relabel {...}`,
-/// `| scale 1/255`, `| normalize mean 0.1307 std 0.3081`, `| take 1000`. Models: `| drop 1`, `| cut dense`,
+/// `| scale 1/255`, `| normalize mean 0.1307 std 0.3081`, `| normalize from d`,
+/// `| take 1000`. Models: `| drop 1`, `| cut dense`,
 /// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`,
 /// `| reinit ...`, `| lr {layer: factor, ...}`.
 struct Stage : Located {

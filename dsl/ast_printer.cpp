@@ -62,6 +62,11 @@ struct Printer {
       line(m->mean, "mean " + m->mean.text);
       line(m->std, "std " + m->std.text);
     }
+    if (auto* n = boost::get<ast::NormalizeFrom>(&arg)) {
+      std::string path;
+      for (const auto& part : n->dataset) path += (path.empty() ? "" : ".") + part;
+      line(*n, "from " + path);
+    }
     if (auto* f = boost::get<ast::LayerFactors>(&arg))
       for (const auto& e : f->entries) line(e, e.layer.text + ": " + e.factor.text);
     if (auto* b = boost::get<ast::LayerBlock>(&arg))

@@ -80,6 +80,10 @@ x3::rule<class factor_entries_r, std::vector<ast::LayerFactor>> const factor_ent
 x3::rule<class layer_factors_r, ast::LayerFactors> const layer_factors =
     "layer factors such as {conv2d: 0.1, dense: 0.5}";
 x3::rule<class mean_std_r, ast::MeanStd> const mean_std = "a mean and a standard deviation such as mean 0.1307 std 0.3081";
+x3::rule<class from_parts_r, std::vector<std::string>> const from_parts = "'from' and a dataset";
+x3::rule<class normalize_from_r, ast::NormalizeFrom> const normalize_from = "'from' and a dataset";
+x3::rule<class normalize_arg_r, ast::StageArg> const normalize_arg =
+    "a mean and a standard deviation such as mean 0.1307 std 0.3081, or 'from' and a dataset";
 x3::rule<class name_r, ast::Name> const name = "a name";
 x3::rule<class key_r, ast::Name> const key = "a setting or argument name";
 x3::rule<class number_text_r, std::string> const number_text = "a number";
@@ -136,6 +140,7 @@ x3::rule<class into_r> const into_kw = "'into'";
 x3::rule<class after_r> const after_kw = "'after'";
 x3::rule<class mean_kw_r> const mean_kw = "'mean'";
 x3::rule<class std_kw_r> const std_kw = "'std'";
+x3::rule<class from_kw_r> const from_kw = "'from'";
 x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
 x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
 
@@ -150,6 +155,7 @@ auto const into_kw_def = kw("into");
 auto const after_kw_def = kw("after");
 auto const mean_kw_def = kw("mean");
 auto const std_kw_def = kw("std");
+auto const from_kw_def = kw("from");
 
 // --- definitions ---------------------------------------------------------------
 // word ::= (letter | '_') (letter | digit | '_')*
@@ -183,17 +189,21 @@ auto const primary_def = dims | number | string_lit | call | path;
 // expr ::= primary ('|' stage)*
 auto const expr_def = primary >> *('|' > stage);
 // stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
-//         | 'normalize' 'mean' number 'std' number
+//         | 'normalize' ('mean' number 'std' number | 'from' path)
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
 //         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
-                       (raw[kw("scale")] > number) | (raw[kw("normalize")] > mean_std) |
+                       (raw[kw("scale")] > number) | (raw[kw("normalize")] > normalize_arg) |
                        (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
                        (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > (layer_block | call)) |
                        (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
                        (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors);
 // mean_std ::= 'mean' number 'std' number
 auto const mean_std_def = mean_kw > number > std_kw > number;
+// normalize_from ::= 'from' path
+auto const from_parts_def = from_kw > path_parts;
+auto const normalize_from_def = from_parts;
+auto const normalize_arg_def = mean_std | normalize_from;
 // layer_factors ::= '{' word ':' number (',' word ':' number)* '}'
 auto const layer_factor_def = key > colon > number;
 auto const factor_entries_def = lbrace > (layer_factor % ',') > rbrace;
@@ -260,7 +270,8 @@ auto const statement_def =
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, compare_names, compare_stmt)
+BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, from_parts,
+                    normalize_from, normalize_arg, compare_names, compare_stmt)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
@@ -275,6 +286,7 @@ struct name_list_r : annotate_offset {};
 struct layer_factor_r : annotate_offset {};
 struct layer_factors_r : annotate_offset {};
 struct mean_std_r : annotate_offset {};
+struct normalize_from_r : annotate_offset {};
 struct key_r : annotate_offset {};
 struct number_r : annotate_offset {};
 struct dims_r : annotate_offset {};

@@ -37,6 +37,9 @@ struct CheckerState {
   // datasets.cpp
   /// Evaluates a dataset expression to a data node, loading what it needs.
   int dataset(const ast::Expr& e);
+  /// The data node a dataset path names: `name` (a dataset) or
+  /// `collection.train` / `collection.test`; fails at `at` otherwise.
+  int dataset_path(const std::vector<std::string>& parts, const ast::Located& at);
   /// `x = idx(...)` or any dataset expression: defines a Dataset or Collection.
   Symbol data_symbol(const ast::Expr& e, const std::string& display);
   /// Materialises node `index`, turning file problems into a diagnostic at `at`.

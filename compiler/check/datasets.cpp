@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "compiler/check/checker_state.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/locate.hpp"
+#include "runtime/data/pixel_stats.hpp"
 
 namespace tl::check {
 
@@ -128,6 +131,21 @@ Symbol CheckerState::data_symbol(const ast::Expr& e, const std::string& display)
   return s;
 }
 
+int CheckerState::dataset_path(const std::vector<std::string>& parts, const ast::Located& at) {
+  const Symbol& s = lookup(parts[0], at, "a dataset");
+  if (s.kind == Symbol::Kind::Collection) {
+    if (parts.size() != 2 || (parts[1] != "train" && parts[1] != "test"))
+      fail(at, "'" + parts[0] + "' has two parts, train and test",
+           "write " + parts[0] + ".train or " + parts[0] + ".test");
+    return parts[1] == "train" ? s.train : s.test;
+  }
+  if (s.kind == Symbol::Kind::Dataset) {
+    if (parts.size() > 1) fail(at, "dataset '" + parts[0] + "' has no part named '" + parts[1] + "'");
+    return s.index;
+  }
+  fail(at, "'" + parts[0] + "' is a model, but a dataset is needed here");
+}
+
 int CheckerState::dataset(const ast::Expr& e) {
   // 1. The source: a path to a dataset or collection part, or idx(files).
   int node = -1;
@@ -155,19 +173,7 @@ int CheckerState::dataset(const ast::Expr& e) {
     const auto ds = materialise(node, *call);
     exp.data.back().sample_shape = {ds->height, ds->width, ds->channels};
   } else if (auto* path = boost::get<ast::Path>(&e.head.get())) {
-    const Symbol& s = lookup(path->parts[0], *path, "a dataset");
-    if (s.kind == Symbol::Kind::Collection) {
-      if (path->parts.size() != 2 || (path->parts[1] != "train" && path->parts[1] != "test"))
-        fail(*path, "'" + path->parts[0] + "' has two parts, train and test",
-             "write " + path->parts[0] + ".train or " + path->parts[0] + ".test");
-      node = path->parts[1] == "train" ? s.train : s.test;
-    } else if (s.kind == Symbol::Kind::Dataset) {
-      if (path->parts.size() > 1)
-        fail(*path, "dataset '" + path->parts[0] + "' has no part named '" + path->parts[1] + "'");
-      node = s.index;
-    } else {
-      fail(*path, "'" + path->parts[0] + "' is a model, but a dataset is needed here");
-    }
+    node = dataset_path(path->parts, *path);
   } else {
     fail(where(e), "expected a dataset, not " + describe(e));
   }
@@ -201,13 +207,26 @@ int CheckerState::dataset(const ast::Expr& e) {
       n.scale = number(value, "scale");
       if (!(n.scale > 0)) fail(value, "scale must be positive, not " + value.text, "pixels are usually scaled by 1/255");
     } else if (stage.op == "normalize") {
-      const auto& ms = boost::get<ast::MeanStd>(stage.arg);
       n.kind = DataNode::Kind::Normalize;
-      n.mean = number(ms.mean, "mean");
-      n.std = number(ms.std, "std");
-      if (!(n.std > 0))
-        fail(ms.std, "std must be positive, not " + ms.std.text,
-             "give the standard deviation of the pixel values after the stages before it (0.3081 for MNIST scaled by 1/255)");
+      if (const auto* ms = boost::get<ast::MeanStd>(&stage.arg)) {
+        n.mean = number(ms->mean, "mean");
+        n.std = number(ms->std, "std");
+        if (!(n.std > 0))
+          fail(ms->std, "std must be positive, not " + ms->std.text,
+               "give the standard deviation of the pixel values after the stages before it "
+               "(0.3081 for MNIST scaled by 1/255), or write normalize from DATASET");
+      } else {
+        const auto& from = boost::get<ast::NormalizeFrom>(stage.arg);
+        const int source_node = dataset_path(from.dataset, from);
+        const data::PixelStats stats = data::pixel_stats(*materialise(source_node, from));
+        n.mean = stats.mean;
+        n.std = stats.std;
+        n.stats_from = exp.data[static_cast<std::size_t>(source_node)].display;
+        if (!(stats.std > 0))
+          fail(from, fmt::format("every pixel of {} has the value {}: there is no spread to normalize by",
+                                 n.stats_from, stats.mean),
+               "normalize from a dataset whose images vary, or give mean M std S");
+      }
     } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
       n.kind = DataNode::Kind::Take;

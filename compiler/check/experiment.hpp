@@ -111,8 +111,10 @@ struct DataNode {
   std::array<int, 256> mapping{};
   // Scale: pixel values are multiplied by `scale`
   double scale = 1.0;
-  // Normalize: pixel values v become (v - mean) / std
+  // Normalize: pixel values v become (v - mean) / std; with `normalize from
+  // D`, mean and std are D's pixel statistics and stats_from names D.
   double mean = 0.0, std = 1.0;
+  std::string stats_from;
   // Take: the first `count` samples
   std::int64_t count = 0;
   // SplitPart

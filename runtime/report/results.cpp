@@ -15,6 +15,12 @@ nlohmann::json optimizer_json(const lower::OptimizerSpec& o) {
   return {{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
 }
 
+/// How the dataset's bytes become the floats the model saw: value =
+/// float(byte) * scale + offset (the `scale` and `normalize` stages folded).
+nlohmann::json pixels_json(const data::Dataset& ds) {
+  return {{"scale", static_cast<double>(ds.scale)}, {"offset", static_cast<double>(ds.offset)}};
+}
+
 }  // namespace
 
 Results::Results(const check::Experiment& exp, const std::string& backend, int threads) {
@@ -37,7 +43,7 @@ Results::Results(const check::Experiment& exp, const std::string& backend, int t
   }
 }
 
-void Results::add_training(const check::ModelSpec& model, const std::string& data, std::int64_t samples,
+void Results::add_training(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                            const check::TrainConfig& config, const std::vector<train::EpochStats>& history) {
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : history) {
@@ -47,8 +53,9 @@ void Results::add_training(const check::ModelSpec& model, const std::string& dat
     epochs.push_back(j);
   }
   json_["trainings"].push_back({{"model", model.name},
-                                {"data", data},
-                                {"samples", samples},
+                                {"data", name},
+                                {"samples", static_cast<std::int64_t>(data.size())},
+                                {"pixels", pixels_json(data)},
                                 {"epochs", config.epochs},
                                 {"batch", config.batch},
                                 {"shuffle", config.shuffle},
@@ -56,9 +63,10 @@ void Results::add_training(const check::ModelSpec& model, const std::string& dat
                                 {"history", epochs}});
 }
 
-void Results::add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& s) {
-  json_["evaluations"].push_back({{"model", model.name}, {"split", data}, {"loss", s.loss}, {"accuracy", s.accuracy},
-                                  {"samples", s.samples}, {"seconds", s.seconds}});
+void Results::add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
+                             const train::EvalStats& s) {
+  json_["evaluations"].push_back({{"model", model.name}, {"split", name}, {"loss", s.loss}, {"accuracy", s.accuracy},
+                                  {"samples", s.samples}, {"seconds", s.seconds}, {"pixels", pixels_json(data)}});
 }
 
 void Results::add_comparison(const Comparison& c, const std::string& stem) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "compiler/check/experiment.hpp"
+#include "runtime/data/dataset.hpp"
 #include "runtime/report/compare.hpp"
 #include "runtime/train/trainer.hpp"
 
@@ -15,9 +16,12 @@ namespace tl::report {
 class Results {
  public:
   Results(const check::Experiment& exp, const std::string& backend, int threads);
-  void add_training(const check::ModelSpec& model, const std::string& data, std::int64_t samples,
+  /// `name`: the dataset's name in the script; `data`: the dataset (its size
+  /// and pixel map are recorded).
+  void add_training(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                     const check::TrainConfig& config, const std::vector<train::EpochStats>& history);
-  void add_evaluation(const check::ModelSpec& model, const std::string& data, const train::EvalStats& stats);
+  void add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
+                      const train::EvalStats& stats);
   /// `stem`: the files of this comparison (STEM.csv, STEM-loss.svg, ...).
   void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);

@@ -158,7 +158,7 @@ class Runner {
       save_checkpoint(options_.out_dir, key_, st_);
     };
     const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
-    results_.add_training(model, node.display, static_cast<std::int64_t>(data->size()), step.train, history);
+    results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
     io::save_model(options_.out_dir + "/" + model.name + ".safetensors", model, state.vars);
     for (const auto& e : history) {
@@ -175,11 +175,12 @@ class Runner {
   void evaluate_step(const check::Step& step) {
     const check::ModelSpec& model = exp_.models[static_cast<std::size_t>(step.model)];
     const auto& node = exp_.data[static_cast<std::size_t>(step.data)];
-    const EvalStats stats = evaluate(*executor_, st_.states[static_cast<std::size_t>(step.model)],
-                                     *store_.get(exp_, step.data), step.eval_batch, eval_config(step.model));
+    const auto data = store_.get(exp_, step.data);
+    const EvalStats stats = evaluate(*executor_, st_.states[static_cast<std::size_t>(step.model)], *data,
+                                     step.eval_batch, eval_config(step.model));
     std::fprintf(out_, "Evaluate %s on %s: loss %.4f - accuracy %.4f (%lld samples, %.1fs)\n", model.name.c_str(),
                  node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples), stats.seconds);
-    results_.add_evaluation(model, node.display, stats);
+    results_.add_evaluation(model, node.display, *data, stats);
     st_.evaluations.push_back({model.name, node.display, stats});
   }
 

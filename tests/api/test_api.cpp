@@ -114,6 +114,31 @@ TEST_CASE("two models live side by side; save and load round-trip exactly") {
   CHECK(loaded.classes() == 4);
 }
 
+TEST_CASE("bytes with a pixel offset read as float(byte) * scale + offset, like a normalize stage") {
+  tl::Model model = trained_model(4);
+  const Toy toy(24);
+  const float scale = static_cast<float>(1.0 / 255 / 0.3081), offset = static_cast<float>(-0.1307 / 0.3081);
+  tl::Images bytes = toy.byte_images();
+  bytes.scale = scale;
+  bytes.offset = offset;
+  std::vector<float> mapped(toy.bytes.size());
+  for (std::size_t i = 0; i < mapped.size(); ++i) mapped[i] = static_cast<float>(toy.bytes[i]) * scale + offset;
+  const tl::Images floats{nullptr, mapped.data(), toy.count, 8, 8, 1, 1.0f};
+  const auto from_bytes = model.predict_scores(bytes);
+  CHECK(from_bytes == model.predict_scores(floats));
+  CHECK(from_bytes != model.predict_scores(toy.byte_images()));  // the offset is not ignored
+  const tl::Metrics a = model.evaluate(bytes, toy.labels.data()), b = model.evaluate(floats, toy.labels.data());
+  CHECK(a.loss == b.loss);
+  CHECK(a.accuracy == b.accuracy);
+  // tl::Dataset::images takes the same map.
+  tl::Dataset ds;
+  ds.pixels = toy.bytes;
+  ds.count = toy.count;
+  ds.height = ds.width = 8;
+  ds.channels = 1;
+  CHECK(model.predict_scores(ds.images(scale, offset)) == from_bytes);
+}
+
 TEST_CASE("predict is thread-safe and deterministic") {
   const tl::Model model = trained_model(3);
   const Toy toy(100);

@@ -19,6 +19,7 @@
 #include "runtime/data/dataset.hpp"
 #include "runtime/data/idx.hpp"
 #include "runtime/data/locate.hpp"
+#include "runtime/data/pixel_stats.hpp"
 
 namespace fs = std::filesystem;
 using namespace tl::data;
@@ -148,6 +149,29 @@ TEST_CASE("dataset: pixel maps compose: scale multiplies, normalize centres and 
   CHECK_THROWS_AS(normalize_pixels(raw, 0.1, 0.0), std::invalid_argument);
   CHECK_THROWS_AS(normalize_pixels(raw, 0.1, -1.0), std::invalid_argument);
   CHECK_THROWS_AS(normalize_pixels(raw, std::nan(""), 1.0), std::invalid_argument);
+}
+
+TEST_CASE("dataset: pixel_stats is the mean and population std of the mapped pixel values") {
+  const Dataset raw = make_dataset({1, 1, 2, {0, 255, /* 1 */ 10, 10, /* 2 */ 255, 0}, {0, 1, 2}});
+  // Values 0, 255, 10, 10, 255, 0: mean 530 / 6; population variance.
+  const PixelStats s = pixel_stats(raw);
+  CHECK(s.values == 6);
+  const double mean = 530.0 / 6;
+  double var = 0;
+  for (double v : {0.0, 255.0, 10.0, 10.0, 255.0, 0.0}) var += (v - mean) * (v - mean) / 6;
+  CHECK(s.mean == doctest::Approx(mean).epsilon(1e-12));
+  CHECK(s.std == doctest::Approx(std::sqrt(var)).epsilon(1e-12));
+  // Through the view: its samples only, and its pixel map applied.
+  const PixelStats one = pixel_stats(scale_pixels(select(raw, {1}), 0.5));
+  CHECK(one.values == 2);
+  CHECK(one.mean == 5.0);
+  CHECK(one.std == 0.0);
+  // Normalising by a dataset's own statistics standardises it.
+  const PixelStats norm = pixel_stats(normalize_pixels(raw, s.mean, s.std));
+  CHECK(norm.mean == doctest::Approx(0.0).scale(1).epsilon(1e-6));
+  CHECK(norm.std == doctest::Approx(1.0).epsilon(1e-6));
+  CHECK(pixel_stats(select(raw, {})).values == 0);
+  CHECK_THROWS_AS(pixel_stats(make_float_dataset(1, 1, 1, {0.5f}, {0})), std::logic_error);
 }
 
 TEST_CASE("dataset: scale_pixels and select") {

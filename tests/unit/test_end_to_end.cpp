@@ -10,6 +10,7 @@
 
 #include "dsl/diagnostics.hpp"
 #include "dsl/source.hpp"
+#include "runtime/data/pixel_stats.hpp"
 #include "runtime/train/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 
@@ -112,4 +113,58 @@ train net on tiny.train { optimizer sgd(lr = 1e30)  epochs 2  batch 16 }
   const auto results = nlohmann::json::parse(in);
   CHECK(results["status"] == "failed");
   CHECK(results["evaluations"].size() == 1);  // the step before the failure is kept
+}
+
+TEST_CASE("normalize from a dataset standardises by its pixel statistics; results.json records the pixel map") {
+  const char* text = R"(
+seed 4
+tiny = idx("tiny")
+train_raw = tiny.train | scale 1/255
+train_set = train_raw | normalize from train_raw
+test_set = tiny.test | scale 1/255 | normalize from train_raw
+by_hand = tiny.test | scale 1/255 | normalize mean 0.25 std 0.5
+model small(classes) {
+  input(8, 8, 1)
+  flatten()
+  dense(classes, softmax)
+}
+net = small(5)
+train net on train_set { epochs 1  batch 16 }
+evaluate net on test_set
+)";
+  tl::check::DataStore store;
+  const auto exp = tl::test::check_ok("normalize.tl", text, store);
+  auto node = [&](const std::string& display) {
+    for (std::size_t i = 0; i < exp.data.size(); ++i)
+      if (exp.data[i].display == display) return static_cast<int>(i);
+    FAIL("no dataset " << display);
+    return -1;
+  };
+  const auto raw = store.get(exp, node("train_raw"));
+  const auto train = store.get(exp, node("train_set"));
+  const auto test = store.get(exp, node("test_set"));
+  const tl::data::PixelStats before = tl::data::pixel_stats(*raw), after = tl::data::pixel_stats(*train);
+  CHECK(before.std > 0.01);
+  CHECK(after.mean == doctest::Approx(0.0).epsilon(1e-6).scale(1));
+  CHECK(after.std == doctest::Approx(1.0).epsilon(1e-6));
+  // The test data is mapped with the training data's statistics, not its own.
+  CHECK(test->scale == train->scale);
+  CHECK(test->offset == train->offset);
+  CHECK(train->scale == static_cast<float>(1.0 / 255 / before.std));
+  CHECK(train->offset == static_cast<float>(-before.mean / before.std));
+  const auto hand = store.get(exp, node("by_hand"));
+  CHECK(hand->scale == static_cast<float>(1.0 / 255 / 0.5));
+  CHECK(hand->offset == -0.5f);
+
+  const auto dir = std::filesystem::temp_directory_path() / "tl-e2e-normalize";
+  tl::train::RunOptions options;
+  options.out_dir = dir.string();
+  options.out = std::tmpfile();
+  tl::train::run_experiment(exp, store, tl::SourceFile("normalize.tl", text), options);
+  std::fclose(options.out);
+  std::ifstream in(dir / "results.json");
+  const auto results = nlohmann::json::parse(in);
+  CHECK(results["trainings"][0]["pixels"]["scale"].get<double>() == static_cast<double>(train->scale));
+  CHECK(results["trainings"][0]["pixels"]["offset"].get<double>() == static_cast<double>(train->offset));
+  CHECK(results["evaluations"][0]["pixels"]["offset"].get<double>() == static_cast<double>(test->offset));
 }

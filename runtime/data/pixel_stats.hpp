@@ -1,0 +1,25 @@
+// Pixel statistics of a dataset: the mean and standard deviation of every
+// pixel value of every sample, as batches deliver them (the view's pixel map
+// applied). `normalize from D` in a script standardises by D's statistics.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/data/dataset.hpp"
+
+namespace tl::data {
+
+struct PixelStats {
+  double mean = 0.0;
+  double std = 0.0;          ///< population standard deviation (divides by the count)
+  std::uint64_t values = 0;  ///< how many pixel values (samples * H * W * C)
+};
+
+/// Statistics over all of `ds`'s pixel values, each float(byte) * scale +
+/// offset as data::gather computes it, summed in double. Counts each byte
+/// value once (a 256-bin histogram), so the result does not depend on the
+/// sample order. Requires a byte dataset (std::logic_error otherwise); an
+/// empty dataset gives values 0, mean 0, std 0.
+PixelStats pixel_stats(const Dataset& ds);
+
+}  // namespace tl::data
