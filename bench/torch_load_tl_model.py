@@ -34,12 +34,16 @@ def read_safetensors(path):
         if name != "__metadata__":
             begin, end = entry["data_offsets"]
             tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype="<f4").reshape(entry["shape"]).copy()
-    return tensors
+    return tensors, header.get("__metadata__", {})
 
 
 def main():
     model_path, results_path, mnist = sys.argv[1:4]
-    t = read_safetensors(model_path)
+    t, meta = read_safetensors(model_path)
+    # The pixel map of the model's training data (tl.pixels): value = byte * scale + offset.
+    pixels = json.loads(meta.get("tl.pixels", '{"scale": 0.00392156862745098, "offset": 0}'))
+    scale, offset = np.float32(pixels["scale"]), np.float32(pixels["offset"])
+    peer.to_float = lambda u8: u8.to(torch.float32) * float(scale) + float(offset)
     model = peer.SeedCNN()
     with torch.no_grad():
         model.conv.weight.copy_(torch.from_numpy(t["conv2d/kernel"].transpose(3, 2, 0, 1)))
@@ -57,7 +61,7 @@ def main():
     with torch.no_grad():
         predicted = torch.cat([model(peer.to_float(images[s:s + 1000])).argmax(1) for s in range(0, len(labels), 1000)])
     # The independent numpy forward pass (tests/cli/safetensors_reader.py's layers).
-    x = images.numpy().astype(np.float64) / 255.0
+    x = (images.numpy().astype(np.float32) * scale + offset).astype(np.float64)
     k = t["conv2d/kernel"].astype(np.float64)
     conv = sum(np.einsum("bhwc,co->bhwo", x[:, i:i + 26, j:j + 26, :], k[i, j]) for i in range(3) for j in range(3))
     conv = conv + t["conv2d/bias"]

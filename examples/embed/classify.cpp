@@ -17,10 +17,13 @@ int main(int argc, char** argv) {
     std::printf("%s", model.summary().c_str());
     const std::string dir = argv[2];
     const tl::Dataset test = tl::load_idx(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte");
-    const std::vector<int> predicted = model.predict(test.images(1.0f / 255));
+    // Feed the bytes as the training data was fed (the file records its
+    // scale and normalize stages); 1/255 for a file that does not say.
+    const tl::PixelMap pixels = model.pixels().value_or(tl::PixelMap{1.0f / 255, 0.0f});
+    const std::vector<int> predicted = model.predict(test.images(pixels));
     std::size_t correct = 0;
     for (std::size_t i = 0; i < test.count; ++i) correct += predicted[i] == test.labels[i];
-    const tl::Metrics m = model.evaluate(test.images(1.0f / 255), test.labels.data());
+    const tl::Metrics m = model.evaluate(test.images(pixels), test.labels.data());
     std::printf("accuracy %.4f (%zu of %zu correct), loss %.4f\n", static_cast<double>(correct) / test.count, correct,
                 test.count, m.loss);
     return 0;

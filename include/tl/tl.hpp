@@ -28,6 +28,12 @@ class Error : public std::runtime_error {
 /// Receives each line of progress and report text (without the newline).
 using LogHandler = std::function<void(std::string_view line)>;
 
+/// How bytes become a model's input: value = float(byte) * scale + offset.
+struct PixelMap {
+  float scale = 1.0f;
+  float offset = 0.0f;
+};
+
 /// Images in host memory, NHWC, either bytes (mapped on use: value =
 /// float(byte) * scale + offset, as a script's `scale` and `normalize` stages
 /// set them) or floats (used as they are). Not copied: they must outlive the
@@ -49,6 +55,8 @@ struct Dataset {
   Images images(float scale = 1.0f / 255, float offset = 0.0f) const {
     return {pixels.data(), nullptr, count, height, width, channels, scale, offset};
   }
+  /// The pixels as bytes mapped as a model was trained: images(*model.pixels()).
+  Images images(const PixelMap& map) const { return images(map.scale, map.offset); }
 };
 Dataset load_idx(const std::string& images_path, const std::string& labels_path);
 
@@ -79,6 +87,13 @@ class Model {
   std::string manifest() const; // every tensor: where it came from, trainable
   std::vector<std::size_t> input_shape() const;  // {H, W, C}
   std::size_t classes() const;
+  /// The pixel map of the bytes the model was last trained on, when known:
+  /// the data of its last `train` step in a script (recorded in the model
+  /// files tlc run writes, and read back by load), or the bytes given to
+  /// train(). Feed new bytes with the same map: data.images(*model.pixels()).
+  /// Empty for a model trained on floats, never trained, or loaded from a
+  /// file without one.
+  std::optional<PixelMap> pixels() const;
 
   /// Class scores, count x classes (probabilities for a softmax model).
   /// Thread-safe: several threads may predict on one model at once.

@@ -93,6 +93,12 @@ Model Experiment::model(const std::string& name) const {
   if (impl_->states.empty())
     throw Error("tl: run the experiment before taking its model '" + name + "'");
   impl->vars = impl_->states[static_cast<std::size_t>(index)].vars;
+  // The pixel map of the model's last train step, as its model file records it.
+  for (const check::Step& step : impl_->exp.steps)
+    if (step.kind == check::Step::Kind::Train && step.model == index) {
+      const auto data = impl_->store.get(impl_->exp, step.data);
+      impl->pixels = PixelMap{data->scale, data->offset};
+    }
   return Model(std::move(impl));
 }
 

@@ -72,6 +72,7 @@ Model Model::load(const std::string& path) {
     auto impl = std::make_unique<Impl>();
     impl->spec = std::move(loaded.spec);
     impl->vars = std::move(loaded.vars);
+    if (loaded.pixels) impl->pixels = PixelMap{loaded.pixels->scale, loaded.pixels->offset};
     return Model(std::move(impl));
   } catch (const data::DataError& e) {
     throw Error(e.format());
@@ -80,13 +81,16 @@ Model Model::load(const std::string& path) {
 
 void Model::save(const std::string& path) const {
   try {
-    io::save_model(path, impl_->spec, impl_->vars);
+    std::optional<io::SavedPixels> pixels;
+    if (impl_->pixels) pixels = io::SavedPixels{impl_->pixels->scale, impl_->pixels->offset};
+    io::save_model(path, impl_->spec, impl_->vars, pixels);
   } catch (const data::DataError& e) {
     throw Error(e.format());
   }
 }
 
 std::string Model::name() const { return impl_->spec.name; }
+std::optional<PixelMap> Model::pixels() const { return impl_->pixels; }
 std::string Model::summary() const { return report::summary(impl_->spec); }
 
 std::string Model::manifest() const {
@@ -198,6 +202,7 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   }
   train::reset_optimizer(state);
   impl_->vars = std::move(state.vars);
+  impl_->pixels = images.bytes ? std::optional<PixelMap>(PixelMap{images.scale, images.offset}) : std::nullopt;
   std::vector<Metrics> out;
   for (const auto& e : history) out.push_back({e.loss, e.accuracy, e.samples});
   return out;

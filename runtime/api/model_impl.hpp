@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "compiler/check/experiment.hpp"
 #include "compiler/lower/step_graph.hpp"
@@ -14,6 +15,7 @@ namespace tl {
 struct Model::Impl {
   check::ModelSpec spec;
   exec::Variables vars;
+  std::optional<PixelMap> pixels;  ///< see Model::pixels()
   std::string backend = "jit";  // the fast path; the reference is the oracle in tests
   // Predict graphs by batch size, built once; guarded for concurrent predicts.
   mutable std::mutex mutex;

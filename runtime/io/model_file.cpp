@@ -1,6 +1,7 @@
 // Model files (see model_file.hpp).
 #include "runtime/io/model_file.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -143,7 +144,8 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
   }
 }
 
-void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars) {
+void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
+                const std::optional<SavedPixels>& pixels) {
   TensorFile file;
   for (const Layer& l : model.layers)
     for (const auto& p : l.params) {
@@ -153,6 +155,10 @@ void save_model(const std::string& path, const check::ModelSpec& model, const ex
   file.metadata["format"] = "tl-model";
   file.metadata["tl_version"] = "0.1.0";
   file.metadata["tl.model"] = describe_model(model).dump();
+  if (pixels)  // doubles print with 17 digits: the floats read back exactly
+    file.metadata["tl.pixels"] =
+        nlohmann::json{{"scale", static_cast<double>(pixels->scale)}, {"offset", static_cast<double>(pixels->offset)}}
+            .dump();
   write_safetensors(path, file);
 }
 
@@ -177,6 +183,21 @@ LoadedModel load_model(const std::string& path) {
         throw data::DataError(path, std::nullopt, "the tensor '" + name + "' has the wrong shape for its layer");
       loaded.vars.tensors[name] = std::move(t->second);
     }
+  if (auto p = file.metadata.find("tl.pixels"); p != file.metadata.end()) {
+    const auto invalid = [&](const std::string& why) {
+      return data::DataError(path, std::nullopt, "the pixel map (tl.pixels) is invalid: " + why,
+                             "it should be {\"scale\": S, \"offset\": O} as tlc run writes it");
+    };
+    const nlohmann::json j = nlohmann::json::parse(p->second, nullptr, false);
+    if (!j.is_object() || !j.contains("scale") || !j.contains("offset") || !j["scale"].is_number() ||
+        !j["offset"].is_number())
+      throw invalid("not an object with numbers scale and offset");
+    const double scale = j["scale"].get<double>(), offset = j["offset"].get<double>();
+    const double limit = 3.0e38;  // within float range, and finite
+    if (!(std::fabs(scale) <= limit) || !(std::fabs(offset) <= limit) || scale == 0)
+      throw invalid("scale and offset must be finite floats and scale non-zero");
+    loaded.pixels = SavedPixels{static_cast<float>(scale), static_cast<float>(offset)};
+  }
   return loaded;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "compiler/check/experiment.hpp"
@@ -17,17 +18,29 @@ nlohmann::json describe_model(const check::ModelSpec& model);
 /// Rebuilds a ModelSpec; throws std::invalid_argument naming what is wrong.
 check::ModelSpec model_from_description(const nlohmann::json& description);
 
+/// The pixel map of the bytes a model was trained on: input value =
+/// float(byte) * scale + offset (a script's `scale` and `normalize` stages).
+/// Stored as the "tl.pixels" metadata entry, {"scale": s, "offset": o}.
+struct SavedPixels {
+  float scale = 1.0f;
+  float offset = 0.0f;
+};
+
 /// Writes the model's parameters and batchnorm statistics (not optimizer
-/// state) atomically. Throws data::DataError if the file cannot be written.
-void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars);
+/// state) atomically, and `pixels` when known. Throws data::DataError if the
+/// file cannot be written.
+void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
+                const std::optional<SavedPixels>& pixels = std::nullopt);
 
 struct LoadedModel {
   check::ModelSpec spec;
   exec::Variables vars;
+  std::optional<SavedPixels> pixels;  ///< absent in files written without one
 };
 
 /// Throws data::DataError naming the file and what is wrong: not a
-/// safetensors file, no tl description, a tensor missing or of the wrong shape.
+/// safetensors file, no tl description, a tensor missing or of the wrong
+/// shape, a pixel map that is not two finite numbers with a non-zero scale.
 LoadedModel load_model(const std::string& path);
 
 }  // namespace tl::io

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -137,6 +138,85 @@ TEST_CASE("bytes with a pixel offset read as float(byte) * scale + offset, like 
   ds.height = ds.width = 8;
   ds.channels = 1;
   CHECK(model.predict_scores(ds.images(scale, offset)) == from_bytes);
+}
+
+TEST_CASE("a model knows the pixel map it was trained on, and its file keeps it") {
+  tl::Model model = trained_model(5);  // trained on bytes scaled by 1/255
+  REQUIRE(model.pixels().has_value());
+  CHECK(model.pixels()->scale == 1.0f / 255);
+  CHECK(model.pixels()->offset == 0.0f);
+  const Toy toy(16);
+  tl::Images normalized = toy.byte_images();
+  normalized.scale = static_cast<float>(1.0 / 255 / 0.3081);
+  normalized.offset = static_cast<float>(-0.1307 / 0.3081);
+  tl::TrainOptions options;
+  options.batch = 8;
+  model.train(normalized, toy.labels.data(), options);
+  REQUIRE(model.pixels().has_value());
+  CHECK(model.pixels()->scale == normalized.scale);
+  CHECK(model.pixels()->offset == normalized.offset);
+  const auto path = (std::filesystem::temp_directory_path() / "tl-api-pixels.safetensors").string();
+  model.save(path);
+  const tl::Model loaded = tl::Model::load(path);
+  REQUIRE(loaded.pixels().has_value());
+  CHECK(loaded.pixels()->scale == normalized.scale);  // bit for bit through the file's JSON
+  CHECK(loaded.pixels()->offset == normalized.offset);
+  tl::Dataset ds;
+  ds.pixels = toy.bytes;
+  ds.count = toy.count;
+  ds.height = ds.width = 8;
+  ds.channels = 1;
+  CHECK(loaded.predict_scores(ds.images(*loaded.pixels())) == model.predict_scores(normalized));
+  // Floats carry no pixel map: training on them forgets it.
+  model.train(toy.float_images(), toy.labels.data(), options);
+  CHECK_FALSE(model.pixels().has_value());
+  model.save(path);
+  CHECK_FALSE(tl::Model::load(path).pixels().has_value());
+}
+
+/// Writes the toy images and labels as raw IDX files in `dir`.
+void write_idx(const Toy& toy, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  auto be32 = [](std::ofstream& out, std::uint32_t v) {
+    const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    out.write(b, 4);
+  };
+  std::ofstream images(dir / "images-idx3-ubyte", std::ios::binary), labels(dir / "labels-idx1-ubyte", std::ios::binary);
+  be32(images, 0x803);
+  for (std::uint32_t d : {static_cast<std::uint32_t>(toy.count), 8u, 8u}) be32(images, d);
+  images.write(reinterpret_cast<const char*>(toy.bytes.data()), static_cast<std::streamsize>(toy.bytes.size()));
+  be32(labels, 0x801);
+  be32(labels, static_cast<std::uint32_t>(toy.count));
+  for (std::int32_t l : toy.labels) labels.put(static_cast<char>(l));
+}
+
+TEST_CASE("a script's model carries the pixel map of its last train step") {
+  const auto dir = std::filesystem::temp_directory_path() / "tl-api-script-pixels";
+  write_idx(Toy(48), dir / "toy");
+  auto exp = tl::Experiment::compile_source((dir / "pixels.tl").string(), R"(
+seed 2
+tiny = idx(images = "toy/images-idx3-ubyte", labels = "toy/labels-idx1-ubyte")
+model small(classes) {
+  input(8, 8, 1)
+  flatten()
+  dense(classes, softmax)
+}
+net = small(5)
+idle = small(5)
+train net on tiny | scale 1/255 { epochs 1  batch 16 }
+train net on tiny | scale 1/255 | normalize mean 0.5 std 0.25 { epochs 1  batch 16 }
+)");
+  exp.run({dir.string(), "reference", 1, {}});
+  const tl::Model net = exp.model("net");
+  REQUIRE(net.pixels().has_value());
+  CHECK(net.pixels()->scale == static_cast<float>(1.0 / 255 / 0.25));
+  CHECK(net.pixels()->offset == -2.0f);
+  CHECK_FALSE(exp.model("idle").pixels().has_value());
+  // The file tlc run wrote after the last train step says the same.
+  const tl::Model saved = tl::Model::load((dir / "net.safetensors").string());
+  REQUIRE(saved.pixels().has_value());
+  CHECK(saved.pixels()->scale == net.pixels()->scale);
+  CHECK(saved.pixels()->offset == net.pixels()->offset);
 }
 
 TEST_CASE("predict is thread-safe and deterministic") {

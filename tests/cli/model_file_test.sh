@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Model files end to end: tlc run saves a trained model, an independent numpy
 # reader (safetensors_reader.py) reproduces tl's test accuracy from the file
-# alone, a script loads the file and evaluates it to the same accuracy, and
+# alone (its weights, its description and the pixel map of its training data), a script loads the file and evaluates it to the same accuracy, and
 # damaged files give clear errors. Usage: model_file_test.sh TLC SOURCE_DIR
 set -euo pipefail
 tlc="$1"
@@ -22,18 +22,18 @@ model small(classes) {
   dense(classes, softmax)
 }
 net = small(5)
-train net on tiny.train | scale 1/255 { epochs 3  batch 16 }
-evaluate net on tiny.test | scale 1/255
+train net on tiny.train | scale 1/255 | normalize mean 0.3 std 0.5 { epochs 3  batch 16 }
+evaluate net on tiny.test | scale 1/255 | normalize mean 0.3 std 0.5
 TL
 "$tlc" run "$work/train.tl" --out "$work/run" > "$work/log"
 accuracy=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['evaluations'][0]['accuracy'])" "$work/run/results.json")
 /usr/bin/python3 "$src/tests/cli/safetensors_reader.py" "$work/run/net.safetensors" \
-  "$work/data/tiny/t10k-images-idx3-ubyte" "$work/data/tiny/t10k-labels-idx1-ubyte" 0.00392156862745098 "$accuracy"
+  "$work/data/tiny/t10k-images-idx3-ubyte" "$work/data/tiny/t10k-labels-idx1-ubyte" file "$accuracy"
 
 cat > "$work/load.tl" <<TL
 net = load("run/net.safetensors")
 tiny = idx("tiny")
-evaluate net on tiny.test | scale 1/255
+evaluate net on tiny.test | scale 1/255 | normalize mean 0.3 std 0.5
 TL
 "$tlc" run "$work/load.tl" --out "$work/run2" > "$work/log2"
 again=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['evaluations'][0]['accuracy'])" "$work/run2/results.json")
@@ -60,6 +60,17 @@ printf '\x10\x00\x00\x00\x00\x00\x00\x00{not json at all' > "$work/bad.safetenso
 check_bad "not json" "not valid JSON"
 printf '\xff\xff\xff\xff\x00\x00\x00\x00{}' > "$work/bad.safetensors"
 check_bad "lying header" "the header claims"
+# A pixel map that is not one: scale 0.
+/usr/bin/python3 - "$work/run/net.safetensors" "$work/bad.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", raw[:8])
+header = json.loads(raw[8:8 + n])
+header["__metadata__"]["tl.pixels"] = json.dumps({"scale": 0, "offset": 1})
+text = json.dumps(header).encode()
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+PY
+check_bad "bad pixel map" "pixel map \(tl.pixels\) is invalid"
 rm -f "$work/bad.safetensors"
 check_bad "missing" "cannot open the model file"
 echo "1 passed, 0 failed"

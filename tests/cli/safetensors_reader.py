@@ -49,7 +49,13 @@ def main():
     tensors, meta = read_safetensors(model_path)
     assert meta.get("format") == "tl-model", meta
     model = json.loads(meta["tl.model"])
-    x = read_idx(images_path).astype(np.float64) * float(scale)
+    if scale == "file":
+        # The pixel map the file records: float32(byte) * scale + offset.
+        pixels = json.loads(meta["tl.pixels"])
+        x = (read_idx(images_path).astype(np.float32) * np.float32(pixels["scale"])
+             + np.float32(pixels["offset"])).astype(np.float64)
+    else:
+        x = read_idx(images_path).astype(np.float64) * float(scale)
     x = x.reshape(x.shape + (1,)) if x.ndim == 3 else x
     for layer in model["layers"]:
         kind, name = layer["type"], layer["name"]
