@@ -189,6 +189,7 @@ LoadedModel load_model(const std::string& path) {
                              "it should be {\"scale\": S, \"offset\": O} as tlc run writes it");
     };
     const nlohmann::json j = nlohmann::json::parse(p->second, nullptr, false);
+    if (j.is_discarded()) throw invalid("not valid JSON (or a number out of range)");
     if (!j.is_object() || !j.contains("scale") || !j.contains("offset") || !j["scale"].is_number() ||
         !j["offset"].is_number())
       throw invalid("not an object with numbers scale and offset");

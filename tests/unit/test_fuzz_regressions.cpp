@@ -16,6 +16,7 @@
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/io/safetensors.hpp"
+#include "runtime/train/model_state.hpp"
 #include "tests/unit/fixtures.hpp"
 
 namespace fs = std::filesystem;
@@ -116,4 +117,51 @@ TEST_CASE("numbers in a model description are range-checked, never converted bli
   d["layers"][1]["params"][0]["shape"] = "2x2";
   CHECK(description_error(d) ==
         "tensor 'conv2d/kernel' shape must be an array of sizes holding at most 2147483647 values");
+}
+
+TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad one is an error") {
+  tl::check::DataStore store;
+  const auto exp = tl::test::check_ok("small.tl",
+                                      "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
+                                      "net = small(3)\nsummary net\n",
+                                      store);
+  const auto& spec = exp.models.at(0);
+  const auto vars = tl::train::initialise(spec, 1).vars;
+  const std::string path =
+      (fs::temp_directory_path() / ("tl-pixels-" + std::to_string(::getpid()) + ".safetensors")).string();
+  const tl::io::SavedPixels pixels{static_cast<float>(1.0 / 255 / 0.3081), static_cast<float>(-0.1307 / 0.3081)};
+  tl::io::save_model(path, spec, vars, pixels);
+  const auto loaded = tl::io::load_model(path);
+  REQUIRE(loaded.pixels.has_value());
+  CHECK(loaded.pixels->scale == pixels.scale);
+  CHECK(loaded.pixels->offset == pixels.offset);
+  tl::io::save_model(path, spec, vars);
+  CHECK_FALSE(tl::io::load_model(path).pixels.has_value());
+
+  auto error_with = [&](const std::string& value) {
+    tl::io::TensorFile file = tl::io::read_safetensors(path);
+    file.metadata["tl.pixels"] = value;
+    tl::io::write_safetensors(path, file);
+    std::string message;
+    try {
+      tl::io::load_model(path);
+    } catch (const tl::data::DataError& e) {
+      message = e.message();
+    }
+    return message;
+  };
+  const std::string shape = "the pixel map (tl.pixels) is invalid: not an object with numbers scale and offset";
+  const std::string range = "the pixel map (tl.pixels) is invalid: scale and offset must be finite floats and scale non-zero";
+  const std::string json = "the pixel map (tl.pixels) is invalid: not valid JSON (or a number out of range)";
+  CHECK(error_with("not json") == json);
+  CHECK(error_with("[1, 2]") == shape);
+  CHECK(error_with(R"({"scale": 1})") == shape);
+  CHECK(error_with(R"({"scale": "1/255", "offset": 0})") == shape);
+  CHECK(error_with(R"({"scale": 0, "offset": 0})") == range);
+  CHECK(error_with(R"({"scale": 1e39, "offset": 0})") == range);
+  CHECK(error_with(R"({"scale": 1, "offset": -1e400})") == json);
+  CHECK(error_with(std::string(100000, '[')) == json);  // deep nesting: an error, not a stack overflow
+  CHECK(error_with(std::string(100000, '[') + std::string(100000, ']')) == shape);
+  CHECK(error_with(R"({"scale": 0.5, "offset": -1})") == "");
+  fs::remove(path);
 }
