@@ -46,7 +46,10 @@ if [[ "$strip" == 1 ]]; then
   # Named datasets (idx("mnist")) are found through TL_DATA_PATH from the copy.
   run_script="$work/$(basename "$script")"
   sed -E 's/ *\| *normalize +mean +[-0-9.e]+ +std +[-0-9.e]+//g' "$script" > "$run_script"
-  if grep -q "normalize" "$run_script"; then echo "a normalize stage is left in $script; check its spelling" >&2; exit 1; fi
+  if grep -qE "\| *normalize" "$run_script"; then
+    echo "--without-normalize removes only normalize mean M std S stages; $script has another (normalize from D?)" >&2
+    exit 1
+  fi
 fi
 export TL_DATA_PATH="${TL_DATA_PATH:-$root/data}"
 
