@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     *) script="$1"; shift ;;
   esac
 done
-[[ "$seeds" =~ ^[1-9][0-9]*$ && "$first" =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
+[[ "$seeds" =~ ^[1-9][0-9]*$ && "$first" =~ ^(0|[1-9][0-9]*)$ ]] || { echo "$usage" >&2; exit 2; }
 [[ "$backend" == jit || "$backend" == reference ]] || { echo "$usage" >&2; exit 2; }
 [[ -z "$threads" || "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "$usage" >&2; exit 2; }
 [[ "$bar" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "$usage" >&2; exit 2; }
@@ -40,12 +40,13 @@ done
 [[ -x "$tlc" ]] || { echo "no tlc at $tlc: build first (scripts/build.sh)" >&2; exit 1; }
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 run_script="$script"
+trap 'rm -rf "$work"' EXIT
 if [[ "$strip" == 1 ]]; then
-  # Named datasets (idx("mnist")) are found through TL_DATA_PATH from the copy.
-  run_script="$work/$(basename "$script")"
-  sed -E 's/ *\| *normalize +mean +[-0-9.e]+ +std +[-0-9.e]+//g' "$script" > "$run_script"
+  # The copy sits next to the script, so its relative paths still resolve.
+  run_script="$(mktemp -p "$(dirname "$script")" ".accuracy-XXXXXX.tl")"
+  trap 'rm -rf "$work" "$run_script"' EXIT
+  sed -E 's/ *\| *normalize +mean +[-0-9.e]+(\/[0-9.e]+)? +std +[-0-9.e]+(\/[0-9.e]+)?//g' "$script" > "$run_script"
   if grep -qE "\| *normalize" "$run_script"; then
     echo "--without-normalize removes only normalize mean M std S stages; $script has another (normalize from D?)" >&2
     exit 1

@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> batch_shape = {static_cast<std::size_t>(B)};
   for (std::int64_t d : sample) batch_shape.push_back(static_cast<std::size_t>(d));
   const auto train_data = store.get(exp, train->data);  // its pixel map, as tlc feeds it
-  const tl::exec::ImageBytes image_bytes{batch_bytes.data(), batch_shape, train_data->scale, train_data->offset};
+  const tl::exec::ImageBytes image_bytes{batch_bytes.data(), batch_shape, train_data->pixels.float_scale(),
+                                         train_data->pixels.float_offset()};
   const tl::exec::Feeds byte_feeds{nullptr, &labels, &image_bytes}, float_feeds{&images, &labels};
   std::printf("{\n  \"model\": \"%s\", \"batch\": %lld, \"steps\": %d,\n", model.name.c_str(), static_cast<long long>(B), steps);
   std::printf("  \"compile_seconds\": {\"train\": %.4f, \"partial_batch\": %.4f, \"eval\": %.4f, \"predict\": %.4f},\n", c_train,
@@ -135,8 +136,7 @@ int main(int argc, char** argv) {
     tl::data::Dataset ds = tl::data::make_dataset(
         {static_cast<int>(sample[0]), static_cast<int>(sample[1]), static_cast<int>(sample[2]), random_bytes(n * sample_size, 5),
          std::vector<std::int32_t>(n, 0)});
-    ds.scale = train_data->scale;
-    ds.offset = train_data->offset;
+    ds.pixels = train_data->pixels;
     const std::vector<std::uint32_t> order = tl::data::epoch_order(n, 5000, 1, 1);
     std::vector<float> floats(static_cast<std::size_t>(B) * sample_size), label_out(static_cast<std::size_t>(B));
     std::vector<std::uint8_t> bytes(static_cast<std::size_t>(B) * sample_size);

@@ -47,6 +47,10 @@ normalize=()
 if stage="$(grep -oE 'normalize +mean +[-0-9.e]+ +std +[-0-9.e]+' "$work/seed.tl" | head -n 1)"; then
   read -r _ _ mean _ std <<< "$stage"
   normalize=(--normalize "$mean" "$std")
+elif grep -qE '\| *normalize' "$work/seed.tl"; then
+  echo "bench/run.sh passes the PyTorch peer only 'normalize mean M std S' (decimal numbers);" \
+    "examples/01_mnist.tl has another normalize stage" >&2
+  exit 1
 fi
 # FLOPs of one training epoch (all batches, the last one partial), from tl's graph.
 "$tlc" check "$work/seed.tl" --emit=cost > "$work/cost.txt"

@@ -216,16 +216,21 @@ int CheckerState::dataset(const ast::Expr& e) {
                "give the standard deviation of the pixel values after the stages before it "
                "(0.3081 for MNIST scaled by 1/255), or write normalize from DATASET");
       } else {
+        // D's bytes measured under this pipeline's map so far, so the result
+        // standardises the bytes as D's are (whatever the stages before it).
         const auto& from = boost::get<ast::NormalizeFrom>(stage.arg);
         const int source_node = dataset_path(from.dataset, from);
-        const data::PixelStats stats = data::pixel_stats(*materialise(source_node, from));
-        n.mean = stats.mean;
-        n.std = stats.std;
+        data::Dataset source = *materialise(source_node, from);
+        source.pixels = {};  // the bytes themselves
+        const data::PixelStats bytes = data::pixel_stats(source);
         n.stats_from = exp.data[static_cast<std::size_t>(source_node)].display;
-        if (!(stats.std > 0))
-          fail(from, fmt::format("every pixel of {} has the value {}: there is no spread to normalize by",
-                                 n.stats_from, stats.mean),
+        if (!(bytes.std > 0))
+          fail(from, fmt::format("every pixel of {} is the byte {}: there is no spread to normalize by",
+                                 n.stats_from, bytes.mean),
                "normalize from a dataset whose images vary, or give mean M std S");
+        const data::PixelMap here = materialise(node, stage)->pixels;
+        n.mean = bytes.mean * here.scale + here.offset;
+        n.std = bytes.std * here.scale;
       }
     } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
@@ -238,8 +243,15 @@ int CheckerState::dataset(const ast::Expr& e) {
     }
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;
-    if (materialise(node, stage)->size() == 0)
+    const auto result = materialise(node, stage);
+    if (result->size() == 0)
       fail(stage, "no samples are left after this stage", "check the predicate against the dataset's labels");
+    const float scale = result->pixels.float_scale(), offset = result->pixels.float_offset();
+    if (!std::isfinite(scale) || scale == 0 || !std::isfinite(offset))
+      fail(stage,
+           fmt::format("this stage maps pixels to float(byte) * {} + {}, outside what a float holds",
+                       result->pixels.scale, result->pixels.offset),
+           "pixel values should stay near 0..1 or standardised: check the numbers of scale and normalize");
   }
   return node;
 }

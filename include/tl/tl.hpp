@@ -55,7 +55,8 @@ struct Dataset {
   Images images(float scale = 1.0f / 255, float offset = 0.0f) const {
     return {pixels.data(), nullptr, count, height, width, channels, scale, offset};
   }
-  /// The pixels as bytes mapped as a model was trained: images(*model.pixels()).
+  /// The pixels as bytes mapped as a model was trained: images(*model.pixels())
+  /// once model.pixels() is known to hold a value.
   Images images(const PixelMap& map) const { return images(map.scale, map.offset); }
 };
 Dataset load_idx(const std::string& images_path, const std::string& labels_path);
@@ -90,7 +91,9 @@ class Model {
   /// The pixel map of the bytes the model was last trained on, when known:
   /// the data of its last `train` step in a script (recorded in the model
   /// files tlc run writes, and read back by load), or the bytes given to
-  /// train(). Feed new bytes with the same map: data.images(*model.pixels()).
+  /// train(). Feed new bytes with the same map: data.images(*model.pixels()),
+  /// after checking it holds a value (predict and evaluate refuse bytes
+  /// mapped otherwise).
   /// Empty for a model trained on floats, never trained, or loaded from a
   /// file without one.
   std::optional<PixelMap> pixels() const;

@@ -97,7 +97,7 @@ Model Experiment::model(const std::string& name) const {
   for (const check::Step& step : impl_->exp.steps)
     if (step.kind == check::Step::Kind::Train && step.model == index) {
       const auto data = impl_->store.get(impl_->exp, step.data);
-      impl->pixels = PixelMap{data->scale, data->offset};
+      impl->pixels = PixelMap{data->pixels.float_scale(), data->pixels.float_offset()};
     }
   return Model(std::move(impl));
 }

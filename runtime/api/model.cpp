@@ -1,6 +1,9 @@
 // tl::Model: load/save, summary, predict, evaluate and train on host buffers.
 #include <algorithm>
 #include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include "runtime/api/model_impl.hpp"
 #include "runtime/data/batches.hpp"
@@ -28,6 +31,18 @@ void check_images(const Images& images, const check::ModelSpec& spec) {
                 std::to_string(images.width) + "x" + std::to_string(images.channels));
 }
 
+/// Bytes fed to a model must be mapped as its training bytes were: a model
+/// standardised in training and fed bytes / 255 would give wrong answers
+/// without any sign of it.
+void check_pixel_map(const Images& images, const std::optional<PixelMap>& trained, const std::string& model) {
+  if (!images.bytes || !trained) return;
+  if (images.scale == trained->scale && images.offset == trained->offset) return;
+  throw Error(fmt::format("tl: model '{}' was trained on bytes mapped by scale {} offset {}, but these are mapped by "
+                          "scale {} offset {}; feed them with the model's map (Dataset::images(*model.pixels()), or "
+                          "set Images::scale and Images::offset from model.pixels())",
+                          model, trained->scale, trained->offset, images.scale, images.offset));
+}
+
 /// The host's images as a runtime dataset (copied), with `labels` or zeros.
 data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const check::ModelSpec& spec) {
   check_images(images, spec);
@@ -48,8 +63,7 @@ data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const
       images.bytes
           ? data::make_dataset({h, w, c, std::vector<std::uint8_t>(images.bytes, images.bytes + n), std::move(ids)})
           : data::make_float_dataset(h, w, c, std::vector<float>(images.floats, images.floats + n), std::move(ids));
-  ds.scale = images.scale;
-  ds.offset = images.offset;
+  ds.pixels = {images.scale, images.offset};
   return ds;
 }
 
@@ -112,6 +126,7 @@ std::size_t Model::classes() const {
 
 std::vector<float> Model::predict_scores(const Images& images) const {
   check_images(images, impl_->spec);
+  check_pixel_map(images, impl_->pixels, impl_->spec.name);
   const std::size_t count = images.count, sample = images.height * images.width * images.channels;
   const std::size_t batch = std::min<std::size_t>(256, count);
   const std::size_t classes = this->classes();
@@ -166,6 +181,7 @@ std::vector<int> Model::predict(const Images& images) const {
 Metrics Model::evaluate(const Images& images, const std::int32_t* labels, int batch) const {
   if (!labels) throw Error("tl: evaluate needs labels");
   if (batch < 1) throw Error("tl: the batch size must be at least 1");
+  check_pixel_map(images, impl_->pixels, impl_->spec.name);
   const data::Dataset ds = as_dataset(images, labels, impl_->spec);
   const auto executor = exec::make_executor(impl_->backend, 1);
   auto& self = const_cast<Impl&>(*impl_);

@@ -64,7 +64,7 @@ void check_index(const char* who, std::size_t from, const Dataset& ds) {
 void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
             float* labels_out) {
   const std::size_t sample = ds.sample_bytes();
-  const float scale = ds.scale, offset = ds.offset;  // locals, so the inner loop vectorises
+  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();  // locals: the loop vectorises
   const bool floats = ds.has_float_pixels();
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t from = indices[i];

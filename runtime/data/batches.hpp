@@ -36,7 +36,7 @@ std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& o
 
 /// Copies samples `indices[0..count)` of `ds` into
 ///   images_out: (count, H, W, C) floats, NHWC: the pixel map applied,
-///               float(pixel) * ds.scale + ds.offset (for a
+///               float(pixel) * scale + offset, ds.pixels' floats (for a
 ///               has_float_pixels() dataset, its floats as they are);
 ///   labels_out: (count) floats, the labels.
 /// Throws std::out_of_range for an index >= ds.size().
@@ -46,7 +46,7 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
 /// Like gather, but copies each sample's raw bytes, the pixel map not applied:
 ///   images_out: (count, H, W, C) bytes, NHWC (count * ds.sample_bytes());
 ///   labels_out: (count) floats, the labels.
-/// For a consumer that applies ds.scale and ds.offset itself (the JIT executor does it in
+/// For a consumer that applies ds.pixels itself (the JIT executor does it in
 /// its first kernel). Requires a byte dataset: throws std::logic_error for a
 /// has_float_pixels() one. Throws std::out_of_range for an index >= ds.size().
 void gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,

@@ -78,8 +78,7 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.height = ds.height;
   out.width = ds.width;
   out.channels = ds.channels;
-  out.scale = ds.scale;
-  out.offset = ds.offset;
+  out.pixels = ds.pixels;
   out.store = ds.store;
   auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
@@ -115,8 +114,7 @@ Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
 
 Dataset scale_pixels(const Dataset& ds, double factor) {
   Dataset out = ds;  // shares the store and the index; copies the labels
-  out.scale = static_cast<float>(static_cast<double>(ds.scale) * factor);
-  out.offset = static_cast<float>(static_cast<double>(ds.offset) * factor);
+  out.pixels = {ds.pixels.scale * factor, ds.pixels.offset * factor};
   return out;
 }
 
@@ -125,8 +123,7 @@ Dataset normalize_pixels(const Dataset& ds, double mean, double std) {
     throw std::invalid_argument(fmt::format("normalize_pixels: std must be positive and finite and mean finite, "
                                             "not mean {} std {}", mean, std));
   Dataset out = ds;  // shares the store and the index; copies the labels
-  out.scale = static_cast<float>(static_cast<double>(ds.scale) / std);
-  out.offset = static_cast<float>((static_cast<double>(ds.offset) - mean) / std);
+  out.pixels = {ds.pixels.scale / std, (ds.pixels.offset - mean) / std};
   return out;
 }
 

@@ -32,6 +32,18 @@ struct PixelStore {
   bool is_float = false;
 };
 
+/// How a byte becomes the float a model sees: value = float(pixel) * scale +
+/// offset, with the float scale and offset below (a multiply, then an add:
+/// two roundings, never fused, so every consumer computes the same float).
+/// The stages that build it (scale_pixels, normalize_pixels) compose in
+/// double, so a chain of them rounds once, when a consumer takes the floats.
+struct PixelMap {
+  double scale = 1.0;
+  double offset = 0.0;
+  float float_scale() const { return static_cast<float>(scale); }
+  float float_offset() const { return static_cast<float>(offset); }
+};
+
 struct Dataset {
   int height = 0, width = 0, channels = 0;
   /// The images this view selects from, shared with every view derived from
@@ -42,11 +54,8 @@ struct Dataset {
   /// Shared between views that differ only in labels or pixel map.
   std::shared_ptr<const std::vector<std::uint32_t>> index;
   std::vector<std::int32_t> labels;  // one per sample of this view
-  /// The pixel map, applied when batching a byte store:
-  /// value = float(pixel) * scale + offset (a multiply, then an add: two
-  /// roundings, never fused, so every consumer computes the same float).
-  float scale = 1.0f;
-  float offset = 0.0f;
+  /// The pixel map, applied when batching a byte store.
+  PixelMap pixels;
 
   std::size_t size() const { return labels.size(); }
   /// Values per image: height * width * channels (bytes for a byte store).
@@ -96,13 +105,14 @@ Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep);
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping);
 
 /// The same samples with every pixel value multiplied by `factor` (e.g.
-/// 1/255): the pixel map becomes scale * factor, offset * factor (computed in
-/// double, rounded once). Shares the store and the index with `ds`.
+/// 1/255): the pixel map becomes scale * factor, offset * factor (in double).
+/// Shares the store and the index with `ds`.
 Dataset scale_pixels(const Dataset& ds, double factor);
 
 /// The same samples with every pixel value v replaced by (v - mean) / std
-/// (std > 0): the pixel map becomes scale / std, (offset - mean) / std
-/// (computed in double, rounded once). Shares the store and the index.
+/// (std > 0, both finite; std::invalid_argument otherwise): the pixel map
+/// becomes scale / std, (offset - mean) / std (in double). Shares the store
+/// and the index.
 Dataset normalize_pixels(const Dataset& ds, double mean, double std);
 
 /// The samples at `indices`, in that order (repeats allowed), as a view of

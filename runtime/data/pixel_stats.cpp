@@ -19,7 +19,8 @@ PixelStats pixel_stats(const Dataset& ds) {
   PixelStats s;
   s.values = static_cast<std::uint64_t>(ds.size()) * sample;
   if (s.values == 0) return s;
-  auto value = [&](int b) { return static_cast<double>(static_cast<float>(b) * ds.scale + ds.offset); };
+  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();
+  auto value = [&](int b) { return static_cast<double>(static_cast<float>(b) * scale + offset); };
   const auto n = static_cast<double>(s.values);
   double sum = 0;
   for (int b = 0; b < 256; ++b) sum += static_cast<double>(count[static_cast<std::size_t>(b)]) * value(b);

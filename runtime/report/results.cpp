@@ -18,7 +18,8 @@ nlohmann::json optimizer_json(const lower::OptimizerSpec& o) {
 /// How the dataset's bytes become the floats the model saw: value =
 /// float(byte) * scale + offset (the `scale` and `normalize` stages folded).
 nlohmann::json pixels_json(const data::Dataset& ds) {
-  return {{"scale", static_cast<double>(ds.scale)}, {"offset", static_cast<double>(ds.offset)}};
+  return {{"scale", static_cast<double>(ds.pixels.float_scale())},
+          {"offset", static_cast<double>(ds.pixels.float_offset())}};
 }
 
 }  // namespace

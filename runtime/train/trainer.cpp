@@ -38,7 +38,7 @@ struct BatchBuffers {
     }
     bytes.resize(count * ds.sample_bytes());
     data::gather_bytes(ds, indices, count, bytes.data(), labels.data());
-    image_bytes = {bytes.data(), image_shape, ds.scale, ds.offset};
+    image_bytes = {bytes.data(), image_shape, ds.pixels.float_scale(), ds.pixels.float_offset()};
     return {nullptr, &labels, &image_bytes};
   }
 };

@@ -100,7 +100,7 @@ TEST_CASE("training on host buffers learns, from bytes and from floats") {
   }
 }
 
-TEST_CASE("two models live side by side; save and load round-trip exactly") {
+TEST_CASE("two models live side by side, and save and load round-trip exactly") {
   tl::Model a = trained_model(1);
   tl::Model b = trained_model(2);
   const Toy toy(32);
@@ -118,6 +118,10 @@ TEST_CASE("two models live side by side; save and load round-trip exactly") {
 TEST_CASE("bytes with a pixel offset read as float(byte) * scale + offset, like a normalize stage") {
   tl::Model model = trained_model(4);
   const Toy toy(24);
+  tl::TrainOptions floats_once;
+  floats_once.batch = 8;
+  model.train(toy.float_images(), toy.labels.data(), floats_once);  // no pixel map: any bytes are accepted
+  REQUIRE_FALSE(model.pixels().has_value());
   const float scale = static_cast<float>(1.0 / 255 / 0.3081), offset = static_cast<float>(-0.1307 / 0.3081);
   tl::Images bytes = toy.byte_images();
   bytes.scale = scale;
@@ -167,6 +171,11 @@ TEST_CASE("a model knows the pixel map it was trained on, and its file keeps it"
   ds.height = ds.width = 8;
   ds.channels = 1;
   CHECK(loaded.predict_scores(ds.images(*loaded.pixels())) == model.predict_scores(normalized));
+  // Bytes mapped otherwise are refused, saying which map the model expects.
+  CHECK_THROWS_WITH_AS(loaded.predict(toy.byte_images()), doctest::Contains("was trained on bytes mapped by scale"),
+                       tl::Error);
+  CHECK_THROWS_WITH_AS(loaded.evaluate(toy.byte_images(), toy.labels.data()),
+                       doctest::Contains("feed them with the model's map"), tl::Error);
   // Floats carry no pixel map: training on them forgets it.
   model.train(toy.float_images(), toy.labels.data(), options);
   CHECK_FALSE(model.pixels().has_value());

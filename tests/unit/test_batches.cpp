@@ -89,7 +89,7 @@ TEST_CASE("batches: batch_count and batch_indices keep the last partial batch") 
 TEST_CASE("batches: gather scales pixels and converts labels") {
   Dataset ds = make_dataset({1, 2, 2, {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204},
                              {7, 8, 9}});
-  ds.scale = 1.0f / 255;
+  ds.pixels.scale = 1.0f / 255;
   const std::uint32_t idx[] = {2, 0};
   std::vector<float> images(2 * 4), labels(2);
   gather(ds, idx, 2, images.data(), labels.data());
@@ -112,7 +112,7 @@ TEST_CASE("batches: gather applies a normalized view's pixel map, pixel * scale 
   for (int k = 0; k < 4; ++k) {
     CAPTURE(k);
     // The folded map, rounded as gather rounds it (a multiply, then an add)...
-    CHECK(images[k] == static_cast<float>(bytes[k]) * ds.scale + ds.offset);
+    CHECK(images[k] == static_cast<float>(bytes[k]) * ds.pixels.float_scale() + ds.pixels.float_offset());
     // ... is the normalisation the script asked for, to float precision.
     CHECK(images[k] == doctest::Approx((bytes[k] / 255.0 - 0.1307) / 0.3081).epsilon(1e-6));
   }
@@ -121,7 +121,7 @@ TEST_CASE("batches: gather applies a normalized view's pixel map, pixel * scale 
 
 TEST_CASE("batches: gather reads a view through its index, and float images unscaled") {
   Dataset ds = make_dataset({1, 1, 2, {10, 11, /* 1 */ 20, 21, /* 2 */ 30, 31}, {0, 1, 2}});
-  ds.scale = 0.5f;
+  ds.pixels.scale = 0.5f;
   const Dataset view = relabel(select(ds, {2, 0}), {{2, 5}});
   const std::uint32_t idx[] = {1, 0, 0};
   std::vector<float> images(6), labels(3);
@@ -140,7 +140,7 @@ TEST_CASE("batches: gather reads a view through its index, and float images unsc
 TEST_CASE("batches: gather_bytes copies raw bytes and labels, unscaled") {
   Dataset ds = make_dataset({1, 2, 2, {0, 255, 10, 20, /* sample 1 */ 1, 2, 3, 4, /* sample 2 */ 51, 102, 153, 204},
                              {7, 8, 9}});
-  ds.scale = 1.0f / 255;  // not applied: the consumer scales
+  ds.pixels.scale = 1.0f / 255;  // not applied: the consumer scales
   const std::uint32_t idx[] = {2, 0, 2};
   std::vector<std::uint8_t> images(3 * 4);
   std::vector<float> labels(3);
@@ -157,7 +157,7 @@ TEST_CASE("batches: gather_bytes copies raw bytes and labels, unscaled") {
   CHECK(labels[0] == 8.0f);
   std::vector<float> scaled(8), scaled_labels(2);
   gather(view, first, 2, scaled.data(), scaled_labels.data());
-  for (std::size_t k = 0; k < 8; ++k) CHECK(scaled[k] == static_cast<float>(images[k]) * view.scale + view.offset);
+  for (std::size_t k = 0; k < 8; ++k) CHECK(scaled[k] == static_cast<float>(images[k]) * view.pixels.float_scale() + view.pixels.float_offset());
 
   const std::uint32_t bad[] = {0, 2};
   CHECK_THROWS_AS(gather_bytes(view, bad, 2, images.data(), labels.data()), std::out_of_range);

@@ -76,7 +76,7 @@ TEST_CASE("dataset: load_idx_pair reads 3-d and 4-d images with their labels") {
   CHECK(ds.height == 2);
   CHECK(ds.width == 4);
   CHECK(ds.channels == 1);
-  CHECK(ds.scale == 1.0f);
+  CHECK(ds.pixels.scale == 1.0);
   CHECK(ds.store->bytes == pixels);
   CHECK(ds.index == nullptr);
   CHECK(std::equal(pixels.begin() + 8, pixels.begin() + 16, ds.sample(1)));
@@ -121,31 +121,37 @@ TEST_CASE("dataset: relabel maps listed labels and keeps the rest") {
   CHECK(out.sample(3) == ds.sample(3));
 }
 
-TEST_CASE("dataset: pixel maps compose: scale multiplies, normalize centres and divides") {
+TEST_CASE("dataset: pixel maps compose in double: scale multiplies, normalize centres and divides") {
   const Dataset raw = numbered(3);
-  CHECK(raw.scale == 1.0f);
-  CHECK(raw.offset == 0.0f);
+  CHECK(raw.pixels.scale == 1.0);
+  CHECK(raw.pixels.offset == 0.0);
   const Dataset scaled = scale_pixels(raw, 1.0 / 255);
-  CHECK(scaled.scale == static_cast<float>(1.0 / 255));
-  CHECK(scaled.offset == 0.0f);
+  CHECK(scaled.pixels.scale == 1.0 / 255);
+  CHECK(scaled.pixels.offset == 0.0);
   // scale composes with what is there: 1/255 then 255 is the raw bytes again.
-  CHECK(scale_pixels(scaled, 255).scale == 1.0f);
+  CHECK(scale_pixels(scaled, 255).pixels.float_scale() == 1.0f);
   const Dataset norm = normalize_pixels(scaled, 0.5, 0.25);
-  CHECK(norm.scale == static_cast<float>(1.0 / 255 / 0.25));
-  CHECK(norm.offset == -2.0f);  // (0 - 0.5) / 0.25
+  CHECK(norm.pixels.scale == 1.0 / 255 / 0.25);
+  CHECK(norm.pixels.offset == -2.0);  // (0 - 0.5) / 0.25
+  // A chain rounds to float once: scale 1/255 | normalize mean 0.1307 std
+  // 0.3081 is float(1/255/0.3081), not float(float(1/255)/0.3081).
+  const Dataset mnist = normalize_pixels(scaled, 0.1307, 0.3081);
+  CHECK(mnist.pixels.float_scale() == static_cast<float>(1.0 / 255 / 0.3081));
+  CHECK(mnist.pixels.float_offset() == static_cast<float>(-0.1307 / 0.3081));
+  CHECK(mnist.pixels.float_scale() != static_cast<float>(static_cast<float>(1.0 / 255) / 0.3081));
   // normalize after normalize: (v - m) / s of the already normalized value.
   const Dataset twice = normalize_pixels(norm, -2.0, 2.0);
-  CHECK(twice.offset == 0.0f);
-  CHECK(twice.scale == static_cast<float>(1.0 / 255 / 0.25 / 2.0));
+  CHECK(twice.pixels.offset == 0.0);
+  CHECK(twice.pixels.scale == 1.0 / 255 / 0.25 / 2.0);
   // scale after normalize multiplies the offset too.
-  CHECK(scale_pixels(norm, 3).offset == -6.0f);
+  CHECK(scale_pixels(norm, 3).pixels.offset == -6.0);
   // Views, not copies, and the map survives select, relabel and split.
   CHECK(norm.store == raw.store);
   const Dataset picked = select(norm, {2, 0});
-  CHECK(picked.scale == norm.scale);
-  CHECK(picked.offset == norm.offset);
-  CHECK(relabel(norm, {{1, 2}}).offset == norm.offset);
-  CHECK(split(norm, {0.5, 0.5}, 3)[1].offset == norm.offset);
+  CHECK(picked.pixels.scale == norm.pixels.scale);
+  CHECK(picked.pixels.offset == norm.pixels.offset);
+  CHECK(relabel(norm, {{1, 2}}).pixels.offset == norm.pixels.offset);
+  CHECK(split(norm, {0.5, 0.5}, 3)[1].pixels.offset == norm.pixels.offset);
   CHECK_THROWS_AS(normalize_pixels(raw, 0.1, 0.0), std::invalid_argument);
   CHECK_THROWS_AS(normalize_pixels(raw, 0.1, -1.0), std::invalid_argument);
   CHECK_THROWS_AS(normalize_pixels(raw, std::nan(""), 1.0), std::invalid_argument);
@@ -176,10 +182,10 @@ TEST_CASE("dataset: pixel_stats is the mean and population std of the mapped pix
 
 TEST_CASE("dataset: scale_pixels and select") {
   const Dataset ds = scale_pixels(numbered(6), 1.0 / 255);
-  CHECK(ds.scale == doctest::Approx(1.0 / 255));
+  CHECK(ds.pixels.scale == 1.0 / 255);
   const Dataset picked = select(ds, {4, 1, 4});
   CHECK(picked.labels == std::vector<std::int32_t>{4, 1, 4});
-  CHECK(picked.scale == ds.scale);
+  CHECK(picked.pixels.scale == ds.pixels.scale);
   CHECK(pixels_follow_labels(picked));
   CHECK(picked.store == ds.store);
   CHECK(scale_pixels(picked, 2.0).index == picked.index);
@@ -223,7 +229,7 @@ TEST_CASE("dataset: shuffled split is a deterministic permutation") {
   CHECK(all_labels(split(ds, {0.5, 0.5}, 7)) == all_labels(a));
 }
 
-TEST_CASE("dataset: make_dataset checks sizes; float datasets select like byte ones") {
+TEST_CASE("dataset: make_dataset checks sizes, and float datasets select like byte ones") {
   CHECK_THROWS_AS(make_dataset({2, 2, 1, std::vector<std::uint8_t>(7), {0, 1}}), std::invalid_argument);
   CHECK_THROWS_AS(make_float_dataset(1, 1, 2, std::vector<float>(3), {0, 1}), std::invalid_argument);
   const Dataset floats = make_float_dataset(1, 1, 2, {0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}, {0, 1, 2});
@@ -327,7 +333,7 @@ TEST_CASE("dataset: a chain of 200 stages over 60,000 samples shares one store")
   MESSAGE("200 stages hold " << view_bytes / 1000000.0 << " MB of indices and labels");
 
   const Dataset& last = stages.back();
-  CHECK(last.scale == static_cast<float>(want_scale));
+  CHECK(last.pixels.scale == want_scale);
   REQUIRE(last.size() == ref.size());
   for (std::size_t k = 0; k < last.size(); ++k) {
     REQUIRE(last.image_of(k) == ref[k].first);

@@ -115,13 +115,14 @@ train net on tiny.train { optimizer sgd(lr = 1e30)  epochs 2  batch 16 }
   CHECK(results["evaluations"].size() == 1);  // the step before the failure is kept
 }
 
-TEST_CASE("normalize from a dataset standardises by its pixel statistics; results.json records the pixel map") {
+TEST_CASE("normalize from a dataset standardises by its pixel statistics, and results.json records the pixel map") {
   const char* text = R"(
 seed 4
 tiny = idx("tiny")
 train_raw = tiny.train | scale 1/255
 train_set = train_raw | normalize from train_raw
 test_set = tiny.test | scale 1/255 | normalize from train_raw
+unscaled = tiny.test | normalize from train_raw
 by_hand = tiny.test | scale 1/255 | normalize mean 0.25 std 0.5
 model small(classes) {
   input(8, 8, 1)
@@ -148,13 +149,19 @@ evaluate net on test_set
   CHECK(after.mean == doctest::Approx(0.0).epsilon(1e-6).scale(1));
   CHECK(after.std == doctest::Approx(1.0).epsilon(1e-6));
   // The test data is mapped with the training data's statistics, not its own.
-  CHECK(test->scale == train->scale);
-  CHECK(test->offset == train->offset);
-  CHECK(train->scale == static_cast<float>(1.0 / 255 / before.std));
-  CHECK(train->offset == static_cast<float>(-before.mean / before.std));
+  CHECK(test->pixels.scale == train->pixels.scale);
+  CHECK(test->pixels.offset == train->pixels.offset);
+  CHECK(train->pixels.float_scale() == doctest::Approx(1.0 / 255 / before.std).epsilon(1e-6));
+  CHECK(train->pixels.float_offset() == doctest::Approx(-before.mean / before.std).epsilon(1e-6));
+  // The statistics are of D's bytes under this pipeline's map, so a scale
+  // stage before `normalize from` changes nothing: the bytes end up
+  // standardised as D's are.
+  const auto unscaled = store.get(exp, node("unscaled"));
+  CHECK(unscaled->pixels.float_scale() == doctest::Approx(test->pixels.scale).epsilon(1e-9));
+  CHECK(unscaled->pixels.float_offset() == doctest::Approx(test->pixels.offset).epsilon(1e-6));
   const auto hand = store.get(exp, node("by_hand"));
-  CHECK(hand->scale == static_cast<float>(1.0 / 255 / 0.5));
-  CHECK(hand->offset == -0.5f);
+  CHECK(hand->pixels.float_scale() == static_cast<float>(1.0 / 255 / 0.5));
+  CHECK(hand->pixels.float_offset() == -0.5f);
 
   const auto dir = std::filesystem::temp_directory_path() / "tl-e2e-normalize";
   tl::train::RunOptions options;
@@ -164,7 +171,7 @@ evaluate net on test_set
   std::fclose(options.out);
   std::ifstream in(dir / "results.json");
   const auto results = nlohmann::json::parse(in);
-  CHECK(results["trainings"][0]["pixels"]["scale"].get<double>() == static_cast<double>(train->scale));
-  CHECK(results["trainings"][0]["pixels"]["offset"].get<double>() == static_cast<double>(train->offset));
-  CHECK(results["evaluations"][0]["pixels"]["offset"].get<double>() == static_cast<double>(test->offset));
+  CHECK(results["trainings"][0]["pixels"]["scale"].get<double>() == static_cast<double>(train->pixels.float_scale()));
+  CHECK(results["trainings"][0]["pixels"]["offset"].get<double>() == static_cast<double>(train->pixels.float_offset()));
+  CHECK(results["evaluations"][0]["pixels"]["offset"].get<double>() == static_cast<double>(test->pixels.float_offset()));
 }

@@ -134,7 +134,7 @@ TEST_CASE("idx: gzip detection is by content, not by name") {
   CHECK(read_idx(tmp.file("gz-name.gz"), 1).bytes == Bytes{4, 5, 6});
 }
 
-TEST_CASE("idx: large gzip content grows the buffer; concatenated members are one stream") {
+TEST_CASE("idx: large gzip content grows the buffer, and concatenated members are one stream") {
   TempDir tmp;
   const Bytes data = ramp(3'000'000);  // above the reader's 1 MiB first chunk
   write_gz(tmp.file("big.gz"), idx_bytes(0x08, {3, 1000, 1000}, data));

@@ -121,7 +121,7 @@ TEST_CASE("a whole script with derivations runs and reports the manifest") {
   CHECK(out.find("Trainable params: 45") != std::string::npos);
 }
 
-TEST_CASE("reinit gives fresh weights; lr multiplies one layer's learning rate") {
+TEST_CASE("reinit gives fresh weights, and lr multiplies one layer's learning rate") {
   tl::check::DataStore store;
   const auto exp = tl::test::check_ok("transfer.tl", std::string(script) + R"(
 r = copy(source) | reinit dense_1 | lr {conv2d: 0.1, dense: 0.5}
