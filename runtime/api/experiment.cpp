@@ -1,4 +1,5 @@
 // tl::Experiment: compile a script (parse + check) and run it.
+#include <algorithm>
 #include <thread>
 
 #include "compiler/check/checker.hpp"
@@ -94,11 +95,14 @@ Model Experiment::model(const std::string& name) const {
     throw Error("tl: run the experiment before taking its model '" + name + "'");
   impl->vars = impl_->states[static_cast<std::size_t>(index)].vars;
   // The pixel map of the model's last train step, as its model file records it.
-  for (const check::Step& step : impl_->exp.steps)
-    if (step.kind == check::Step::Kind::Train && step.model == index) {
-      const auto data = impl_->store.get(impl_->exp, step.data);
-      impl->pixels = PixelMap{data->pixels.float_scale(), data->pixels.float_offset()};
-    }
+  const auto& steps = impl_->exp.steps;
+  const auto last = std::find_if(steps.rbegin(), steps.rend(), [&](const check::Step& s) {
+    return s.kind == check::Step::Kind::Train && s.model == index;
+  });
+  if (last != steps.rend()) {
+    const data::PixelMap map = impl_->store.get(impl_->exp, last->data)->pixels;
+    impl->pixels = PixelMap{map.float_scale(), map.float_offset()};
+  }
   return Model(std::move(impl));
 }
 

@@ -86,7 +86,7 @@ Model Model::load(const std::string& path) {
     auto impl = std::make_unique<Impl>();
     impl->spec = std::move(loaded.spec);
     impl->vars = std::move(loaded.vars);
-    if (loaded.pixels) impl->pixels = PixelMap{loaded.pixels->scale, loaded.pixels->offset};
+    if (loaded.pixels) impl->pixels = PixelMap{loaded.pixels->float_scale(), loaded.pixels->float_offset()};
     return Model(std::move(impl));
   } catch (const data::DataError& e) {
     throw Error(e.format());
@@ -95,8 +95,8 @@ Model Model::load(const std::string& path) {
 
 void Model::save(const std::string& path) const {
   try {
-    std::optional<io::SavedPixels> pixels;
-    if (impl_->pixels) pixels = io::SavedPixels{impl_->pixels->scale, impl_->pixels->offset};
+    std::optional<data::PixelMap> pixels;
+    if (impl_->pixels) pixels = data::PixelMap{impl_->pixels->scale, impl_->pixels->offset};
     io::save_model(path, impl_->spec, impl_->vars, pixels);
   } catch (const data::DataError& e) {
     throw Error(e.format());

@@ -8,8 +8,9 @@
 // image each of its samples is (an index), the samples' labels, the pixel map
 // and the image dims. Transformations return new views and never copy pixels:
 // select, filter and split build a new index, relabel new labels,
-// scale_pixels and normalize_pixels only the pixel map. A chain of stages costs at most an index and labels (8 bytes
-// per sample) per stage, however large the images.
+// scale_pixels and normalize_pixels only the pixel map. A chain of stages
+// costs at most an index and labels (8 bytes per sample) per stage, however
+// large the images.
 #pragma once
 
 #include <cstddef>

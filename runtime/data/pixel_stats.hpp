@@ -16,9 +16,9 @@ struct PixelStats {
 };
 
 /// Statistics over all of `ds`'s pixel values, each float(byte) * scale +
-/// offset (ds.pixels' floats) as data::gather computes it, summed in double. Counts each byte
-/// value once (a 256-bin histogram), so the result does not depend on the
-/// sample order. Requires a byte dataset (std::logic_error otherwise); an
+/// offset (ds.pixels' floats) as data::gather computes it, summed in double.
+/// Counts each byte value once (a 256-bin histogram), so the result does not
+/// depend on the sample order. Requires a byte dataset (std::logic_error otherwise); an
 /// empty dataset gives values 0, mean 0, std 0.
 PixelStats pixel_stats(const Dataset& ds);
 

@@ -145,7 +145,7 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
 }
 
 void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
-                const std::optional<SavedPixels>& pixels) {
+                const std::optional<data::PixelMap>& pixels) {
   TensorFile file;
   for (const Layer& l : model.layers)
     for (const auto& p : l.params) {
@@ -157,7 +157,8 @@ void save_model(const std::string& path, const check::ModelSpec& model, const ex
   file.metadata["tl.model"] = describe_model(model).dump();
   if (pixels)  // doubles print with 17 digits: the floats read back exactly
     file.metadata["tl.pixels"] =
-        nlohmann::json{{"scale", static_cast<double>(pixels->scale)}, {"offset", static_cast<double>(pixels->offset)}}
+        nlohmann::json{{"scale", static_cast<double>(pixels->float_scale())},
+                       {"offset", static_cast<double>(pixels->float_offset())}}
             .dump();
   write_safetensors(path, file);
 }
@@ -197,7 +198,7 @@ LoadedModel load_model(const std::string& path) {
     const double limit = 3.0e38;  // within float range, and finite
     if (!(std::fabs(scale) <= limit) || !(std::fabs(offset) <= limit) || scale == 0)
       throw invalid("scale and offset must be finite floats and scale non-zero");
-    loaded.pixels = SavedPixels{static_cast<float>(scale), static_cast<float>(offset)};
+    loaded.pixels = data::PixelMap{static_cast<float>(scale), static_cast<float>(offset)};
   }
   return loaded;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "compiler/check/experiment.hpp"
+#include "runtime/data/dataset.hpp"
 #include "runtime/exec/executor.hpp"
 
 namespace tl::io {
@@ -18,24 +19,18 @@ nlohmann::json describe_model(const check::ModelSpec& model);
 /// Rebuilds a ModelSpec; throws std::invalid_argument naming what is wrong.
 check::ModelSpec model_from_description(const nlohmann::json& description);
 
-/// The pixel map of the bytes a model was trained on: input value =
-/// float(byte) * scale + offset (a script's `scale` and `normalize` stages).
-/// Stored as the "tl.pixels" metadata entry, {"scale": s, "offset": o}.
-struct SavedPixels {
-  float scale = 1.0f;
-  float offset = 0.0f;
-};
-
 /// Writes the model's parameters and batchnorm statistics (not optimizer
-/// state) atomically, and `pixels` when known. Throws data::DataError if the
-/// file cannot be written.
+/// state) atomically, and, when known, `pixels`: the pixel map of the bytes
+/// the model was trained on, stored as the "tl.pixels" metadata entry
+/// {"scale": s, "offset": o} with the map's floats (the values consumers
+/// apply). Throws data::DataError if the file cannot be written.
 void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
-                const std::optional<SavedPixels>& pixels = std::nullopt);
+                const std::optional<data::PixelMap>& pixels = std::nullopt);
 
 struct LoadedModel {
   check::ModelSpec spec;
   exec::Variables vars;
-  std::optional<SavedPixels> pixels;  ///< absent in files written without one
+  std::optional<data::PixelMap> pixels;  ///< the stored floats; absent in files written without one
 };
 
 /// Throws data::DataError naming the file and what is wrong: not a

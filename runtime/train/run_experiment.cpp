@@ -160,8 +160,7 @@ class Runner {
     const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
     results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
-    io::save_model(options_.out_dir + "/" + model.name + ".safetensors", model, state.vars,
-                   io::SavedPixels{data->pixels.float_scale(), data->pixels.float_offset()});
+    io::save_model(options_.out_dir + "/" + model.name + ".safetensors", model, state.vars, data->pixels);
     for (const auto& e : history) {
       char line[512];
       std::snprintf(line, sizeof line, "%s,%s,%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", model.name.c_str(), node.display.c_str(),

@@ -32,6 +32,16 @@ struct Toy {
   }
   tl::Images byte_images() const { return {bytes.data(), nullptr, count, 8, 8, 1, 1.0f / 255}; }
   tl::Images float_images() const { return {nullptr, floats.data(), count, 8, 8, 1, 1.0f}; }
+  /// The same bytes as a tl::Dataset (a copy), for Dataset::images(...).
+  tl::Dataset dataset() const {
+    tl::Dataset ds;
+    ds.pixels = bytes;
+    ds.labels = labels;
+    ds.count = count;
+    ds.height = ds.width = 8;
+    ds.channels = 1;
+    return ds;
+  }
 };
 
 const char* script = R"(
@@ -136,11 +146,7 @@ TEST_CASE("bytes with a pixel offset read as float(byte) * scale + offset, like 
   CHECK(a.loss == b.loss);
   CHECK(a.accuracy == b.accuracy);
   // tl::Dataset::images takes the same map.
-  tl::Dataset ds;
-  ds.pixels = toy.bytes;
-  ds.count = toy.count;
-  ds.height = ds.width = 8;
-  ds.channels = 1;
+  const tl::Dataset ds = toy.dataset();
   CHECK(model.predict_scores(ds.images(scale, offset)) == from_bytes);
 }
 
@@ -165,11 +171,7 @@ TEST_CASE("a model knows the pixel map it was trained on, and its file keeps it"
   REQUIRE(loaded.pixels().has_value());
   CHECK(loaded.pixels()->scale == normalized.scale);  // bit for bit through the file's JSON
   CHECK(loaded.pixels()->offset == normalized.offset);
-  tl::Dataset ds;
-  ds.pixels = toy.bytes;
-  ds.count = toy.count;
-  ds.height = ds.width = 8;
-  ds.channels = 1;
+  const tl::Dataset ds = toy.dataset();
   CHECK(loaded.predict_scores(ds.images(*loaded.pixels())) == model.predict_scores(normalized));
   // Bytes mapped otherwise are refused, saying which map the model expects.
   CHECK_THROWS_WITH_AS(loaded.predict(toy.byte_images()), doctest::Contains("was trained on bytes mapped by scale"),

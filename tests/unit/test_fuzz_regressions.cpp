@@ -129,12 +129,12 @@ TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad o
   const auto vars = tl::train::initialise(spec, 1).vars;
   const std::string path =
       (fs::temp_directory_path() / ("tl-pixels-" + std::to_string(::getpid()) + ".safetensors")).string();
-  const tl::io::SavedPixels pixels{static_cast<float>(1.0 / 255 / 0.3081), static_cast<float>(-0.1307 / 0.3081)};
+  const tl::data::PixelMap pixels{1.0 / 255 / 0.3081, -0.1307 / 0.3081};
   tl::io::save_model(path, spec, vars, pixels);
   const auto loaded = tl::io::load_model(path);
   REQUIRE(loaded.pixels.has_value());
-  CHECK(loaded.pixels->scale == pixels.scale);
-  CHECK(loaded.pixels->offset == pixels.offset);
+  CHECK(loaded.pixels->float_scale() == pixels.float_scale());
+  CHECK(loaded.pixels->float_offset() == pixels.float_offset());
   tl::io::save_model(path, spec, vars);
   CHECK_FALSE(tl::io::load_model(path).pixels.has_value());
 

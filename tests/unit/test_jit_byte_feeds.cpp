@@ -13,6 +13,7 @@
 
 #include "compiler/codegen/compile.hpp"
 #include "compiler/lower/step_graph.hpp"
+#include "runtime/data/dataset.hpp"
 #include "runtime/exec/jit.hpp"
 #include "runtime/exec/reference.hpp"
 #include "runtime/rng/philox.hpp"
@@ -77,11 +78,8 @@ train e on data { epochs 1  batch 16 }
 
 /// Pixel maps to feed: `scale 1/255`, and `scale 1/255 | normalize mean
 /// 0.1307 std 0.3081` as data::normalize_pixels folds it.
-struct PixelMap {
-  float scale, offset;
-};
-const PixelMap kMaps[] = {{1.0f / 255, 0.0f},
-                          {static_cast<float>(1.0 / 255 / 0.3081), static_cast<float>(-0.1307 / 0.3081)}};
+using data::PixelMap;
+const PixelMap kMaps[] = {{1.0 / 255, 0.0}, {1.0 / 255 / 0.3081, -0.1307 / 0.3081}};
 
 /// A batch of n random 8x8x1 byte images, the same as floats, and labels.
 struct ByteBatch {
@@ -95,9 +93,10 @@ ByteBatch byte_batch(std::size_t n, std::uint64_t stream, PixelMap map = kMaps[0
   b.bytes.resize(n * 64);
   for (std::size_t i = 0; i < b.bytes.size(); ++i)
     b.bytes[i] = static_cast<std::uint8_t>(rng::below(9, stream, 0, static_cast<std::uint32_t>(i), 256));
-  b.fed = {b.bytes.data(), {n, 8, 8, 1}, map.scale, map.offset};
+  const float scale = map.float_scale(), offset = map.float_offset();
+  b.fed = {b.bytes.data(), {n, 8, 8, 1}, scale, offset};
   b.floats = Tensor::from_shape({n, 8, 8, 1});
-  for (std::size_t i = 0; i < b.bytes.size(); ++i) b.floats.data()[i] = static_cast<float>(b.bytes[i]) * map.scale + map.offset;
+  for (std::size_t i = 0; i < b.bytes.size(); ++i) b.floats.data()[i] = static_cast<float>(b.bytes[i]) * scale + offset;
   b.labels = Tensor::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) b.labels.data()[i] = static_cast<float>((i * 3 + stream) % 5);
   return b;
