@@ -13,6 +13,7 @@ namespace tl::autodiff {
 
 using ir::Attrs;
 using ir::NodeId;
+using ir::OpCategory;
 using ir::OpKind;
 
 Rule::Rule(ir::Graph& graph, NodeId self, NodeId g, std::vector<bool> needed)
@@ -69,76 +70,89 @@ void apply_rule(Rule& r) {
   const NodeId y = r.self();
   auto x = [&](std::size_t i) { return r.input(i); };
 
-  switch (n.op) {
+  switch (category(n.op)) {
     // Leaves have no inputs; labels, masks and metrics carry no gradient.
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::DropoutMask:
-    case OpKind::CountCorrect:
+    case OpCategory::Bound:
+    case OpCategory::Generator:
       return;
 
-    case OpKind::Add:
-      r.give(0, [&] { return g; });
-      r.give(1, [&] { return g; });
+    case OpCategory::Unary:
+      switch (ir::sub_op<ir::UnaryOp>(n.op)) {
+        case ir::UnaryOp::Neg:
+          r.give(0, [&] { return r.emit(OpKind::Neg, {g}); });
+          return;
+        case ir::UnaryOp::Square:  // d x^2 = 2x
+          r.give(0, [&] { return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {x(0)}, with_value(2.0))}); });
+          return;
+        case ir::UnaryOp::Rsqrt:  // y = (x + eps)^-1/2, dy/dx = -0.5 y^3
+          r.give(0, [&] {
+            const NodeId y3 = r.emit(OpKind::Mul, {r.emit(OpKind::Square, {y}), y});
+            return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {y3}, with_value(-0.5))});
+          });
+          return;
+        case ir::UnaryOp::Scale:
+          r.give(0, [&] { return r.emit(OpKind::Scale, {g}, with_value(n.attrs.value)); });
+          return;
+        case ir::UnaryOp::Relu:
+          r.give(0, [&] { return r.emit(OpKind::ReluGrad, {y, g}); });
+          return;
+        case ir::UnaryOp::Sigmoid:
+          r.give(0, [&] { return r.emit(OpKind::SigmoidGrad, {y, g}); });
+          return;
+        case ir::UnaryOp::Tanh:
+          r.give(0, [&] { return r.emit(OpKind::TanhGrad, {y, g}); });
+          return;
+      }
       return;
-    case OpKind::Mul:
-      r.give(0, [&] { return r.emit(OpKind::Mul, {g, x(1)}); });
-      r.give(1, [&] { return r.emit(OpKind::Mul, {g, x(0)}); });
-      return;
-    case OpKind::Neg:
-      r.give(0, [&] { return r.emit(OpKind::Neg, {g}); });
-      return;
-    case OpKind::Square:  // d x^2 = 2x
-      r.give(0, [&] { return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {x(0)}, with_value(2.0))}); });
-      return;
-    case OpKind::Rsqrt:  // y = (x + eps)^-1/2, dy/dx = -0.5 y^3
-      r.give(0, [&] {
-        const NodeId y3 = r.emit(OpKind::Mul, {r.emit(OpKind::Square, {y}), y});
-        return r.emit(OpKind::Mul, {g, r.emit(OpKind::Scale, {y3}, with_value(-0.5))});
-      });
-      return;
-    case OpKind::Scale:
-      r.give(0, [&] { return r.emit(OpKind::Scale, {g}, with_value(n.attrs.value)); });
-      return;
-    case OpKind::Relu:
-      r.give(0, [&] { return r.emit(OpKind::ReluGrad, {y, g}); });
-      return;
-    case OpKind::Sigmoid:
-      r.give(0, [&] { return r.emit(OpKind::SigmoidGrad, {y, g}); });
-      return;
-    case OpKind::Tanh:
-      r.give(0, [&] { return r.emit(OpKind::TanhGrad, {y, g}); });
+
+    case OpCategory::Binary:
+      switch (ir::sub_op<ir::BinaryOp>(n.op)) {
+        case ir::BinaryOp::Add:
+          r.give(0, [&] { return g; });
+          r.give(1, [&] { return g; });
+          return;
+        case ir::BinaryOp::Mul:
+          r.give(0, [&] { return r.emit(OpKind::Mul, {g, x(1)}); });
+          r.give(1, [&] { return r.emit(OpKind::Mul, {g, x(0)}); });
+          return;
+      }
       return;
 
     // Per-channel ops: x (...,C), c (C).
-    case OpKind::BiasAdd:
-      r.give(0, [&] { return g; });
-      r.give(1, [&] { return r.emit(OpKind::ChannelSum, {g}); });
+    case OpCategory::ChannelBinary:
+      switch (ir::sub_op<ir::ChannelBinaryOp>(n.op)) {
+        case ir::ChannelBinaryOp::BiasAdd:
+          r.give(0, [&] { return g; });
+          r.give(1, [&] { return r.emit(OpKind::ChannelSum, {g}); });
+          return;
+        case ir::ChannelBinaryOp::ChannelMul:
+          r.give(0, [&] { return r.emit(OpKind::ChannelMul, {g, x(1)}); });
+          r.give(1, [&] { return r.emit(OpKind::ChannelSum, {r.emit(OpKind::Mul, {g, x(0)})}); });
+          return;
+      }
       return;
-    case OpKind::ChannelMul:
-      r.give(0, [&] { return r.emit(OpKind::ChannelMul, {g, x(1)}); });
-      r.give(1, [&] { return r.emit(OpKind::ChannelSum, {r.emit(OpKind::Mul, {g, x(0)})}); });
+    case OpCategory::ChannelReduce:
+      switch (ir::sub_op<ir::ChannelReduceOp>(n.op)) {
+        case ir::ChannelReduceOp::ChannelSum:
+          r.give(0, [&] { return r.emit(OpKind::ChannelBroadcast, {g}, {}, r.shape_of(x(0))); });
+          return;
+        case ir::ChannelReduceOp::ChannelMean:  // mean over n = count / C rows
+          r.give(0, [&] {
+            const ir::Shape& xs = r.shape_of(x(0));
+            const double rows = static_cast<double>(ir::element_count(xs) / xs.back());
+            return r.emit(OpKind::Scale, {r.emit(OpKind::ChannelBroadcast, {g}, {}, xs)}, with_value(1.0 / rows));
+          });
+          return;
+      }
       return;
-    case OpKind::ChannelSum:
-      r.give(0, [&] { return r.emit(OpKind::ChannelBroadcast, {g}, {}, r.shape_of(x(0))); });
-      return;
-    case OpKind::ChannelMean:  // mean over n = count / C rows
-      r.give(0, [&] {
-        const ir::Shape& xs = r.shape_of(x(0));
-        const double rows = static_cast<double>(ir::element_count(xs) / xs.back());
-        return r.emit(OpKind::Scale, {r.emit(OpKind::ChannelBroadcast, {g}, {}, xs)}, with_value(1.0 / rows));
-      });
-      return;
-    case OpKind::ChannelBroadcast:
+    case OpCategory::ChannelBroadcast:
       r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); });
       return;
 
-    case OpKind::Reshape:
+    case OpCategory::Reshape:
       r.give(0, [&] { return r.emit(OpKind::Reshape, {g}, {}, r.shape_of(x(0))); });
       return;
-    case OpKind::MatMul: {
+    case OpCategory::MatMul: {
       // C = op(A) op(B). With plain operands dA = g B^T and dB = A^T g; a
       // transposed operand transposes its gradient, which swaps the factors.
       const bool ta = n.attrs.trans_a, tb = n.attrs.trans_b;
@@ -153,11 +167,16 @@ void apply_rule(Rule& r) {
       });
       return;
     }
-    case OpKind::Softmax:
-      r.give(0, [&] { return r.emit(OpKind::SoftmaxGrad, {y, g}); });
+    case OpCategory::Rows:
+      switch (ir::sub_op<ir::RowsOp>(n.op)) {
+        case ir::RowsOp::Softmax:
+          r.give(0, [&] { return r.emit(OpKind::SoftmaxGrad, {y, g}); });
+          return;
+        case ir::RowsOp::SoftmaxGrad: no_rule(r, "gradient ops have no second-order rule");
+      }
       return;
 
-    case OpKind::Conv2D:
+    case OpCategory::Conv:
       r.give(0, [&] { return r.emit(OpKind::Conv2DGradInput, {g, x(1)}, n.attrs, r.shape_of(x(0))); });
       r.give(1, [&] {
         // The filter gradient's window comes from attrs: copy it from the kernel.
@@ -167,39 +186,41 @@ void apply_rule(Rule& r) {
         return r.emit(OpKind::Conv2DGradFilter, {x(0), g}, a);
       });
       return;
-    case OpKind::MaxPool2D:
-      r.give(0, [&] { return r.emit(OpKind::MaxPool2DGrad, {x(0), g}, n.attrs); });
+    case OpCategory::Pool:
+      switch (ir::sub_op<ir::PoolOp>(n.op)) {
+        case ir::PoolOp::MaxPool2D:
+          r.give(0, [&] { return r.emit(OpKind::MaxPool2DGrad, {x(0), g}, n.attrs); });
+          return;
+        case ir::PoolOp::AvgPool2D:
+          r.give(0, [&] { return r.emit(OpKind::AvgPool2DGrad, {g}, n.attrs, r.shape_of(x(0))); });
+          return;
+      }
       return;
-    case OpKind::AvgPool2D:
-      r.give(0, [&] { return r.emit(OpKind::AvgPool2DGrad, {g}, n.attrs, r.shape_of(x(0))); });
-      return;
-    case OpKind::GlobalMaxPool2D:
+    case OpCategory::GlobalPool:
       r.give(0, [&] { return r.emit(OpKind::GlobalMaxPool2DGrad, {x(0), g}); });
       return;
 
     // Losses: only the scores are differentiable; labels are class indices.
-    case OpKind::SoftmaxXent:
-      r.give(0, [&] { return r.emit(OpKind::SoftmaxXentGrad, {x(0), x(1), g}); });
-      return;
-    case OpKind::ProbXent:
-      r.give(0, [&] { return r.emit(OpKind::ProbXentGrad, {x(0), x(1), g}); });
+    case OpCategory::Loss:
+      switch (ir::sub_op<ir::LossOp>(n.op)) {
+        case ir::LossOp::SoftmaxXent:
+          r.give(0, [&] { return r.emit(OpKind::SoftmaxXentGrad, {x(0), x(1), g}); });
+          return;
+        case ir::LossOp::ProbXent:
+          r.give(0, [&] { return r.emit(OpKind::ProbXentGrad, {x(0), x(1), g}); });
+          return;
+        case ir::LossOp::CountCorrect: return;  // a metric
+      }
       return;
 
-    case OpKind::Conv2DGradInput:
-    case OpKind::Conv2DGradFilter:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::SoftmaxGrad:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ConvGradInput:
+    case OpCategory::ConvGradFilter:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::LossGrad:
       no_rule(r, "gradient ops have no second-order rule");
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+    case OpCategory::Update:
       no_rule(r, "updates are side effects, not differentiable values");
   }
 }

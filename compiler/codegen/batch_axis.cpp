@@ -11,53 +11,31 @@ namespace {
 /// The input whose rows become the node's rows, or -1 when the node's leading
 /// axis is not an input's leading axis.
 int row_source(const ir::Node& n) {
-  switch (n.op) {
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::Reshape:
-    case OpKind::Softmax:
-    case OpKind::Conv2D:
-    case OpKind::Conv2DGradInput:
-    case OpKind::MaxPool2D:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
+  switch (category(n.op)) {
+    case ir::OpCategory::Unary:
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ChannelBinary:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput:
+    case ir::OpCategory::Pool:
+    case ir::OpCategory::PoolGrad:
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad:
+    case ir::OpCategory::LossGrad:
       return 0;
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::SoftmaxGrad:
-      return 1;
-    case OpKind::MatMul:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::ActivationGrad:
+      return static_cast<int>(n.inputs.size()) - 1;  // the adjoint g (softmax's own input)
+    case ir::OpCategory::MatMul:
       return n.attrs.trans_a ? -1 : 0;
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Conv2DGradFilter:
-    case OpKind::DropoutMask:
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent:
-    case OpKind::CountCorrect:
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::ChannelBroadcast:
+    case ir::OpCategory::ConvGradFilter:
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::Update:
       return -1;
   }
   return -1;
@@ -82,7 +60,7 @@ std::vector<bool> batched_nodes(const ir::Graph& graph) {
     if (source >= 0) rows = batched[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(source)])];
     // Generated tensors shaped like activations (dropout masks, broadcasts,
     // fills) take the batch from their shape: no Param or State can have it.
-    if (n.op == OpKind::DropoutMask || n.op == OpKind::ChannelBroadcast || n.op == OpKind::Fill)
+    if (category(n.op) == ir::OpCategory::Generator || category(n.op) == ir::OpCategory::ChannelBroadcast)
       rows = !n.shape.empty() && n.shape[0] == B;
     rows = rows && !n.shape.empty() && n.shape[0] == B;
     batched[i] = rows;

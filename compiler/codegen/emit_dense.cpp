@@ -96,38 +96,61 @@ void emit_combine(KernelFrame& f, ir::NodeId id, RowRange rows) {
   llvm::Type* part = e.f64;
   std::int64_t row = 1;
   std::function<llvm::Value*(llvm::Value*)> finish = [&](llvm::Value* t) { return e.b.CreateFPTrunc(t, e.vec(e.width, e.f32)); };
-  switch (n.op) {
-    case OpKind::ChannelSum: break;
-    case OpKind::ChannelMean: {
-      // Divided by the number of rows averaged: rows per leading row times the leading extent.
-      const ir::Shape& xs = f.shape(n.inputs[0]);
-      const std::int64_t rows = ir::element_count(xs) / xs.back();
-      llvm::Value* count = xs.size() >= 2 && f.batched(n.inputs[0]) ? e.mul(f.leading_extent(n.inputs[0]), rows / xs[0]) : e.c64(rows);
-      count = e.b.CreateSIToFP(count, e.f64);
-      finish = [&, count](llvm::Value* t) {
-        return e.b.CreateFPTrunc(e.b.CreateFDiv(t, e.splat(count, e.width)), e.vec(e.width, e.f32));
-      };
+  auto mean_over = [&](llvm::Value* count) {  // a total divided by `count` (f64)
+    finish = [&, count](llvm::Value* t) {
+      return e.b.CreateFPTrunc(e.b.CreateFDiv(t, e.splat(count, e.width)), e.vec(e.width, e.f32));
+    };
+  };
+  switch (category(n.op)) {
+    case ir::OpCategory::ChannelReduce:
+      switch (ir::sub_op<ir::ChannelReduceOp>(n.op)) {
+        case ir::ChannelReduceOp::ChannelSum: break;
+        case ir::ChannelReduceOp::ChannelMean: {
+          // Divided by the number of rows averaged: rows per leading row times the leading extent.
+          const ir::Shape& xs = f.shape(n.inputs[0]);
+          const std::int64_t rows = ir::element_count(xs) / xs.back();
+          llvm::Value* count = xs.size() >= 2 && f.batched(n.inputs[0]) ? e.mul(f.leading_extent(n.inputs[0]), rows / xs[0]) : e.c64(rows);
+          mean_over(e.b.CreateSIToFP(count, e.f64));
+          break;
+        }
+      }
       break;
-    }
-    case OpKind::MatMul:
+    case ir::OpCategory::MatMul:
       part = e.f32;
       row = n.shape[1];
       finish = [](llvm::Value* t) { return t; };
       break;
-    case OpKind::Conv2DGradFilter: row = ir::element_count(n.shape) / n.shape[0]; break;
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent: {  // the mean over the batch's rows
-      llvm::Value* B = e.b.CreateSIToFP(f.leading_extent(n.inputs[0]), e.f64);
-      finish = [&, B](llvm::Value* t) {
-        return e.b.CreateFPTrunc(e.b.CreateFDiv(t, e.splat(B, e.width)), e.vec(e.width, e.f32));
-      };
+    case ir::OpCategory::ConvGradFilter: row = ir::element_count(n.shape) / n.shape[0]; break;
+    case ir::OpCategory::Loss:
+      switch (ir::sub_op<ir::LossOp>(n.op)) {
+        case ir::LossOp::SoftmaxXent:
+        case ir::LossOp::ProbXent:  // the mean over the batch's rows
+          mean_over(e.b.CreateSIToFP(f.leading_extent(n.inputs[0]), e.f64));
+          break;
+        case ir::LossOp::CountCorrect:
+          part = e.i64;
+          finish = [&](llvm::Value* t) { return e.b.CreateSIToFP(t, e.vec(e.width, e.f32)); };
+          break;
+      }
       break;
-    }
-    case OpKind::CountCorrect:
-      part = e.i64;
-      finish = [&](llvm::Value* t) { return e.b.CreateSIToFP(t, e.vec(e.width, e.f32)); };
-      break;
-    default: throw std::logic_error("emit_combine: not a reduction");
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::Unary:
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ActivationGrad:
+    case ir::OpCategory::ChannelBinary:
+    case ir::OpCategory::ChannelBroadcast:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput:
+    case ir::OpCategory::Pool:
+    case ir::OpCategory::PoolGrad:
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad:
+    case ir::OpCategory::LossGrad:
+    case ir::OpCategory::Update:
+      throw std::logic_error("emit_combine: " + std::string(ir::spelling(n.op)) + " is not a reduction");
   }
   // Vectors of W elements over the thread's rows, the last one masked.
   llvm::Value* out = f.ptr(id);

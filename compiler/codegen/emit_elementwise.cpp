@@ -6,6 +6,8 @@
 #include "compiler/codegen/kernel_frame.hpp"
 #include "compiler/codegen/op_traits.hpp"
 
+#include <stdexcept>
+
 namespace tl::codegen {
 
 using ir::OpKind;
@@ -16,17 +18,34 @@ namespace {
 llvm::Value* root_value(KernelFrame& f, const ir::Node& n, llvm::Value* flat, llvm::Value* channel, int lanes,
                         llvm::Value* mask) {
   Emitter& e = f.e;
-  switch (n.op) {
-    case OpKind::Fill: return e.constant(e.vec(lanes, e.f32), static_cast<float>(n.attrs.value));
-    case OpKind::DropoutMask: return dropout_values(f, n, flat, lanes);
-    case OpKind::ChannelBroadcast: return f.element(n.inputs[0], channel, lanes, mask);
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
+  switch (category(n.op)) {
+    case ir::OpCategory::Generator: return generated_values(f, n, flat, lanes);
+    case ir::OpCategory::ChannelBroadcast: return f.element(n.inputs[0], channel, lanes, mask);
+    case ir::OpCategory::ChannelBinary:
       return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), f.element(n.inputs[1], channel, lanes, mask));
-    default:
-      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask),
-                               n.inputs.size() > 1 ? f.element(n.inputs[1], flat, lanes, mask) : nullptr);
+    case ir::OpCategory::Unary:
+      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), nullptr);
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ActivationGrad:
+      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), f.element(n.inputs[1], flat, lanes, mask));
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::MatMul:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput:
+    case ir::OpCategory::ConvGradFilter:
+    case ir::OpCategory::Pool:
+    case ir::OpCategory::PoolGrad:
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad:
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::LossGrad:
+    case ir::OpCategory::Update:
+      break;
   }
+  throw std::logic_error("emit_elementwise: " + std::string(ir::spelling(n.op)) + " is not an elementwise root");
 }
 
 }  // namespace
@@ -42,7 +61,8 @@ void emit_elementwise(KernelFrame& f, RowRange rows) {
   llvm::Value* first = e.mul(rows.first, row);
   llvm::Value* last = e.mul(rows.last, row);
 
-  if (epilogue.per_channel() || n.op == OpKind::BiasAdd || n.op == OpKind::ChannelMul || n.op == OpKind::ChannelBroadcast) {
+  const ir::OpCategory root = category(n.op);
+  if (epilogue.per_channel() || root == ir::OpCategory::ChannelBinary || root == ir::OpCategory::ChannelBroadcast) {
     // Rows of C channels, each as vectors of W channels (the last one masked).
     e.loop(e.b.CreateSDiv(first, e.c64(channels)), e.b.CreateSDiv(last, e.c64(channels)), [&](llvm::Value* r) {
       for (std::int64_t c0 = 0; c0 < channels; c0 += W) {

@@ -77,9 +77,12 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
   llvm::Value* probs = e.local(e.f32, M);   // a gradient's own softmax row
   std::map<NodeId, Emitter::Var> sums;      // Reduce members' partial sums
   for (NodeId id : members) {
-    const OpKind op = f.node(id).op;
-    if (op == OpKind::CountCorrect) sums.emplace(id, e.var(e.i64, e.c64(0)));
-    if (op == OpKind::SoftmaxXent || op == OpKind::ProbXent) sums.emplace(id, e.var(e.f64, e.cd(0.0)));
+    if (category(f.node(id).op) != ir::OpCategory::Loss) continue;
+    switch (ir::sub_op<ir::LossOp>(f.node(id).op)) {
+      case ir::LossOp::CountCorrect: sums.emplace(id, e.var(e.i64, e.c64(0))); break;
+      case ir::LossOp::SoftmaxXent:
+      case ir::LossOp::ProbXent: sums.emplace(id, e.var(e.f64, e.cd(0.0))); break;
+    }
   }
   auto scores_row = [&](NodeId input, llvm::Value* r) {
     return f.plan.alias_of[static_cast<std::size_t>(input)] == softmax ? sm : e.row(f.ptr(input), r, M);
@@ -88,65 +91,93 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
     llvm::Value* label = label_at(f, labels, r, M);
     for (NodeId id : members) {
       const ir::Node& n = f.node(id);
-      llvm::Value* x = n.op == OpKind::Softmax ? nullptr : scores_row(n.inputs[0], r);
-      switch (n.op) {
-        case OpKind::Softmax:
-          softmax_row(e, e.row(f.ptr(n.inputs[0]), r, M), sm, M);
-          if (llvm::Value* out = f.ptr(id)) e.b.CreateMemCpy(e.row(out, r, M), llvm::MaybeAlign(4), sm, llvm::MaybeAlign(4), M * 4);
-          break;
-        case OpKind::SoftmaxXent: {  // log-sum-exp(x) - x[label], max subtracted first, in double
-          llvm::Value* m = e.to_f64(row_max(e, x, M));
-          Emitter::Var sum = e.var(e.f64, e.cd(0.0));
-          e.loop(0, M, [&](llvm::Value* k) {
-            sum.set(e.b.CreateFAdd(sum.get(), e.libm("exp", e.b.CreateFSub(e.to_f64(e.load(e.f32, x, k)), m))));
-          });
-          llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), e.to_f64(e.load(e.f32, x, label)));
-          sums.at(id).set(e.b.CreateFAdd(sums.at(id).get(), term));
-          break;
-        }
-        case OpKind::ProbXent: {  // -log(clip(p[label]))
-          llvm::Value* p = clip(e, e.to_f64(e.load(e.f32, x, label)));
-          sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), e.libm("log", p)));
-          break;
-        }
-        case OpKind::CountCorrect: {  // the row's first maximum is at the label
-          Emitter::Var best = e.var(e.f32, e.load(e.f32, x, 0));
-          Emitter::Var arg = e.var(e.i64, e.c64(0));
-          e.loop(1, M, [&](llvm::Value* k) {
-            llvm::Value* v = e.load(e.f32, x, k);
-            llvm::Value* better = e.b.CreateFCmpOLT(best.get(), v);
-            arg.set(e.b.CreateSelect(better, k, arg.get()));
-            best.set(e.b.CreateSelect(better, v, best.get()));
-          });
-          sums.at(id).set(e.add(sums.at(id).get(), e.b.CreateZExt(e.b.CreateICmpEQ(arg.get(), label), e.i64)));
-          break;
-        }
-        case OpKind::SoftmaxXentGrad: {  // (softmax(x) - onehot(label)) * g / B
-          llvm::Value* d = e.row(f.ptr(id), r, M);
-          llvm::Value* source = x;
-          if (x != sm) {
-            softmax_row(e, x, probs, M);
-            source = probs;
+      if (n.op == OpKind::Softmax) {  // the scores' softmax, a member ahead of the losses that read it
+        softmax_row(e, e.row(f.ptr(n.inputs[0]), r, M), sm, M);
+        if (llvm::Value* out = f.ptr(id)) e.b.CreateMemCpy(e.row(out, r, M), llvm::MaybeAlign(4), sm, llvm::MaybeAlign(4), M * 4);
+        continue;
+      }
+      llvm::Value* x = scores_row(n.inputs[0], r);
+      switch (category(n.op)) {
+        case ir::OpCategory::Loss:
+          switch (ir::sub_op<ir::LossOp>(n.op)) {
+            case ir::LossOp::SoftmaxXent: {  // log-sum-exp(x) - x[label], max subtracted first, in double
+              llvm::Value* m = e.to_f64(row_max(e, x, M));
+              Emitter::Var sum = e.var(e.f64, e.cd(0.0));
+              e.loop(0, M, [&](llvm::Value* k) {
+                sum.set(e.b.CreateFAdd(sum.get(), e.libm("exp", e.b.CreateFSub(e.to_f64(e.load(e.f32, x, k)), m))));
+              });
+              llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), e.to_f64(e.load(e.f32, x, label)));
+              sums.at(id).set(e.b.CreateFAdd(sums.at(id).get(), term));
+              break;
+            }
+            case ir::LossOp::ProbXent: {  // -log(clip(p[label]))
+              llvm::Value* p = clip(e, e.to_f64(e.load(e.f32, x, label)));
+              sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), e.libm("log", p)));
+              break;
+            }
+            case ir::LossOp::CountCorrect: {  // the row's first maximum is at the label
+              Emitter::Var best = e.var(e.f32, e.load(e.f32, x, 0));
+              Emitter::Var arg = e.var(e.i64, e.c64(0));
+              e.loop(1, M, [&](llvm::Value* k) {
+                llvm::Value* v = e.load(e.f32, x, k);
+                llvm::Value* better = e.b.CreateFCmpOLT(best.get(), v);
+                arg.set(e.b.CreateSelect(better, k, arg.get()));
+                best.set(e.b.CreateSelect(better, v, best.get()));
+              });
+              sums.at(id).set(e.add(sums.at(id).get(), e.b.CreateZExt(e.b.CreateICmpEQ(arg.get(), label), e.i64)));
+              break;
+            }
           }
-          llvm::Value* coef = e.b.CreateFDiv(f.element(n.inputs[2], e.c64(0), 1, nullptr), e.b.CreateSIToFP(B, e.f32));
-          e.loop(0, M, [&](llvm::Value* k) {
-            llvm::Value* v = e.load(e.f32, source, k);
-            v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(1.0f)), v);
-            e.store(e.b.CreateFMul(v, coef), d, k);
-          });
           break;
-        }
-        case OpKind::ProbXentGrad: {  // -g / (B p) at the label inside the clip range, 0 elsewhere
-          llvm::Value* d = e.row(f.ptr(id), r, M);
-          e.zero(d, e.c64(0), e.c64(M), e.f32);
-          llvm::Value* p = e.to_f64(e.load(e.f32, x, label));
-          llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
-          llvm::Value* g = e.to_f64(e.b.CreateFNeg(f.element(n.inputs[2], e.c64(0), 1, nullptr)));
-          llvm::Value* v = e.to_f32(e.b.CreateFDiv(g, e.b.CreateFMul(e.b.CreateSIToFP(B, e.f64), p)));
-          e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, label);
+        case ir::OpCategory::LossGrad:
+          switch (ir::sub_op<ir::LossGradOp>(n.op)) {
+            case ir::LossGradOp::SoftmaxXentGrad: {  // (softmax(x) - onehot(label)) * g / B
+              llvm::Value* d = e.row(f.ptr(id), r, M);
+              llvm::Value* source = x;
+              if (x != sm) {
+                softmax_row(e, x, probs, M);
+                source = probs;
+              }
+              llvm::Value* coef = e.b.CreateFDiv(f.element(n.inputs[2], e.c64(0), 1, nullptr), e.b.CreateSIToFP(B, e.f32));
+              e.loop(0, M, [&](llvm::Value* k) {
+                llvm::Value* v = e.load(e.f32, source, k);
+                v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(1.0f)), v);
+                e.store(e.b.CreateFMul(v, coef), d, k);
+              });
+              break;
+            }
+            case ir::LossGradOp::ProbXentGrad: {  // -g / (B p) at the label inside the clip range, 0 elsewhere
+              llvm::Value* d = e.row(f.ptr(id), r, M);
+              e.zero(d, e.c64(0), e.c64(M), e.f32);
+              llvm::Value* p = e.to_f64(e.load(e.f32, x, label));
+              llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
+              llvm::Value* g = e.to_f64(e.b.CreateFNeg(f.element(n.inputs[2], e.c64(0), 1, nullptr)));
+              llvm::Value* v = e.to_f32(e.b.CreateFDiv(g, e.b.CreateFMul(e.b.CreateSIToFP(B, e.f64), p)));
+              e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, label);
+              break;
+            }
+          }
           break;
-        }
-        default: throw std::logic_error("emit_loss_head: not a loss op");
+        case ir::OpCategory::Bound:
+        case ir::OpCategory::Generator:
+        case ir::OpCategory::Unary:
+        case ir::OpCategory::Binary:
+        case ir::OpCategory::ActivationGrad:
+        case ir::OpCategory::ChannelBinary:
+        case ir::OpCategory::ChannelBroadcast:
+        case ir::OpCategory::ChannelReduce:
+        case ir::OpCategory::Reshape:
+        case ir::OpCategory::MatMul:
+        case ir::OpCategory::Rows:
+        case ir::OpCategory::Conv:
+        case ir::OpCategory::ConvGradInput:
+        case ir::OpCategory::ConvGradFilter:
+        case ir::OpCategory::Pool:
+        case ir::OpCategory::PoolGrad:
+        case ir::OpCategory::GlobalPool:
+        case ir::OpCategory::GlobalPoolGrad:
+        case ir::OpCategory::Update:
+          throw std::logic_error("emit_loss_head: " + std::string(ir::spelling(n.op)) + " is not a loss op");
       }
     }
   });

@@ -203,15 +203,41 @@ void global_max_pool(KernelFrame& f, const ir::Node& n, ir::NodeId id, RowRange 
 void emit_pool(KernelFrame& f, RowRange rows) {
   const ir::NodeId id = f.kernel.nodes.front();
   const ir::Node& n = f.node(id);
-  switch (n.op) {
-    case OpKind::MaxPool2D: return max_pool(f, n, id, rows);
-    case OpKind::MaxPool2DGrad: return max_pool_grad(f, n, id, rows);
-    case OpKind::AvgPool2D: return avg_pool(f, n, id, rows, false);
-    case OpKind::AvgPool2DGrad: return avg_pool(f, n, id, rows, true);
-    case OpKind::GlobalMaxPool2D: return global_max_pool(f, n, id, rows, false);
-    case OpKind::GlobalMaxPool2DGrad: return global_max_pool(f, n, id, rows, true);
-    default: throw std::logic_error("emit_pool: not a pooling op");
+  switch (category(n.op)) {
+    case ir::OpCategory::Pool:
+      switch (ir::sub_op<ir::PoolOp>(n.op)) {
+        case ir::PoolOp::MaxPool2D: return max_pool(f, n, id, rows);
+        case ir::PoolOp::AvgPool2D: return avg_pool(f, n, id, rows, false);
+      }
+      break;
+    case ir::OpCategory::PoolGrad:
+      switch (ir::sub_op<ir::PoolGradOp>(n.op)) {
+        case ir::PoolGradOp::MaxPool2DGrad: return max_pool_grad(f, n, id, rows);
+        case ir::PoolGradOp::AvgPool2DGrad: return avg_pool(f, n, id, rows, true);
+      }
+      break;
+    case ir::OpCategory::GlobalPool: return global_max_pool(f, n, id, rows, false);
+    case ir::OpCategory::GlobalPoolGrad: return global_max_pool(f, n, id, rows, true);
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::Unary:
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ActivationGrad:
+    case ir::OpCategory::ChannelBinary:
+    case ir::OpCategory::ChannelBroadcast:
+    case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::MatMul:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput:
+    case ir::OpCategory::ConvGradFilter:
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::LossGrad:
+    case ir::OpCategory::Update:
+      break;
   }
+  throw std::logic_error("emit_pool: " + std::string(ir::spelling(n.op)) + " is not a pooling op");
 }
 
 }  // namespace tl::codegen

@@ -70,55 +70,40 @@ void emit_op(KernelFrame& f) {
   const NodeId id = f.kernel.nodes.front();
   const ir::Node& n = f.node(id);
   const RowRange rows = f.split_rows(id);
-  switch (n.op) {
-    case OpKind::Fill:
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::ChannelBroadcast:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::DropoutMask: return emit_elementwise(f, rows);
-    case OpKind::MatMul: return n.attrs.trans_a ? emit_matmul_partial(f, id, rows) : emit_matmul(f, rows);
-    case OpKind::Softmax: return emit_softmax_rows(f, id, rows);
-    case OpKind::SoftmaxGrad: return emit_softmax_grad_rows(f, id, rows);
-    case OpKind::Conv2D: return emit_conv(f, rows);
-    case OpKind::Conv2DGradInput: return emit_conv_grad_input(f, rows);
-    case OpKind::Conv2DGradFilter: return emit_conv_grad_filter_partial(f, id, rows);
-    case OpKind::MaxPool2D:
-      if (n.attrs.padding == ir::Padding::Valid && n.attrs.stride_h == n.attrs.window_h && n.attrs.stride_w == n.attrs.window_w)
+  switch (category(n.op)) {
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::Unary:
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ActivationGrad:
+    case ir::OpCategory::ChannelBinary:
+    case ir::OpCategory::ChannelBroadcast: return emit_elementwise(f, rows);
+    case ir::OpCategory::MatMul: return n.attrs.trans_a ? emit_matmul_partial(f, id, rows) : emit_matmul(f, rows);
+    case ir::OpCategory::Rows:
+      switch (ir::sub_op<ir::RowsOp>(n.op)) {
+        case ir::RowsOp::Softmax: return emit_softmax_rows(f, id, rows);
+        case ir::RowsOp::SoftmaxGrad: return emit_softmax_grad_rows(f, id, rows);
+      }
+      break;
+    case ir::OpCategory::Conv: return emit_conv(f, rows);
+    case ir::OpCategory::ConvGradInput: return emit_conv_grad_input(f, rows);
+    case ir::OpCategory::ConvGradFilter: return emit_conv_grad_filter_partial(f, id, rows);
+    case ir::OpCategory::Pool:
+      // A non-overlapping max pool runs the conv-pool kernel's pooling alone.
+      if (n.op == OpKind::MaxPool2D && n.attrs.padding == ir::Padding::Valid && n.attrs.stride_h == n.attrs.window_h &&
+          n.attrs.stride_w == n.attrs.window_w)
         return emit_conv_pool(f, rows);
       return emit_pool(f, rows);
-    case OpKind::MaxPool2DGrad:
+    case ir::OpCategory::PoolGrad:
       if (f.plan.argmax_of[static_cast<std::size_t>(id)] >= 0) return emit_max_pool_grad_argmax(f, rows);
       return emit_pool(f, rows);
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad: return emit_pool(f, rows);
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean: return emit_channel_partial(f, id, rows);
-    case OpKind::SoftmaxXent:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXent:
-    case OpKind::ProbXentGrad:
-    case OpKind::CountCorrect: return emit_loss_head(f, rows);
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage: return emit_update(f, id, rows);
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Reshape: break;
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad: return emit_pool(f, rows);
+    case ir::OpCategory::ChannelReduce: return emit_channel_partial(f, id, rows);
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::LossGrad: return emit_loss_head(f, rows);
+    case ir::OpCategory::Update: return emit_update(f, id, rows);
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Reshape: break;
   }
   throw std::logic_error("emit_op: " + std::string(ir::spelling(n.op)) + " has no kernel");
 }

@@ -14,45 +14,85 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
   auto& b = e.b;
   llvm::Type* t = a->getType();
   auto k = [&](double v) { return e.constant(t, v); };
-  switch (n.op) {
-    case OpKind::Add:
-    case OpKind::BiasAdd: return b.CreateFAdd(a, c);
-    case OpKind::Mul:
-    case OpKind::ChannelMul: return b.CreateFMul(a, c);
-    case OpKind::Neg: return b.CreateFNeg(a);
-    case OpKind::Square: return b.CreateFMul(a, a);
-    case OpKind::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
-    case OpKind::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
-    case OpKind::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
-    case OpKind::Sigmoid: {
-      // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
-      llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
-      llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
-      llvm::Value* den = b.CreateFAdd(k(1.0), ex);
-      return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
-    }
-    case OpKind::Tanh: return e.libm("tanhf", a);
-    // Activation gradients: a is the forward output y, c the adjoint g.
-    case OpKind::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
-    case OpKind::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
-    case OpKind::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
-    default: throw std::logic_error("elementwise_value: " + std::string(ir::spelling(n.op)) + " is not elementwise");
+  switch (category(n.op)) {
+    case ir::OpCategory::Unary:
+      switch (ir::sub_op<ir::UnaryOp>(n.op)) {
+        case ir::UnaryOp::Neg: return b.CreateFNeg(a);
+        case ir::UnaryOp::Square: return b.CreateFMul(a, a);
+        case ir::UnaryOp::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
+        case ir::UnaryOp::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
+        case ir::UnaryOp::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
+        case ir::UnaryOp::Sigmoid: {
+          // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
+          llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
+          llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
+          llvm::Value* den = b.CreateFAdd(k(1.0), ex);
+          return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
+        }
+        case ir::UnaryOp::Tanh: return e.libm("tanhf", a);
+      }
+      break;
+    case ir::OpCategory::Binary:
+      switch (ir::sub_op<ir::BinaryOp>(n.op)) {
+        case ir::BinaryOp::Add: return b.CreateFAdd(a, c);
+        case ir::BinaryOp::Mul: return b.CreateFMul(a, c);
+      }
+      break;
+    // c is the channel's value.
+    case ir::OpCategory::ChannelBinary:
+      switch (ir::sub_op<ir::ChannelBinaryOp>(n.op)) {
+        case ir::ChannelBinaryOp::BiasAdd: return b.CreateFAdd(a, c);
+        case ir::ChannelBinaryOp::ChannelMul: return b.CreateFMul(a, c);
+      }
+      break;
+    // Activation gradients: a is the forward value, c the adjoint g.
+    case ir::OpCategory::ActivationGrad:
+      switch (ir::sub_op<ir::ActivationGradOp>(n.op)) {
+        case ir::ActivationGradOp::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
+        case ir::ActivationGradOp::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
+        case ir::ActivationGradOp::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
+      }
+      break;
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::ChannelBroadcast:
+    case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::MatMul:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput:
+    case ir::OpCategory::ConvGradFilter:
+    case ir::OpCategory::Pool:
+    case ir::OpCategory::PoolGrad:
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad:
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::LossGrad:
+    case ir::OpCategory::Update:
+      break;
   }
+  throw std::logic_error("elementwise_value: " + std::string(ir::spelling(n.op)) + " is not elementwise");
+}
+
+llvm::Value* generated_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat, int lanes) {
+  switch (ir::sub_op<ir::GeneratorOp>(n.op)) {
+    case ir::GeneratorOp::Fill: return f.e.constant(f.e.vec(lanes, f.e.f32), static_cast<float>(n.attrs.value));
+    case ir::GeneratorOp::DropoutMask: return dropout_values(f, n, flat, lanes);
+  }
+  throw std::logic_error("generated_values: unknown generator");
 }
 
 llvm::Value* KernelFrame::element(NodeId id, llvm::Value* flat, int lanes, llvm::Value* mask) {
   const ir::Node& n = graph.node(plan.alias_of[static_cast<std::size_t>(id)]);
-  if (plan.generated(id)) {
-    if (n.op == OpKind::Fill) return e.constant(e.vec(lanes, e.f32), static_cast<float>(n.attrs.value));
-    return dropout_values(*this, n, flat, lanes);
-  }
+  if (plan.generated(id)) return generated_values(*this, n, flat, lanes);
   return e.vload(ptr(id), flat, lanes, mask);
 }
 
 bool Epilogue::per_channel() const {
   for (NodeId id : chain_) {
-    const OpKind op = f_.node(id).op;
-    if (op == OpKind::BiasAdd || op == OpKind::ChannelMul || op == OpKind::ChannelBroadcast) return true;
+    const ir::OpCategory c = category(f_.node(id).op);
+    if (c == ir::OpCategory::ChannelBinary || c == ir::OpCategory::ChannelBroadcast) return true;
   }
   return false;
 }
@@ -85,7 +125,7 @@ llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* cha
   auto operand = [&](const ir::Node& n, std::size_t i) -> llvm::Value* {
     const NodeId in = f_.plan.alias_of[static_cast<std::size_t>(n.inputs[i])];
     if (auto found = values.find(in); found != values.end()) return found->second;
-    const bool per_channel = (n.op == OpKind::BiasAdd || n.op == OpKind::ChannelMul) && i == 1;
+    const bool per_channel = category(n.op) == ir::OpCategory::ChannelBinary && i == 1;
     return per_channel ? f_.element(in, channel, lanes, mask) : f_.element(in, flat, lanes, mask);
   };
   for (std::size_t m = 0; m < chain_.size(); ++m) {

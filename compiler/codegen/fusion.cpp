@@ -66,11 +66,11 @@ struct Fuser {
   void generate() {
     for (std::size_t i = 0; i < graph.size(); ++i) {
       const ir::Node& n = graph.node(static_cast<NodeId>(i));
-      if ((n.op != OpKind::Fill && n.op != OpKind::DropoutMask) || outputs[i]) continue;
+      if (category(n.op) != ir::OpCategory::Generator || outputs[i]) continue;
       bool ok = true;
       for (NodeId c : consumers[i]) {
         const ir::Node& user = graph.node(c);
-        if (user.op == OpKind::Reshape) ok = false;
+        if (category(user.op) == ir::OpCategory::Reshape) ok = false;
         for (std::size_t k = 0; k < user.inputs.size(); ++k)
           if (root(user.inputs[k]) == static_cast<NodeId>(i))
             ok = ok && reads_generated(graph, user, k, n.op == OpKind::DropoutMask);
@@ -87,7 +87,7 @@ struct Fuser {
     for (NodeId c : consumers[node_index(x)]) {
       const ir::Node& n = graph.node(c);
       if (!is_elementwise(n.op) || n.shape != graph.node(x).shape || !alone(c) || plan.kernel_of[node_index(c)] <= k) continue;
-      if ((n.op == OpKind::BiasAdd || n.op == OpKind::ChannelMul) && root(n.inputs[0]) != x) continue;
+      if (category(n.op) == ir::OpCategory::ChannelBinary && root(n.inputs[0]) != x) continue;
       bool inputs_ready = true;
       for (NodeId in : n.inputs) inputs_ready = inputs_ready && ready(in, k);
       if (inputs_ready) return c;
@@ -197,14 +197,7 @@ struct Fuser {
     std::map<std::pair<NodeId, NodeId>, std::vector<NodeId>> heads;  // (logits or probs, labels) -> members
     for (std::size_t i = 0; i < graph.size(); ++i) {
       const ir::Node& n = graph.node(static_cast<NodeId>(i));
-      switch (n.op) {
-        case OpKind::SoftmaxXent:
-        case OpKind::SoftmaxXentGrad:
-        case OpKind::ProbXent:
-        case OpKind::ProbXentGrad:
-        case OpKind::CountCorrect: break;
-        default: continue;
-      }
+      if (category(n.op) != ir::OpCategory::Loss && category(n.op) != ir::OpCategory::LossGrad) continue;
       if (!alone(static_cast<NodeId>(i))) continue;
       NodeId scores = root(n.inputs[0]);
       // Scores that are a softmax of logits join through those logits.

@@ -2,7 +2,6 @@
 // the words); see graph_key.hpp.
 #include "compiler/codegen/graph_key.hpp"
 
-#include <bit>
 #include <string_view>
 #include <unordered_map>
 
@@ -12,15 +11,10 @@ namespace tl::codegen {
 
 namespace {
 
-std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
-
+/// Every attribute of attrs.def, whether or not the op reads it: a new
+/// attribute can't be left out of the key.
 void append_attrs(std::vector<std::uint64_t>& w, const ir::Attrs& a) {
-  w.insert(w.end(), {static_cast<std::uint64_t>(a.window_h), static_cast<std::uint64_t>(a.window_w),
-                     static_cast<std::uint64_t>(a.stride_h), static_cast<std::uint64_t>(a.stride_w),
-                     static_cast<std::uint64_t>(a.padding), static_cast<std::uint64_t>(a.trans_a),
-                     static_cast<std::uint64_t>(a.trans_b), bits(a.value), bits(a.rate), bits(a.momentum),
-                     bits(a.eps), bits(a.lr), bits(a.beta1), bits(a.beta2), static_cast<std::uint64_t>(a.nesterov),
-                     a.stream, static_cast<std::uint64_t>(a.role)});
+  ir::for_each_attr(a, [&](ir::AttrId, const auto& value) { w.push_back(ir::attr_word(value)); });
 }
 
 }  // namespace

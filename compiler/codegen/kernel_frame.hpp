@@ -91,6 +91,8 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
 
 /// Element values of a dropout mask at indices [flat, flat + lanes).
 llvm::Value* dropout_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat, int lanes);
+/// A Generator's values at [flat, flat + lanes): a Fill's constant or a dropout mask's draws.
+llvm::Value* generated_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat, int lanes);
 
 /// Philox4x32-10 in IR, identical to rng::draw, lane by lane: the four words
 /// for (seed, stream, hi, lo) where `lo` (i32 or <L x i32>) sets the lanes.

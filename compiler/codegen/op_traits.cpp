@@ -7,6 +7,7 @@
 
 namespace tl::codegen {
 
+using ir::OpCategory;
 using ir::OpKind;
 
 namespace {
@@ -22,57 +23,35 @@ std::int64_t row_extent(const ir::Shape& s) { return s.size() >= 2 ? s[0] : 1; }
 
 OpSplit op_split(const ir::Graph& g, const ir::Node& n) {
   const std::int64_t out_lead = leading(n.shape);
-  switch (n.op) {
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Reshape:
+  switch (category(n.op)) {
+    case OpCategory::Bound:
+    case OpCategory::Reshape:
       throw std::logic_error("op_split: leaves and reshapes have no kernel");
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
+    case OpCategory::ChannelReduce:
       return {Split::Reduce, row_extent(in_shape(g, n, 0)), out_lead};
-    case OpKind::MatMul:
+    case OpCategory::MatMul:
       if (n.attrs.trans_a) return {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
       return {Split::Rows, out_lead, 1};
-    case OpKind::Conv2DGradFilter:
+    case OpCategory::ConvGradFilter:
       return {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent:
-    case OpKind::CountCorrect:
+    case OpCategory::Loss:
       return {Split::Reduce, in_shape(g, n, 0)[0], 1};
-    case OpKind::Softmax:
-    case OpKind::SoftmaxGrad:
+    case OpCategory::Rows:
       return {Split::Rows, row_extent(n.shape), 1};
-    case OpKind::Fill:
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Conv2D:
-    case OpKind::Conv2DGradInput:
-    case OpKind::MaxPool2D:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::DropoutMask:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+    case OpCategory::Generator:
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::LossGrad:
+    case OpCategory::Update:
       return {Split::Rows, out_lead, 1};
   }
   throw std::logic_error("op_split: unknown op");
@@ -82,135 +61,170 @@ bool reads_aligned(const ir::Graph& g, const ir::Node& n, std::size_t i) {
   const OpSplit s = op_split(g, n);
   const ir::Shape& in = in_shape(g, n, i);
   if (leading(in) != s.extent) return false;  // equal extents split a buffer at the same bytes
-  switch (n.op) {
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
+  switch (category(n.op)) {
+    case OpCategory::ChannelBinary:
       return i == 0 || n.shape.size() == 1;  // the (C) operand is read whole unless it is the output's shape
-    case OpKind::ChannelBroadcast:
+    case OpCategory::ChannelBroadcast:
       return n.shape.size() == 1;
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
-    case OpKind::Softmax:
-    case OpKind::SoftmaxGrad:
+    case OpCategory::ChannelReduce:
+    case OpCategory::Rows:
       return in.size() >= 2;
-    case OpKind::MatMul:
+    case OpCategory::MatMul:
       return i == 0 || (n.attrs.trans_a && !n.attrs.trans_b);  // b's rows are K only when not transposed
-    case OpKind::Conv2D:
-    case OpKind::Conv2DGradInput:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
       return i == 0;  // the kernel w is read whole; g (grad input) and x are per image
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
+    case OpCategory::LossGrad:
       return i < 2;  // logits/probs and labels per row; the scalar adjoint whole
-    case OpKind::Conv2DGradFilter:
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent:
-    case OpKind::CountCorrect:
-    case OpKind::MaxPool2D:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+    case OpCategory::ConvGradFilter:
+    case OpCategory::Loss:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::Update:
       return true;
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::Reshape:
-    case OpKind::DropoutMask:
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::Reshape:
       return false;
   }
   return false;
 }
 
 std::int64_t scratch_bytes(const ir::Graph& g, const ir::Node& n) {
-  switch (n.op) {
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
+  switch (category(n.op)) {
+    case OpCategory::ChannelReduce:
       return n.shape[0] * 8;  // double per channel
-    case OpKind::MatMul:
+    case OpCategory::MatMul:
       return ir::element_count(n.shape) * 4;  // float partial product
-    case OpKind::Conv2DGradFilter:
+    case OpCategory::ConvGradFilter:
       return ir::element_count(n.shape) * 12;  // double total + float per-image sum
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent:
-    case OpKind::CountCorrect:
+    case OpCategory::Loss:
       return 8;
-    default:
-      if (op_split(g, n).split == Split::Reduce)
-        throw std::logic_error("scratch_bytes: no partial-sum size for " + std::string(ir::spelling(n.op)));
-      return 0;
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::Reshape:
+    case OpCategory::Rows:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::LossGrad:
+    case OpCategory::Update:
+      return 0;  // not a Reduce split: no partial sums
   }
+  return 0;
 }
 
 bool streams_values(const ir::Graph& g, const ir::Node& n) {
-  switch (n.op) {
-    case OpKind::Conv2D:
-    case OpKind::Conv2DGradInput:
-    case OpKind::MaxPool2D:
-    case OpKind::AvgPool2D:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Fill:
-    case OpKind::DropoutMask:
+  switch (category(n.op)) {
+    case OpCategory::Generator:
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
+    case OpCategory::Pool:
+    case OpCategory::GlobalPool:
       return true;
-    case OpKind::MatMul:
+    case OpCategory::MatMul:
       return !n.attrs.trans_a;
-    default:
-      return is_elementwise(n.op);
+    case OpCategory::Bound:
+    case OpCategory::ChannelReduce:
+    case OpCategory::Reshape:
+    case OpCategory::Rows:
+    case OpCategory::ConvGradFilter:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::Loss:
+    case OpCategory::LossGrad:
+    case OpCategory::Update:
+      return false;
   }
+  return false;
 }
 
 bool reads_generated(const ir::Graph& g, const ir::Node& c, std::size_t i, bool per_element) {
   const bool same_shape = g.node(c.inputs[i]).shape == c.shape;
-  switch (c.op) {
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+  switch (category(c.op)) {
+    case OpCategory::Update:
       return !per_element && i > 0 && same_shape;
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
+    case OpCategory::LossGrad:
       return !per_element && i == 2;  // the scalar adjoint
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
+    case OpCategory::ChannelBinary:
       return i == 0 || !per_element;
-    default:
-      return is_elementwise(c.op) && same_shape;
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+      return same_shape;
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::ChannelReduce:
+    case OpCategory::Reshape:
+    case OpCategory::MatMul:
+    case OpCategory::Rows:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
+    case OpCategory::ConvGradFilter:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::Loss:
+      return false;
   }
+  return false;
 }
 
 std::int64_t op_work(const ir::Graph& g, const ir::Node& n) {
-  switch (n.op) {
-    case OpKind::Conv2D: {
+  const std::int64_t streamed = n.inputs.empty() ? ir::element_count(n.shape) : ir::element_count(in_shape(g, n, 0));
+  switch (category(n.op)) {
+    case OpCategory::Conv: {
       const ir::Shape& w = in_shape(g, n, 1);
       return ir::element_count(n.shape) * w[0] * w[1] * w[2];
     }
-    case OpKind::Conv2DGradInput:
+    case OpCategory::ConvGradInput:
       return ir::element_count(in_shape(g, n, 0)) * ir::element_count(in_shape(g, n, 1)) / in_shape(g, n, 1)[3];
-    case OpKind::Conv2DGradFilter:
+    case OpCategory::ConvGradFilter:
       return ir::element_count(in_shape(g, n, 1)) * ir::element_count(n.shape) / n.shape[3];
-    case OpKind::MatMul: {
+    case OpCategory::MatMul: {
       const ir::Shape& a = in_shape(g, n, 0);
       return ir::element_count(n.shape) * (n.attrs.trans_a ? a[0] : a[1]);
     }
-    default:
-      return n.inputs.empty() ? ir::element_count(n.shape) : ir::element_count(in_shape(g, n, 0));
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::ChannelReduce:
+    case OpCategory::Reshape:
+    case OpCategory::Rows:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::Loss:
+    case OpCategory::LossGrad:
+    case OpCategory::Update:
+      return streamed;  // one pass over the input (or output, for generators)
   }
+  return streamed;
 }
 
 }  // namespace tl::codegen

@@ -15,57 +15,6 @@ namespace tl::codegen {
 using ir::NodeId;
 using ir::OpKind;
 
-bool is_elementwise(OpKind op) {
-  switch (op) {
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-      return true;
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Reshape:
-    case OpKind::MatMul:
-    case OpKind::Softmax:
-    case OpKind::Conv2D:
-    case OpKind::Conv2DGradInput:
-    case OpKind::Conv2DGradFilter:
-    case OpKind::MaxPool2D:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::SoftmaxGrad:
-    case OpKind::DropoutMask:
-    case OpKind::SoftmaxXent:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXent:
-    case OpKind::ProbXentGrad:
-    case OpKind::CountCorrect:
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
-      return false;
-  }
-  return false;
-}
-
 void form_kernels(const ir::Graph& graph, StepPlan& plan) {
   const std::size_t count = graph.size();
   plan.kernel_of.assign(count, -1);
@@ -83,10 +32,8 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
     const auto id = static_cast<NodeId>(i);
     const ir::Node& n = graph.node(id);
     plan.alias_of[i] = id;
-    switch (n.op) {
-      case OpKind::Input:
-      case OpKind::Param:
-      case OpKind::State: {
+    switch (category(n.op)) {
+      case ir::OpCategory::Bound: {
         const std::string what = n.op == OpKind::Input ? fmt::format("feed {}", static_cast<int>(n.attrs.role)) : n.name;
         const auto [it, fresh] = bound.emplace(what, id);
         if (fresh) {
@@ -100,10 +47,28 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
         }
         break;
       }
-      case OpKind::Reshape:
+      case ir::OpCategory::Reshape:
         plan.alias_of[i] = plan.alias_of[static_cast<std::size_t>(n.inputs[0])];
         break;
-      default:
+      case ir::OpCategory::Generator:
+      case ir::OpCategory::Unary:
+      case ir::OpCategory::Binary:
+      case ir::OpCategory::ActivationGrad:
+      case ir::OpCategory::ChannelBinary:
+      case ir::OpCategory::ChannelBroadcast:
+      case ir::OpCategory::ChannelReduce:
+      case ir::OpCategory::MatMul:
+      case ir::OpCategory::Rows:
+      case ir::OpCategory::Conv:
+      case ir::OpCategory::ConvGradInput:
+      case ir::OpCategory::ConvGradFilter:
+      case ir::OpCategory::Pool:
+      case ir::OpCategory::PoolGrad:
+      case ir::OpCategory::GlobalPool:
+      case ir::OpCategory::GlobalPoolGrad:
+      case ir::OpCategory::Loss:
+      case ir::OpCategory::LossGrad:
+      case ir::OpCategory::Update:
         plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
         plan.kernels.push_back({KernelKind::Op, {id}});
         plan.work += op_work(graph, n);

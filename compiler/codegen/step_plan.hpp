@@ -133,10 +133,6 @@ void schedule(const ir::Graph& graph, StepPlan& plan);
 ///    phase liveness, scratch of Reduce nodes.
 void place_buffers(const ir::Graph& graph, StepPlan& plan);
 
-/// True when the op's value at an element depends only on its inputs at the
-/// same element (or the same channel of a per-channel operand).
-bool is_elementwise(ir::OpKind op);
-
 /// True when a graph node reads input `i` (a MaxPool2DGrad's x is not read
 /// when the pool's saved argmax serves it).
 bool reads_input(const StepPlan& plan, const ir::Graph& graph, ir::NodeId node, std::size_t i);

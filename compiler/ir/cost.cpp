@@ -37,75 +37,90 @@ std::int64_t flops(const Graph& graph, NodeId id) {
   const Node& n = graph.node(id);
   auto in = [&](std::size_t k) -> const Shape& { return graph.node(n.inputs[k]).shape; };
   const std::int64_t e = element_count(n.shape);
-  switch (n.op) {
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Reshape:
-    case OpKind::DropoutMask:  // Philox bits select 0 or 1/(1-rate): integer work
+  switch (category(n.op)) {
+    // Data movement, leaves and integer work (a dropout mask's Philox bits
+    // select 0 or 1/(1-rate)).
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::Reshape:
       return 0;
 
-    // One operation per output element (tanh: one elementary function;
-    // relu, relu_grad: a comparison or select).
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::ReluGrad:
-      return e;
-    case OpKind::Rsqrt: return 3 * e;    // add eps, sqrt, divide
-    case OpKind::Sigmoid: return 4 * e;  // negate, exp, add 1, divide
-    case OpKind::SigmoidGrad:            // g * y * (1 - y)
-    case OpKind::TanhGrad:               // g * (1 - y^2)
-      return 3 * e;
+    // Element by element: the table's count per output element (tanh: one
+    // elementary function; relu, relu_grad: a comparison or select; rsqrt:
+    // add eps, sqrt, divide; sigmoid: negate, exp, add 1, divide).
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+      return op_info(n.op).flops * e;
 
-    case OpKind::ChannelSum: return element_count(in(0));
-    case OpKind::ChannelMean: return element_count(in(0)) + e;
+    case OpCategory::ChannelReduce:
+      switch (sub_op<ChannelReduceOp>(n.op)) {
+        case ChannelReduceOp::ChannelSum: return element_count(in(0));
+        case ChannelReduceOp::ChannelMean: return element_count(in(0)) + e;
+      }
+      break;
 
-    case OpKind::MatMul: {
+    case OpCategory::MatMul: {
       const std::int64_t k = n.attrs.trans_a ? in(0)[0] : in(0)[1];
       return 2 * e * k;
     }
-    case OpKind::Softmax: return 5 * e;      // row max, subtract, exp, row sum, divide
-    case OpKind::SoftmaxGrad: return 4 * e;  // sum(g * y) as multiply-adds, subtract, multiply
+    case OpCategory::Rows:
+      switch (sub_op<RowsOp>(n.op)) {
+        case RowsOp::Softmax: return 5 * e;      // row max, subtract, exp, row sum, divide
+        case RowsOp::SoftmaxGrad: return 4 * e;  // sum(g * y) as multiply-adds, subtract, multiply
+      }
+      break;
 
-    case OpKind::Conv2D: return conv_flops(n.shape, in(1));
-    case OpKind::Conv2DGradInput: return conv_flops(in(0), in(1));
-    case OpKind::Conv2DGradFilter: return conv_flops(in(1), n.shape);
+    case OpCategory::Conv: return conv_flops(n.shape, in(1));
+    case OpCategory::ConvGradInput: return conv_flops(in(0), in(1));
+    case OpCategory::ConvGradFilter: return conv_flops(in(1), n.shape);
 
-    case OpKind::MaxPool2D: return pool_cells(in(0), n.attrs);
-    case OpKind::MaxPool2DGrad: return pool_cells(in(0), n.attrs) + element_count(in(1));  // argmax, then route
-    case OpKind::AvgPool2D: return pool_cells(in(0), n.attrs) + e;                        // sums, then divide
-    case OpKind::AvgPool2DGrad: return pool_cells(n.shape, n.attrs) + element_count(in(0));
-    case OpKind::GlobalMaxPool2D: return element_count(in(0));
-    case OpKind::GlobalMaxPool2DGrad: return element_count(in(0)) + element_count(in(1));
+    case OpCategory::Pool:
+      switch (sub_op<PoolOp>(n.op)) {
+        case PoolOp::MaxPool2D: return pool_cells(in(0), n.attrs);
+        case PoolOp::AvgPool2D: return pool_cells(in(0), n.attrs) + e;  // sums, then divide
+      }
+      break;
+    case OpCategory::PoolGrad: {
+      // max: find each window's argmax, then route g; avg: spread g over the cells.
+      const bool has_x = n.inputs.size() == 2;
+      return pool_cells(has_x ? in(0) : n.shape, n.attrs) + element_count(in(n.inputs.size() - 1));
+    }
+    case OpCategory::GlobalPool: return element_count(in(0));
+    case OpCategory::GlobalPoolGrad: return element_count(in(0)) + element_count(in(1));
 
-    // Losses over (rows, M) scores: log-softmax per row (max, subtract, exp,
-    // sum per element; log, pick, accumulate per row) and the mean's divide.
-    case OpKind::SoftmaxXent: return 4 * element_count(in(0)) + 3 * in(0)[0] + 1;
-    // softmax (5 per element), times g/B (1 per element), minus the one-hot
-    // at the label (1 per row), g/B once.
-    case OpKind::SoftmaxXentGrad: return 6 * e + in(0)[0] + 1;
-    // clip (2 comparisons), log, accumulate per row; the mean's divide.
-    case OpKind::ProbXent: return 4 * in(0)[0] + 1;
-    // clip (2), B * p, divide per row; -g / B once (negate, divide).
-    case OpKind::ProbXentGrad: return 4 * in(0)[0] + 2;
-    case OpKind::CountCorrect: return element_count(in(0));  // argmax comparisons
+    case OpCategory::Loss:
+      switch (sub_op<LossOp>(n.op)) {
+        // log-softmax per row (max, subtract, exp, sum per element; log, pick,
+        // accumulate per row) and the mean's divide.
+        case LossOp::SoftmaxXent: return 4 * element_count(in(0)) + 3 * in(0)[0] + 1;
+        // clip (2 comparisons), log, accumulate per row; the mean's divide.
+        case LossOp::ProbXent: return 4 * in(0)[0] + 1;
+        case LossOp::CountCorrect: return element_count(in(0));  // argmax comparisons
+      }
+      break;
+    case OpCategory::LossGrad:
+      switch (sub_op<LossGradOp>(n.op)) {
+        // softmax (5 per element), times g/B (1 per element), minus the one-hot
+        // at the label (1 per row), g/B once.
+        case LossGradOp::SoftmaxXentGrad: return 6 * e + in(0)[0] + 1;
+        // clip (2), B * p, divide per row; -g / B once (negate, divide).
+        case LossGradOp::ProbXentGrad: return 4 * in(0)[0] + 2;
+      }
+      break;
 
-    // m = b1 m + (1-b1) g (3); v = b2 v + (1-b2) g^2 (4);
-    // p -= lr_t m / (sqrt(v) + eps) (5).
-    case OpKind::AdamUpdate: return 12 * e;
-    // p -= lr g (2); v = mu v - lr g, p += v (4); nesterov p += mu v - lr g (7).
-    case OpKind::SgdUpdate:
-      return (n.attrs.nesterov ? 7 : n.attrs.momentum != 0.0 ? 4 : 2) * e;
-    case OpKind::MovingAverage: return 3 * e;  // mu s + (1 - mu) x
+    case OpCategory::Update:
+      switch (sub_op<UpdateOp>(n.op)) {
+        // m = b1 m + (1-b1) g (3); v = b2 v + (1-b2) g^2 (4);
+        // p -= lr_t m / (sqrt(v) + eps) (5).
+        case UpdateOp::AdamUpdate: return 12 * e;
+        // p -= lr g (2); v = mu v - lr g, p += v (4); nesterov p += mu v - lr g (7).
+        case UpdateOp::SgdUpdate: return (n.attrs.nesterov ? 7 : n.attrs.momentum != 0.0 ? 4 : 2) * e;
+        case UpdateOp::MovingAverage: return 3 * e;  // mu s + (1 - mu) x
+      }
+      break;
   }
   throw std::logic_error("flops: unknown op");
 }

@@ -14,7 +14,8 @@
 //     comparisons) count 0;
 //   * scalars computed once per step (Adam's bias-corrected learning rate)
 //     are left out; per-element work of updates is counted for every element.
-// The count of every op, with its reasoning, is in cost.cpp's switch; the
+// The count of every op, with its reasoning, is in cost.cpp (elementwise ops:
+// the flops column of ops.def); the
 // big ones: conv2d, conv2d_grad_input, conv2d_grad_filter 2*B*OH*OW*O*KH*KW*I,
 // matmul 2*M*N*K, max pooling 1 per window cell, softmax 5 per element,
 // adam_update 12 per element.

@@ -11,29 +11,49 @@
 
 namespace tl::ir {
 
-int arity(OpKind op) {
-  switch (op) {
-#define TL_OP(name, arity, spelling, doc) \
-  case OpKind::name:                      \
-    return arity;
+std::string_view category_name(OpCategory category) {
+  switch (category) {
+#define TL_CATEGORY(name, doc) \
+  case OpCategory::name:       \
+    return #name;
+#define TL_OP(name, arity, spelling, attrs, flops, doc)
 #include "compiler/ir/ops.def"
 #undef TL_OP
+#undef TL_CATEGORY
   }
-  throw std::logic_error("arity: unknown op");
+  return "?";
 }
 
-std::string_view spelling(OpKind op) {
-  switch (op) {
-#define TL_OP(name, arity, spelling, doc) \
-  case OpKind::name:                      \
-    return spelling;
-#include "compiler/ir/ops.def"
-#undef TL_OP
+bool is_elementwise(OpKind op) {
+  switch (category(op)) {
+    case OpCategory::Unary:
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
+    case OpCategory::ChannelBinary:
+      return true;
+    case OpCategory::Bound:
+    case OpCategory::Generator:
+    case OpCategory::ChannelBroadcast:
+    case OpCategory::ChannelReduce:
+    case OpCategory::Reshape:
+    case OpCategory::MatMul:
+    case OpCategory::Rows:
+    case OpCategory::Conv:
+    case OpCategory::ConvGradInput:
+    case OpCategory::ConvGradFilter:
+    case OpCategory::Pool:
+    case OpCategory::PoolGrad:
+    case OpCategory::GlobalPool:
+    case OpCategory::GlobalPoolGrad:
+    case OpCategory::Loss:
+    case OpCategory::LossGrad:
+    case OpCategory::Update:
+      return false;
   }
-  throw std::logic_error("spelling: unknown op");
+  return false;
 }
 
-bool is_update(OpKind op) { return op == OpKind::AdamUpdate || op == OpKind::SgdUpdate || op == OpKind::MovingAverage; }
+bool is_update(OpKind op) { return category(op) == OpCategory::Update; }
 
 std::int64_t element_count(const Shape& shape) {
   std::int64_t n = 1;
@@ -97,84 +117,14 @@ NodeId Graph::find_variable(std::string_view name) const {
 
 namespace {
 
-std::string padding_name(Padding p) { return p == Padding::Valid ? "valid" : "same"; }
-
-std::string window_attrs(const Attrs& a) {
-  return fmt::format("window={}x{}, stride={}x{}, {}", a.window_h, a.window_w, a.stride_h, a.stride_w,
-                     padding_name(a.padding));
-}
-
-/// The attributes that matter for an op, as `{...}` (empty when none do).
+/// The attributes the op reads (ops.def), as ` {name=value, ...}`; empty when none.
 std::string attrs_text(const Node& n) {
-  const Attrs& a = n.attrs;
+  const AttrSet used = op_info(n.op).attrs;
   std::string body;
-  switch (n.op) {
-    case OpKind::Input:
-      body = a.role == InputRole::Images ? "images" : "labels";
-      break;
-    case OpKind::Fill:
-    case OpKind::Scale:
-      body = fmt::format("value={}", a.value);
-      break;
-    case OpKind::Rsqrt:
-      body = fmt::format("eps={}", a.eps);
-      break;
-    case OpKind::MatMul:
-      if (a.trans_a) body = "trans_a";
-      if (a.trans_b) body += body.empty() ? "trans_b" : ", trans_b";
-      break;
-    case OpKind::Conv2D:
-      body = fmt::format("stride={}x{}, {}", a.stride_h, a.stride_w, padding_name(a.padding));
-      break;
-    case OpKind::Conv2DGradInput:
-    case OpKind::Conv2DGradFilter:
-    case OpKind::MaxPool2D:
-    case OpKind::MaxPool2DGrad:
-    case OpKind::AvgPool2D:
-    case OpKind::AvgPool2DGrad:
-      body = window_attrs(a);
-      break;
-    case OpKind::DropoutMask:
-      body = fmt::format("rate={}, stream={:#x}", a.rate, a.stream);
-      break;
-    case OpKind::AdamUpdate:
-      body = fmt::format("lr={}, beta1={}, beta2={}, eps={}", a.lr, a.beta1, a.beta2, a.eps);
-      break;
-    case OpKind::SgdUpdate:
-      body = fmt::format("lr={}, momentum={}{}", a.lr, a.momentum, a.nesterov ? ", nesterov" : "");
-      break;
-    case OpKind::MovingAverage:
-      body = fmt::format("momentum={}", a.momentum);
-      break;
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Add:
-    case OpKind::Mul:
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
-    case OpKind::ChannelBroadcast:
-    case OpKind::Reshape:
-    case OpKind::Softmax:
-    case OpKind::GlobalMaxPool2D:
-    case OpKind::GlobalMaxPool2DGrad:
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::SoftmaxGrad:
-    case OpKind::SoftmaxXent:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXent:
-    case OpKind::ProbXentGrad:
-    case OpKind::CountCorrect:
-      break;
-  }
+  for_each_attr(n.attrs, [&](AttrId id, const auto& value) {
+    if (!(used & attr_bit(id))) return;
+    body += fmt::format("{}{}={}", body.empty() ? "" : ", ", attr_name(id), attr_text(value));
+  });
   return body.empty() ? std::string{} : " {" + body + "}";
 }
 

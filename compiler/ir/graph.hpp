@@ -1,5 +1,6 @@
 // The graph IR: one static dataflow graph per step kind (train, eval, predict).
-// Every op is defined once in ops.def. Nodes are appended in topological order
+// Every op is defined once in ops.def (op_table.hpp), every attribute once in
+// attrs.def (attrs.hpp). Nodes are appended in topological order
 // (an input always has a smaller id than its user), so executors run nodes in
 // id order. Shapes are static and include the batch dimension.
 #pragma once
@@ -9,30 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/ir/attrs.hpp"
+#include "compiler/ir/op_table.hpp"
+
 namespace tl::ir {
-
-enum class OpKind : std::uint8_t {
-#define TL_OP(name, arity, spelling, doc) name,
-#include "compiler/ir/ops.def"
-#undef TL_OP
-};
-
-/// Number of graph inputs an op takes.
-int arity(OpKind op);
-/// The op's spelling in dumps ("conv2d", "adam_update", ...).
-std::string_view spelling(OpKind op);
 
 using Shape = std::vector<std::int64_t>;
 std::int64_t element_count(const Shape& shape);
 std::string to_string(const Shape& shape);
 
 using NodeId = std::int32_t;
-
-enum class Padding : std::uint8_t { Valid, Same };
-
-/// True for the ops that write a Param/State after the step (AdamUpdate,
-/// SgdUpdate, MovingAverage).
-bool is_update(OpKind op);
 
 /// Geometry of a sliding window (conv or pooling) along one spatial axis.
 ///   valid: out = (in - k) / s + 1, no padding (requires in >= k).
@@ -45,36 +32,11 @@ struct WindowAxis {
   std::int64_t pad_before = 0;
 };
 WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding);
-enum class InputRole : std::uint8_t { Images, Labels };
 
 /// Where a node came from in the user's script (0 when synthesised).
 struct Origin {
   std::uint32_t line = 0;
   std::uint32_t column = 0;
-};
-
-/// Attributes used by some ops; which fields matter is documented in ops.def.
-struct Attrs {
-  // Conv2D / pooling: window, strides, padding. For conv the window is the
-  // kernel shape and is also implied by the weight.
-  int window_h = 1, window_w = 1;
-  int stride_h = 1, stride_w = 1;
-  Padding padding = Padding::Valid;
-  // MatMul
-  bool trans_a = false, trans_b = false;
-  // Fill / Scale value; DropoutMask rate; MovingAverage momentum.
-  double value = 0.0;
-  double rate = 0.0;
-  double momentum = 0.0;
-  // Rsqrt epsilon; optimizer epsilon.
-  double eps = 0.0;
-  // Optimizers
-  double lr = 0.0, beta1 = 0.0, beta2 = 0.0;
-  bool nesterov = false;
-  // DropoutMask: independent random stream per dropout layer.
-  std::uint64_t stream = 0;
-  // Input
-  InputRole role = InputRole::Images;
 };
 
 struct Node {

@@ -1,6 +1,6 @@
-// The shape rule of every op (infer_shape) and the graph verifier. One switch
-// over OpKind without a default: a new op in ops.def fails to compile here
-// until it has a rule. Violations are compiler bugs, so they throw
+// The shape rule of every op category (infer_shape) and the graph verifier.
+// One switch over OpCategory without a default: a new category in ops.def
+// fails to compile here until it has a rule. Violations are compiler bugs, so they throw
 // std::logic_error naming the node.
 #include <fmt/format.h>
 
@@ -51,51 +51,39 @@ void expect_scores_and_labels(const Shape& scores, const Shape& labels, const No
 
 Shape infer_shape(const Graph& graph, const Node& n) {
   auto in = [&](std::size_t i) -> const Shape& { return graph.node(n.inputs.at(i)).shape; };
-  switch (n.op) {
+  switch (category(n.op)) {
     // Leaves carry their shape.
-    case OpKind::Input:
-    case OpKind::Param:
-    case OpKind::State:
-    case OpKind::Fill:
-    case OpKind::DropoutMask:
+    case OpCategory::Bound:
+    case OpCategory::Generator:
       return n.shape;
 
-    case OpKind::Add:
-    case OpKind::Mul:
+    case OpCategory::Unary:
+      return in(0);
+    case OpCategory::Binary:
+    case OpCategory::ActivationGrad:
       expect_same(in(0), in(1), n);
       return in(0);
-    case OpKind::Neg:
-    case OpKind::Square:
-    case OpKind::Rsqrt:
-    case OpKind::Scale:
-    case OpKind::Relu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-      return in(0);
-
-    case OpKind::BiasAdd:
-    case OpKind::ChannelMul:
+    case OpCategory::ChannelBinary:
       expect(!in(0).empty(), n, "input must have a channel axis");
       expect_rank(in(1), 1, n, "channel vector");
       expect(in(1)[0] == in(0).back(), n,
              fmt::format("channel vector {} does not match input {}", to_string(in(1)), to_string(in(0))));
       return in(0);
-    case OpKind::ChannelSum:
-    case OpKind::ChannelMean:
+    case OpCategory::ChannelReduce:
       expect(!in(0).empty(), n, "input must have a channel axis");
       return {in(0).back()};
-    case OpKind::ChannelBroadcast:
+    case OpCategory::ChannelBroadcast:
       // The target shape can't be derived: it is the node's own.
       expect_rank(in(0), 1, n, "channel vector");
       expect(!n.shape.empty() && n.shape.back() == in(0)[0], n,
              fmt::format("cannot broadcast {} to {}", to_string(in(0)), to_string(n.shape)));
       return n.shape;
 
-    case OpKind::Reshape:
+    case OpCategory::Reshape:
       expect(element_count(n.shape) == element_count(in(0)), n,
              fmt::format("cannot reshape {} to {}", to_string(in(0)), to_string(n.shape)));
       return n.shape;
-    case OpKind::MatMul: {
+    case OpCategory::MatMul: {
       expect_rank(in(0), 2, n, "a");
       expect_rank(in(1), 2, n, "b");
       const auto [m, ka] = n.attrs.trans_a ? std::pair{in(0)[1], in(0)[0]} : std::pair{in(0)[0], in(0)[1]};
@@ -103,18 +91,19 @@ Shape infer_shape(const Graph& graph, const Node& n) {
       expect(ka == kb, n, fmt::format("inner dimensions differ: {} x {}", to_string(in(0)), to_string(in(1))));
       return {m, cols};
     }
-    case OpKind::Softmax:
+    case OpCategory::Rows:
       expect(!in(0).empty(), n, "input must have a last axis");
+      for (std::size_t i = 1; i < n.inputs.size(); ++i) expect_same(in(0), in(i), n);
       return in(0);
 
     // Conv2D takes its window from the weight (K,K,I,O); attrs.window_* are
     // only read by Conv2DGradFilter, whose output is that weight shape.
-    case OpKind::Conv2D:
+    case OpCategory::Conv:
       expect_rank(in(0), 4, n, "input");
       expect_rank(in(1), 4, n, "kernel");
       expect(in(1)[2] == in(0)[3], n, fmt::format("kernel {} does not fit input {}", to_string(in(1)), to_string(in(0))));
       return windowed(in(0), in(1)[0], in(1)[1], in(1)[3], n);
-    case OpKind::Conv2DGradInput: {
+    case OpCategory::ConvGradInput: {
       // (g, w) -> dx: the input size can't be recovered from g (strides round
       // down), so the node carries it and we check that conv maps it onto g.
       expect_rank(in(1), 4, n, "kernel");
@@ -123,55 +112,42 @@ Shape infer_shape(const Graph& graph, const Node& n) {
       expect_same(windowed(n.shape, in(1)[0], in(1)[1], in(1)[3], n), in(0), n);
       return n.shape;
     }
-    case OpKind::Conv2DGradFilter: {
+    case OpCategory::ConvGradFilter: {
       expect_rank(in(0), 4, n, "input");
       expect_rank(in(1), 4, n, "output gradient");
       expect_same(windowed(in(0), n.attrs.window_h, n.attrs.window_w, in(1)[3], n), in(1), n);
       return {n.attrs.window_h, n.attrs.window_w, in(0)[3], in(1)[3]};
     }
-    case OpKind::MaxPool2D:
-    case OpKind::AvgPool2D:
+    case OpCategory::Pool:
       expect_rank(in(0), 4, n, "input");
       return windowed(in(0), n.attrs.window_h, n.attrs.window_w, in(0)[3], n);
-    case OpKind::MaxPool2DGrad:
-      expect_rank(in(0), 4, n, "input");
-      expect_same(windowed(in(0), n.attrs.window_h, n.attrs.window_w, in(0)[3], n), in(1), n);
-      return in(0);
-    case OpKind::AvgPool2DGrad:
-      // g -> dx: like Conv2DGradInput the input size is the node's own.
-      expect_rank(n.shape, 4, n, "declared input gradient");
-      expect_same(windowed(n.shape, n.attrs.window_h, n.attrs.window_w, n.shape[3], n), in(0), n);
-      return n.shape;
-    case OpKind::GlobalMaxPool2D:
+    case OpCategory::PoolGrad: {
+      // (x, g) -> dx of x's shape; g -> dx of the node's own shape (an input
+      // size is ambiguous under strides, as for ConvGradInput).
+      const bool has_x = n.inputs.size() == 2;
+      const Shape& x = has_x ? in(0) : n.shape;
+      expect_rank(x, 4, n, has_x ? "input" : "declared input gradient");
+      expect_same(windowed(x, n.attrs.window_h, n.attrs.window_w, x[3], n), in(n.inputs.size() - 1), n);
+      return x;
+    }
+    case OpCategory::GlobalPool:
       expect_rank(in(0), 4, n, "input");
       return {in(0)[0], in(0)[3]};
-    case OpKind::GlobalMaxPool2DGrad:
+    case OpCategory::GlobalPoolGrad:
       expect_rank(in(0), 4, n, "input");
       expect_same(Shape{in(0)[0], in(0)[3]}, in(1), n);
       return in(0);
 
-    case OpKind::ReluGrad:
-    case OpKind::SigmoidGrad:
-    case OpKind::TanhGrad:
-    case OpKind::SoftmaxGrad:
-      expect_same(in(0), in(1), n);
-      return in(0);
-
-    case OpKind::SoftmaxXent:
-    case OpKind::ProbXent:
-    case OpKind::CountCorrect:
+    case OpCategory::Loss:
       expect_scores_and_labels(in(0), in(1), n);
       return {};
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::ProbXentGrad:
+    case OpCategory::LossGrad:
       expect_scores_and_labels(in(0), in(1), n);
       expect_rank(in(2), 0, n, "loss gradient");
       return in(0);
 
     // Updates: every operand (param, grad, slots) has the param's shape.
-    case OpKind::AdamUpdate:
-    case OpKind::SgdUpdate:
-    case OpKind::MovingAverage:
+    case OpCategory::Update:
       for (std::size_t i = 1; i < n.inputs.size(); ++i) expect_same(in(0), in(i), n);
       return in(0);
   }

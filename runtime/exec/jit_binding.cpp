@@ -78,14 +78,7 @@ void Binding::bind(const ir::Graph& graph, const codegen::StepPlan& plan, Variab
 void check_labels(const ir::Graph& graph, const codegen::StepPlan& plan, const Binding& binding) {
   std::set<NodeId> checked;
   for (const ir::Node& n : graph.nodes()) {
-    switch (n.op) {
-      case OpKind::SoftmaxXent:
-      case OpKind::SoftmaxXentGrad:
-      case OpKind::ProbXent:
-      case OpKind::ProbXentGrad:
-      case OpKind::CountCorrect: break;
-      default: continue;
-    }
+    if (category(n.op) != ir::OpCategory::Loss && category(n.op) != ir::OpCategory::LossGrad) continue;
     const NodeId labels = plan.alias_of[static_cast<std::size_t>(n.inputs[1])];
     const codegen::Storage& s = plan.where(labels);
     if (s.kind != StorageKind::Leaf || !checked.insert(labels).second) continue;

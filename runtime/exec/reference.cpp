@@ -43,79 +43,132 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
     Tensor& out = buffers_[i];
     value[i] = &out;
     namespace k = kernels;
-    switch (n.op) {
-      case OpKind::Input: {
-        const bool images = n.attrs.role == ir::InputRole::Images;
-        if (images && feeds.image_bytes) {
-          widen(*feeds.image_bytes, n, out);
-          break;
+    using ir::OpCategory;
+    switch (category(n.op)) {
+      case OpCategory::Bound:
+        switch (ir::sub_op<ir::BoundOp>(n.op)) {
+          case ir::BoundOp::Input: {
+            const bool images = n.attrs.role == ir::InputRole::Images;
+            if (images && feeds.image_bytes) {
+              widen(*feeds.image_bytes, n, out);
+              break;
+            }
+            const Tensor* fed = images ? feeds.images : feeds.labels;
+            if (fed == nullptr)
+              throw std::runtime_error(fmt::format("input '{}' needs {} but none were fed", n.name, images ? "images" : "labels"));
+            check_shape(*fed, n, "fed input");
+            value[i] = fed;
+            break;
+          }
+          case ir::BoundOp::Param:
+          case ir::BoundOp::State: {
+            const auto found = vars.tensors.find(n.name);
+            if (found != vars.tensors.end()) {
+              check_shape(found->second, n, "variable");
+              value[i] = &found->second;
+            } else if (n.op == OpKind::State) {
+              k::fill_to(out, n.shape);  // optimizer slots and statistics start at zero
+            } else {
+              throw std::runtime_error(fmt::format("parameter '{}' has no value", n.name));
+            }
+            break;
+          }
         }
-        const Tensor* fed = images ? feeds.images : feeds.labels;
-        if (fed == nullptr)
-          throw std::runtime_error(fmt::format("input '{}' needs {} but none were fed", n.name, images ? "images" : "labels"));
-        check_shape(*fed, n, "fed input");
-        value[i] = fed;
         break;
-      }
-      case OpKind::Param:
-      case OpKind::State: {
-        const auto found = vars.tensors.find(n.name);
-        if (found != vars.tensors.end()) {
-          check_shape(found->second, n, "variable");
-          value[i] = &found->second;
-        } else if (n.op == OpKind::State) {
-          k::fill_to(out, n.shape);  // optimizer slots and statistics start at zero
-        } else {
-          throw std::runtime_error(fmt::format("parameter '{}' has no value", n.name));
+      case OpCategory::Generator:
+        switch (ir::sub_op<ir::GeneratorOp>(n.op)) {
+          case ir::GeneratorOp::Fill: k::fill_to(out, n.shape, static_cast<float>(n.attrs.value)); break;
+          case ir::GeneratorOp::DropoutMask: k::dropout_mask(n.shape, n.attrs.rate, n.attrs.stream, ctx.seed, ctx.step, out); break;
         }
         break;
-      }
-      case OpKind::Fill: k::fill_to(out, n.shape, static_cast<float>(n.attrs.value)); break;
-      case OpKind::Add: k::add(in(0), in(1), out); break;
-      case OpKind::Mul: k::mul(in(0), in(1), out); break;
-      case OpKind::Neg: k::neg(in(0), out); break;
-      case OpKind::Square: k::square(in(0), out); break;
-      case OpKind::Rsqrt: k::rsqrt(in(0), static_cast<float>(n.attrs.eps), out); break;
-      case OpKind::Scale: k::scale(in(0), static_cast<float>(n.attrs.value), out); break;
-      case OpKind::Relu: k::relu(in(0), out); break;
-      case OpKind::Sigmoid: k::sigmoid(in(0), out); break;
-      case OpKind::Tanh: k::tanh(in(0), out); break;
-      case OpKind::BiasAdd: k::bias_add(in(0), in(1), out); break;
-      case OpKind::ChannelMul: k::channel_mul(in(0), in(1), out); break;
-      case OpKind::ChannelSum: k::channel_sum(in(0), out); break;
-      case OpKind::ChannelMean: k::channel_mean(in(0), out); break;
-      case OpKind::ChannelBroadcast: k::channel_broadcast(in(0), n.shape, out); break;
-      case OpKind::Reshape: k::reshape(in(0), n.shape, out); break;
-      case OpKind::MatMul: k::matmul(in(0), in(1), n.attrs.trans_a, n.attrs.trans_b, out); break;
-      case OpKind::Softmax: k::softmax(in(0), out); break;
-      case OpKind::Conv2D: k::conv2d(in(0), in(1), n.attrs, out); break;
-      case OpKind::Conv2DGradInput: k::conv2d_grad_input(in(0), in(1), n.attrs, n.shape, out); break;
-      case OpKind::Conv2DGradFilter: k::conv2d_grad_filter(in(0), in(1), n.attrs, out); break;
-      case OpKind::MaxPool2D: k::maxpool2d(in(0), n.attrs, out); break;
-      case OpKind::MaxPool2DGrad: k::maxpool2d_grad(in(0), in(1), n.attrs, out); break;
-      case OpKind::AvgPool2D: k::avgpool2d(in(0), n.attrs, out); break;
-      case OpKind::AvgPool2DGrad: k::avgpool2d_grad(in(0), n.attrs, n.shape, out); break;
-      case OpKind::GlobalMaxPool2D: k::global_maxpool2d(in(0), out); break;
-      case OpKind::GlobalMaxPool2DGrad: k::global_maxpool2d_grad(in(0), in(1), out); break;
-      case OpKind::ReluGrad: k::relu_grad(in(0), in(1), out); break;
-      case OpKind::SigmoidGrad: k::sigmoid_grad(in(0), in(1), out); break;
-      case OpKind::TanhGrad: k::tanh_grad(in(0), in(1), out); break;
-      case OpKind::SoftmaxGrad: k::softmax_grad(in(0), in(1), out); break;
-      case OpKind::DropoutMask: k::dropout_mask(n.shape, n.attrs.rate, n.attrs.stream, ctx.seed, ctx.step, out); break;
-      case OpKind::SoftmaxXent: k::softmax_xent(in(0), in(1), out); break;
-      case OpKind::SoftmaxXentGrad: k::softmax_xent_grad(in(0), in(1), in(2), out); break;
-      case OpKind::ProbXent: k::prob_xent(in(0), in(1), out); break;
-      case OpKind::ProbXentGrad: k::prob_xent_grad(in(0), in(1), in(2), out); break;
-      case OpKind::CountCorrect: k::count_correct(in(0), in(1), out); break;
-      case OpKind::AdamUpdate:
-        slots_[i].resize(2);
-        k::adam_update(in(0), in(1), in(2), in(3), n.attrs, ctx.step, out, slots_[i][0], slots_[i][1]);
+      case OpCategory::Unary:
+        switch (ir::sub_op<ir::UnaryOp>(n.op)) {
+          case ir::UnaryOp::Neg: k::neg(in(0), out); break;
+          case ir::UnaryOp::Square: k::square(in(0), out); break;
+          case ir::UnaryOp::Rsqrt: k::rsqrt(in(0), static_cast<float>(n.attrs.eps), out); break;
+          case ir::UnaryOp::Scale: k::scale(in(0), static_cast<float>(n.attrs.value), out); break;
+          case ir::UnaryOp::Relu: k::relu(in(0), out); break;
+          case ir::UnaryOp::Sigmoid: k::sigmoid(in(0), out); break;
+          case ir::UnaryOp::Tanh: k::tanh(in(0), out); break;
+        }
         break;
-      case OpKind::SgdUpdate:
-        slots_[i].resize(1);
-        k::sgd_update(in(0), in(1), in(2), n.attrs, out, slots_[i][0]);
+      case OpCategory::Binary:
+        switch (ir::sub_op<ir::BinaryOp>(n.op)) {
+          case ir::BinaryOp::Add: k::add(in(0), in(1), out); break;
+          case ir::BinaryOp::Mul: k::mul(in(0), in(1), out); break;
+        }
         break;
-      case OpKind::MovingAverage: k::moving_average(in(0), in(1), n.attrs, out); break;
+      case OpCategory::ActivationGrad:
+        switch (ir::sub_op<ir::ActivationGradOp>(n.op)) {
+          case ir::ActivationGradOp::ReluGrad: k::relu_grad(in(0), in(1), out); break;
+          case ir::ActivationGradOp::SigmoidGrad: k::sigmoid_grad(in(0), in(1), out); break;
+          case ir::ActivationGradOp::TanhGrad: k::tanh_grad(in(0), in(1), out); break;
+        }
+        break;
+      case OpCategory::ChannelBinary:
+        switch (ir::sub_op<ir::ChannelBinaryOp>(n.op)) {
+          case ir::ChannelBinaryOp::BiasAdd: k::bias_add(in(0), in(1), out); break;
+          case ir::ChannelBinaryOp::ChannelMul: k::channel_mul(in(0), in(1), out); break;
+        }
+        break;
+      case OpCategory::ChannelBroadcast: k::channel_broadcast(in(0), n.shape, out); break;
+      case OpCategory::ChannelReduce:
+        switch (ir::sub_op<ir::ChannelReduceOp>(n.op)) {
+          case ir::ChannelReduceOp::ChannelSum: k::channel_sum(in(0), out); break;
+          case ir::ChannelReduceOp::ChannelMean: k::channel_mean(in(0), out); break;
+        }
+        break;
+      case OpCategory::Reshape: k::reshape(in(0), n.shape, out); break;
+      case OpCategory::MatMul: k::matmul(in(0), in(1), n.attrs.trans_a, n.attrs.trans_b, out); break;
+      case OpCategory::Rows:
+        switch (ir::sub_op<ir::RowsOp>(n.op)) {
+          case ir::RowsOp::Softmax: k::softmax(in(0), out); break;
+          case ir::RowsOp::SoftmaxGrad: k::softmax_grad(in(0), in(1), out); break;
+        }
+        break;
+      case OpCategory::Conv: k::conv2d(in(0), in(1), n.attrs, out); break;
+      case OpCategory::ConvGradInput: k::conv2d_grad_input(in(0), in(1), n.attrs, n.shape, out); break;
+      case OpCategory::ConvGradFilter: k::conv2d_grad_filter(in(0), in(1), n.attrs, out); break;
+      case OpCategory::Pool:
+        switch (ir::sub_op<ir::PoolOp>(n.op)) {
+          case ir::PoolOp::MaxPool2D: k::maxpool2d(in(0), n.attrs, out); break;
+          case ir::PoolOp::AvgPool2D: k::avgpool2d(in(0), n.attrs, out); break;
+        }
+        break;
+      case OpCategory::PoolGrad:
+        switch (ir::sub_op<ir::PoolGradOp>(n.op)) {
+          case ir::PoolGradOp::MaxPool2DGrad: k::maxpool2d_grad(in(0), in(1), n.attrs, out); break;
+          case ir::PoolGradOp::AvgPool2DGrad: k::avgpool2d_grad(in(0), n.attrs, n.shape, out); break;
+        }
+        break;
+      case OpCategory::GlobalPool: k::global_maxpool2d(in(0), out); break;
+      case OpCategory::GlobalPoolGrad: k::global_maxpool2d_grad(in(0), in(1), out); break;
+      case OpCategory::Loss:
+        switch (ir::sub_op<ir::LossOp>(n.op)) {
+          case ir::LossOp::SoftmaxXent: k::softmax_xent(in(0), in(1), out); break;
+          case ir::LossOp::ProbXent: k::prob_xent(in(0), in(1), out); break;
+          case ir::LossOp::CountCorrect: k::count_correct(in(0), in(1), out); break;
+        }
+        break;
+      case OpCategory::LossGrad:
+        switch (ir::sub_op<ir::LossGradOp>(n.op)) {
+          case ir::LossGradOp::SoftmaxXentGrad: k::softmax_xent_grad(in(0), in(1), in(2), out); break;
+          case ir::LossGradOp::ProbXentGrad: k::prob_xent_grad(in(0), in(1), in(2), out); break;
+        }
+        break;
+      case OpCategory::Update:
+        switch (ir::sub_op<ir::UpdateOp>(n.op)) {
+          case ir::UpdateOp::AdamUpdate:
+            slots_[i].resize(2);
+            k::adam_update(in(0), in(1), in(2), in(3), n.attrs, ctx.step, out, slots_[i][0], slots_[i][1]);
+            break;
+          case ir::UpdateOp::SgdUpdate:
+            slots_[i].resize(1);
+            k::sgd_update(in(0), in(1), in(2), n.attrs, out, slots_[i][0]);
+            break;
+          case ir::UpdateOp::MovingAverage: k::moving_average(in(0), in(1), n.attrs, out); break;
+        }
+        break;
     }
   }
 

@@ -198,11 +198,11 @@ TEST_CASE("print gives one line per node, then outputs and effects") {
   g.add_effect(g.add({OpKind::SgdUpdate, {k, k, m}, {}, sgd, "update/conv2d/kernel", {}}));
   g.set_output("features", conv);
   CHECK(print(g) ==
-        "%0 = input() {images} : (64,28,28,1)  # images\n"
+        "%0 = input() {role=images} : (64,28,28,1)  # images\n"
         "%1 = param() : (3,3,1,10)  # conv2d/kernel\n"
-        "%2 = conv2d(%0, %1) {stride=1x1, valid} : (64,26,26,10)  # conv2d\n"
+        "%2 = conv2d(%0, %1) {stride_h=1, stride_w=1, padding=valid} : (64,26,26,10)  # conv2d\n"
         "%3 = state() : (3,3,1,10)  # conv2d/kernel/momentum\n"
-        "%4 = sgd_update(%1, %1, %3) {lr=0.01, momentum=0.9} : (3,3,1,10)  # update/conv2d/kernel\n"
+        "%4 = sgd_update(%1, %1, %3) {lr=0.01, momentum=0.9, nesterov=false} : (3,3,1,10)  # update/conv2d/kernel\n"
         "output features = %2\n"
         "effects %4\n");
 }

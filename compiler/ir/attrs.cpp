@@ -1,0 +1,47 @@
+// Spellings, text and key words of attribute values (see attrs.hpp).
+#include "compiler/ir/attrs.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+
+namespace tl::ir {
+
+const char* attr_name(AttrId id) {
+  switch (id) {
+#define TL_ATTR(type, name, init, doc) \
+  case AttrId::name:                   \
+    return #name;
+#include "compiler/ir/attrs.def"
+#undef TL_ATTR
+  }
+  return "?";
+}
+
+std::string attr_text(int v) { return std::to_string(v); }
+std::string attr_text(bool v) { return v ? "true" : "false"; }
+std::string attr_text(double v) { return fmt::format("{}", v); }
+std::string attr_text(std::uint64_t v) { return fmt::format("{:#x}", v); }
+std::string attr_text(Padding v) {
+  switch (v) {
+    case Padding::Valid: return "valid";
+    case Padding::Same: return "same";
+  }
+  return "?";
+}
+std::string attr_text(InputRole v) {
+  switch (v) {
+    case InputRole::Images: return "images";
+    case InputRole::Labels: return "labels";
+  }
+  return "?";
+}
+
+std::uint64_t attr_word(int v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
+std::uint64_t attr_word(bool v) { return v ? 1 : 0; }
+std::uint64_t attr_word(double v) { return std::bit_cast<std::uint64_t>(v); }
+std::uint64_t attr_word(std::uint64_t v) { return v; }
+std::uint64_t attr_word(Padding v) { return static_cast<std::uint64_t>(v); }
+std::uint64_t attr_word(InputRole v) { return static_cast<std::uint64_t>(v); }
+
+}  // namespace tl::ir
