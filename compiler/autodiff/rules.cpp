@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "compiler/autodiff/rules.hpp"
+#include "compiler/ir/activation.hpp"
 
 namespace tl::autodiff {
 
@@ -62,6 +63,15 @@ Attrs with_trans(bool trans_a, bool trans_b) {
                                      ir::spelling(r.node().op), r.node().name, r.self(), why));
 }
 
+/// An activation's rule (activations.def): its gradient op applied to the
+/// forward value it reads (y or x) and g, with the forward op's attributes.
+void activation_rule(Rule& r) {
+  const ir::ActivationInfo* info = ir::activation_of_op(r.node().op);
+  if (!info || !info->gradient) no_rule(r, "not an activation with a gradient op");
+  const NodeId forward_value = info->reads == ir::GradReads::Output ? r.self() : r.input(0);
+  r.give(0, [&] { return r.emit(*info->gradient, {forward_value, r.g()}, r.node().attrs); });
+}
+
 }  // namespace
 
 void apply_rule(Rule& r) {
@@ -94,14 +104,9 @@ void apply_rule(Rule& r) {
           r.give(0, [&] { return r.emit(OpKind::Scale, {g}, with_value(n.attrs.value)); });
           return;
         case ir::UnaryOp::Relu:
-          r.give(0, [&] { return r.emit(OpKind::ReluGrad, {y, g}); });
-          return;
         case ir::UnaryOp::Sigmoid:
-          r.give(0, [&] { return r.emit(OpKind::SigmoidGrad, {y, g}); });
-          return;
         case ir::UnaryOp::Tanh:
-          r.give(0, [&] { return r.emit(OpKind::TanhGrad, {y, g}); });
-          return;
+          return activation_rule(r);
       }
       return;
 
@@ -169,9 +174,7 @@ void apply_rule(Rule& r) {
     }
     case OpCategory::Rows:
       switch (ir::sub_op<ir::RowsOp>(n.op)) {
-        case ir::RowsOp::Softmax:
-          r.give(0, [&] { return r.emit(OpKind::SoftmaxGrad, {y, g}); });
-          return;
+        case ir::RowsOp::Softmax: return activation_rule(r);
         case ir::RowsOp::SoftmaxGrad: no_rule(r, "gradient ops have no second-order rule");
       }
       return;

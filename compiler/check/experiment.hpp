@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/activation.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/lower/optimizer.hpp"
 
@@ -26,11 +27,10 @@ struct Span {
 // --- models -----------------------------------------------------------------
 
 enum class LayerKind { Input, Conv2D, MaxPool2D, AvgPool2D, GlobalMaxPool2D, Flatten, Dense, Dropout, BatchNorm, Activation, Add };
-enum class Activation { Linear, Relu, Softmax, Sigmoid, Tanh };
+using Activation = ir::Activation;  // compiler/ir/activations.def
 
 const char* keras_class(LayerKind kind);       // "Conv2D", "MaxPooling2D", ...
 const char* default_layer_name(LayerKind kind);  // "conv2d", "max_pooling2d", ...
-const char* to_string(Activation a);
 
 enum class Init { GlorotUniform, Zeros, Ones };
 
@@ -62,6 +62,7 @@ struct Layer {
   int window_h = 1, window_w = 1, stride_h = 1, stride_w = 1;
   ir::Padding padding = ir::Padding::Valid;
   Activation activation = Activation::Linear;
+  double activation_param = 0.0;             // the activation's parameter, when it takes one (leaky_relu's alpha)
   bool use_bias = true;
   double rate = 0.0;                         // dropout
   double momentum = 0.99, epsilon = 1e-3;    // batchnorm (Keras defaults)

@@ -1,4 +1,4 @@
-// Names of layer kinds and activations, parameter counting and the size limit.
+// Names of layer kinds, parameter counting and the size limit.
 #include "compiler/check/experiment.hpp"
 
 namespace tl::check {
@@ -33,17 +33,6 @@ const char* default_layer_name(LayerKind kind) {
     case LayerKind::BatchNorm: return "batch_normalization";
     case LayerKind::Activation: return "activation";
     case LayerKind::Add: return "add";
-  }
-  return "?";
-}
-
-const char* to_string(Activation a) {
-  switch (a) {
-    case Activation::Linear: return "linear";
-    case Activation::Relu: return "relu";
-    case Activation::Softmax: return "softmax";
-    case Activation::Sigmoid: return "sigmoid";
-    case Activation::Tanh: return "tanh";
   }
   return "?";
 }

@@ -2,6 +2,8 @@
 // Shapes here exclude the batch dimension: images are (H, W, C), features (N).
 #include "compiler/check/models.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <set>
 
@@ -12,14 +14,32 @@ namespace tl::check {
 
 namespace {
 
-const std::vector<std::string> activation_names = {"linear", "relu", "softmax", "sigmoid", "tanh"};
-
-Activation activation_of(const std::string& word) {
-  if (word == "relu") return Activation::Relu;
-  if (word == "softmax") return Activation::Softmax;
-  if (word == "sigmoid") return Activation::Sigmoid;
-  if (word == "tanh") return Activation::Tanh;
-  return Activation::Linear;
+/// The activation of a layer (compiler/ir/activations.def): a word such as
+/// `relu`, or for one that takes a number, a call such as `leaky_relu(0.1)`
+/// or `leaky_relu(alpha = 0.1)`; a bare `leaky_relu` takes the default. Sets
+/// l.activation and l.activation_param.
+void read_activation(const ast::Expr& e, const Scope& scope, Layer& l) {
+  const ast::Expr& v = resolve(e, &scope);
+  std::vector<std::string> names;
+  for (const ir::ActivationInfo& a : ir::activations()) names.push_back(std::string(a.spelling));
+  const ast::Call* call = as_call(v);
+  const std::string word = call && v.stages.empty() ? call->callee.text : choice(v, &scope, "activation", names);
+  const std::optional<ir::Activation> kind = ir::activation_named(word);
+  if (!kind) choice(v, &scope, "activation", names);  // fails with the list of names
+  const ir::ActivationInfo& info = ir::activation_info(*kind);
+  l.activation = *kind;
+  l.activation_param = info.param ? info.param->default_value : 0.0;
+  if (!call) return;
+  if (!info.param)
+    fail(where(v), "the activation " + word + " takes no arguments", "write it as a plain word: " + word);
+  const std::string param = ir::attr_name(info.param->attr);
+  const BoundArgs args(*call, {{param}}, word + "()");
+  if (!args.slot(0)) return;
+  l.activation_param = number(*args.slot(0), &scope, word + " " + param);
+  if (!(l.activation_param >= info.param->minimum))
+    fail(where(resolve(*args.slot(0), &scope)),
+         word + " " + param + " must be at least " + fmt::format("{}", info.param->minimum) + ", not " +
+             describe(resolve(*args.slot(0), &scope)));
 }
 
 /// A count typed in a script (units, filters): 1 .. max_tensor_elements.
@@ -99,7 +119,7 @@ struct LayerBuilder {
       l.units = static_cast<int>(count_value(*args.slot(0), scope, "conv2d filters"));
       std::tie(l.window_h, l.window_w) = window(*args.slot(1), &scope, "conv2d kernel");
       padding_and_strides(args, 2, 3, l, {1, 1});
-      if (args.slot(4)) l.activation = activation_of(choice(*args.slot(4), &scope, "activation", activation_names));
+      if (args.slot(4)) read_activation(*args.slot(4), scope, l);
       if (args.slot(5)) l.use_bias = boolean(*args.slot(5), &scope, "use_bias");
       spatial(line, l, "conv2d kernel");
       const std::int64_t c = input_of(l).shape[2];
@@ -131,7 +151,7 @@ struct LayerBuilder {
         fail(call.callee, "dense needs a flat input, but '" + in.name + "' gives " + shape_text(in.shape),
              "add flatten() (or global_maxpool2d()) before it");
       l.units = static_cast<int>(count_value(*args.slot(0), scope, "dense units"));
-      if (args.slot(1)) l.activation = activation_of(choice(*args.slot(1), &scope, "activation", activation_names));
+      if (args.slot(1)) read_activation(*args.slot(1), scope, l);
       if (args.slot(2)) l.use_bias = boolean(*args.slot(2), &scope, "use_bias");
       l.shape = {l.units};
       l.params.push_back({"kernel", {in.shape[0], l.units}, true, Init::GlorotUniform, in.shape[0], l.units});
@@ -160,7 +180,7 @@ struct LayerBuilder {
     } else if (kind == "activation") {
       const BoundArgs args(call, {{"function", true}}, what);
       l.kind = LayerKind::Activation;
-      l.activation = activation_of(choice(*args.slot(0), &scope, "activation", activation_names));
+      read_activation(*args.slot(0), scope, l);
       l.shape = input_of(l).shape;
     } else {
       fail(call.callee, "unknown layer '" + kind + "'",

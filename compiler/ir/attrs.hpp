@@ -40,6 +40,14 @@ void for_each_attr(const Attrs& a, F&& f) {
 #undef TL_ATTR
 }
 
+/// Calls f(AttrId, value&) for every attribute, in declaration order.
+template <class F>
+void for_each_attr(Attrs& a, F&& f) {
+#define TL_ATTR(type, name, init, doc) f(AttrId::name, a.name);
+#include "compiler/ir/attrs.def"
+#undef TL_ATTR
+}
+
 /// The value as text ("0.01", "same", "true", "0x1f").
 std::string attr_text(int v);
 std::string attr_text(bool v);

@@ -54,15 +54,14 @@ struct Lowering {
     return b;
   }
 
-  NodeId activation(NodeId x, Activation a, const Layer& layer) {
-    switch (a) {
-      case Activation::Linear: return x;
-      case Activation::Relu: return add(OpKind::Relu, {x}, layer.name + "/relu", layer);
-      case Activation::Softmax: return add(OpKind::Softmax, {x}, layer.name + "/softmax", layer);
-      case Activation::Sigmoid: return add(OpKind::Sigmoid, {x}, layer.name + "/sigmoid", layer);
-      case Activation::Tanh: return add(OpKind::Tanh, {x}, layer.name + "/tanh", layer);
-    }
-    return x;
+  /// The layer's activation applied to x: its forward op (activations.def),
+  /// with its parameter in the op's attribute.
+  NodeId activation(NodeId x, const Layer& layer) {
+    const ir::ActivationInfo& info = ir::activation_info(layer.activation);
+    if (!info.forward) return x;
+    ir::Attrs a;
+    if (info.param) ir::set_number(a, info.param->attr, layer.activation_param);
+    return add(*info.forward, {x}, layer.name + "/" + std::string(info.spelling), layer, a);
   }
 
   /// x (B,...,C) -> y; train: batch statistics and moving-average effects;
@@ -140,7 +139,7 @@ struct Lowering {
       }
     }
     if (static_cast<int>(index) == model.output) output_pre_activation = pre;
-    return activation(pre, l.activation, l);
+    return activation(pre, l);
   }
 };
 

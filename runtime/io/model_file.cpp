@@ -19,9 +19,6 @@ using check::LayerKind;
 const LayerKind all_kinds[] = {LayerKind::Input,   LayerKind::Conv2D,    LayerKind::MaxPool2D, LayerKind::AvgPool2D,
                                LayerKind::GlobalMaxPool2D, LayerKind::Flatten, LayerKind::Dense, LayerKind::Dropout,
                                LayerKind::BatchNorm, LayerKind::Activation, LayerKind::Add};
-const check::Activation all_activations[] = {check::Activation::Linear, check::Activation::Relu,
-                                             check::Activation::Softmax, check::Activation::Sigmoid,
-                                             check::Activation::Tanh};
 
 LayerKind kind_named(const std::string& name) {
   for (LayerKind k : all_kinds)
@@ -29,10 +26,19 @@ LayerKind kind_named(const std::string& name) {
   throw std::invalid_argument("unknown layer type '" + name + "'");
 }
 
-check::Activation activation_named(const std::string& name) {
-  for (check::Activation a : all_activations)
-    if (name == check::to_string(a)) return a;
-  throw std::invalid_argument("unknown activation '" + name + "'");
+/// The layer's activation from its description: the name, and the value of
+/// its parameter under the parameter's name (leaky_relu: "alpha").
+void read_activation(const nlohmann::json& j, Layer& l) {
+  const std::string name = j.at("activation").get<std::string>();
+  const std::optional<ir::Activation> a = ir::activation_named(name);
+  if (!a) throw std::invalid_argument("unknown activation '" + name + "'");
+  l.activation = *a;
+  const auto& param = ir::activation_info(*a).param;
+  if (!param) return;
+  const std::string key = ir::attr_name(param->attr);
+  l.activation_param = j.contains(key) ? j.at(key).get<double>() : param->default_value;
+  if (!(l.activation_param >= param->minimum) || !std::isfinite(l.activation_param))
+    throw std::invalid_argument("layer '" + l.name + "' has an invalid " + name + " " + key);
 }
 
 const char* init_name(check::Init i) {
@@ -86,11 +92,13 @@ nlohmann::json describe_model(const check::ModelSpec& m) {
     for (const auto& p : l.params)
       params.push_back({{"name", p.name}, {"shape", p.shape}, {"trainable", p.trainable}, {"init", init_name(p.init)},
                         {"fan_in", p.fan_in}, {"fan_out", p.fan_out}});
-    layers.push_back({{"name", l.name}, {"type", check::keras_class(l.kind)}, {"inputs", l.inputs}, {"shape", l.shape},
+    nlohmann::json layer = {{"name", l.name}, {"type", check::keras_class(l.kind)}, {"inputs", l.inputs}, {"shape", l.shape},
                       {"units", l.units}, {"window", {l.window_h, l.window_w}}, {"strides", {l.stride_h, l.stride_w}},
                       {"padding", l.padding == ir::Padding::Same ? "same" : "valid"},
-                      {"activation", check::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
-                      {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}});
+                      {"activation", ir::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
+                      {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}};
+    if (const auto& param = ir::activation_info(l.activation).param) layer[ir::attr_name(param->attr)] = l.activation_param;
+    layers.push_back(std::move(layer));
   }
   return {{"name", m.name}, {"architecture", m.architecture}, {"output", m.output}, {"sequential", m.sequential},
           {"frozen", m.frozen}, {"layers", layers}};
@@ -120,7 +128,7 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
       l.stride_h = small_whole(j.at("strides").at(0), 1, "layer '" + l.name + "' strides");
       l.stride_w = small_whole(j.at("strides").at(1), 1, "layer '" + l.name + "' strides");
       l.padding = j.at("padding").get<std::string>() == "same" ? ir::Padding::Same : ir::Padding::Valid;
-      l.activation = activation_named(j.at("activation").get<std::string>());
+      read_activation(j, l);
       l.use_bias = j.at("use_bias").get<bool>();
       l.rate = j.at("rate").get<double>();
       l.momentum = j.at("momentum").get<double>();
