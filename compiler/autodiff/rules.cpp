@@ -106,6 +106,8 @@ void apply_rule(Rule& r) {
         case ir::UnaryOp::Relu:
         case ir::UnaryOp::Sigmoid:
         case ir::UnaryOp::Tanh:
+        case ir::UnaryOp::LeakyRelu:
+        case ir::UnaryOp::Gelu:
           return activation_rule(r);
       }
       return;

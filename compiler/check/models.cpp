@@ -39,7 +39,8 @@ void read_activation(const ast::Expr& e, const Scope& scope, Layer& l) {
   if (!(l.activation_param >= info.param->minimum))
     fail(where(resolve(*args.slot(0), &scope)),
          word + " " + param + " must be at least " + fmt::format("{}", info.param->minimum) + ", not " +
-             describe(resolve(*args.slot(0), &scope)));
+             describe(resolve(*args.slot(0), &scope)),
+         "it is the slope below zero, e.g. " + word + "(" + fmt::format("{}", info.param->default_value) + ")");
 }
 
 /// A count typed in a script (units, filters): 1 .. max_tensor_elements.

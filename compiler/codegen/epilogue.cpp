@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "compiler/codegen/kernel_frame.hpp"
+#include "compiler/ir/activation.hpp"
 
 namespace tl::codegen {
 
@@ -30,6 +31,10 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
           return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
         }
         case ir::UnaryOp::Tanh: return e.libm("tanhf", a);
+        case ir::UnaryOp::LeakyRelu:
+          return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), a));
+        case ir::UnaryOp::Gelu:  // (0.5 x) (1 + erf(x / sqrt 2))
+          return b.CreateFMul(b.CreateFMul(k(0.5), a), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
       }
       break;
     case ir::OpCategory::Binary:
@@ -51,6 +56,13 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
         case ir::ActivationGradOp::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
         case ir::ActivationGradOp::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
         case ir::ActivationGradOp::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
+        case ir::ActivationGradOp::LeakyReluGrad:
+          return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), c));
+        case ir::ActivationGradOp::GeluGrad: {  // a is x: g (Phi(x) + x phi(x))
+          llvm::Value* cdf = b.CreateFMul(k(0.5), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
+          llvm::Value* pdf = b.CreateFMul(e.libm("expf", b.CreateFMul(k(-0.5), b.CreateFMul(a, a))), k(ir::gelu_inv_sqrt_2pi));
+          return b.CreateFMul(c, b.CreateFAdd(cdf, b.CreateFMul(a, pdf)));
+        }
       }
       break;
     case ir::OpCategory::Bound:

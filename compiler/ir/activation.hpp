@@ -47,6 +47,11 @@ const ActivationInfo* activation_of_op(OpKind op);
 /// The spelling ("relu"), for messages, model files and summaries.
 inline std::string to_string(Activation a) { return std::string(activation_info(a).spelling); }
 
+/// Constants of gelu and its gradient, as floats, shared by the JIT and the
+/// reference so both round alike: 1/sqrt(2) and 1/sqrt(2 pi).
+inline constexpr float gelu_sqrt_half = 0.70710678118654752f;
+inline constexpr float gelu_inv_sqrt_2pi = 0.39894228040143268f;
+
 /// Sets the double attribute `id` of `a` to `value`. Pre: `id` is a double.
 void set_number(Attrs& a, AttrId id, double value);
 /// The double attribute `id` of `a`. Pre: `id` is a double.

@@ -84,10 +84,14 @@ void scale(const Tensor& x, float value, Tensor& out);
 void relu(const Tensor& x, Tensor& out);
 void sigmoid(const Tensor& x, Tensor& out);
 void tanh(const Tensor& x, Tensor& out);
+void leaky_relu(const Tensor& x, float alpha, Tensor& out);
+void gelu(const Tensor& x, Tensor& out);  // 0.5 x (1 + erf(x / sqrt 2))
 /// Activation gradients take the forward output y and the adjoint g.
 void relu_grad(const Tensor& y, const Tensor& g, Tensor& out);
 void sigmoid_grad(const Tensor& y, const Tensor& g, Tensor& out);
 void tanh_grad(const Tensor& y, const Tensor& g, Tensor& out);
+void leaky_relu_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out);
+void gelu_grad(const Tensor& x, const Tensor& g, Tensor& out);  // takes the forward input x
 /// Element i is 1/(1-rate) if Philox(seed, stream, step, i) >= rate, else 0.
 void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,
                   Tensor& out);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "compiler/ir/activation.hpp"
 #include "runtime/exec/kernels.hpp"
 #include "runtime/rng/philox.hpp"
 
@@ -64,6 +65,13 @@ void sigmoid(const Tensor& x, Tensor& out) {
 
 void tanh(const Tensor& x, Tensor& out) { map1(x, out, [](float u) { return std::tanh(u); }); }
 
+void leaky_relu(const Tensor& x, float alpha, Tensor& out) {
+  map1(x, out, [alpha](float u) { return u > 0.0f ? u : alpha * u; });
+}
+void gelu(const Tensor& x, Tensor& out) {
+  map1(x, out, [](float u) { return (0.5f * u) * (1.0f + std::erf(u * ir::gelu_sqrt_half)); });
+}
+
 void relu_grad(const Tensor& y, const Tensor& g, Tensor& out) {
   map2(y, g, out, [](float yv, float gv) { return yv > 0.0f ? gv : 0.0f; });
 }
@@ -72,6 +80,17 @@ void sigmoid_grad(const Tensor& y, const Tensor& g, Tensor& out) {
 }
 void tanh_grad(const Tensor& y, const Tensor& g, Tensor& out) {
   map2(y, g, out, [](float yv, float gv) { return gv * (1.0f - yv * yv); });
+}
+
+void leaky_relu_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out) {
+  map2(y, g, out, [alpha](float yv, float gv) { return yv > 0.0f ? gv : alpha * gv; });
+}
+void gelu_grad(const Tensor& x, const Tensor& g, Tensor& out) {
+  map2(x, g, out, [](float xv, float gv) {
+    const float cdf = 0.5f * (1.0f + std::erf(xv * ir::gelu_sqrt_half));
+    const float pdf = std::exp(-0.5f * (xv * xv)) * ir::gelu_inv_sqrt_2pi;
+    return gv * (cdf + xv * pdf);
+  });
 }
 
 void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,

@@ -90,6 +90,8 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::UnaryOp::Relu: k::relu(in(0), out); break;
           case ir::UnaryOp::Sigmoid: k::sigmoid(in(0), out); break;
           case ir::UnaryOp::Tanh: k::tanh(in(0), out); break;
+          case ir::UnaryOp::LeakyRelu: k::leaky_relu(in(0), static_cast<float>(n.attrs.alpha), out); break;
+          case ir::UnaryOp::Gelu: k::gelu(in(0), out); break;
         }
         break;
       case OpCategory::Binary:
@@ -103,6 +105,8 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::ActivationGradOp::ReluGrad: k::relu_grad(in(0), in(1), out); break;
           case ir::ActivationGradOp::SigmoidGrad: k::sigmoid_grad(in(0), in(1), out); break;
           case ir::ActivationGradOp::TanhGrad: k::tanh_grad(in(0), in(1), out); break;
+          case ir::ActivationGradOp::LeakyReluGrad: k::leaky_relu_grad(in(0), in(1), static_cast<float>(n.attrs.alpha), out); break;
+          case ir::ActivationGradOp::GeluGrad: k::gelu_grad(in(0), in(1), out); break;
         }
         break;
       case OpCategory::ChannelBinary:

@@ -58,6 +58,12 @@ TEST_CASE("elementwise adjoints match finite differences") {
   SUBCASE("relu") { check_unary(OpKind::Relu, test::away_from_zero(s, 7)); }
   SUBCASE("sigmoid") { check_unary(OpKind::Sigmoid, random_tensor(s, 8, -2.0f, 2.0f)); }
   SUBCASE("tanh") { check_unary(OpKind::Tanh, random_tensor(s, 9, -2.0f, 2.0f)); }
+  SUBCASE("leaky_relu") {
+    ir::Attrs a;
+    a.alpha = 0.15;
+    check_unary(OpKind::LeakyRelu, test::away_from_zero(s, 10), a);
+  }
+  SUBCASE("gelu") { check_unary(OpKind::Gelu, random_tensor(s, 11, -3.0f, 3.0f)); }
   SUBCASE("softmax") { check_unary(OpKind::Softmax, random_tensor({3, 5}, 10, -2.0f, 2.0f)); }
 }
 

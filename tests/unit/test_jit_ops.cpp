@@ -84,6 +84,12 @@ TEST_CASE("jit: elementwise ops and activation gradients") {
   check_op(OpKind::Neg, {random_tensor({}, 7)});
   check_op(OpKind::Add, {random_tensor({}, 8), random_tensor({}, 9)});
   check_op(OpKind::Fill, {}, with_value(2.5), {5, 3});
+  ir::Attrs alpha;
+  alpha.alpha = 0.15;
+  check_op(OpKind::LeakyRelu, {random_tensor({5, 7}, 10, -3, 3)}, alpha);
+  check_op(OpKind::LeakyReluGrad, {random_tensor(s, 11), random_tensor(s, 12)}, alpha);
+  check_op(OpKind::Gelu, {random_tensor({5, 7}, 13, -6, 6)});
+  check_op(OpKind::GeluGrad, {random_tensor(s, 14, -6, 6), random_tensor(s, 15)});
 }
 
 TEST_CASE("jit: per-channel ops, reshape") {

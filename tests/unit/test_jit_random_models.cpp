@@ -50,7 +50,7 @@ struct Draw {
   const T& pick(const T (&items)[N]) { return items[in(0, static_cast<int>(N) - 1)]; }
 };
 
-const char* const kActivations[] = {"relu", "tanh", "sigmoid", "linear"};
+const char* const kActivations[] = {"relu", "tanh", "sigmoid", "linear", "leaky_relu(0.1)", "gelu"};
 
 /// Output size of a window op over `in` cells.
 int window_out(int in, int k, int s, bool same) { return same ? (in + s - 1) / s : (in - k) / s + 1; }

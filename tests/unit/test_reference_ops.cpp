@@ -111,6 +111,17 @@ TEST_CASE("softmax and sigmoid are numerically stable") {
   check_values(run_op(OpKind::Sigmoid, {make_tensor({2}, {-100, 100})}), {2}, {0, 1});
 }
 
+TEST_CASE("leaky_relu and gelu at known points") {
+  ir::Attrs a;
+  a.alpha = 0.1;
+  check_values(run_op(OpKind::LeakyRelu, {make_tensor({3}, {-2, 0, 3})}, a), {3}, {-0.2f, 0, 3});
+  // gelu(x) = x Phi(x): Phi(1) = 0.8413447, Phi(-1) = 0.1586553, Phi(2) = 0.9772499.
+  check_values(run_op(OpKind::Gelu, {make_tensor({4}, {-1, 0, 1, 2})}), {4}, {-0.1586553f, 0, 0.8413447f, 1.9544997f});
+  // d gelu / dx = Phi(x) + x phi(x): 0.5 at 0; Phi(1) + phi(1) = 1.0833155 at 1.
+  check_values(run_op(OpKind::GeluGrad, {make_tensor({2}, {0, 1}), make_tensor({2}, {1, 2})}), {2}, {0.5f, 2 * 1.0833155f});
+  check_values(run_op(OpKind::LeakyReluGrad, {make_tensor({2}, {-0.2f, 3}), make_tensor({2}, {5, 5})}, a), {2}, {0.5f, 5});
+}
+
 TEST_CASE("softmax_xent is the stable mean cross-entropy") {
   const Tensor logits = make_tensor({2, 3}, {1, 2, 3, 1000, 0, -1000});
   const Tensor labels = make_tensor({2}, {2, 1});
