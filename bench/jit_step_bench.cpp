@@ -18,16 +18,14 @@
 #include <string>
 #include <thread>
 
-#include "compiler/check/checker.hpp"
 #include "compiler/codegen/compile.hpp"
 #include "compiler/lower/step_graph.hpp"
-#include "dsl/grammar.hpp"
 #include "dsl/source.hpp"
 #include "runtime/data/batches.hpp"
 #include "runtime/data/dataset.hpp"
-#include "runtime/data/locate.hpp"
+#include "compiler/ir/philox.hpp"
 #include "runtime/exec/jit.hpp"
-#include "runtime/rng/philox.hpp"
+#include "runtime/run/front_door.hpp"
 #include "runtime/train/model_state.hpp"
 
 namespace {
@@ -66,11 +64,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) max_threads = std::atoi(argv[++i]);
     else file = argv[i];
   }
-  const tl::SourceFile source = tl::SourceFile::load(file);
-  tl::check::DataStore store;
-  tl::check::CheckOptions options;
-  options.data_dirs = tl::data::default_search_dirs(source.directory());
-  const tl::check::Experiment exp = tl::check::check(tl::dsl::parse(source), source, store, options);
+  const tl::run::Script script = tl::run::open_script(tl::SourceFile::load(file));
+  const tl::check::Experiment& exp = script.experiment;
   const tl::check::Step* train = nullptr;
   for (const auto& s : exp.steps)
     if (s.kind == tl::check::Step::Kind::Train && !train) train = &s;
@@ -104,7 +99,7 @@ int main(int argc, char** argv) {
   const std::vector<std::uint8_t> batch_bytes = random_bytes(static_cast<std::size_t>(B) * sample_size, 4);
   std::vector<std::size_t> batch_shape = {static_cast<std::size_t>(B)};
   for (std::int64_t d : sample) batch_shape.push_back(static_cast<std::size_t>(d));
-  const auto train_data = store.get(exp, train->data);  // its pixel map, as tlc feeds it
+  const auto train_data = script.data->get(exp, train->data);  // its pixel map, as tlc feeds it
   const tl::exec::ImageBytes image_bytes{batch_bytes.data(), batch_shape, train_data->pixels.float_scale(),
                                          train_data->pixels.float_offset()};
   const tl::exec::Feeds byte_feeds{nullptr, &labels, &image_bytes}, float_feeds{&images, &labels};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "compiler/check/checker.hpp"
+#include "runtime/data/data_store.hpp"
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar.hpp"
 #include "fuzz/scratch_dir.hpp"
@@ -57,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const tl::SourceFile source(dir.file("fuzz.tl"), std::string(reinterpret_cast<const char*>(data), size));
   try {
     const tl::ast::Program program = tl::dsl::parse(source);
-    tl::check::DataStore store;
+    tl::data::DataStore store;
     tl::check::CheckOptions options;
     options.data_dirs = {dir.path()};
     tl::check::check(program, source, store, options);

@@ -9,7 +9,6 @@
 #include "compiler/check/checker_state.hpp"
 #include "compiler/check/models.hpp"
 #include "dsl/diagnostics.hpp"
-#include "runtime/data/data_error.hpp"
 
 namespace tl::check {
 
@@ -103,8 +102,9 @@ void assign(CheckerState& st, const ast::Assign& a) {
     ModelSpec spec;
     try {
       spec = st.options.load_model(path);
-    } catch (const data::DataError& e) {
-      fail(where(*args.slot(0)), "cannot load the model: " + e.format());
+    } catch (const DataFileError& e) {
+      fail(where(*args.slot(0)), "cannot load the model: " + e.where() + ": error: " + e.message() +
+                                     (e.hint().empty() ? "" : "\n  hint: " + e.hint()));
     }
     spec.name = a.name.text;
     add_model(st, a, std::move(spec), Step::Kind::Load).path = path;
@@ -246,8 +246,8 @@ const ast::Located& located(const ast::Statement& stmt) {
 
 }  // namespace
 
-Experiment check(const ast::Program& program, const SourceFile& source, DataStore& store, const CheckOptions& options) {
-  CheckerState st{source, store, options, {}, {}};
+Experiment check(const ast::Program& program, const SourceFile& source, DataSource& data, const CheckOptions& options) {
+  CheckerState st{source, data, options, {}, {}};
   st.exp.script = source.name();
   std::vector<Diagnostic> errors;
 

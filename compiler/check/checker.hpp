@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/check/data_store.hpp"
+#include "compiler/check/data_source.hpp"
 #include "compiler/check/experiment.hpp"
 #include "dsl/ast.hpp"
 #include "dsl/source.hpp"
@@ -21,13 +21,14 @@ namespace tl::check {
 
 struct CheckOptions {
   /// Reads a model file's description for `net = load("file")`; throws
-  /// data::DataError for a bad file. Unset: load() is an error.
+  /// DataFileError for a bad file. Unset: load() is an error.
   std::function<ModelSpec(const std::string& path)> load_model;
   std::optional<std::uint64_t> seed;  // overrides the script's `seed` statement
   std::vector<std::string> data_dirs; // where named datasets are looked for
 };
 
 /// Throws DiagnosticError carrying every diagnostic found.
-Experiment check(const ast::Program& program, const SourceFile& source, DataStore& store, const CheckOptions& options);
+/// Data files are read through `data` (the runtime's data::DataStore).
+Experiment check(const ast::Program& program, const SourceFile& source, DataSource& data, const CheckOptions& options);
 
 }  // namespace tl::check

@@ -22,7 +22,7 @@ struct Symbol {
 
 struct CheckerState {
   const SourceFile& source;
-  DataStore& store;
+  DataSource& data;
   const CheckOptions& options;
   Experiment exp;
   std::map<std::string, Symbol> symbols;
@@ -42,8 +42,9 @@ struct CheckerState {
   int dataset_path(const std::vector<std::string>& parts, const ast::Located& at);
   /// `x = idx(...)` or any dataset expression: defines a Dataset or Collection.
   Symbol data_symbol(const ast::Expr& e, const std::string& display);
-  /// Materialises node `index`, turning file problems into a diagnostic at `at`.
-  DataStore::Ptr materialise(int index, const ast::Located& at);
+  /// The facts of node `index`, reading its files; a file problem becomes a
+  /// diagnostic at `at`.
+  DataFacts materialise(int index, const ast::Located& at);
   void split(const ast::SplitStmt& s);
 
   // transfer.cpp

@@ -8,9 +8,6 @@
 #include <fmt/format.h>
 
 #include "compiler/check/checker_state.hpp"
-#include "runtime/data/data_error.hpp"
-#include "runtime/data/locate.hpp"
-#include "runtime/data/pixel_stats.hpp"
 
 namespace tl::check {
 
@@ -79,13 +76,11 @@ int label_value(const ast::Number& n) {
 
 }  // namespace
 
-DataStore::Ptr CheckerState::materialise(int index, const ast::Located& at) {
+DataFacts CheckerState::materialise(int index, const ast::Located& at) {
   try {
-    return store.get(exp, index);
-  } catch (const data::DataError& e) {
-    std::string where = e.path();
-    if (e.byte_offset()) where += ": byte " + std::to_string(*e.byte_offset());
-    fail(at, "cannot read the data: " + where + ": " + e.message(), e.hint());
+    return data.facts(exp, index);
+  } catch (const DataFileError& e) {
+    fail(at, "cannot read the data: " + e.where() + ": " + e.message(), e.hint());
   }
 }
 
@@ -97,25 +92,23 @@ Symbol CheckerState::data_symbol(const ast::Expr& e, const std::string& display)
       if (args.slot(1) || args.slot(2))
         fail(*call, "idx() takes either a dataset name or images= and labels= paths, not both");
       const std::string name = string_value(*args.slot(0), nullptr, "the dataset name");
-      const auto found = data::locate_named(name, options.data_dirs);
+      const auto found = data.locate(name, options.data_dirs);
       if (!found)
         fail(where(*args.slot(0)), "dataset \"" + name + "\" not found",
-             data::describe_search(name, options.data_dirs) +
+             data.describe_search(name, options.data_dirs) +
                  "\n  run scripts/setup.sh to fetch MNIST and Fashion-MNIST, or set TL_DATA_PATH");
       Symbol s;
       s.kind = Symbol::Kind::Collection;
       for (int part = 0; part < 2; ++part) {
         DataNode node;
         node.kind = DataNode::Kind::Files;
-        const data::IdxPair& files = part == 0 ? found->train : found->test;
-        node.images_path = files.images;
-        node.labels_path = files.labels;
+        node.images_path = part == 0 ? found->train_images : found->test_images;
+        node.labels_path = part == 0 ? found->train_labels : found->test_labels;
         node.display = display + (part == 0 ? ".train" : ".test");
         node.where = {call->offset, call->length};
         exp.data.push_back(node);
         const int index = static_cast<int>(exp.data.size()) - 1;
-        const auto ds = materialise(index, *call);
-        exp.data[static_cast<std::size_t>(index)].sample_shape = {ds->height, ds->width, ds->channels};
+        exp.data[static_cast<std::size_t>(index)].sample_shape = materialise(index, *call).sample_shape;
         (part == 0 ? s.train : s.test) = index;
       }
       return s;
@@ -170,8 +163,7 @@ int CheckerState::dataset(const ast::Expr& e) {
     n.where = {call->offset, call->length};
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;
-    const auto ds = materialise(node, *call);
-    exp.data.back().sample_shape = {ds->height, ds->width, ds->channels};
+    exp.data.back().sample_shape = materialise(node, *call).sample_shape;
   } else if (auto* path = boost::get<ast::Path>(&e.head.get())) {
     node = dataset_path(path->parts, *path);
   } else {
@@ -220,17 +212,21 @@ int CheckerState::dataset(const ast::Expr& e) {
         // standardises the bytes as D's are (whatever the stages before it).
         const auto& from = boost::get<ast::NormalizeFrom>(stage.arg);
         const int source_node = dataset_path(from.dataset, from);
-        data::Dataset source = *materialise(source_node, from);
-        source.pixels = {};  // the bytes themselves
-        const data::PixelStats bytes = data::pixel_stats(source);
+        materialise(source_node, from);  // its files are readable
+        ByteStats bytes;
+        try {
+          bytes = data.byte_stats(exp, source_node);
+        } catch (const DataFileError& e) {
+          fail(from, "cannot read the data: " + e.where() + ": " + e.message(), e.hint());
+        }
         n.stats_from = exp.data[static_cast<std::size_t>(source_node)].display;
         if (!(bytes.std > 0))
           fail(from, fmt::format("every pixel of {} is the byte {}: there is no spread to normalize by",
                                  n.stats_from, bytes.mean),
                "normalize from a dataset whose images vary, or give mean M std S");
-        const data::PixelMap here = materialise(node, stage)->pixels;
-        n.mean = bytes.mean * here.scale + here.offset;
-        n.std = bytes.std * here.scale;
+        const DataFacts here = materialise(node, stage);
+        n.mean = bytes.mean * here.pixel_scale + here.pixel_offset;
+        n.std = bytes.std * here.pixel_scale;
       }
     } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
@@ -243,14 +239,15 @@ int CheckerState::dataset(const ast::Expr& e) {
     }
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;
-    const auto result = materialise(node, stage);
-    if (result->size() == 0)
+    const DataFacts result = materialise(node, stage);
+    if (result.size == 0)
       fail(stage, "no samples are left after this stage", "check the predicate against the dataset's labels");
-    const float scale = result->pixels.float_scale(), offset = result->pixels.float_offset();
+    // The runtime rounds the map to float once (data::PixelMap).
+    const auto scale = static_cast<float>(result.pixel_scale), offset = static_cast<float>(result.pixel_offset);
     if (!std::isfinite(scale) || scale == 0 || !std::isfinite(offset))
       fail(stage,
            fmt::format("this stage maps pixels to float(byte) * {} + {}, outside what a float holds",
-                       result->pixels.scale, result->pixels.offset),
+                       result.pixel_scale, result.pixel_offset),
            "pixel values should stay near 0..1 or standardised: check the numbers of scale and normalize");
   }
   return node;
@@ -282,9 +279,9 @@ void CheckerState::split(const ast::SplitStmt& s) {
     n.where = {s.parts[i].offset, s.parts[i].length};
     exp.data.push_back(n);
     const int index = static_cast<int>(exp.data.size()) - 1;
-    if (materialise(index, s.parts[i])->size() == 0)
+    if (materialise(index, s.parts[i]).size == 0)
       fail(s.parts[i], "split part '" + s.parts[i].name.text + "' gets no samples",
-           "the dataset has " + std::to_string(materialise(spec.base, s.source)->size()) + " samples; use a larger fraction");
+           "the dataset has " + std::to_string(materialise(spec.base, s.source).size) + " samples; use a larger fraction");
     Symbol sym;
     sym.kind = Symbol::Kind::Dataset;
     sym.index = index;

@@ -93,6 +93,9 @@ struct ModelSpec {
 
   std::int64_t total_params() const;
   std::int64_t trainable_params() const;
+  /// The Philox stream of this model's dropout layer or tensor initialiser
+  /// `what` ("dropout", "conv2d/kernel"): keyed by the instance's name.
+  std::uint64_t random_stream(const std::string& what) const;
   /// Persistent tensor name of a parameter: "<layer>/<param>".
   static std::string tensor_name(const Layer& layer, const ParamSpec& param) { return layer.name + "/" + param.name; }
 };

@@ -1,5 +1,6 @@
 // Names of layer kinds, parameter counting and the size limit.
 #include "compiler/check/experiment.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::check {
 
@@ -50,6 +51,10 @@ std::int64_t Layer::param_count() const {
   std::int64_t total = 0;
   for (const auto& p : params) total += ir::element_count(p.shape);
   return total;
+}
+
+std::uint64_t ModelSpec::random_stream(const std::string& what) const {
+  return rng::stream_of((name + "/" + what).c_str());
 }
 
 std::int64_t ModelSpec::total_params() const {

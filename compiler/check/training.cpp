@@ -133,9 +133,9 @@ void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Locate
   if (out.shape.size() != 1)
     fail(model_at, "model '" + model.name + "' must end in a vector of class scores, but ends in " + shape_text(out.shape),
          "end it with flatten() and dense(classes, softmax)");
-  const auto ds = materialise(data, data_at);
-  const auto max_label = *std::max_element(ds->labels.begin(), ds->labels.end());
-  if (max_label >= out.shape[0] || *std::min_element(ds->labels.begin(), ds->labels.end()) < 0)
+  const DataFacts facts = materialise(data, data_at);
+  const std::int64_t max_label = facts.max_label;
+  if (max_label >= out.shape[0] || facts.min_label < 0)
     fail(data_at, "'" + node.display + "' has labels up to " + std::to_string(max_label) + ", but model '" + model.name +
                       "' has " + std::to_string(out.shape[0]) + " outputs",
          "give the model " + std::to_string(max_label + 1) + " classes, or relabel the data");

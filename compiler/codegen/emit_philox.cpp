@@ -1,5 +1,5 @@
 // Philox4x32-10 in LLVM IR, the same function as rng::philox4x32 /
-// rng::draw (runtime/rng/philox.hpp), so JIT dropout masks equal the
+// rng::draw (compiler/ir/philox.hpp), so JIT dropout masks equal the
 // reference's bit for bit. Works lane by lane on vectors, so a mask is
 // generated inside the vector loop that uses it.
 #include <cmath>

@@ -4,7 +4,6 @@
 
 #include "compiler/autodiff/autodiff.hpp"
 #include "compiler/lower/optimizer.hpp"
-#include "runtime/rng/philox.hpp"
 
 namespace tl::lower {
 
@@ -126,7 +125,7 @@ struct Lowering {
         if (kind != StepKind::Train || l.rate == 0) return in();
         ir::Attrs d;
         d.rate = l.rate;
-        d.stream = random_stream(model, l.name);
+        d.stream = model.random_stream(l.name);
         const NodeId mask = add(OpKind::DropoutMask, {}, l.name + "/mask", l, d, batched(l.shape));
         return add(OpKind::Mul, {in(), mask}, l.name, l);
       }
@@ -144,10 +143,6 @@ struct Lowering {
 };
 
 }  // namespace
-
-std::uint64_t random_stream(const check::ModelSpec& model, const std::string& what) {
-  return rng::stream_of((model.name + "/" + what).c_str());
-}
 
 StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind kind, const check::TrainConfig* train,
                      const std::set<std::string>& frozen) {

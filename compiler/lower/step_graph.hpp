@@ -32,7 +32,4 @@ struct StepGraph {
 StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind kind,
                      const check::TrainConfig* train, const std::set<std::string>& frozen = {});
 
-/// The Philox stream of a model's dropout layer or parameter initialiser.
-std::uint64_t random_stream(const check::ModelSpec& model, const std::string& what);
-
 }  // namespace tl::lower

@@ -124,8 +124,8 @@ struct CompileOptions {
 
 struct RunOptions {
   std::string out_dir = "runs/tl";     // results.json, model files, reports
-  std::string backend = "reference";
-  int threads = 0;                     // 0: all cores
+  std::string backend = "jit";         // or "reference" (the oracle; one thread), as tlc
+  int threads = 0;                     // 0: all cores (the JIT), as tlc
   LogHandler log;                      // progress and reports; none: silent
 };
 

@@ -1,25 +1,18 @@
 // tl::Experiment: compile a script (parse + check) and run it.
 #include <algorithm>
-#include <thread>
 
-#include "compiler/check/checker.hpp"
 #include "dsl/diagnostics.hpp"
-#include "dsl/grammar.hpp"
 #include "runtime/api/log_stream.hpp"
 #include "runtime/api/model_impl.hpp"
-#include "runtime/data/data_error.hpp"
-#include "runtime/data/locate.hpp"
-#include "runtime/io/model_file.hpp"
 #include "runtime/report/summary.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/front_door.hpp"
+#include "runtime/run/run_experiment.hpp"
 
 namespace tl {
 
 struct Experiment::Impl {
-  SourceFile source;
-  ast::Program program;
-  check::DataStore store;
-  check::Experiment exp;
+  run::Script script;
+  check::Experiment& exp = script.experiment;
   std::vector<train::ModelState> states;  // after run()
 
   int index_of(const std::string& name) const {
@@ -44,19 +37,14 @@ Experiment Experiment::compile(const std::string& path, const CompileOptions& op
 }
 
 Experiment Experiment::compile_source(const std::string& name, const std::string& text, const CompileOptions& options) {
-  auto impl = std::unique_ptr<Impl>(new Impl{SourceFile(name, text), {}, {}, {}, {}});
   try {
-    impl->program = dsl::parse(impl->source);
-    check::CheckOptions check_options;
-    check_options.seed = options.seed;
-    check_options.data_dirs =
-        options.data_dirs.empty() ? data::default_search_dirs(impl->source.directory()) : options.data_dirs;
-    check_options.load_model = [](const std::string& path) { return io::load_model(path).spec; };
-    impl->exp = check::check(impl->program, impl->source, impl->store, check_options);
+    run::FrontOptions front;
+    front.seed = options.seed;
+    front.data_dirs = options.data_dirs;
+    return Experiment(std::unique_ptr<Impl>(new Impl{run::open_script(SourceFile(name, text), front)}));
   } catch (const DiagnosticError& e) {
     throw Error(e.render());
   }
-  return Experiment(std::move(impl));
 }
 
 std::vector<std::string> Experiment::model_names() const {
@@ -70,19 +58,19 @@ std::string Experiment::summary(const std::string& model) const {
 }
 
 void Experiment::run(const RunOptions& options) {
-  train::RunOptions run;
-  run.out_dir = options.out_dir;
-  run.backend = options.backend;
-  run.threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run.out = api::open_log_stream(options.log);
+  run::RunOptions settings;
+  settings.out_dir = options.out_dir;
+  settings.backend = options.backend;
+  settings.threads = run::threads_for(options.backend, options.threads);
+  settings.out = api::open_log_stream(options.log);
   try {
-    impl_->states = train::run_experiment(impl_->exp, impl_->store, impl_->source, run);
-    std::fclose(run.out);
+    impl_->states = run::run_experiment(impl_->exp, *impl_->script.data, impl_->script.source, settings);
+    std::fclose(settings.out);
   } catch (const DiagnosticError& e) {
-    std::fclose(run.out);
+    std::fclose(settings.out);
     throw Error(e.render());
   } catch (const std::exception& e) {
-    std::fclose(run.out);
+    std::fclose(settings.out);
     throw Error(std::string("tl: ") + e.what());
   }
 }
@@ -100,7 +88,7 @@ Model Experiment::model(const std::string& name) const {
     return s.kind == check::Step::Kind::Train && s.model == index;
   });
   if (last != steps.rend()) {
-    const data::PixelMap map = impl_->store.get(impl_->exp, last->data)->pixels;
+    const data::PixelMap map = impl_->script.data->get(impl_->exp, last->data)->pixels;
     impl->pixels = PixelMap{map.float_scale(), map.float_offset()};
   }
   return Model(std::move(impl));

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::data {
 

@@ -13,7 +13,7 @@
 
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/idx.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::data {
 

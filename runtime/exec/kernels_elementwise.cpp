@@ -5,7 +5,7 @@
 
 #include "compiler/ir/activation.hpp"
 #include "runtime/exec/kernels.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::exec::kernels {
 

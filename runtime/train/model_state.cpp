@@ -3,8 +3,7 @@
 
 #include <cmath>
 
-#include "compiler/lower/step_graph.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::train {
 
@@ -20,7 +19,7 @@ ModelState initialise(const check::ModelSpec& spec, std::uint64_t seed) {
         case check::Init::Ones: t.fill(1.0f); break;
         case check::Init::GlorotUniform: {
           const double limit = std::sqrt(6.0 / static_cast<double>(p.fan_in + p.fan_out));
-          const std::uint64_t stream = lower::random_stream(spec, name);
+          const std::uint64_t stream = spec.random_stream(name);
           for (std::size_t i = 0; i < t.size(); ++i)
             t.data()[i] = static_cast<float>((2.0 * rng::uniform(seed, stream, 0, i) - 1.0) * limit);
           break;

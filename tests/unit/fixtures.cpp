@@ -53,7 +53,7 @@ std::string check_text(const std::string& name, const std::string& text) {
   std::string out;
   try {
     const ast::Program program = dsl::parse(source);
-    check::DataStore store;
+    data::DataStore store;
     check::CheckOptions options;
     options.data_dirs = {fixture_data_dir()};
     check::check(program, source, store, options);
@@ -65,7 +65,7 @@ std::string check_text(const std::string& name, const std::string& text) {
   return out;
 }
 
-check::Experiment check_ok(const std::string& name, const std::string& text, check::DataStore& store) {
+check::Experiment check_ok(const std::string& name, const std::string& text, data::DataStore& store) {
   const SourceFile source(name, text);
   check::CheckOptions options;
   options.data_dirs = {fixture_data_dir()};

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "compiler/check/data_store.hpp"
+#include "runtime/data/data_store.hpp"
 #include "compiler/check/experiment.hpp"
 
 namespace tl::test {
@@ -25,6 +25,6 @@ std::string check_text(const std::string& name, const std::string& text);
 
 /// Parses and checks `text` (named `name`) against the fixtures; the checked
 /// experiment, or a doctest failure with the diagnostics.
-check::Experiment check_ok(const std::string& name, const std::string& text, check::DataStore& store);
+check::Experiment check_ok(const std::string& name, const std::string& text, data::DataStore& store);
 
 }  // namespace tl::test

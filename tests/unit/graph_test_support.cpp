@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "compiler/autodiff/autodiff.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 namespace tl::test {
 

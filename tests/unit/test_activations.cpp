@@ -11,7 +11,7 @@ namespace {
 
 using namespace tl;
 
-check::Experiment checked(const std::string& layers, check::DataStore& store) {
+check::Experiment checked(const std::string& layers, data::DataStore& store) {
   return test::check_ok("activations.tl",
                         "model m(classes) {\n  input(8, 8, 1)\n  flatten()\n" + layers +
                             "  dense(classes, softmax)\n}\nnet = m(5)\nsummary net\n",
@@ -21,7 +21,7 @@ check::Experiment checked(const std::string& layers, check::DataStore& store) {
 }  // namespace
 
 TEST_CASE("leaky_relu takes alpha (default 0.2), gelu none, and both lower to their table op") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = checked(
       "  dense(6, leaky_relu(0.1))\n  dense(6, leaky_relu)\n  dense(6, leaky_relu(alpha = 0.3))\n  dense(6, gelu)\n"
       "  activation(leaky_relu(0))\n",
@@ -48,7 +48,7 @@ TEST_CASE("leaky_relu takes alpha (default 0.2), gelu none, and both lower to th
 }
 
 TEST_CASE("model files keep an activation's parameter") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = checked("  dense(6, leaky_relu(0.05))\n  dense(6, gelu)\n", store);
   const nlohmann::json d = io::describe_model(exp.models.at(0));
   CHECK(d["layers"][2]["activation"] == "leaky_relu");

@@ -10,7 +10,7 @@
 
 #include "dsl/source.hpp"
 #include "runtime/report/compare.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 
 namespace {
@@ -88,16 +88,16 @@ transfer = copy(source) | drop 1 | append { dense(5, softmax) }
 train transfer on data { epochs 3  batch 16  optimizer adam(lr = 0.01) }
 compare scratch, transfer on test
 )";
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("compare.tl", script, store);
   const auto dir = std::filesystem::temp_directory_path() / "tl-compare";
   std::filesystem::remove_all(dir);
-  tl::train::RunOptions options;
+  tl::run::RunOptions options;
   options.out_dir = dir.string();
   char* text = nullptr;
   std::size_t size = 0;
   options.out = open_memstream(&text, &size);
-  tl::train::run_experiment(exp, store, tl::SourceFile("compare.tl", script), options);
+  tl::run::run_experiment(exp, store, tl::SourceFile("compare.tl", script), options);
   std::fclose(options.out);
   const std::string out(text, size);
   std::free(text);

@@ -119,7 +119,7 @@ TEST_CASE("cost: elementwise, reductions, loss and updates by element counts") {
 
 TEST_CASE("cost: the seed CNN's training step, batch 64, by hand") {
   // examples/01_mnist.tl's model; building its step graphs needs no data.
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("cost.tl", R"(
 model seed_cnn(classes) {
   input(28, 28, 1)

@@ -24,7 +24,7 @@
 #include "dsl/source.hpp"
 #include "runtime/exec/jit.hpp"
 #include "runtime/train/model_state.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 #include "tests/unit/graph_test_support.hpp"
 
@@ -64,12 +64,12 @@ struct Run {
 /// interrupts it after that many training steps (it then throws), `resume`
 /// continues from the folder's checkpoint.
 Run run(const std::string& backend, int threads, const std::string& tag, int stop_after = 0, bool resume = false) {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("determinism.tl", kScript, store);
   const auto dir = std::filesystem::temp_directory_path() / ("tl-determinism-" + tag);
   if (!resume) std::filesystem::remove_all(dir);
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::tmpfile(), &std::fclose);
-  tl::train::RunOptions options;
+  tl::run::RunOptions options;
   options.out_dir = dir.string();
   options.out = out.get();
   options.backend = backend;
@@ -77,7 +77,7 @@ Run run(const std::string& backend, int threads, const std::string& tag, int sto
   options.resume = resume;
   int steps = 0;
   if (stop_after > 0) options.should_stop = [&] { return ++steps >= stop_after; };
-  auto states = tl::train::run_experiment(exp, store, tl::SourceFile("determinism.tl", kScript), options);
+  auto states = tl::run::run_experiment(exp, store, tl::SourceFile("determinism.tl", kScript), options);
   std::ifstream in(dir / "results.json");
   Run r{std::move(states.at(0).vars), nlohmann::json::parse(in)};
   // Wall-clock times are the one thing allowed to differ between runs.
@@ -127,7 +127,7 @@ TEST_CASE("determinism: the two-thread JIT really splits this script's training 
   // A step below JitExecutor::kMinParallelWork multiply-adds runs on one
   // thread whatever the thread count, which would make the thread-count
   // cases below compare one thread with itself.
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("determinism.tl", kScript, store);
   for (const std::int64_t rows : {16, 8}) {  // a full batch and the last, partial one
     CAPTURE(rows);
@@ -208,7 +208,7 @@ model odd(classes) {
 m = odd(5)
 train m on tiny.train { epochs 1  batch 12 }
 )";
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("cache.tl", script, store);
   const auto& model = exp.models.at(0);
   const auto small = tl::lower::build_step(model, 5, tl::lower::StepKind::Train, &exp.steps.at(0).train);

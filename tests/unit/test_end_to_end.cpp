@@ -11,7 +11,7 @@
 #include "dsl/diagnostics.hpp"
 #include "dsl/source.hpp"
 #include "runtime/data/pixel_stats.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 
 namespace {
@@ -43,12 +43,12 @@ evaluate net on test_set
 )";
 
 nlohmann::json run(const std::string& text, const std::string& out_dir) {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("e2e.tl", text, store);
-  tl::train::RunOptions options;
+  tl::run::RunOptions options;
   options.out_dir = out_dir;
   options.out = std::tmpfile();
-  tl::train::run_experiment(exp, store, tl::SourceFile("e2e.tl", text), options);
+  tl::run::run_experiment(exp, store, tl::SourceFile("e2e.tl", text), options);
   std::fclose(options.out);
   std::ifstream in(out_dir + "/results.json");
   return nlohmann::json::parse(in);
@@ -133,7 +133,7 @@ net = small(5)
 train net on train_set { epochs 1  batch 16 }
 evaluate net on test_set
 )";
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("normalize.tl", text, store);
   auto node = [&](const std::string& display) {
     for (std::size_t i = 0; i < exp.data.size(); ++i)
@@ -164,10 +164,10 @@ evaluate net on test_set
   CHECK(hand->pixels.float_offset() == -0.5f);
 
   const auto dir = std::filesystem::temp_directory_path() / "tl-e2e-normalize";
-  tl::train::RunOptions options;
+  tl::run::RunOptions options;
   options.out_dir = dir.string();
   options.out = std::tmpfile();
-  tl::train::run_experiment(exp, store, tl::SourceFile("normalize.tl", text), options);
+  tl::run::run_experiment(exp, store, tl::SourceFile("normalize.tl", text), options);
   std::fclose(options.out);
   std::ifstream in(dir / "results.json");
   const auto results = nlohmann::json::parse(in);

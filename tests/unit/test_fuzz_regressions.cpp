@@ -47,7 +47,7 @@ std::string nested_array(int depth) { return std::string(depth, '[') + std::stri
 
 /// The description tl writes for a small checked model.
 nlohmann::json small_description() {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("small.tl",
                                       "model small(classes) {\n"
                                       "  input(4, 4, 1)\n"
@@ -120,7 +120,7 @@ TEST_CASE("numbers in a model description are range-checked, never converted bli
 }
 
 TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad one is an error") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("small.tl",
                                       "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
                                       "net = small(3)\nsummary net\n",

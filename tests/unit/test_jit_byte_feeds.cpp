@@ -16,7 +16,7 @@
 #include "runtime/data/dataset.hpp"
 #include "runtime/exec/jit.hpp"
 #include "runtime/exec/reference.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 #include "runtime/train/model_state.hpp"
 #include "tests/unit/fixtures.hpp"
 #include "tests/unit/test_jit_support.hpp"
@@ -113,7 +113,7 @@ void check_identical(const exec::Variables& got, const exec::Variables& want) {
 /// floats, one fed bytes), then evaluates; everything must be bit-identical.
 template <class MakeExecutor>
 void check_byte_feed(std::size_t index, std::size_t n, PixelMap map, MakeExecutor make) {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("byte_feeds.tl", kScript, store);
   const check::ModelSpec& model = exp.models[index];
   CAPTURE(model.name);
@@ -159,7 +159,7 @@ TEST_CASE("byte feeds: the reference widens bytes as data::gather does") {
 }
 
 TEST_CASE("byte feeds: the JIT and the reference agree on byte-fed training") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("byte_feeds.tl", kScript, store);
   const check::ModelSpec& model = exp.models[0];
   const auto train = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[0].train);
@@ -178,7 +178,7 @@ TEST_CASE("byte feeds: the JIT and the reference agree on byte-fed training") {
 }
 
 TEST_CASE("byte feeds: the plan says which kernels read bytes, and shapes are checked") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("byte_feeds.tl", kScript, store);
   const auto train = lower::build_step(exp.models[0], 16, lower::StepKind::Train, &exp.steps[0].train);
   const codegen::StepPlan plan = codegen::plan_step(train.graph, {true});

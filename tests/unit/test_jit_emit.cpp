@@ -30,7 +30,7 @@ net = seed_cnn(5)
 train net on data { epochs 1  batch 16 }
 )";
 
-tl::lower::StepGraph train_graph(tl::check::DataStore& store) {
+tl::lower::StepGraph train_graph(tl::data::DataStore& store) {
   const auto exp = tl::test::check_ok("emit.tl", kSeedScript, store);
   return tl::lower::build_step(exp.models[0], 16, tl::lower::StepKind::Train, &exp.steps[0].train);
 }
@@ -56,7 +56,7 @@ std::string function_body(const std::string& ir, const std::string& name) {
 }  // namespace
 
 TEST_CASE("emit=fused: the seed CNN's training step as fused kernels") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto step = train_graph(store);
   const std::string plan = tl::codegen::describe(tl::codegen::plan_step(step.graph), step.graph);
   INFO(plan);
@@ -71,7 +71,7 @@ TEST_CASE("emit=fused: the seed CNN's training step as fused kernels") {
 }
 
 TEST_CASE("emit=llvm: hot loops are vector fused multiply-adds") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto step = train_graph(store);
   const std::string ir = tl::codegen::optimised_ir(step.graph);
   for (const char* kernel : {"conv2d_bias_add_maxpool2d", "maxpool2d_grad_channel_sum_conv2d_grad_filter"}) {

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <optional>
 
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 #include "tests/unit/graph_test_support.hpp"
 #include "tests/unit/test_jit_support.hpp"
 

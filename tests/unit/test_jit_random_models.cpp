@@ -27,7 +27,7 @@
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/exec/jit.hpp"
 #include "runtime/exec/reference.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 #include "runtime/train/model_state.hpp"
 #include "tests/unit/fixtures.hpp"
 #include "tests/unit/graph_test_support.hpp"
@@ -129,7 +129,7 @@ Generated generate(std::uint64_t seed) {
 void check_random_model(std::uint64_t seed) {
   const Generated g = generate(seed);
   INFO("generated script (seed ", seed, ", ", g.threads, " threads):\n", g.script);
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("random.tl", g.script, store);
   const check::ModelSpec& model = exp.models.front();
   const check::TrainConfig& config = exp.steps.back().train;

@@ -89,7 +89,7 @@ Batch batch(std::int64_t n, std::uint64_t stream, const ir::Shape& sample = {8, 
 /// (batch `n`), comparing everything after each step, then compares eval and
 /// predict outputs on the trained weights.
 void check_training(std::size_t index, std::int64_t n, int threads, int steps) {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
   const check::ModelSpec& model = exp.models[index];
   const check::TrainConfig& config = exp.steps[index].train;
@@ -153,7 +153,7 @@ TEST_CASE("jit: conv + relu + max pool fusions, tiled and not, with the pool's a
 }
 
 TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
   const check::ModelSpec& model = exp.models[2];
   const auto full = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[2].train);
@@ -163,7 +163,7 @@ TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
 }
 
 TEST_CASE("jit: a run is bit-for-bit repeatable for a thread count") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
   const check::ModelSpec& model = exp.models[0];
   const lower::StepGraph train = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[0].train);
@@ -183,7 +183,7 @@ TEST_CASE("jit: a run is bit-for-bit repeatable for a thread count") {
 }
 
 TEST_CASE("jit: compiled steps are cached by structure, not by graph object or names") {
-  check::DataStore store;
+  data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
   const check::ModelSpec& model = exp.models[2];
   const auto first = lower::build_step(model, 9, lower::StepKind::Train, &exp.steps[2].train);

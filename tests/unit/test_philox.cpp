@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
 using namespace tl::rng;
 

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 #include "tests/unit/graph_test_support.hpp"
 
 namespace {

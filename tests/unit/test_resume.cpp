@@ -10,7 +10,7 @@
 
 #include "dsl/diagnostics.hpp"
 #include "dsl/source.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 
 namespace {
@@ -40,14 +40,14 @@ compare scratch, t on test
 
 /// Runs the script; `stop_after` > 0 interrupts after that many training steps.
 std::vector<tl::train::ModelState> run(const std::filesystem::path& dir, int stop_after, bool resume,
-                                       tl::check::DataStore& store, const tl::check::Experiment& exp) {
-  tl::train::RunOptions options;
+                                       tl::data::DataStore& store, const tl::check::Experiment& exp) {
+  tl::run::RunOptions options;
   options.out_dir = dir.string();
   options.out = std::tmpfile();
   options.resume = resume;
   int steps = 0;
   if (stop_after > 0) options.should_stop = [&] { return ++steps >= stop_after; };
-  auto states = tl::train::run_experiment(exp, store, tl::SourceFile("resume.tl", script), options);
+  auto states = tl::run::run_experiment(exp, store, tl::SourceFile("resume.tl", script), options);
   std::fclose(options.out);
   return states;
 }
@@ -59,7 +59,7 @@ bool same(const tl::Tensor& a, const tl::Tensor& b) {
 }  // namespace
 
 TEST_CASE("a run interrupted anywhere resumes to bit-identical weights and results") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("resume.tl", script, store);
   const auto base = std::filesystem::temp_directory_path() / "tl-resume";
   std::filesystem::remove_all(base);
@@ -94,7 +94,7 @@ TEST_CASE("a run interrupted anywhere resumes to bit-identical weights and resul
 }
 
 TEST_CASE("resuming needs a checkpoint of the same script") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("resume.tl", script, store);
   const auto dir = std::filesystem::temp_directory_path() / "tl-resume-none";
   std::filesystem::remove_all(dir);

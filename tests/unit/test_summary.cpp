@@ -34,7 +34,7 @@ summary source
 }  // namespace
 
 TEST_CASE("summary counts match the seed's Keras tables") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("seed.tl", seed_models, store);
   REQUIRE(exp.models.size() == 3);
   CHECK(exp.models[0].total_params() == 25577);
@@ -53,7 +53,7 @@ TEST_CASE("summary counts match the seed's Keras tables") {
 }
 
 TEST_CASE("frozen tensors count as non-trainable (the seed's 160 / 25,465 case)") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("seed.tl", seed_models, store);
   const auto& target = exp.models[1];
   std::set<std::string> frozen;
@@ -65,7 +65,7 @@ TEST_CASE("frozen tensors count as non-trainable (the seed's 160 / 25,465 case)"
 }
 
 TEST_CASE("batchnorm statistics are non-trainable, graphs get the functional layout") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("res.tl", R"(
 model residual(classes) {
   input(8, 8, 1)

@@ -8,7 +8,7 @@
 
 #include "compiler/lower/step_graph.hpp"
 #include "dsl/source.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "runtime/exec/reference.hpp"
 #include "runtime/train/trainer.hpp"
 #include "tests/unit/fixtures.hpp"
@@ -43,7 +43,7 @@ bool same_tensor(const tl::Tensor& a, const tl::Tensor& b) {
 }  // namespace
 
 TEST_CASE("derived models record where each tensor comes from and what is frozen") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("transfer.tl", script, store);
   REQUIRE(exp.models.size() == 5);
   const auto& t = exp.models[2];
@@ -63,7 +63,7 @@ TEST_CASE("derived models record where each tensor comes from and what is frozen
 }
 
 TEST_CASE("frozen means frozen: no gradient, no optimizer state, bit-identical weights") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("transfer.tl", script, store);
   const auto& h = exp.models[3];
   // The train graph differentiates only the new head.
@@ -104,14 +104,14 @@ TEST_CASE("frozen means frozen: no gradient, no optimizer state, bit-identical w
 }
 
 TEST_CASE("a whole script with derivations runs and reports the manifest") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("transfer.tl", std::string(script) + "summary t\n", store);
-  tl::train::RunOptions options;
+  tl::run::RunOptions options;
   options.out_dir = (std::filesystem::temp_directory_path() / "tl-transfer").string();
   char* text = nullptr;
   std::size_t size = 0;
   options.out = open_memstream(&text, &size);
-  tl::train::run_experiment(exp, store, tl::SourceFile("transfer.tl", script), options);
+  tl::run::run_experiment(exp, store, tl::SourceFile("transfer.tl", script), options);
   std::fclose(options.out);
   const std::string out(text, size);
   std::free(text);
@@ -122,7 +122,7 @@ TEST_CASE("a whole script with derivations runs and reports the manifest") {
 }
 
 TEST_CASE("reinit gives fresh weights, and lr multiplies one layer's learning rate") {
-  tl::check::DataStore store;
+  tl::data::DataStore store;
   const auto exp = tl::test::check_ok("transfer.tl", std::string(script) + R"(
 r = copy(source) | reinit dense_1 | lr {conv2d: 0.1, dense: 0.5}
 )", store);

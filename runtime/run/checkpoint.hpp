@@ -9,9 +9,9 @@
 #include <string>
 
 #include "compiler/check/experiment.hpp"
-#include "runtime/train/run_state.hpp"
+#include "runtime/run/run_state.hpp"
 
-namespace tl::train {
+namespace tl::run {
 
 /// Identifies the script text, seed and tl version a checkpoint belongs to.
 std::string checkpoint_key(const std::string& script_text, std::uint64_t seed);
@@ -25,4 +25,4 @@ void load_checkpoint(const std::string& dir, const std::string& key, const check
 
 void remove_checkpoint(const std::string& dir);
 
-}  // namespace tl::train
+}  // namespace tl::run

@@ -14,19 +14,19 @@
 #include "runtime/train/model_state.hpp"
 #include "runtime/train/trainer.hpp"
 
-namespace tl::train {
+namespace tl::run {
 
 struct RunState {
   struct Trained {
     int step = -1;  // the Train step (its config is the loss used to evaluate)
-    std::vector<EpochStats> history;
+    std::vector<train::EpochStats> history;
   };
   struct EvalRow {
     std::string model, data;
-    EvalStats stats;
+    train::EvalStats stats;
   };
 
-  std::vector<ModelState> states;     // index = experiment model index
+  std::vector<train::ModelState> states;     // index = experiment model index
   std::map<int, Trained> trained;     // model index -> its last training
   std::vector<EvalRow> evaluations;   // for the closing table
   std::vector<report::ReportSection> sections;
@@ -34,7 +34,7 @@ struct RunState {
   nlohmann::json results;             // results.json as it stands
   std::size_t next_step = 0;          // first step not yet finished
   int train_index = 0;                // train steps started so far (seeds)
-  std::optional<FitProgress> fit;     // a training interrupted after whole epochs
+  std::optional<train::FitProgress> fit;     // a training interrupted after whole epochs
 };
 
-}  // namespace tl::train
+}  // namespace tl::run

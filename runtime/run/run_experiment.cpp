@@ -1,6 +1,6 @@
 // The experiment driver (see run_experiment.hpp): one Runner per run, one
 // method per step kind, all progress kept in a RunState that checkpoints save.
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/run_experiment.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -14,15 +14,17 @@
 #include "runtime/report/progress.hpp"
 #include "runtime/report/results.hpp"
 #include "runtime/report/summary.hpp"
-#include "runtime/train/checkpoint.hpp"
+#include "runtime/run/checkpoint.hpp"
 
-namespace tl::train {
+namespace tl::run {
+
+using namespace tl::train;
 
 namespace {
 
 class Runner {
  public:
-  Runner(const check::Experiment& exp, check::DataStore& store, const SourceFile& source, const RunOptions& options)
+  Runner(const check::Experiment& exp, data::DataStore& store, const SourceFile& source, const RunOptions& options)
       : exp_(exp), store_(store), source_(source), options_(options), out_(options.out),
         results_path_(options.out_dir + "/results.json"), results_(exp, options.backend, options.threads),
         executor_(exec::make_executor(options.backend, options.threads)),
@@ -221,7 +223,7 @@ class Runner {
   }
 
   const check::Experiment& exp_;
-  check::DataStore& store_;
+  data::DataStore& store_;
   const SourceFile& source_;
   const RunOptions& options_;
   std::FILE* out_;
@@ -235,11 +237,11 @@ class Runner {
 
 }  // namespace
 
-std::vector<ModelState> run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
+std::vector<ModelState> run_experiment(const check::Experiment& exp, data::DataStore& store, const SourceFile& source,
                                        const RunOptions& options) {
   RunOptions with_text = options;
   if (with_text.script_text.empty()) with_text.script_text = source.text();
   return Runner(exp, store, source, with_text).run();
 }
 
-}  // namespace tl::train
+}  // namespace tl::run

@@ -2,7 +2,7 @@
 // steps run in script order (train, evaluate, summary, derive, compare, load),
 // progress and results are printed, and DIR/results.json is rewritten after
 // every step so that nothing finished is lost if a later step fails. A
-// checkpoint (runtime/train/checkpoint.hpp) is saved after every epoch and
+// checkpoint (runtime/run/checkpoint.hpp) is saved after every epoch and
 // step; `resume` continues from it.
 #pragma once
 
@@ -10,12 +10,12 @@
 #include <functional>
 #include <string>
 
-#include "compiler/check/data_store.hpp"
 #include "compiler/check/experiment.hpp"
 #include "dsl/source.hpp"
+#include "runtime/data/data_store.hpp"
 #include "runtime/train/model_state.hpp"
 
-namespace tl::train {
+namespace tl::run {
 
 struct RunOptions {
   std::string out_dir;       // results.json goes here (created if missing)
@@ -34,7 +34,7 @@ struct RunOptions {
 /// Throws DiagnosticError (pointing at the failing step) for a run-time
 /// failure such as a diverging loss; results so far are already written.
 /// Returns every model's final state (index = experiment model index).
-std::vector<ModelState> run_experiment(const check::Experiment& exp, check::DataStore& store, const SourceFile& source,
+std::vector<train::ModelState> run_experiment(const check::Experiment& exp, data::DataStore& store, const SourceFile& source,
                                        const RunOptions& options);
 
-}  // namespace tl::train
+}  // namespace tl::run

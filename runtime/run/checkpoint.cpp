@@ -1,13 +1,15 @@
 // Checkpoint files (see checkpoint.hpp).
-#include "runtime/train/checkpoint.hpp"
+#include "runtime/run/checkpoint.hpp"
 
 #include <filesystem>
 
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/safetensors.hpp"
-#include "runtime/rng/philox.hpp"
+#include "compiler/ir/philox.hpp"
 
-namespace tl::train {
+namespace tl::run {
+
+using namespace tl::train;
 
 namespace {
 
@@ -155,4 +157,4 @@ void load_checkpoint(const std::string& dir, const std::string& key, const check
 
 void remove_checkpoint(const std::string& dir) { std::filesystem::remove_all(dir + "/checkpoint"); }
 
-}  // namespace tl::train
+}  // namespace tl::run

@@ -14,10 +14,8 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <thread>
 #include <unistd.h>
 
-#include "compiler/check/checker.hpp"
 #include "compiler/codegen/compile.hpp"
 #include "compiler/ir/cost.hpp"
 #include "compiler/ir/graph.hpp"
@@ -26,10 +24,9 @@
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
-#include "runtime/data/locate.hpp"
-#include "runtime/io/model_file.hpp"
 #include "runtime/report/summary.hpp"
-#include "runtime/train/run_experiment.hpp"
+#include "runtime/run/front_door.hpp"
+#include "runtime/run/run_experiment.hpp"
 #include "runtime/train/trainer.hpp"
 
 namespace {
@@ -46,7 +43,7 @@ extern "C" void on_interrupt(int) {
 struct Options {
   std::string file;
   std::string out_dir;
-  std::string backend = "jit";
+  std::string backend = tl::run::default_backend;
   std::string emit;
   int threads = 0;
   std::string on_nan = "stop";
@@ -99,7 +96,7 @@ void print_pass_flops(const char* what, std::int64_t flops) {
 /// step at its batch, of one epoch (the last batch partial, as the trainer runs
 /// it) and the train step by op; for every evaluate step, its eval step and
 /// its pass over the data. Counting convention: compiler/ir/cost.hpp.
-void emit_cost(const tl::check::Experiment& exp, tl::check::DataStore& store) {
+void emit_cost(const tl::check::Experiment& exp, tl::data::DataStore& store) {
   using tl::lower::StepKind;
   std::map<int, tl::check::TrainConfig> trained;  // model -> its latest training, for the loss of evaluations
   for (const auto& step : exp.steps) {
@@ -152,18 +149,16 @@ void emit_cost(const tl::check::Experiment& exp, tl::check::DataStore& store) {
 }
 
 int execute(const std::string& command, const Options& o) {
-  const tl::SourceFile source = tl::SourceFile::load(o.file);
-  const tl::ast::Program program = tl::dsl::parse(source);
-  if (o.emit == "ast") {
-    std::fputs(tl::dsl::print_ast(program, source).c_str(), stdout);
+  tl::SourceFile source = tl::SourceFile::load(o.file);
+  if (o.emit == "ast") {  // the parser's output alone, before any check
+    std::fputs(tl::dsl::print_ast(tl::dsl::parse(source), source).c_str(), stdout);
     return 0;
   }
-  tl::check::DataStore store;
-  tl::check::CheckOptions check_options;
-  check_options.seed = o.seed;
-  check_options.data_dirs = tl::data::default_search_dirs(source.directory());
-  check_options.load_model = [](const std::string& path) { return tl::io::load_model(path).spec; };
-  const tl::check::Experiment exp = tl::check::check(program, source, store, check_options);
+  tl::run::FrontOptions front;
+  front.seed = o.seed;
+  const tl::run::Script script = tl::run::open_script(std::move(source), front);
+  const tl::check::Experiment& exp = script.experiment;
+  tl::data::DataStore& store = *script.data;
   if (o.emit == "graph" || o.emit == "grad" || o.emit == "fused" || o.emit == "llvm") {
     emit_graphs(exp, o.emit);
     return 0;
@@ -180,18 +175,17 @@ int execute(const std::string& command, const Options& o) {
     for (const auto& m : exp.models) std::printf("%s\n", tl::report::summary(m).c_str());
     return 0;
   }
-  tl::train::RunOptions run;
+  tl::run::RunOptions run;
   run.out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
   run.backend = o.backend;
-  // The reference executor is single-threaded; the JIT uses every core unless told.
-  run.threads = o.backend == "jit" ? (o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) : 1;
+  run.threads = tl::run::threads_for(o.backend, o.threads);
   run.live = isatty(fileno(stdout));
   run.continue_on_nan = o.on_nan == "continue";
   run.resume = o.resume;
-  run.script_text = source.text();
+  run.script_text = script.source.text();
   run.should_stop = [] { return interrupted != 0; };
   std::signal(SIGINT, on_interrupt);
-  tl::train::run_experiment(exp, store, source, run);
+  tl::run::run_experiment(exp, store, script.source, run);
   return 0;
 }
 

@@ -1,4 +1,6 @@
-// Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11).
+// Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11): part of
+// the IR's definition (DropoutMask draws Philox(seed, stream, step, index)), and
+// the one generator of the runtime (initialisation, shuffling, splits).
 // Every random draw in tl is a pure function of (seed, stream, counter), so the
 // reference executor, the JIT and any thread split draw identical numbers:
 //   stream  separates uses (init of each tensor, shuffling, each dropout layer),

@@ -1,0 +1,121 @@
+// Materialising dataset nodes (see data_store.hpp).
+#include "runtime/data/data_store.hpp"
+
+#include <algorithm>
+
+#include "runtime/data/locate.hpp"
+#include "runtime/data/pixel_stats.hpp"
+
+namespace tl::data {
+
+using check::DataNode;
+using check::Experiment;
+using check::SplitSpec;
+
+DataStore::Ptr DataStore::get(const Experiment& exp, int index) {
+  if (auto it = nodes_.find(index); it != nodes_.end()) return it->second;
+  Ptr result = compute(exp, exp.data.at(static_cast<std::size_t>(index)));
+  nodes_[index] = result;
+  return result;
+}
+
+DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
+  using Kind = DataNode::Kind;
+  switch (node.kind) {
+    case Kind::Files: {
+      const auto key = std::make_pair(node.images_path, node.labels_path);
+      auto it = files_.find(key);
+      if (it == files_.end())
+        it = files_.emplace(key, std::make_shared<Dataset>(load_idx_pair(node.images_path, node.labels_path)))
+                 .first;
+      return it->second;
+    }
+    case Kind::Where: {
+      const Ptr base = get(exp, node.base);
+      return std::make_shared<Dataset>(filter(*base, [&](int label) {
+        return label >= 0 && label < 256 && node.keep[static_cast<std::size_t>(label)];
+      }));
+    }
+    case Kind::Relabel: {
+      const Ptr base = get(exp, node.base);
+      std::map<int, int> mapping;
+      for (int i = 0; i < 256; ++i)
+        if (node.mapping[static_cast<std::size_t>(i)] != i) mapping[i] = node.mapping[static_cast<std::size_t>(i)];
+      return std::make_shared<Dataset>(relabel(*base, mapping));
+    }
+    case Kind::Scale:
+      return std::make_shared<Dataset>(scale_pixels(*get(exp, node.base), node.scale));
+    case Kind::Normalize:
+      return std::make_shared<Dataset>(normalize_pixels(*get(exp, node.base), node.mean, node.std));
+    case Kind::Take: {
+      const Ptr base = get(exp, node.base);
+      const auto n = std::min<std::size_t>(base->size(), static_cast<std::size_t>(node.count));
+      std::vector<std::size_t> first(n);
+      for (std::size_t i = 0; i < n; ++i) first[i] = i;
+      return std::make_shared<Dataset>(select(*base, first));
+    }
+    case Kind::SplitPart: {
+      auto it = splits_.find(node.split);
+      if (it == splits_.end()) {
+        const SplitSpec& spec = exp.splits.at(static_cast<std::size_t>(node.split));
+        std::vector<Ptr> parts;
+        for (auto& part : split(*get(exp, spec.base), spec.fractions, spec.seed))
+          parts.push_back(std::make_shared<Dataset>(std::move(part)));
+        it = splits_.emplace(node.split, std::move(parts)).first;
+      }
+      return it->second.at(static_cast<std::size_t>(node.part));
+    }
+  }
+  return nullptr;
+}
+
+check::DataFileError to_check_error(const DataError& e) {
+  std::string where = e.path();
+  if (e.byte_offset()) where += ": byte " + std::to_string(*e.byte_offset());
+  return check::DataFileError(where, e.message(), e.hint());
+}
+
+std::optional<check::NamedFiles> DataStore::locate(const std::string& name, const std::vector<std::string>& dirs) const {
+  const auto found = locate_named(name, dirs);
+  if (!found) return std::nullopt;
+  return check::NamedFiles{found->train.images, found->train.labels, found->test.images, found->test.labels};
+}
+
+std::string DataStore::describe_search(const std::string& name, const std::vector<std::string>& dirs) const {
+  return data::describe_search(name, dirs);
+}
+
+check::DataFacts DataStore::facts(const Experiment& exp, int index) {
+  if (auto it = facts_.find(index); it != facts_.end()) return it->second;
+  Ptr ds;
+  try {
+    ds = get(exp, index);
+  } catch (const DataError& e) {
+    throw to_check_error(e);
+  }
+  check::DataFacts f;
+  f.size = static_cast<std::int64_t>(ds->size());
+  f.sample_shape = {ds->height, ds->width, ds->channels};
+  if (!ds->labels.empty()) {
+    const auto [lo, hi] = std::minmax_element(ds->labels.begin(), ds->labels.end());
+    f.min_label = *lo;
+    f.max_label = *hi;
+  }
+  f.pixel_scale = ds->pixels.scale;
+  f.pixel_offset = ds->pixels.offset;
+  return facts_[index] = f;
+}
+
+check::ByteStats DataStore::byte_stats(const Experiment& exp, int index) {
+  Dataset bytes;
+  try {
+    bytes = *get(exp, index);
+  } catch (const DataError& e) {
+    throw to_check_error(e);
+  }
+  bytes.pixels = {};  // the bytes themselves
+  const PixelStats s = pixel_stats(bytes);
+  return {s.mean, s.std};
+}
+
+}  // namespace tl::data

@@ -1,0 +1,48 @@
+// DataStore: materialises an experiment's dataset nodes (loading IDX files
+// once, applying filters, relabels, scales, takes and splits) and memoises
+// them. It is the checker's DataSource (compiler/check/data_source.hpp): the
+// checker fills it while checking, so sizes, label ranges and sample shapes
+// are known before any training, and the run reuses it. Derived nodes are
+// views sharing their file's pixels (see dataset.hpp), so memoising every
+// node costs indices and labels, not images.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compiler/check/data_source.hpp"
+#include "compiler/check/experiment.hpp"
+#include "runtime/data/data_error.hpp"
+#include "runtime/data/dataset.hpp"
+
+namespace tl::data {
+
+class DataStore : public check::DataSource {
+ public:
+  using Ptr = std::shared_ptr<const Dataset>;
+  /// Node `index` of `exp`, computing it (and its bases) on first use.
+  /// Throws DataError for unreadable or malformed files.
+  Ptr get(const check::Experiment& exp, int index);
+
+  // check::DataSource
+  std::optional<check::NamedFiles> locate(const std::string& name, const std::vector<std::string>& dirs) const override;
+  std::string describe_search(const std::string& name, const std::vector<std::string>& dirs) const override;
+  check::DataFacts facts(const check::Experiment& exp, int index) override;
+  check::ByteStats byte_stats(const check::Experiment& exp, int index) override;
+
+ private:
+  Ptr compute(const check::Experiment& exp, const check::DataNode& node);
+  std::map<std::pair<std::string, std::string>, Ptr> files_;
+  std::map<int, Ptr> nodes_;
+  std::map<int, std::vector<Ptr>> splits_;
+  std::map<int, check::DataFacts> facts_;
+};
+
+/// A data error as the checker reports it: the file (and byte offset), the
+/// message and the hint.
+check::DataFileError to_check_error(const DataError& e);
+
+}  // namespace tl::data
