@@ -15,7 +15,7 @@
 
 #include "compiler/ir/activation.hpp"
 #include "compiler/ir/graph.hpp"
-#include "compiler/lower/optimizer.hpp"
+#include "compiler/ir/optimizer.hpp"
 
 namespace tl::check {
 
@@ -145,7 +145,7 @@ struct LossSpec {
 };
 
 struct TrainConfig {
-  lower::OptimizerSpec optimizer;
+  ir::OptimizerSpec optimizer;
   LossSpec loss;
   std::int64_t batch = 32;   // Keras fit default
   int epochs = 1;

@@ -9,12 +9,12 @@ namespace tl::check {
 namespace {
 
 /// `adam`, `adam(lr = 1e-3, ...)`, `sgd(lr = 0.01, momentum = 0.9, nesterov = true)`.
-lower::OptimizerSpec optimizer(const ast::Expr& e) {
-  lower::OptimizerSpec spec;
+ir::OptimizerSpec optimizer(const ast::Expr& e) {
+  ir::OptimizerSpec spec;
   const ast::Call* call = as_call(e);
   const std::string name = call ? call->callee.text : bare_word(e);
   if (name == "adam") {
-    spec.kind = lower::OptimizerSpec::Kind::Adam;
+    spec.kind = ir::OptimizerSpec::Kind::Adam;
     if (call) {
       const BoundArgs args(*call, {{"lr"}, {"beta1"}, {"beta2"}, {"epsilon"}}, "adam()");
       if (args.slot(0)) spec.lr = number(*args.slot(0), nullptr, "learning rate");
@@ -27,7 +27,7 @@ lower::OptimizerSpec optimizer(const ast::Expr& e) {
       if (!(spec.lr > 0)) fail(where(*args.slot(0)), "the learning rate must be positive", "Keras' default is 0.001");
     }
   } else if (name == "sgd") {
-    spec.kind = lower::OptimizerSpec::Kind::Sgd;
+    spec.kind = ir::OptimizerSpec::Kind::Sgd;
     spec.lr = 0.01;  // Keras' SGD default
     if (call) {
       const BoundArgs args(*call, {{"lr"}, {"momentum"}, {"nesterov"}}, "sgd()");

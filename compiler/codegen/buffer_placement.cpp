@@ -15,6 +15,7 @@
 
 #include "compiler/codegen/op_traits.hpp"
 #include "compiler/codegen/step_plan.hpp"
+#include "compiler/ir/optimizer.hpp"
 
 namespace tl::codegen {
 
@@ -92,8 +93,8 @@ struct Placement {
       const NodeId var = root(u.inputs[0]);
       if (effect_targets[var] == 1 && writable_in_place(var, p)) plan.alias_of[position(e)] = var;
       kept.insert(root(e));
-      if (u.op == OpKind::MovingAverage) continue;
-      const std::size_t slots = u.op == OpKind::AdamUpdate ? 2 : 1;
+      const auto slots = static_cast<std::size_t>(ir::slot_count(u.op));
+      if (slots == 0) continue;
       plan.new_slots[position(e)].assign(slots, {});
       for (std::size_t s = 0; s < slots; ++s) {
         const NodeId slot = root(u.inputs[2 + s]);

@@ -9,6 +9,7 @@
 
 #include "compiler/codegen/batch_axis.hpp"
 #include "compiler/codegen/op_traits.hpp"
+#include "compiler/ir/optimizer.hpp"
 
 namespace tl::codegen {
 
@@ -72,7 +73,7 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
         plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
         plan.kernels.push_back({KernelKind::Op, {id}});
         plan.work += op_work(graph, n);
-        if (n.op == OpKind::AdamUpdate) plan.scalar_of[i] = plan.scalar_count++;
+        if (ir::takes_step_scalar(n.op)) plan.scalar_of[i] = plan.scalar_count++;
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "compiler/ir/graph.hpp"
+#include "compiler/ir/optimizer.hpp"
 
 namespace tl::ir {
 
@@ -176,12 +177,11 @@ void verify(const Graph& graph) {
     if (is_update(n.op)) {
       const OpKind target = graph.node(n.inputs[0]).op;
       if (target != OpKind::Param && target != OpKind::State) bad("an update must target a Param or State");
-      const std::size_t first_slot = n.op == OpKind::MovingAverage ? n.inputs.size() : 2;
-      for (std::size_t s = first_slot; s < n.inputs.size(); ++s) {
+      if (static_cast<int>(n.inputs.size()) != 2 + slot_count(n.op)) bad("takes (target, value) and its slots");
+      for (std::size_t s = 2; s < n.inputs.size(); ++s) {
         const OpKind slot = graph.node(n.inputs[s]).op;
-        // SGD without momentum feeds a zero Fill instead of a velocity State.
-        if (slot != OpKind::State && !(n.op == OpKind::SgdUpdate && slot == OpKind::Fill))
-          bad("an optimizer slot must be a State");
+        // An optimizer without state (plain SGD) feeds a zero Fill instead.
+        if (slot != OpKind::State && slot != OpKind::Fill) bad("an optimizer slot must be a State or a zero Fill");
       }
     }
     // 4. The shape rule.

@@ -3,7 +3,7 @@
 #include "compiler/lower/step_graph.hpp"
 
 #include "compiler/autodiff/autodiff.hpp"
-#include "compiler/lower/optimizer.hpp"
+#include "compiler/lower/append_updates.hpp"
 
 namespace tl::lower {
 
@@ -177,7 +177,7 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
   // 4. Per-layer learning-rate multipliers (`| lr {layer: factor}`).
   for (const NodeId effect : lw.g().effects()) {
     ir::Node& update = lw.g().node(effect);
-    if (update.op != OpKind::AdamUpdate && update.op != OpKind::SgdUpdate) continue;
+    if (!(ir::op_info(update.op).attrs & ir::attr_bit(ir::AttrId::lr))) continue;  // not an optimizer's update
     const auto it = model.lr_factors.find(lw.g().node(update.inputs[0]).name);
     if (it != model.lr_factors.end()) update.attrs.lr *= it->second;
   }

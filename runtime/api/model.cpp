@@ -201,7 +201,7 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   config.shuffle = options.shuffle;
   config.optimizer.lr = options.learning_rate;
   if (options.optimizer == "sgd") {
-    config.optimizer.kind = lower::OptimizerSpec::Kind::Sgd;
+    config.optimizer.kind = ir::OptimizerSpec::Kind::Sgd;
     config.optimizer.momentum = options.momentum;
   } else if (options.optimizer != "adam") {
     throw Error("tl: unknown optimizer '" + options.optimizer + "' (adam or sgd)");

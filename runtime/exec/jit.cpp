@@ -20,6 +20,7 @@
 
 #include "compiler/codegen/batch_axis.hpp"
 #include "compiler/codegen/compile.hpp"
+#include "compiler/ir/optimizer.hpp"
 #include "runtime/exec/jit_binding.hpp"
 #include "runtime/exec/jit_profile.hpp"
 #include "runtime/exec/jit_threads.hpp"
@@ -121,16 +122,11 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
   m.binding.bind(graph, plan, vars, feeds);
   check_labels(graph, plan, m.binding);
 
-  // 2. Per-run values: Adam's bias-corrected rate for this step (as the reference computes it).
+  // 2. Per-run values: the updates' step scalars (Adam's bias-corrected rate), as the reference computes them.
   m.scalars.assign(static_cast<std::size_t>(plan.scalar_count), 0.0f);
-  for (std::size_t i = 0; i < graph.size(); ++i) {
-    const int s = plan.scalar_of[i];
-    if (s < 0) continue;
-    const ir::Attrs& a = graph.node(static_cast<NodeId>(i)).attrs;
-    const auto t = static_cast<double>(ctx.step);
-    m.scalars[static_cast<std::size_t>(s)] =
-        static_cast<float>(a.lr * std::sqrt(1.0 - std::pow(a.beta2, t)) / (1.0 - std::pow(a.beta1, t)));
-  }
+  for (std::size_t i = 0; i < graph.size(); ++i)
+    if (const int s = plan.scalar_of[i]; s >= 0)
+      m.scalars[static_cast<std::size_t>(s)] = ir::step_scalar(graph.node(static_cast<NodeId>(i)).attrs, ctx.step);
   if (plan.image_scale >= 0) {  // the pixel map of a byte-fed batch
     m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
     m.scalars[static_cast<std::size_t>(plan.image_offset)] = feeds.image_bytes->offset;

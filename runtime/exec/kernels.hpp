@@ -131,12 +131,11 @@ void prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g, 
 void count_correct(const Tensor& scores, const Tensor& labels, Tensor& out);
 
 // --- updates (kernels_update.cpp) ---------------------------------------------
-// Each writes the variable's new value and the new values of its optimizer
-// slots (Adam: m, v; SGD: velocity).
-void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const ir::Attrs& attrs,
-                 std::uint64_t step, Tensor& new_p, Tensor& new_m, Tensor& new_v);
-void sgd_update(const Tensor& p, const Tensor& g, const Tensor& velocity, const ir::Attrs& attrs, Tensor& new_p,
-                Tensor& new_velocity);
-void moving_average(const Tensor& state, const Tensor& value, const ir::Attrs& attrs, Tensor& out);
+/// Update node `n` (any op of the Update category) on its operands `in`
+/// (param, grad, slots...) at `step`: writes the variable's new value to
+/// `out` and the new values of its slot_count(n.op) optimizer slots to `slots`
+/// (resized), by compiler/ir/optimizer.hpp's formulas.
+void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64_t step, Tensor& out,
+            std::vector<Tensor>& slots);
 
 }  // namespace tl::exec::kernels

@@ -160,19 +160,12 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::LossGradOp::ProbXentGrad: k::prob_xent_grad(in(0), in(1), in(2), out); break;
         }
         break;
-      case OpCategory::Update:
-        switch (ir::sub_op<ir::UpdateOp>(n.op)) {
-          case ir::UpdateOp::AdamUpdate:
-            slots_[i].resize(2);
-            k::adam_update(in(0), in(1), in(2), in(3), n.attrs, ctx.step, out, slots_[i][0], slots_[i][1]);
-            break;
-          case ir::UpdateOp::SgdUpdate:
-            slots_[i].resize(1);
-            k::sgd_update(in(0), in(1), in(2), n.attrs, out, slots_[i][0]);
-            break;
-          case ir::UpdateOp::MovingAverage: k::moving_average(in(0), in(1), n.attrs, out); break;
-        }
+      case OpCategory::Update: {
+        std::vector<const Tensor*> operands;
+        for (std::size_t j = 0; j < n.inputs.size(); ++j) operands.push_back(&in(j));
+        k::update(n, operands, ctx.step, out, slots_[i]);
         break;
+      }
     }
   }
 

@@ -9,8 +9,8 @@ namespace tl::report {
 
 namespace {
 
-nlohmann::json optimizer_json(const lower::OptimizerSpec& o) {
-  if (o.kind == lower::OptimizerSpec::Kind::Adam)
+nlohmann::json optimizer_json(const ir::OptimizerSpec& o) {
+  if (o.kind == ir::OptimizerSpec::Kind::Adam)
     return {{"name", "adam"}, {"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.eps}};
   return {{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
 }

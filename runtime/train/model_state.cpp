@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "compiler/ir/optimizer.hpp"
 #include "compiler/ir/philox.hpp"
 
 namespace tl::train {
@@ -32,16 +33,7 @@ ModelState initialise(const check::ModelSpec& spec, std::uint64_t seed) {
 }
 
 void reset_optimizer(ModelState& state) {
-  for (auto it = state.vars.tensors.begin(); it != state.vars.tensors.end();) {
-    const std::string& n = it->first;
-    auto ends_with = [&](const std::string& suffix) {
-      return n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    if (ends_with("/adam_m") || ends_with("/adam_v") || ends_with("/momentum"))
-      it = state.vars.tensors.erase(it);
-    else
-      ++it;
-  }
+  std::erase_if(state.vars.tensors, [](const auto& tensor) { return ir::is_optimizer_slot(tensor.first); });
 }
 
 }  // namespace tl::train

@@ -21,7 +21,7 @@ struct ModelState {
 /// only on the seed and the names, never on threads or order.
 ModelState initialise(const check::ModelSpec& spec, std::uint64_t seed);
 
-/// Drops optimizer slots (names containing "/adam_" or "/momentum"): each
+/// Drops optimizer slots (ir::is_optimizer_slot: "<param>/adam_m", ...): each
 /// train step starts a fresh optimizer, like a Keras compile().
 void reset_optimizer(ModelState& state);
 

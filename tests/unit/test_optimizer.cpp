@@ -1,4 +1,5 @@
-// Optimizer lowering (compiler/lower/optimizer) and the update kernels: one or
+// Optimizer semantics (compiler/ir/optimizer), their lowering
+// (compiler/lower/append_updates) and the update kernels: one or
 // two steps on a known gradient against the Keras formulas computed here in
 // double, slot States created and committed, and frozen params untouched.
 #include <doctest/doctest.h>
@@ -6,14 +7,14 @@
 #include <cmath>
 
 #include "compiler/autodiff/autodiff.hpp"
-#include "compiler/lower/optimizer.hpp"
+#include "compiler/lower/append_updates.hpp"
 #include "tests/unit/graph_test_support.hpp"
 
 namespace {
 
 using namespace tl;
 using ir::OpKind;
-using lower::OptimizerSpec;
+using ir::OptimizerSpec;
 
 const std::vector<double> kParam{1.0, -2.0, 0.5};
 const std::vector<double> kGrad{0.5, -0.1, 0.0};
@@ -143,4 +144,27 @@ TEST_CASE("a train step updates trainable params only and lowers the loss") {
   CHECK(c.vars.tensors.at("head/kernel") != head_before);
   CHECK(c.vars.tensors.count("body/kernel/adam_v") == 0);
   CHECK(c.vars.tensors.count("head/kernel/adam_v") == 1);
+}
+
+TEST_CASE("each optimizer's form, slots and step scalar come from one place") {
+  OptimizerSpec adam;
+  const ir::UpdateForm a = ir::update_form(adam);
+  CHECK(a.op == OpKind::AdamUpdate);
+  CHECK(a.slots == std::vector<std::string>{"adam_m", "adam_v"});
+  CHECK(ir::slot_count(a.op) == 2);
+  CHECK(ir::takes_step_scalar(a.op));
+  // lr_t at t = 1: lr * sqrt(1 - b2) / (1 - b1).
+  CHECK(ir::step_scalar(a.attrs, 1) == doctest::Approx(1e-3 * std::sqrt(1 - 0.999) / (1 - 0.9)));
+  OptimizerSpec sgd;
+  sgd.kind = OptimizerSpec::Kind::Sgd;
+  CHECK(ir::update_form(sgd).slots == std::vector<std::string>{""});  // plain SGD keeps no velocity
+  sgd.momentum = 0.9;
+  CHECK(ir::update_form(sgd).slots == std::vector<std::string>{"momentum"});
+  CHECK_FALSE(ir::takes_step_scalar(OpKind::SgdUpdate));
+  CHECK(ir::slot_count(OpKind::MovingAverage) == 0);
+  CHECK(ir::slot_count(OpKind::Add) == 0);
+  CHECK(ir::is_optimizer_slot("dense/kernel/adam_m"));
+  CHECK(ir::is_optimizer_slot("conv/bias/momentum"));
+  CHECK_FALSE(ir::is_optimizer_slot("bn/moving_mean"));
+  CHECK_FALSE(ir::is_optimizer_slot("adam_m"));
 }

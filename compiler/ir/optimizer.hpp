@@ -1,0 +1,113 @@
+// Each optimizer's semantics in one place (Keras / TF2 optimizer_v2):
+//   * its settings and their defaults (OptimizerSpec);
+//   * the update op it lowers to, with its attributes and the name suffixes of
+//     its slot States (update_form), so lowering, model states and checkpoints
+//     agree on "<param>/adam_m";
+//   * the per-step scalar an update takes (Adam's bias-corrected rate);
+//   * the element formula of every update op (update_element), written once
+//     as a template over the arithmetic: the reference interpreter runs it on
+//     floats, the JIT on LLVM values, so both compute the same operations in
+//     the same order.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/ir/op_table.hpp"
+
+namespace tl::ir {
+
+/// An optimizer as a script configures it; Keras defaults.
+struct OptimizerSpec {
+  enum class Kind { Adam, Sgd } kind = Kind::Adam;
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7, momentum = 0.0;
+  bool nesterov = false;
+};
+
+/// What an optimizer lowers to for one parameter: Update op `op` with
+/// `attrs`, reading (param, grad, slots...). A slot is the State
+/// "<param>/<suffix>" that starts at zero; an empty suffix feeds a zero Fill
+/// (plain SGD keeps no velocity).
+struct UpdateForm {
+  OpKind op;
+  Attrs attrs;
+  std::vector<std::string> slots;
+};
+UpdateForm update_form(const OptimizerSpec& spec);
+
+/// Number of slot operands of an update op (inputs 2..): Adam 2 (m, v), SGD 1
+/// (velocity), MovingAverage 0; 0 for an op that is no update. Their new
+/// values are written after the step.
+int slot_count(OpKind update);
+/// True when `tensor` ("dense/kernel/adam_m") is an optimizer slot of any optimizer.
+bool is_optimizer_slot(std::string_view tensor);
+
+/// True when `op` is an update that takes a per-step scalar (Adam's lr_t).
+bool takes_step_scalar(OpKind update);
+/// That scalar at `step` (1-based): lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+float step_scalar(const Attrs& a, std::uint64_t step);
+
+/// The new values of one element of an update.
+template <class V>
+struct UpdateValues {
+  V param{};
+  std::array<V, 2> slots{};  ///< the first slot_count(op) are meaningful
+};
+
+/// One element of update `op`: p the parameter (or state), g its gradient
+/// (MovingAverage: the new value), s the slots' current values, scalar the
+/// step scalar (when the op takes one). `Arith` provides V c(float) and
+/// V add/sub/mul/div(V, V), V sqrt(V).
+template <class Arith, class V>
+UpdateValues<V> update_element(Arith& ar, OpKind op, const Attrs& a, V scalar, V p, V g, std::array<V, 2> s) {
+  UpdateValues<V> out;
+  switch (sub_op<UpdateOp>(op)) {
+    case UpdateOp::AdamUpdate: {
+      // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr_t m / (sqrt(v) + eps)
+      const auto b1 = static_cast<float>(a.beta1), b2 = static_cast<float>(a.beta2), eps = static_cast<float>(a.eps);
+      const V m = ar.add(ar.mul(ar.c(b1), s[0]), ar.mul(ar.c(1.0f - b1), g));
+      const V v = ar.add(ar.mul(ar.c(b2), s[1]), ar.mul(ar.mul(ar.c(1.0f - b2), g), g));
+      out.param = ar.sub(p, ar.div(ar.mul(scalar, m), ar.add(ar.sqrt(v), ar.c(eps))));
+      out.slots = {m, v};
+      return out;
+    }
+    case UpdateOp::SgdUpdate: {
+      // v = momentum v - lr g;  p += v  (nesterov: p += momentum v - lr g).
+      // Momentum 0 without nesterov: p -= lr g, and v stays as it was.
+      const auto lr = static_cast<float>(a.lr), mu = static_cast<float>(a.momentum);
+      if (a.momentum == 0.0 && !a.nesterov) {
+        out.param = ar.sub(p, ar.mul(ar.c(lr), g));
+        out.slots[0] = s[0];
+        return out;
+      }
+      const V v = ar.sub(ar.mul(ar.c(mu), s[0]), ar.mul(ar.c(lr), g));
+      const V delta = a.nesterov ? ar.sub(ar.mul(ar.c(mu), v), ar.mul(ar.c(lr), g)) : v;
+      out.param = ar.add(p, delta);
+      out.slots[0] = v;
+      return out;
+    }
+    case UpdateOp::MovingAverage: {
+      // state = momentum state + (1 - momentum) value
+      const auto mu = static_cast<float>(a.momentum);
+      out.param = ar.add(ar.mul(ar.c(mu), p), ar.mul(ar.c(1.0f - mu), g));
+      return out;
+    }
+  }
+  return out;
+}
+
+/// Float arithmetic for update_element (the reference interpreter's).
+struct FloatArith {
+  float c(float v) const { return v; }
+  float add(float a, float b) const { return a + b; }
+  float sub(float a, float b) const { return a - b; }
+  float mul(float a, float b) const { return a * b; }
+  float div(float a, float b) const { return a / b; }
+  float sqrt(float a) const { return std::sqrt(a); }
+};
+
+}  // namespace tl::ir
