@@ -15,7 +15,7 @@
 # Needs a build (scripts/build.sh) and the data (scripts/setup.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tlc="${TL_BUILD_DIR:-$root/build}/compiler/driver/tlc"
+tlc="${TL_BUILD_DIR:-$root/build}/tools/tlc/tlc"
 usage="usage: bench/accuracy.sh [--seeds N] [--first S] [--backend jit|reference] [--threads N] [--bar PERCENT] [--without-normalize] [SCRIPT.tl]"
 
 seeds=20 first=1 backend=jit threads="" bar=97.0 strip=0 script="$root/examples/01_mnist.tl"

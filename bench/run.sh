@@ -21,7 +21,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TL_BUILD_DIR:-$root/build}"
-tlc="$build/compiler/driver/tlc"
+tlc="$build/tools/tlc/tlc"
 epochs=3 rounds=2 threads="$(nproc)" torch_threads="$(seq -s, 1 "$(nproc)")" reference=1
 usage="usage: $0 [--epochs N] [--rounds N] [--threads N] [--torch-threads N[,N...]] [--no-reference]"
 while [[ $# -gt 0 ]]; do

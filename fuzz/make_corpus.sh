@@ -5,10 +5,10 @@
 #   idx/          tiny valid IDX files, raw and gzipped (1-d labels, 3-d and
 #                 4-d images)
 #   safetensors/  a tiny trained model, saved by tlc run, and its description
-# Usage: fuzz/make_corpus.sh [TLC]   (default build/compiler/driver/tlc)
+# Usage: fuzz/make_corpus.sh [TLC]   (default build/tools/tlc/tlc)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tlc="${1:-$root/build/compiler/driver/tlc}"
+tlc="${1:-$root/build/tools/tlc/tlc}"
 corpus="$root/fuzz/corpus"
 [[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
 rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors"

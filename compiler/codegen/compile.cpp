@@ -39,14 +39,14 @@ void write_perf_map(JitEngine& engine, const std::vector<std::string>& names) {
   std::fclose(map);
 }
 
-struct StepCache {
+struct CompiledSteps {
   std::mutex mutex;
   std::unordered_map<GraphKey, std::shared_ptr<const CompiledStep>, GraphKeyHash> steps;
   CompileStats stats;
 };
 
-StepCache& step_cache() {
-  static StepCache cache;
+CompiledSteps& compiled_steps() {
+  static CompiledSteps cache;
   return cache;
 }
 
@@ -59,7 +59,7 @@ GraphKey step_key(const ir::Graph& graph, const StepOptions& options) {
 }
 
 /// The cached step that serves `graph`, or null. Pre: the cache is locked.
-std::shared_ptr<const CompiledStep> cached(StepCache& cache, const GraphKey& key, const ir::Graph& graph) {
+std::shared_ptr<const CompiledStep> cached(CompiledSteps& cache, const GraphKey& key, const ir::Graph& graph) {
   const auto found = cache.steps.find(key);
   if (found != cache.steps.end() && (found->second->plan.batched.empty() || batch_of(graph) <= found->second->plan.batch))
     return found->second;
@@ -69,7 +69,7 @@ std::shared_ptr<const CompiledStep> cached(StepCache& cache, const GraphKey& key
 }  // namespace
 
 std::shared_ptr<const CompiledStep> find_step(const ir::Graph& graph, const StepOptions& options) {
-  StepCache& cache = step_cache();
+  CompiledSteps& cache = compiled_steps();
   const GraphKey key = step_key(graph, options);
   std::lock_guard<std::mutex> lock(cache.mutex);
   return cached(cache, key, graph);
@@ -77,7 +77,7 @@ std::shared_ptr<const CompiledStep> find_step(const ir::Graph& graph, const Step
 
 std::shared_ptr<const CompiledStep> compile_step(const ir::Graph& graph, const StepOptions& options) {
   GraphKey key = step_key(graph, options);
-  StepCache& cache = step_cache();
+  CompiledSteps& cache = compiled_steps();
   std::lock_guard<std::mutex> lock(cache.mutex);
   if (auto step = cached(cache, key, graph)) {
     ++cache.stats.reused;
@@ -117,7 +117,7 @@ std::string optimised_ir(const ir::Graph& graph, const StepOptions& options) {
 }
 
 CompileStats compile_stats() {
-  StepCache& cache = step_cache();
+  CompiledSteps& cache = compiled_steps();
   std::lock_guard<std::mutex> lock(cache.mutex);
   return cache.stats;
 }

@@ -4,8 +4,11 @@
 // kernels_loss.cpp (the softmax in float with a double sum, the cross-entropy
 // through double exp/log). The means and the count are Reduce nodes: per-
 // thread partials here, combined in thread order later (emit_combine). A
-// label that is not a class index is reported through the thread's status
-// words (the host throws) and read as class 0 so the kernel stays in bounds.
+// label that is not a class index is read as class 0 so the kernel stays in
+// bounds. Fed labels (a bound leaf) are checked by the host before the step
+// runs (exec::check_labels), so nothing is written with a bad one; labels
+// the step computes are checked here, reported through the thread's status
+// words (the host throws). Either way each label is checked once.
 // Legend: scores (B,M), labels (B).
 #include "compiler/codegen/kernel_frame.hpp"
 
@@ -18,14 +21,14 @@ namespace {
 
 constexpr double kProbClip = 1e-7;  // Keras backend epsilon
 
-/// The class index of row r, checked against M classes.
-llvm::Value* label_at(KernelFrame& f, llvm::Value* labels, llvm::Value* r, std::int64_t M) {
+/// The class index of row r among M classes; reported unless `host_checked`.
+llvm::Value* label_at(KernelFrame& f, llvm::Value* labels, llvm::Value* r, std::int64_t M, bool host_checked) {
   Emitter& e = f.e;
   llvm::Value* v = e.load(e.f32, labels, r);
   llvm::Value* whole = e.b.CreateFCmpOEQ(e.b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, v), v);
   llvm::Value* in_range = e.b.CreateAnd(e.b.CreateFCmpOGE(v, e.cf(0.0f)), e.b.CreateFCmpOLT(v, e.cf(static_cast<float>(M))));
   llvm::Value* ok = e.b.CreateAnd(whole, in_range);
-  e.when(e.b.CreateNot(ok), [&] {
+  if (!host_checked) e.when(e.b.CreateNot(ok), [&] {
     llvm::Value* status = e.at(e.i32, f.arg(StepSlot::Status, e.ptr), e.mul(f.tid, kStatusWords));
     e.when(e.b.CreateICmpEQ(e.load(e.i32, status, 0), e.c32(0)), [&] {
       e.store(e.c32(1), status, 0);
@@ -73,6 +76,7 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
   const std::int64_t M = f.shape(any.inputs[0])[1];
   llvm::Value* B = f.leading_extent(any.inputs[0]);  // the rows of this run
   llvm::Value* labels = f.ptr(any.inputs[1]);
+  const bool host_checked = f.plan.where(any.inputs[1]).kind == StorageKind::Leaf;  // exec::check_labels
   llvm::Value* sm = e.local(e.f32, M);      // the softmax member's row
   llvm::Value* probs = e.local(e.f32, M);   // a gradient's own softmax row
   std::map<NodeId, Emitter::Var> sums;      // Reduce members' partial sums
@@ -88,7 +92,7 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
     return f.plan.alias_of[static_cast<std::size_t>(input)] == softmax ? sm : e.row(f.ptr(input), r, M);
   };
   e.loop(rows.first, rows.last, [&](llvm::Value* r) {
-    llvm::Value* label = label_at(f, labels, r, M);
+    llvm::Value* label = label_at(f, labels, r, M, host_checked);
     for (NodeId id : members) {
       const ir::Node& n = f.node(id);
       if (n.op == OpKind::Softmax) {  // the scores' softmax, a member ahead of the losses that read it

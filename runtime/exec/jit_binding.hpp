@@ -25,6 +25,7 @@ struct Binding {
 
 /// Checks, before anything runs, every label a loss or metric reads from a
 /// leaf: a class index in [0, M). Throws std::runtime_error as the reference does.
+/// The loss kernels check only labels the step computes (emit_loss.cpp).
 void check_labels(const ir::Graph& graph, const codegen::StepPlan& plan, const Binding& binding);
 
 }  // namespace tl::exec

@@ -58,7 +58,7 @@ std::string first_non_finite(const ModelState& state) {
 
 }  // namespace
 
-const lower::StepGraph& StepCache::get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
+const lower::StepGraph& StepGraphs::get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
                                        const check::TrainConfig& config) {
   const auto key = std::make_pair(static_cast<int>(kind), batch);
   auto it = graphs_.find(key);
@@ -77,7 +77,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
                             const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
                             ProgressSink& progress, const FitHooks& hooks) {
   if (!hooks.resume) reset_optimizer(state);
-  StepCache cache;
+  StepGraphs graphs;
   BatchBuffers buffers;
   const std::size_t n = data.size();
   const auto batch = static_cast<std::size_t>(config.batch);
@@ -96,7 +96,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
       const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
-      const auto& step = cache.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
+      const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
       const exec::StepContext ctx{seed, ++step_counter};
       const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
       const double loss = outputs.at("loss").data()[0];
@@ -129,7 +129,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     stats.steps = static_cast<std::int64_t>(steps);
     stats.samples = static_cast<std::int64_t>(seen);
     if (validation) {
-      const EvalStats v = evaluate(executor, state, *validation, config.batch, config);
+      const EvalStats v = evaluate(executor, state, *validation, config.batch, config, &graphs);
       stats.val_loss = v.loss;
       stats.val_accuracy = v.accuracy;
     }
@@ -142,9 +142,10 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
 }
 
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config) {
+                   const check::TrainConfig& config, StepGraphs* graphs) {
   const auto start = Clock::now();
-  StepCache cache;
+  StepGraphs own;
+  StepGraphs& cache = graphs ? *graphs : own;
   BatchBuffers buffers;
   std::vector<std::uint32_t> order(data.size());
   std::iota(order.begin(), order.end(), 0u);

@@ -64,8 +64,10 @@ class Interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Builds each step graph once per (kind, batch size) and keeps it.
-class StepCache {
+/// The step graphs of one model and one TrainConfig, each lowered once per
+/// (step kind, batch size) and kept: a training's steps and its per-epoch
+/// validation share one.
+class StepGraphs {
  public:
   const lower::StepGraph& get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
                               const check::TrainConfig& config);
@@ -83,8 +85,10 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
                             ProgressSink& progress, const FitHooks& hooks = {});
 
 /// Loss and accuracy of `state` on all of `data`, in batches of `batch`.
+/// `graphs`, when given, holds graphs lowered for the same model and config
+/// (fit's validation passes its own, so no epoch lowers them again).
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config);
+                   const check::TrainConfig& config, StepGraphs* graphs = nullptr);
 
 /// The loss settings used to evaluate a model that has not been trained in
 /// the script: cross-entropy on its probabilities (or logits if it has no softmax).

@@ -51,6 +51,20 @@ expect "emit cost" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --
 awk '/^train step +[0-9]/ {step = $3} /^train epoch / {epoch = $3} /^eval pass / {eval = $3}
      END {exit !(step > 0 && epoch == 3 * step && eval > 0)}' "$work/out" && passes=$((passes + 1)) ||
   { echo "FAIL --emit=cost"; cat "$work/out"; failures=$((failures + 1)); }
+# --emit=graph: the forward (eval) step, no gradient or update; --emit=grad:
+# the train step with its backward ops and optimizer updates; --emit=fused:
+# the JIT's kernels.
+has() { grep -qE -- "$1" "$work/out"; }
+expect "emit graph" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --emit=graph
+has '^# forward \(eval\) step of model net \(batch 32\)' && has '= conv2d\(%0, %[0-9]+\)' && has '^output loss = %' &&
+  ! has '_grad|_update|^effects' && passes=$((passes + 1)) || { echo "FAIL --emit=graph"; cat "$work/out"; failures=$((failures + 1)); }
+expect "emit grad" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --emit=grad
+has '^# train step of model net' && has 'conv2d_grad_filter' && has 'softmax_xent_grad' && has 'adam_update\(' &&
+  has '^effects %' && ! has 'conv2d_grad_input' && passes=$((passes + 1)) ||
+  { echo "FAIL --emit=grad"; cat "$work/out"; failures=$((failures + 1)); }
+expect "emit fused" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --emit=fused
+has '^# [0-9]+ kernels in [0-9]+ passes' && has 'updates: adam_update' && passes=$((passes + 1)) ||
+  { echo "FAIL --emit=fused"; cat "$work/out"; failures=$((failures + 1)); }
 printf '\xff\xfe\x00garbage' > binary.tl
 expect "binary input" 1 "binary.tl:1:1: error" -- "$tlc" check binary.tl
 for f in "$src"/tests/golden/errors/*.tl; do

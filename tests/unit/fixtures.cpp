@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "compiler/check/checker.hpp"
 #include "dsl/diagnostics.hpp"
@@ -63,6 +65,26 @@ std::string check_text(const std::string& name, const std::string& text) {
   const std::string& dir = fixture_data_dir();
   for (std::size_t at; (at = out.find(dir)) != std::string::npos;) out.replace(at, dir.size(), "<data>");
   return out;
+}
+
+std::vector<Golden> golden_error_scripts() {
+  std::vector<Golden> list;
+  const std::filesystem::path dir = std::filesystem::path(TL_SOURCE_DIR) / "tests/golden/errors";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".tl") continue;
+    std::filesystem::path expected = entry.path();
+    expected.replace_extension(".expected");
+    list.push_back({entry.path().filename().string(), entry.path().string(), expected.string()});
+  }
+  std::sort(list.begin(), list.end(), [](const Golden& a, const Golden& b) { return a.name < b.name; });
+  return list;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 check::Experiment check_ok(const std::string& name, const std::string& text, data::DataStore& store) {

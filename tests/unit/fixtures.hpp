@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "runtime/data/data_store.hpp"
 #include "compiler/check/experiment.hpp"
@@ -22,6 +23,16 @@ const std::string& fixture_data_dir();
 /// diagnostics ("" when the script checks), with the fixture path replaced
 /// by "<data>".
 std::string check_text(const std::string& name, const std::string& text);
+
+/// A golden error test: tests/golden/errors/NAME.tl and NAME.expected.
+struct Golden {
+  std::string name;  ///< "NAME.tl"
+  std::string script_path, expected_path;
+};
+/// Every golden error script, sorted by name.
+std::vector<Golden> golden_error_scripts();
+/// A file's bytes ("" when it does not exist).
+std::string read_file(const std::string& path);
 
 /// Parses and checks `text` (named `name`) against the fixtures; the checked
 /// experiment, or a doctest failure with the diagnostics.
