@@ -2,46 +2,11 @@
 // Inputs through the ops whose output rows are their input's rows.
 #include "compiler/codegen/batch_axis.hpp"
 
+#include "compiler/codegen/op_traits.hpp"
+
 namespace tl::codegen {
 
 using ir::OpKind;
-
-namespace {
-
-/// The input whose rows become the node's rows, or -1 when the node's leading
-/// axis is not an input's leading axis.
-int row_source(const ir::Node& n) {
-  switch (category(n.op)) {
-    case ir::OpCategory::Unary:
-    case ir::OpCategory::Binary:
-    case ir::OpCategory::ChannelBinary:
-    case ir::OpCategory::Reshape:
-    case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput:
-    case ir::OpCategory::Pool:
-    case ir::OpCategory::PoolGrad:
-    case ir::OpCategory::GlobalPool:
-    case ir::OpCategory::GlobalPoolGrad:
-    case ir::OpCategory::LossGrad:
-      return 0;
-    case ir::OpCategory::Rows:
-    case ir::OpCategory::ActivationGrad:
-      return static_cast<int>(n.inputs.size()) - 1;  // the adjoint g (softmax's own input)
-    case ir::OpCategory::MatMul:
-      return n.attrs.trans_a ? -1 : 0;
-    case ir::OpCategory::Bound:
-    case ir::OpCategory::Generator:
-    case ir::OpCategory::ChannelReduce:
-    case ir::OpCategory::ChannelBroadcast:
-    case ir::OpCategory::ConvGradFilter:
-    case ir::OpCategory::Loss:
-    case ir::OpCategory::Update:
-      return -1;
-  }
-  return -1;
-}
-
-}  // namespace
 
 std::int64_t batch_of(const ir::Graph& graph) {
   for (const ir::Node& n : graph.nodes())
@@ -55,7 +20,7 @@ std::vector<bool> batched_nodes(const ir::Graph& graph) {
   std::vector<bool> batched(graph.size(), false);
   for (std::size_t i = 0; i < graph.size(); ++i) {
     const ir::Node& n = graph.node(static_cast<ir::NodeId>(i));
-    const int source = row_source(n);
+    const int source = kernel_traits(graph, n).row_source;
     bool rows = n.op == OpKind::Input;
     if (source >= 0) rows = batched[static_cast<std::size_t>(n.inputs[static_cast<std::size_t>(source)])];
     // Generated tensors shaped like activations (dropout masks, broadcasts,

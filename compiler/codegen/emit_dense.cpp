@@ -101,56 +101,37 @@ void emit_combine(KernelFrame& f, ir::NodeId id, RowRange rows) {
       return e.b.CreateFPTrunc(e.b.CreateFDiv(t, e.splat(count, e.width)), e.vec(e.width, e.f32));
     };
   };
-  switch (category(n.op)) {
-    case ir::OpCategory::ChannelReduce:
-      switch (ir::sub_op<ir::ChannelReduceOp>(n.op)) {
-        case ir::ChannelReduceOp::ChannelSum: break;
-        case ir::ChannelReduceOp::ChannelMean: {
-          // Divided by the number of rows averaged: rows per leading row times the leading extent.
-          const ir::Shape& xs = f.shape(n.inputs[0]);
-          const std::int64_t rows = ir::element_count(xs) / xs.back();
-          llvm::Value* count = xs.size() >= 2 && f.batched(n.inputs[0]) ? e.mul(f.leading_extent(n.inputs[0]), rows / xs[0]) : e.c64(rows);
-          mean_over(e.b.CreateSIToFP(count, e.f64));
-          break;
-        }
+  if (const auto op = ir::as_op<ir::ChannelReduceOp>(n.op)) {
+    switch (*op) {
+      case ir::ChannelReduceOp::ChannelSum: break;
+      case ir::ChannelReduceOp::ChannelMean: {
+        // Divided by the number of rows averaged: rows per leading row times the leading extent.
+        const ir::Shape& xs = f.shape(n.inputs[0]);
+        const std::int64_t rows = ir::element_count(xs) / xs.back();
+        llvm::Value* count = xs.size() >= 2 && f.batched(n.inputs[0]) ? e.mul(f.leading_extent(n.inputs[0]), rows / xs[0]) : e.c64(rows);
+        mean_over(e.b.CreateSIToFP(count, e.f64));
+        break;
       }
-      break;
-    case ir::OpCategory::MatMul:
-      part = e.f32;
-      row = n.shape[1];
-      finish = [](llvm::Value* t) { return t; };
-      break;
-    case ir::OpCategory::ConvGradFilter: row = ir::element_count(n.shape) / n.shape[0]; break;
-    case ir::OpCategory::Loss:
-      switch (ir::sub_op<ir::LossOp>(n.op)) {
-        case ir::LossOp::SoftmaxXent:
-        case ir::LossOp::ProbXent:  // the mean over the batch's rows
-          mean_over(e.b.CreateSIToFP(f.leading_extent(n.inputs[0]), e.f64));
-          break;
-        case ir::LossOp::CountCorrect:
-          part = e.i64;
-          finish = [&](llvm::Value* t) { return e.b.CreateSIToFP(t, e.vec(e.width, e.f32)); };
-          break;
-      }
-      break;
-    case ir::OpCategory::Bound:
-    case ir::OpCategory::Generator:
-    case ir::OpCategory::Unary:
-    case ir::OpCategory::Binary:
-    case ir::OpCategory::ActivationGrad:
-    case ir::OpCategory::ChannelBinary:
-    case ir::OpCategory::ChannelBroadcast:
-    case ir::OpCategory::Reshape:
-    case ir::OpCategory::Rows:
-    case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput:
-    case ir::OpCategory::Pool:
-    case ir::OpCategory::PoolGrad:
-    case ir::OpCategory::GlobalPool:
-    case ir::OpCategory::GlobalPoolGrad:
-    case ir::OpCategory::LossGrad:
-    case ir::OpCategory::Update:
-      throw std::logic_error("emit_combine: " + std::string(ir::spelling(n.op)) + " is not a reduction");
+    }
+  } else if (category(n.op) == ir::OpCategory::MatMul) {
+    part = e.f32;
+    row = n.shape[1];
+    finish = [](llvm::Value* t) { return t; };
+  } else if (category(n.op) == ir::OpCategory::ConvGradFilter) {
+    row = ir::element_count(n.shape) / n.shape[0];
+  } else if (const auto op = ir::as_op<ir::LossOp>(n.op)) {
+    switch (*op) {
+      case ir::LossOp::SoftmaxXent:
+      case ir::LossOp::ProbXent:  // the mean over the batch's rows
+        mean_over(e.b.CreateSIToFP(f.leading_extent(n.inputs[0]), e.f64));
+        break;
+      case ir::LossOp::CountCorrect:
+        part = e.i64;
+        finish = [&](llvm::Value* t) { return e.b.CreateSIToFP(t, e.vec(e.width, e.f32)); };
+        break;
+    }
+  } else {
+    throw std::logic_error("emit_combine: " + std::string(ir::spelling(n.op)) + " is not a reduction");
   }
   // Vectors of W elements over the thread's rows, the last one masked.
   llvm::Value* out = f.ptr(id);

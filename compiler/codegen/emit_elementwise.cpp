@@ -18,33 +18,12 @@ namespace {
 llvm::Value* root_value(KernelFrame& f, const ir::Node& n, llvm::Value* flat, llvm::Value* channel, int lanes,
                         llvm::Value* mask) {
   Emitter& e = f.e;
-  switch (category(n.op)) {
-    case ir::OpCategory::Generator: return generated_values(f, n, flat, lanes);
-    case ir::OpCategory::ChannelBroadcast: return f.element(n.inputs[0], channel, lanes, mask);
-    case ir::OpCategory::ChannelBinary:
-      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), f.element(n.inputs[1], channel, lanes, mask));
-    case ir::OpCategory::Unary:
-      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), nullptr);
-    case ir::OpCategory::Binary:
-    case ir::OpCategory::ActivationGrad:
-      return elementwise_value(e, n, f.element(n.inputs[0], flat, lanes, mask), f.element(n.inputs[1], flat, lanes, mask));
-    case ir::OpCategory::Bound:
-    case ir::OpCategory::ChannelReduce:
-    case ir::OpCategory::Reshape:
-    case ir::OpCategory::MatMul:
-    case ir::OpCategory::Rows:
-    case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput:
-    case ir::OpCategory::ConvGradFilter:
-    case ir::OpCategory::Pool:
-    case ir::OpCategory::PoolGrad:
-    case ir::OpCategory::GlobalPool:
-    case ir::OpCategory::GlobalPoolGrad:
-    case ir::OpCategory::Loss:
-    case ir::OpCategory::LossGrad:
-    case ir::OpCategory::Update:
-      break;
-  }
+  auto at = [&](std::size_t i, llvm::Value* index) { return f.element(n.inputs[i], index, lanes, mask); };
+  const ir::OpCategory root = category(n.op);
+  if (root == ir::OpCategory::Generator) return generated_values(f, n, flat, lanes);
+  if (root == ir::OpCategory::ChannelBroadcast) return at(0, channel);
+  if (root == ir::OpCategory::ChannelBinary) return elementwise_value(e, n, at(0, flat), at(1, channel));
+  if (ir::is_elementwise(n.op)) return elementwise_value(e, n, at(0, flat), n.inputs.size() > 1 ? at(1, flat) : nullptr);
   throw std::logic_error("emit_elementwise: " + std::string(ir::spelling(n.op)) + " is not an elementwise root");
 }
 

@@ -101,88 +101,69 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
         continue;
       }
       llvm::Value* x = scores_row(n.inputs[0], r);
-      switch (category(n.op)) {
-        case ir::OpCategory::Loss:
-          switch (ir::sub_op<ir::LossOp>(n.op)) {
-            case ir::LossOp::SoftmaxXent: {  // log-sum-exp(x) - x[label], max subtracted first, in double
-              llvm::Value* m = e.to_f64(row_max(e, x, M));
-              Emitter::Var sum = e.var(e.f64, e.cd(0.0));
-              e.loop(0, M, [&](llvm::Value* k) {
-                sum.set(e.b.CreateFAdd(sum.get(), e.libm("exp", e.b.CreateFSub(e.to_f64(e.load(e.f32, x, k)), m))));
-              });
-              llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), e.to_f64(e.load(e.f32, x, label)));
-              sums.at(id).set(e.b.CreateFAdd(sums.at(id).get(), term));
-              break;
-            }
-            case ir::LossOp::ProbXent: {  // -log(clip(p[label]))
-              llvm::Value* p = clip(e, e.to_f64(e.load(e.f32, x, label)));
-              sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), e.libm("log", p)));
-              break;
-            }
-            case ir::LossOp::CountCorrect: {  // the row's first maximum is at the label
-              Emitter::Var best = e.var(e.f32, e.load(e.f32, x, 0));
-              Emitter::Var arg = e.var(e.i64, e.c64(0));
-              e.loop(1, M, [&](llvm::Value* k) {
-                llvm::Value* v = e.load(e.f32, x, k);
-                llvm::Value* better = e.b.CreateFCmpOLT(best.get(), v);
-                arg.set(e.b.CreateSelect(better, k, arg.get()));
-                best.set(e.b.CreateSelect(better, v, best.get()));
-              });
-              sums.at(id).set(e.add(sums.at(id).get(), e.b.CreateZExt(e.b.CreateICmpEQ(arg.get(), label), e.i64)));
-              break;
-            }
+      if (const auto op = ir::as_op<ir::LossOp>(n.op)) {
+        switch (*op) {
+          case ir::LossOp::SoftmaxXent: {  // log-sum-exp(x) - x[label], max subtracted first, in double
+            llvm::Value* m = e.to_f64(row_max(e, x, M));
+            Emitter::Var sum = e.var(e.f64, e.cd(0.0));
+            e.loop(0, M, [&](llvm::Value* k) {
+              sum.set(e.b.CreateFAdd(sum.get(), e.libm("exp", e.b.CreateFSub(e.to_f64(e.load(e.f32, x, k)), m))));
+            });
+            llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), e.to_f64(e.load(e.f32, x, label)));
+            sums.at(id).set(e.b.CreateFAdd(sums.at(id).get(), term));
+            break;
           }
-          break;
-        case ir::OpCategory::LossGrad:
-          switch (ir::sub_op<ir::LossGradOp>(n.op)) {
-            case ir::LossGradOp::SoftmaxXentGrad: {  // (softmax(x) - onehot(label)) * g / B
-              llvm::Value* d = e.row(f.ptr(id), r, M);
-              llvm::Value* source = x;
-              if (x != sm) {
-                softmax_row(e, x, probs, M);
-                source = probs;
-              }
-              llvm::Value* coef = e.b.CreateFDiv(f.element(n.inputs[2], e.c64(0), 1, nullptr), e.b.CreateSIToFP(B, e.f32));
-              e.loop(0, M, [&](llvm::Value* k) {
-                llvm::Value* v = e.load(e.f32, source, k);
-                v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(1.0f)), v);
-                e.store(e.b.CreateFMul(v, coef), d, k);
-              });
-              break;
-            }
-            case ir::LossGradOp::ProbXentGrad: {  // -g / (B p) at the label inside the clip range, 0 elsewhere
-              llvm::Value* d = e.row(f.ptr(id), r, M);
-              e.zero(d, e.c64(0), e.c64(M), e.f32);
-              llvm::Value* p = e.to_f64(e.load(e.f32, x, label));
-              llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
-              llvm::Value* g = e.to_f64(e.b.CreateFNeg(f.element(n.inputs[2], e.c64(0), 1, nullptr)));
-              llvm::Value* v = e.to_f32(e.b.CreateFDiv(g, e.b.CreateFMul(e.b.CreateSIToFP(B, e.f64), p)));
-              e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, label);
-              break;
-            }
+          case ir::LossOp::ProbXent: {  // -log(clip(p[label]))
+            llvm::Value* p = clip(e, e.to_f64(e.load(e.f32, x, label)));
+            sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), e.libm("log", p)));
+            break;
           }
-          break;
-        case ir::OpCategory::Bound:
-        case ir::OpCategory::Generator:
-        case ir::OpCategory::Unary:
-        case ir::OpCategory::Binary:
-        case ir::OpCategory::ActivationGrad:
-        case ir::OpCategory::ChannelBinary:
-        case ir::OpCategory::ChannelBroadcast:
-        case ir::OpCategory::ChannelReduce:
-        case ir::OpCategory::Reshape:
-        case ir::OpCategory::MatMul:
-        case ir::OpCategory::Rows:
-        case ir::OpCategory::Conv:
-        case ir::OpCategory::ConvGradInput:
-        case ir::OpCategory::ConvGradFilter:
-        case ir::OpCategory::Pool:
-        case ir::OpCategory::PoolGrad:
-        case ir::OpCategory::GlobalPool:
-        case ir::OpCategory::GlobalPoolGrad:
-        case ir::OpCategory::Update:
-          throw std::logic_error("emit_loss_head: " + std::string(ir::spelling(n.op)) + " is not a loss op");
+          case ir::LossOp::CountCorrect: {  // the row's first maximum is at the label
+            Emitter::Var best = e.var(e.f32, e.load(e.f32, x, 0));
+            Emitter::Var arg = e.var(e.i64, e.c64(0));
+            e.loop(1, M, [&](llvm::Value* k) {
+              llvm::Value* v = e.load(e.f32, x, k);
+              llvm::Value* better = e.b.CreateFCmpOLT(best.get(), v);
+              arg.set(e.b.CreateSelect(better, k, arg.get()));
+              best.set(e.b.CreateSelect(better, v, best.get()));
+            });
+            sums.at(id).set(e.add(sums.at(id).get(), e.b.CreateZExt(e.b.CreateICmpEQ(arg.get(), label), e.i64)));
+            break;
+          }
+        }
+        continue;
       }
+      if (const auto op = ir::as_op<ir::LossGradOp>(n.op)) {
+        switch (*op) {
+          case ir::LossGradOp::SoftmaxXentGrad: {  // (softmax(x) - onehot(label)) * g / B
+            llvm::Value* d = e.row(f.ptr(id), r, M);
+            llvm::Value* source = x;
+            if (x != sm) {
+              softmax_row(e, x, probs, M);
+              source = probs;
+            }
+            llvm::Value* coef = e.b.CreateFDiv(f.element(n.inputs[2], e.c64(0), 1, nullptr), e.b.CreateSIToFP(B, e.f32));
+            e.loop(0, M, [&](llvm::Value* k) {
+              llvm::Value* v = e.load(e.f32, source, k);
+              v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(1.0f)), v);
+              e.store(e.b.CreateFMul(v, coef), d, k);
+            });
+            break;
+          }
+          case ir::LossGradOp::ProbXentGrad: {  // -g / (B p) at the label inside the clip range, 0 elsewhere
+            llvm::Value* d = e.row(f.ptr(id), r, M);
+            e.zero(d, e.c64(0), e.c64(M), e.f32);
+            llvm::Value* p = e.to_f64(e.load(e.f32, x, label));
+            llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
+            llvm::Value* g = e.to_f64(e.b.CreateFNeg(f.element(n.inputs[2], e.c64(0), 1, nullptr)));
+            llvm::Value* v = e.to_f32(e.b.CreateFDiv(g, e.b.CreateFMul(e.b.CreateSIToFP(B, e.f64), p)));
+            e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, label);
+            break;
+          }
+        }
+        continue;
+      }
+      throw std::logic_error("emit_loss_head: " + std::string(ir::spelling(n.op)) + " is not a loss op");
     }
   });
   for (auto& [id, sum] : sums) e.store(sum.get(), f.scratch(id, f.tid), 0);

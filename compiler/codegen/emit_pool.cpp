@@ -203,39 +203,27 @@ void global_max_pool(KernelFrame& f, const ir::Node& n, ir::NodeId id, RowRange 
 void emit_pool(KernelFrame& f, RowRange rows) {
   const ir::NodeId id = f.kernel.nodes.front();
   const ir::Node& n = f.node(id);
-  switch (category(n.op)) {
-    case ir::OpCategory::Pool:
-      switch (ir::sub_op<ir::PoolOp>(n.op)) {
-        case ir::PoolOp::MaxPool2D: return max_pool(f, n, id, rows);
-        case ir::PoolOp::AvgPool2D: return avg_pool(f, n, id, rows, false);
-      }
-      break;
-    case ir::OpCategory::PoolGrad:
-      switch (ir::sub_op<ir::PoolGradOp>(n.op)) {
-        case ir::PoolGradOp::MaxPool2DGrad: return max_pool_grad(f, n, id, rows);
-        case ir::PoolGradOp::AvgPool2DGrad: return avg_pool(f, n, id, rows, true);
-      }
-      break;
-    case ir::OpCategory::GlobalPool: return global_max_pool(f, n, id, rows, false);
-    case ir::OpCategory::GlobalPoolGrad: return global_max_pool(f, n, id, rows, true);
-    case ir::OpCategory::Bound:
-    case ir::OpCategory::Generator:
-    case ir::OpCategory::Unary:
-    case ir::OpCategory::Binary:
-    case ir::OpCategory::ActivationGrad:
-    case ir::OpCategory::ChannelBinary:
-    case ir::OpCategory::ChannelBroadcast:
-    case ir::OpCategory::ChannelReduce:
-    case ir::OpCategory::Reshape:
-    case ir::OpCategory::MatMul:
-    case ir::OpCategory::Rows:
-    case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput:
-    case ir::OpCategory::ConvGradFilter:
-    case ir::OpCategory::Loss:
-    case ir::OpCategory::LossGrad:
-    case ir::OpCategory::Update:
-      break;
+  if (const auto op = ir::as_op<ir::PoolOp>(n.op)) {
+    switch (*op) {
+      case ir::PoolOp::MaxPool2D: return max_pool(f, n, id, rows);
+      case ir::PoolOp::AvgPool2D: return avg_pool(f, n, id, rows, false);
+    }
+  }
+  if (const auto op = ir::as_op<ir::PoolGradOp>(n.op)) {
+    switch (*op) {
+      case ir::PoolGradOp::MaxPool2DGrad: return max_pool_grad(f, n, id, rows);
+      case ir::PoolGradOp::AvgPool2DGrad: return avg_pool(f, n, id, rows, true);
+    }
+  }
+  if (const auto op = ir::as_op<ir::GlobalPoolOp>(n.op)) {
+    switch (*op) {
+      case ir::GlobalPoolOp::GlobalMaxPool2D: return global_max_pool(f, n, id, rows, false);
+    }
+  }
+  if (const auto op = ir::as_op<ir::GlobalPoolGradOp>(n.op)) {
+    switch (*op) {
+      case ir::GlobalPoolGradOp::GlobalMaxPool2DGrad: return global_max_pool(f, n, id, rows, true);
+    }
   }
   throw std::logic_error("emit_pool: " + std::string(ir::spelling(n.op)) + " is not a pooling op");
 }

@@ -15,74 +15,52 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
   auto& b = e.b;
   llvm::Type* t = a->getType();
   auto k = [&](double v) { return e.constant(t, v); };
-  switch (category(n.op)) {
-    case ir::OpCategory::Unary:
-      switch (ir::sub_op<ir::UnaryOp>(n.op)) {
-        case ir::UnaryOp::Neg: return b.CreateFNeg(a);
-        case ir::UnaryOp::Square: return b.CreateFMul(a, a);
-        case ir::UnaryOp::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
-        case ir::UnaryOp::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
-        case ir::UnaryOp::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
-        case ir::UnaryOp::Sigmoid: {
-          // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
-          llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
-          llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
-          llvm::Value* den = b.CreateFAdd(k(1.0), ex);
-          return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
-        }
-        case ir::UnaryOp::Tanh: return e.libm("tanhf", a);
-        case ir::UnaryOp::LeakyRelu:
-          return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), a));
-        case ir::UnaryOp::Gelu:  // (0.5 x) (1 + erf(x / sqrt 2))
-          return b.CreateFMul(b.CreateFMul(k(0.5), a), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
+  if (const auto op = ir::as_op<ir::UnaryOp>(n.op)) {
+    switch (*op) {
+      case ir::UnaryOp::Neg: return b.CreateFNeg(a);
+      case ir::UnaryOp::Square: return b.CreateFMul(a, a);
+      case ir::UnaryOp::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
+      case ir::UnaryOp::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
+      case ir::UnaryOp::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
+      case ir::UnaryOp::Sigmoid: {
+        // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
+        llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
+        llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
+        llvm::Value* den = b.CreateFAdd(k(1.0), ex);
+        return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
       }
-      break;
-    case ir::OpCategory::Binary:
-      switch (ir::sub_op<ir::BinaryOp>(n.op)) {
-        case ir::BinaryOp::Add: return b.CreateFAdd(a, c);
-        case ir::BinaryOp::Mul: return b.CreateFMul(a, c);
+      case ir::UnaryOp::Tanh: return e.libm("tanhf", a);
+      case ir::UnaryOp::LeakyRelu:
+        return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), a));
+      case ir::UnaryOp::Gelu:  // (0.5 x) (1 + erf(x / sqrt 2))
+        return b.CreateFMul(b.CreateFMul(k(0.5), a), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
+    }
+  }
+  if (const auto op = ir::as_op<ir::BinaryOp>(n.op)) {
+    switch (*op) {
+      case ir::BinaryOp::Add: return b.CreateFAdd(a, c);
+      case ir::BinaryOp::Mul: return b.CreateFMul(a, c);
+    }
+  }
+  if (const auto op = ir::as_op<ir::ChannelBinaryOp>(n.op)) {  // c is the channel's value
+    switch (*op) {
+      case ir::ChannelBinaryOp::BiasAdd: return b.CreateFAdd(a, c);
+      case ir::ChannelBinaryOp::ChannelMul: return b.CreateFMul(a, c);
+    }
+  }
+  if (const auto op = ir::as_op<ir::ActivationGradOp>(n.op)) {  // a is the forward value, c the adjoint g
+    switch (*op) {
+      case ir::ActivationGradOp::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
+      case ir::ActivationGradOp::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
+      case ir::ActivationGradOp::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
+      case ir::ActivationGradOp::LeakyReluGrad:
+        return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), c));
+      case ir::ActivationGradOp::GeluGrad: {  // a is x: g (Phi(x) + x phi(x))
+        llvm::Value* cdf = b.CreateFMul(k(0.5), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
+        llvm::Value* pdf = b.CreateFMul(e.libm("expf", b.CreateFMul(k(-0.5), b.CreateFMul(a, a))), k(ir::gelu_inv_sqrt_2pi));
+        return b.CreateFMul(c, b.CreateFAdd(cdf, b.CreateFMul(a, pdf)));
       }
-      break;
-    // c is the channel's value.
-    case ir::OpCategory::ChannelBinary:
-      switch (ir::sub_op<ir::ChannelBinaryOp>(n.op)) {
-        case ir::ChannelBinaryOp::BiasAdd: return b.CreateFAdd(a, c);
-        case ir::ChannelBinaryOp::ChannelMul: return b.CreateFMul(a, c);
-      }
-      break;
-    // Activation gradients: a is the forward value, c the adjoint g.
-    case ir::OpCategory::ActivationGrad:
-      switch (ir::sub_op<ir::ActivationGradOp>(n.op)) {
-        case ir::ActivationGradOp::ReluGrad: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, k(0.0));
-        case ir::ActivationGradOp::SigmoidGrad: return b.CreateFMul(b.CreateFMul(c, a), b.CreateFSub(k(1.0), a));
-        case ir::ActivationGradOp::TanhGrad: return b.CreateFMul(c, b.CreateFSub(k(1.0), b.CreateFMul(a, a)));
-        case ir::ActivationGradOp::LeakyReluGrad:
-          return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), c, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), c));
-        case ir::ActivationGradOp::GeluGrad: {  // a is x: g (Phi(x) + x phi(x))
-          llvm::Value* cdf = b.CreateFMul(k(0.5), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
-          llvm::Value* pdf = b.CreateFMul(e.libm("expf", b.CreateFMul(k(-0.5), b.CreateFMul(a, a))), k(ir::gelu_inv_sqrt_2pi));
-          return b.CreateFMul(c, b.CreateFAdd(cdf, b.CreateFMul(a, pdf)));
-        }
-      }
-      break;
-    case ir::OpCategory::Bound:
-    case ir::OpCategory::Generator:
-    case ir::OpCategory::ChannelBroadcast:
-    case ir::OpCategory::ChannelReduce:
-    case ir::OpCategory::Reshape:
-    case ir::OpCategory::MatMul:
-    case ir::OpCategory::Rows:
-    case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput:
-    case ir::OpCategory::ConvGradFilter:
-    case ir::OpCategory::Pool:
-    case ir::OpCategory::PoolGrad:
-    case ir::OpCategory::GlobalPool:
-    case ir::OpCategory::GlobalPoolGrad:
-    case ir::OpCategory::Loss:
-    case ir::OpCategory::LossGrad:
-    case ir::OpCategory::Update:
-      break;
+    }
   }
   throw std::logic_error("elementwise_value: " + std::string(ir::spelling(n.op)) + " is not elementwise");
 }

@@ -1,5 +1,5 @@
-// Thread splitting, aligned reads and scratch sizes per op (see op_traits.hpp).
-// Legend: B batch, C channels, M/N/K matmul extents.
+// The planner's view of each category's kernel (see op_traits.hpp), in one
+// switch. Legend: B batch, C channels, M/N/K matmul extents.
 #include "compiler/codegen/op_traits.hpp"
 
 #include <stdexcept>
@@ -8,7 +8,6 @@
 namespace tl::codegen {
 
 using ir::OpCategory;
-using ir::OpKind;
 
 namespace {
 
@@ -19,212 +18,154 @@ const ir::Shape& in_shape(const ir::Graph& g, const ir::Node& n, std::size_t i) 
 /// Per-last-axis rows: a rank-1 tensor is a single row.
 std::int64_t row_extent(const ir::Shape& s) { return s.size() >= 2 ? s[0] : 1; }
 
+/// Bits of the inputs [first, arity).
+std::uint32_t inputs_from(const ir::Node& n, std::size_t first) {
+  std::uint32_t bits = 0;
+  for (std::size_t i = first; i < n.inputs.size(); ++i) bits |= 1u << i;
+  return bits;
+}
+
+/// Bits of the inputs [first, arity) shaped like the node itself.
+std::uint32_t same_shaped(const ir::Graph& g, const ir::Node& n, std::size_t first) {
+  std::uint32_t bits = 0;
+  for (std::size_t i = first; i < n.inputs.size(); ++i)
+    if (in_shape(g, n, i) == n.shape) bits |= 1u << i;
+  return bits;
+}
+
 }  // namespace
 
-OpSplit op_split(const ir::Graph& g, const ir::Node& n) {
+KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
+  KernelTraits t;
   const std::int64_t out_lead = leading(n.shape);
+  t.split = {Split::Rows, out_lead, 1};
+  t.work = n.inputs.empty() ? ir::element_count(n.shape) : ir::element_count(in_shape(g, n, 0));  // one pass
   switch (category(n.op)) {
     case OpCategory::Bound:
+      t.has_kernel = false;
+      return t;
     case OpCategory::Reshape:
-      throw std::logic_error("op_split: leaves and reshapes have no kernel");
-    case OpCategory::ChannelReduce:
-      return {Split::Reduce, row_extent(in_shape(g, n, 0)), out_lead};
-    case OpCategory::MatMul:
-      if (n.attrs.trans_a) return {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
-      return {Split::Rows, out_lead, 1};
-    case OpCategory::ConvGradFilter:
-      return {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
-    case OpCategory::Loss:
-      return {Split::Reduce, in_shape(g, n, 0)[0], 1};
-    case OpCategory::Rows:
-      return {Split::Rows, row_extent(n.shape), 1};
+      t.has_kernel = false;
+      t.row_source = 0;
+      return t;
     case OpCategory::Generator:
+      t.streams = true;
+      return t;
+    // Element by element: any input of the node's shape may be generated where read.
     case OpCategory::Unary:
     case OpCategory::Binary:
     case OpCategory::ActivationGrad:
+      t.streams = true;
+      t.aligned = inputs_from(n, 0);
+      t.generated = t.generated_here = same_shaped(g, n, 0);
+      t.row_source = category(n.op) == OpCategory::ActivationGrad ? 1 : 0;  // the adjoint g
+      return t;
+    // x (...,C) with c (C): c is read whole unless it is the output's shape;
+    // a dropout mask can only be x (c is read at the channel, not the element).
     case OpCategory::ChannelBinary:
+      t.streams = true;
+      t.aligned = n.shape.size() == 1 ? 0b11u : 0b01u;
+      t.generated = 0b11u;
+      t.generated_here = 0b01u;
+      t.row_source = 0;
+      return t;
     case OpCategory::ChannelBroadcast:
-    case OpCategory::Conv:
+      t.streams = true;
+      t.aligned = n.shape.size() == 1 ? 0b1u : 0u;
+      return t;
+    case OpCategory::ChannelReduce:
+      t.split = {Split::Reduce, row_extent(in_shape(g, n, 0)), out_lead};
+      t.scratch = n.shape[0] * 8;  // double per channel
+      t.aligned = in_shape(g, n, 0).size() >= 2 ? 0b1u : 0u;
+      return t;
+    case OpCategory::MatMul: {
+      const ir::Shape& a = in_shape(g, n, 0);
+      if (n.attrs.trans_a) t.split = {Split::Reduce, a[0], out_lead};
+      t.scratch = ir::element_count(n.shape) * 4;  // float partial product
+      t.streams = !n.attrs.trans_a;
+      t.work = ir::element_count(n.shape) * (n.attrs.trans_a ? a[0] : a[1]);
+      t.aligned = n.attrs.trans_a && !n.attrs.trans_b ? 0b11u : 0b01u;  // b's rows are K only when not transposed
+      t.row_source = n.attrs.trans_a ? -1 : 0;
+      return t;
+    }
+    case OpCategory::Rows:
+      t.split = {Split::Rows, row_extent(n.shape), 1};
+      t.aligned = in_shape(g, n, 0).size() >= 2 ? inputs_from(n, 0) : 0u;
+      t.row_source = static_cast<int>(n.inputs.size()) - 1;  // softmax's x, softmax_grad's g
+      return t;
+    case OpCategory::Conv: {
+      const ir::Shape& w = in_shape(g, n, 1);
+      t.streams = true;
+      t.work = ir::element_count(n.shape) * w[0] * w[1] * w[2];
+      t.aligned = 0b01u;  // the kernel w is read whole
+      t.row_source = 0;
+      return t;
+    }
     case OpCategory::ConvGradInput:
+      t.streams = true;
+      t.work = ir::element_count(in_shape(g, n, 0)) * ir::element_count(in_shape(g, n, 1)) / in_shape(g, n, 1)[3];
+      t.aligned = 0b01u;  // g per image, the kernel whole
+      t.row_source = 0;
+      return t;
+    case OpCategory::ConvGradFilter:
+      t.split = {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
+      t.scratch = ir::element_count(n.shape) * 12;  // double total + float per-image sum
+      t.work = ir::element_count(in_shape(g, n, 1)) * ir::element_count(n.shape) / n.shape[3];
+      t.aligned = inputs_from(n, 0);
+      return t;
     case OpCategory::Pool:
-    case OpCategory::PoolGrad:
     case OpCategory::GlobalPool:
+      t.streams = true;
+      t.aligned = inputs_from(n, 0);
+      t.row_source = 0;
+      return t;
+    case OpCategory::PoolGrad:
     case OpCategory::GlobalPoolGrad:
+      t.aligned = inputs_from(n, 0);
+      t.row_source = 0;
+      return t;
+    case OpCategory::Loss:
+      t.split = {Split::Reduce, in_shape(g, n, 0)[0], 1};
+      t.scratch = 8;
+      t.aligned = inputs_from(n, 0);
+      return t;
     case OpCategory::LossGrad:
+      t.aligned = 0b011u;     // scores and labels per row; the scalar adjoint whole
+      t.generated = 0b100u;   // the scalar adjoint may be a fill
+      t.row_source = 0;
+      return t;
     case OpCategory::Update:
-      return {Split::Rows, out_lead, 1};
+      t.aligned = inputs_from(n, 0);
+      t.generated = same_shaped(g, n, 1);  // gradients and slots (plain SGD's zero velocity)
+      return t;
   }
-  throw std::logic_error("op_split: unknown op");
+  throw std::logic_error("kernel_traits: unknown category");
+}
+
+OpSplit op_split(const ir::Graph& g, const ir::Node& n) {
+  const KernelTraits t = kernel_traits(g, n);
+  if (!t.has_kernel) throw std::logic_error("op_split: leaves and reshapes have no kernel");
+  return t.split;
 }
 
 bool reads_aligned(const ir::Graph& g, const ir::Node& n, std::size_t i) {
-  const OpSplit s = op_split(g, n);
-  const ir::Shape& in = in_shape(g, n, i);
-  if (leading(in) != s.extent) return false;  // equal extents split a buffer at the same bytes
-  switch (category(n.op)) {
-    case OpCategory::ChannelBinary:
-      return i == 0 || n.shape.size() == 1;  // the (C) operand is read whole unless it is the output's shape
-    case OpCategory::ChannelBroadcast:
-      return n.shape.size() == 1;
-    case OpCategory::ChannelReduce:
-    case OpCategory::Rows:
-      return in.size() >= 2;
-    case OpCategory::MatMul:
-      return i == 0 || (n.attrs.trans_a && !n.attrs.trans_b);  // b's rows are K only when not transposed
-    case OpCategory::Conv:
-    case OpCategory::ConvGradInput:
-      return i == 0;  // the kernel w is read whole; g (grad input) and x are per image
-    case OpCategory::LossGrad:
-      return i < 2;  // logits/probs and labels per row; the scalar adjoint whole
-    case OpCategory::ConvGradFilter:
-    case OpCategory::Loss:
-    case OpCategory::Pool:
-    case OpCategory::PoolGrad:
-    case OpCategory::GlobalPool:
-    case OpCategory::GlobalPoolGrad:
-    case OpCategory::Unary:
-    case OpCategory::Binary:
-    case OpCategory::ActivationGrad:
-    case OpCategory::Update:
-      return true;
-    case OpCategory::Bound:
-    case OpCategory::Generator:
-    case OpCategory::Reshape:
-      return false;
-  }
-  return false;
+  const KernelTraits t = kernel_traits(g, n);
+  // Equal extents split a buffer at the same bytes.
+  return t.has_kernel && leading(in_shape(g, n, i)) == t.split.extent && ((t.aligned >> i) & 1u);
 }
 
 std::int64_t scratch_bytes(const ir::Graph& g, const ir::Node& n) {
-  switch (category(n.op)) {
-    case OpCategory::ChannelReduce:
-      return n.shape[0] * 8;  // double per channel
-    case OpCategory::MatMul:
-      return ir::element_count(n.shape) * 4;  // float partial product
-    case OpCategory::ConvGradFilter:
-      return ir::element_count(n.shape) * 12;  // double total + float per-image sum
-    case OpCategory::Loss:
-      return 8;
-    case OpCategory::Bound:
-    case OpCategory::Generator:
-    case OpCategory::Unary:
-    case OpCategory::Binary:
-    case OpCategory::ActivationGrad:
-    case OpCategory::ChannelBinary:
-    case OpCategory::ChannelBroadcast:
-    case OpCategory::Reshape:
-    case OpCategory::Rows:
-    case OpCategory::Conv:
-    case OpCategory::ConvGradInput:
-    case OpCategory::Pool:
-    case OpCategory::PoolGrad:
-    case OpCategory::GlobalPool:
-    case OpCategory::GlobalPoolGrad:
-    case OpCategory::LossGrad:
-    case OpCategory::Update:
-      return 0;  // not a Reduce split: no partial sums
-  }
-  return 0;
+  const KernelTraits t = kernel_traits(g, n);
+  return t.split.split == Split::Reduce ? t.scratch : 0;
 }
 
-bool streams_values(const ir::Graph& g, const ir::Node& n) {
-  switch (category(n.op)) {
-    case OpCategory::Generator:
-    case OpCategory::Unary:
-    case OpCategory::Binary:
-    case OpCategory::ActivationGrad:
-    case OpCategory::ChannelBinary:
-    case OpCategory::ChannelBroadcast:
-    case OpCategory::Conv:
-    case OpCategory::ConvGradInput:
-    case OpCategory::Pool:
-    case OpCategory::GlobalPool:
-      return true;
-    case OpCategory::MatMul:
-      return !n.attrs.trans_a;
-    case OpCategory::Bound:
-    case OpCategory::ChannelReduce:
-    case OpCategory::Reshape:
-    case OpCategory::Rows:
-    case OpCategory::ConvGradFilter:
-    case OpCategory::PoolGrad:
-    case OpCategory::GlobalPoolGrad:
-    case OpCategory::Loss:
-    case OpCategory::LossGrad:
-    case OpCategory::Update:
-      return false;
-  }
-  return false;
-}
+bool streams_values(const ir::Graph& g, const ir::Node& n) { return kernel_traits(g, n).streams; }
 
 bool reads_generated(const ir::Graph& g, const ir::Node& c, std::size_t i, bool per_element) {
-  const bool same_shape = g.node(c.inputs[i]).shape == c.shape;
-  switch (category(c.op)) {
-    case OpCategory::Update:
-      return !per_element && i > 0 && same_shape;
-    case OpCategory::LossGrad:
-      return !per_element && i == 2;  // the scalar adjoint
-    case OpCategory::ChannelBinary:
-      return i == 0 || !per_element;
-    case OpCategory::Unary:
-    case OpCategory::Binary:
-    case OpCategory::ActivationGrad:
-      return same_shape;
-    case OpCategory::Bound:
-    case OpCategory::Generator:
-    case OpCategory::ChannelBroadcast:
-    case OpCategory::ChannelReduce:
-    case OpCategory::Reshape:
-    case OpCategory::MatMul:
-    case OpCategory::Rows:
-    case OpCategory::Conv:
-    case OpCategory::ConvGradInput:
-    case OpCategory::ConvGradFilter:
-    case OpCategory::Pool:
-    case OpCategory::PoolGrad:
-    case OpCategory::GlobalPool:
-    case OpCategory::GlobalPoolGrad:
-    case OpCategory::Loss:
-      return false;
-  }
-  return false;
+  const KernelTraits t = kernel_traits(g, c);
+  return ((per_element ? t.generated_here : t.generated) >> i) & 1u;
 }
 
-std::int64_t op_work(const ir::Graph& g, const ir::Node& n) {
-  const std::int64_t streamed = n.inputs.empty() ? ir::element_count(n.shape) : ir::element_count(in_shape(g, n, 0));
-  switch (category(n.op)) {
-    case OpCategory::Conv: {
-      const ir::Shape& w = in_shape(g, n, 1);
-      return ir::element_count(n.shape) * w[0] * w[1] * w[2];
-    }
-    case OpCategory::ConvGradInput:
-      return ir::element_count(in_shape(g, n, 0)) * ir::element_count(in_shape(g, n, 1)) / in_shape(g, n, 1)[3];
-    case OpCategory::ConvGradFilter:
-      return ir::element_count(in_shape(g, n, 1)) * ir::element_count(n.shape) / n.shape[3];
-    case OpCategory::MatMul: {
-      const ir::Shape& a = in_shape(g, n, 0);
-      return ir::element_count(n.shape) * (n.attrs.trans_a ? a[0] : a[1]);
-    }
-    case OpCategory::Bound:
-    case OpCategory::Generator:
-    case OpCategory::Unary:
-    case OpCategory::Binary:
-    case OpCategory::ActivationGrad:
-    case OpCategory::ChannelBinary:
-    case OpCategory::ChannelBroadcast:
-    case OpCategory::ChannelReduce:
-    case OpCategory::Reshape:
-    case OpCategory::Rows:
-    case OpCategory::Pool:
-    case OpCategory::PoolGrad:
-    case OpCategory::GlobalPool:
-    case OpCategory::GlobalPoolGrad:
-    case OpCategory::Loss:
-    case OpCategory::LossGrad:
-    case OpCategory::Update:
-      return streamed;  // one pass over the input (or output, for generators)
-  }
-  return streamed;
-}
+std::int64_t op_work(const ir::Graph& g, const ir::Node& n) { return kernel_traits(g, n).work; }
 
 }  // namespace tl::codegen

@@ -1,6 +1,9 @@
-// How each op's kernel shares work between threads, which of its inputs it
-// reads only at the rows a thread owns, and how much scratch its partial sums
-// take. Private to the planner (compiler/codegen/*.cpp).
+// What the planner knows of each node's kernel, decided by the node's
+// category in one switch (kernel_traits): how it shares work between threads,
+// which inputs it reads only at the rows a thread owns, which may be generated
+// where they are read, how much scratch its partial sums take, whether its
+// values stream through an epilogue, its rough work, and which input its rows
+// (the batch axis) come from. Private to the planner (compiler/codegen/*.cpp).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,21 @@ struct OpSplit {
   std::int64_t extent = 1;
   std::int64_t out_extent = 1;
 };
+
+struct KernelTraits {
+  bool has_kernel = true;        ///< false for bound tensors and reshapes (aliases)
+  OpSplit split;                 ///< how threads share the kernel's work
+  std::int64_t scratch = 0;      ///< Reduce: bytes of one thread's partial sums
+  bool streams = false;          ///< values pass through an epilogue (see streams_values)
+  std::int64_t work = 0;         ///< rough multiply-add count
+  int row_source = -1;           ///< the input whose rows are the node's rows, or -1
+  std::uint32_t aligned = 0;     ///< bit i: input i is read only at the thread's rows
+  std::uint32_t generated = 0;   ///< bit i: input i is read through an element accessor
+  std::uint32_t generated_here = 0;  ///< bit i: ... at the consumer's own element only
+};
+
+/// The traits of `node`'s kernel.
+KernelTraits kernel_traits(const ir::Graph& graph, const ir::Node& node);
 
 /// Leading extent of a shape (1 for a scalar).
 inline std::int64_t leading(const ir::Shape& s) { return s.empty() ? 1 : s[0]; }

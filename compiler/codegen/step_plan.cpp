@@ -33,47 +33,26 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
     const auto id = static_cast<NodeId>(i);
     const ir::Node& n = graph.node(id);
     plan.alias_of[i] = id;
-    switch (category(n.op)) {
-      case ir::OpCategory::Bound: {
-        const std::string what = n.op == OpKind::Input ? fmt::format("feed {}", static_cast<int>(n.attrs.role)) : n.name;
-        const auto [it, fresh] = bound.emplace(what, id);
-        if (fresh) {
-          plan.storage[i] = {StorageKind::Leaf, static_cast<int>(plan.leaves.size()), 0};
-          plan.leaves.push_back(id);
-          if (n.op == OpKind::Input && plan.batch == 0) plan.batch = leading(n.shape);
-        } else if (graph.node(it->second).shape != n.shape || graph.node(it->second).op != n.op) {
-          throw std::logic_error(fmt::format("plan: leaves %{} and %{} share '{}' but differ", it->second, id, n.name));
-        } else {
-          plan.alias_of[i] = it->second;
-        }
-        break;
+    const ir::OpCategory c = category(n.op);
+    if (c == ir::OpCategory::Bound) {
+      const std::string what = n.op == OpKind::Input ? fmt::format("feed {}", static_cast<int>(n.attrs.role)) : n.name;
+      const auto [it, fresh] = bound.emplace(what, id);
+      if (fresh) {
+        plan.storage[i] = {StorageKind::Leaf, static_cast<int>(plan.leaves.size()), 0};
+        plan.leaves.push_back(id);
+        if (n.op == OpKind::Input && plan.batch == 0) plan.batch = leading(n.shape);
+      } else if (graph.node(it->second).shape != n.shape || graph.node(it->second).op != n.op) {
+        throw std::logic_error(fmt::format("plan: leaves %{} and %{} share '{}' but differ", it->second, id, n.name));
+      } else {
+        plan.alias_of[i] = it->second;
       }
-      case ir::OpCategory::Reshape:
-        plan.alias_of[i] = plan.alias_of[static_cast<std::size_t>(n.inputs[0])];
-        break;
-      case ir::OpCategory::Generator:
-      case ir::OpCategory::Unary:
-      case ir::OpCategory::Binary:
-      case ir::OpCategory::ActivationGrad:
-      case ir::OpCategory::ChannelBinary:
-      case ir::OpCategory::ChannelBroadcast:
-      case ir::OpCategory::ChannelReduce:
-      case ir::OpCategory::MatMul:
-      case ir::OpCategory::Rows:
-      case ir::OpCategory::Conv:
-      case ir::OpCategory::ConvGradInput:
-      case ir::OpCategory::ConvGradFilter:
-      case ir::OpCategory::Pool:
-      case ir::OpCategory::PoolGrad:
-      case ir::OpCategory::GlobalPool:
-      case ir::OpCategory::GlobalPoolGrad:
-      case ir::OpCategory::Loss:
-      case ir::OpCategory::LossGrad:
-      case ir::OpCategory::Update:
-        plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
-        plan.kernels.push_back({KernelKind::Op, {id}});
-        plan.work += op_work(graph, n);
-        if (ir::takes_step_scalar(n.op)) plan.scalar_of[i] = plan.scalar_count++;
+    } else if (c == ir::OpCategory::Reshape) {
+      plan.alias_of[i] = plan.alias_of[static_cast<std::size_t>(n.inputs[0])];
+    } else {  // every other node computes: a kernel of its own, fused later
+      plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
+      plan.kernels.push_back({KernelKind::Op, {id}});
+      plan.work += op_work(graph, n);
+      if (ir::takes_step_scalar(n.op)) plan.scalar_of[i] = plan.scalar_count++;
     }
   }
 }

@@ -3,8 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <bit>
-
 namespace tl::ir {
 
 const char* attr_name(AttrId id) {
@@ -36,12 +34,5 @@ std::string attr_text(InputRole v) {
   }
   return "?";
 }
-
-std::uint64_t attr_word(int v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-std::uint64_t attr_word(bool v) { return v ? 1 : 0; }
-std::uint64_t attr_word(double v) { return std::bit_cast<std::uint64_t>(v); }
-std::uint64_t attr_word(std::uint64_t v) { return v; }
-std::uint64_t attr_word(Padding v) { return static_cast<std::uint64_t>(v); }
-std::uint64_t attr_word(InputRole v) { return static_cast<std::uint64_t>(v); }
 
 }  // namespace tl::ir

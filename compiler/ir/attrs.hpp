@@ -3,8 +3,10 @@
 // printer and the cache key use.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace tl::ir {
 
@@ -56,12 +58,14 @@ std::string attr_text(std::uint64_t v);
 std::string attr_text(Padding v);
 std::string attr_text(InputRole v);
 
-/// The value as one 64-bit word of the cache key (doubles by their bits).
-std::uint64_t attr_word(int v);
-std::uint64_t attr_word(bool v);
-std::uint64_t attr_word(double v);
-std::uint64_t attr_word(std::uint64_t v);
-std::uint64_t attr_word(Padding v);
-std::uint64_t attr_word(InputRole v);
+/// The value as one 64-bit word of the cache key: a double by its bits, every
+/// other attribute type (integers, bools, enums) by its value.
+template <class T>
+std::uint64_t attr_word(T v) {
+  if constexpr (std::is_same_v<T, double>)
+    return std::bit_cast<std::uint64_t>(v);
+  else
+    return static_cast<std::uint64_t>(v);
+}
 
 }  // namespace tl::ir

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -118,6 +119,15 @@ Sub sub_op(OpKind op) {
   if (info.category != CategoryOf<Sub>::value)
     throw std::logic_error("sub_op: " + std::string(info.spelling) + " is not of category " +
                            std::string(category_name(CategoryOf<Sub>::value)));
+  return static_cast<Sub>(info.index);
+}
+
+/// `op` as a member of Sub's category, or nothing when it is of another:
+/// `if (const auto p = as_op<PoolOp>(op)) switch (*p) { ... }`.
+template <class Sub>
+std::optional<Sub> as_op(OpKind op) {
+  const OpInfo& info = op_info(op);
+  if (info.category != CategoryOf<Sub>::value) return std::nullopt;
   return static_cast<Sub>(info.index);
 }
 
