@@ -63,8 +63,21 @@ struct Lowering {
     return add(*info.forward, {x}, layer.name + "/" + std::string(info.spelling), layer, a);
   }
 
+  /// True when every trainable tensor of `layer` is frozen.
+  bool frozen_layer(const Layer& layer) const {
+    bool any = false;
+    for (const check::ParamSpec& p : layer.params) {
+      if (!p.trainable) continue;
+      any = true;
+      if (!frozen_names.count(check::ModelSpec::tensor_name(layer, p))) return false;
+    }
+    return any;
+  }
+
   /// x (B,...,C) -> y; train: batch statistics and moving-average effects;
-  /// otherwise the moving statistics.
+  /// otherwise, and for a frozen layer in a train step too (as Keras runs a
+  /// frozen BatchNormalization: in inference mode), the moving statistics,
+  /// which then never move.
   NodeId batchnorm(NodeId x, const Layer& l) {
     const NodeId gamma = variable(l, l.params[0]);
     const NodeId beta = variable(l, l.params[1]);
@@ -72,7 +85,7 @@ struct Lowering {
     const NodeId moving_var = variable(l, l.params[3]);
     ir::Attrs eps;
     eps.eps = l.epsilon;
-    if (kind == StepKind::Train) {
+    if (kind == StepKind::Train && !frozen_layer(l)) {
       const NodeId mean = add(OpKind::ChannelMean, {x}, l.name + "/mean", l);
       const NodeId centered = add(OpKind::BiasAdd, {x, add(OpKind::Neg, {mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
       const NodeId var = add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l);

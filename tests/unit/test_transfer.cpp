@@ -143,3 +143,68 @@ r = copy(source) | reinit dense_1 | lr {conv2d: 0.1, dense: 0.5}
   }
   CHECK(scaled == 4);
 }
+
+TEST_CASE("a frozen batchnorm runs in inference mode: its moving statistics stay bit-identical on both backends") {
+  const char* bn_script = R"(
+seed 3
+tiny = idx("tiny")
+data = tiny.train | scale 1/255
+model bn(classes) {
+  input(8, 8, 1)
+  conv2d(4, 3x3)
+  batchnorm()
+  activation(relu)
+  flatten()
+  dense(8)
+  batchnorm()
+  dense(classes, softmax)
+}
+source = bn(5)
+train source on data { epochs 1  batch 16 }
+frozen = copy(source) | drop 1 | freeze reused | append { dense(5, softmax) }
+open = copy(source) | drop 1 | freeze conv2d | append { dense(5, softmax) }
+train frozen on data { epochs 1  batch 16 }
+)";
+  tl::data::DataStore store;
+  const auto exp = tl::test::check_ok("bn.tl", bn_script, store);
+  const auto& frozen = exp.models[1];
+  const auto& open = exp.models[2];
+  const auto& config = exp.steps.back().train;
+  // The frozen model's train step has no batch statistics and no moving averages.
+  const auto step = tl::lower::build_step(frozen, 16, tl::lower::StepKind::Train, &config, frozen.frozen);
+  for (const auto& node : step.graph.nodes()) {
+    CHECK(node.op != tl::ir::OpKind::MovingAverage);
+    CHECK(node.op != tl::ir::OpKind::ChannelMean);
+  }
+  // With its batchnorms trainable, the same model keeps batch statistics.
+  int averages = 0;
+  const auto open_step = tl::lower::build_step(open, 16, tl::lower::StepKind::Train, &config, open.frozen);
+  for (const auto& node : open_step.graph.nodes()) averages += node.op == tl::ir::OpKind::MovingAverage;
+  CHECK(averages == 4);
+
+  struct Quiet : tl::train::ProgressSink {
+    void epoch_begin(int, int, std::int64_t) override {}
+    void step(std::int64_t, double, double) override {}
+    void epoch_end(const tl::train::EpochStats&) override {}
+  } quiet;
+  auto data = store.get(exp, exp.steps[0].data);
+  for (const std::string backend : {"reference", "jit"}) {
+    CAPTURE(backend);
+    const auto executor = tl::exec::make_executor(backend, 2);
+    auto source = tl::train::initialise(exp.models[0], exp.seed);
+    tl::train::fit(*executor, source, *data, exp.steps[0].train, 1, nullptr, quiet);
+    auto derived = tl::train::initialise(frozen, exp.seed);
+    for (const auto& [tensor, origin] : frozen.origins)
+      if (origin.model == 0) derived.vars.tensors[tensor] = source.vars.tensors.at(origin.tensor);
+    const auto before = derived.vars.tensors;
+    tl::train::fit(*executor, derived, *data, config, 2, nullptr, quiet);
+    for (const char* tensor : {"batch_normalization/moving_mean", "batch_normalization/moving_variance",
+                               "batch_normalization/gamma", "batch_normalization/beta",
+                               "batch_normalization_1/moving_mean", "batch_normalization_1/moving_variance",
+                               "conv2d/kernel", "dense/kernel"}) {
+      CAPTURE(tensor);
+      CHECK(same_tensor(before.at(tensor), derived.vars.tensors.at(tensor)));
+    }
+    CHECK_FALSE(same_tensor(before.at("dense_1/kernel"), derived.vars.tensors.at("dense_1/kernel")));
+  }
+}
