@@ -14,6 +14,25 @@ namespace {
 constexpr std::size_t max_line_shown = 160;
 constexpr std::size_t context_before = 60;
 
+/// The line as shown: control bytes (a NUL, say) become their Unicode control
+/// pictures (U+2400 + byte, U+2421 for DEL), one column wide like the byte
+/// they stand for, so the caret stays aligned and a NUL can't end the output.
+std::string visible(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+      out += ch;
+      continue;
+    }
+    const unsigned picture = c == 0x7f ? 0x2421 : 0x2400 + c;  // three bytes of UTF-8
+    out += static_cast<char>(0xe0 | (picture >> 12));
+    out += static_cast<char>(0x80 | ((picture >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (picture & 0x3f));
+  }
+  return out;
+}
+
 }  // namespace
 
 Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
@@ -34,7 +53,7 @@ Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::
     if (start + text.size() < full.size()) trail = "...";
     column -= start;
   }
-  out += "  " + lead + std::string(text) + trail + "\n  " + std::string(lead.size(), ' ');
+  out += "  " + lead + visible(text) + trail + "\n  " + std::string(lead.size(), ' ');
   // 2. The caret, with `~` under the rest of the range. Tabs are kept so the
   // caret stays aligned under the source.
   for (std::size_t i = 0; i + 1 < column && i < text.size(); ++i) out += text[i] == '\t' ? '\t' : ' ';

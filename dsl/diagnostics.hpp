@@ -16,7 +16,12 @@ struct Diagnostic {
   std::string rendered;  // the complete multi-line message
 
   /// A message with no script location (already fully formatted).
-  static Diagnostic plain(std::string text) { return {std::move(text)}; }
+  /// A diagnostic without a source location; it ends with a newline like
+  /// the located ones.
+  static Diagnostic plain(std::string text) {
+    if (text.empty() || text.back() != '\n') text += '\n';
+    return {std::move(text)};
+  }
 };
 
 /// Renders `name:line:col: error: message`, the line, a caret (with `~` under

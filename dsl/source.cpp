@@ -1,6 +1,8 @@
 // Offsets -> line/column for diagnostics; file loading for scripts.
 #include "dsl/source.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -24,6 +26,16 @@ SourceFile::SourceFile(std::string name, std::string text) : name_(std::move(nam
 }
 
 SourceFile SourceFile::load(const std::string& path) {
+  // Only a regular file: opening a FIFO would block until something writes
+  // to it, and a directory is never the script.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    const bool dir = S_ISDIR(st.st_mode);
+    throw DiagnosticError(Diagnostic::plain(path + ": error: this is " +
+                                            (dir ? "a directory" : "not a regular file (a FIFO, socket or device)") +
+                                            ", not a script\n  hint: " +
+                                            (dir ? "name the .tl file inside it" : "save the script to a file and name that")));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw DiagnosticError(Diagnostic::plain(path + ": error: cannot open the script: " + std::strerror(errno) +

@@ -103,8 +103,7 @@ void assign(CheckerState& st, const ast::Assign& a) {
     try {
       spec = st.options.load_model(path);
     } catch (const DataFileError& e) {
-      fail(where(*args.slot(0)), "cannot load the model: " + e.where() + ": error: " + e.message() +
-                                     (e.hint().empty() ? "" : "\n  hint: " + e.hint()));
+      fail(where(*args.slot(0)), "cannot load the model: " + e.where() + ": " + e.message(), e.hint());
     }
     spec.name = a.name.text;
     add_model(st, a, std::move(spec), Step::Kind::Load).path = path;

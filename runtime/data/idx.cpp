@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "runtime/data/data_error.hpp"
+#include "runtime/data/regular_file.hpp"
 
 namespace tl::data {
 
@@ -28,6 +29,7 @@ constexpr const char* refetch_hint = "the file looks damaged or incomplete (an i
 class ByteSource {
  public:
   explicit ByteSource(const std::string& path) : path_(path) {
+    require_regular_file(path, "IDX file");  // before open(): a FIFO would block it
     file_.reset(std::fopen(path.c_str(), "rb"));
     if (!file_)
       throw DataError(path, std::nullopt, fmt::format("cannot open the file: {}", std::strerror(errno)),

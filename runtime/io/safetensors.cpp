@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/data/data_error.hpp"
+#include "runtime/data/regular_file.hpp"
 
 namespace tl::io {
 
@@ -71,6 +72,7 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
 }
 
 TensorFile read_safetensors(const std::string& path) {
+  data::require_regular_file(path, "model file");  // before open(): a FIFO would block it
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, std::nullopt, std::string("cannot open the model file: ") + std::strerror(errno),
                            "check the path; tlc run saves models as <run folder>/<model>.safetensors");

@@ -71,6 +71,17 @@ class Runner {
  private:
   void resume() {
     load_checkpoint(options_.out_dir, key_, exp_, st_);
+    // The backend and the thread count change results (sums in another
+    // order), so a resumed run continues exactly as it started or not at all.
+    const std::string backend = st_.results.value("backend", "");
+    const int threads = st_.results.value("threads", 0);
+    if (backend != options_.backend || threads != options_.threads)
+      throw data::DataError(options_.out_dir + "/checkpoint/checkpoint.safetensors", std::nullopt,
+                            "this run started with --backend " + backend + " --threads " + std::to_string(threads) +
+                                "; resuming it with --backend " + options_.backend + " --threads " +
+                                std::to_string(options_.threads) + " would change its results",
+                            "resume with --backend " + backend + " --threads " + std::to_string(threads) +
+                                ", or run without --resume to start again");
     results_.restore(st_.results);
     std::fprintf(out_, "Resuming from %s/checkpoint: step %zu of %zu", options_.out_dir.c_str(), st_.next_step + 1,
                  exp_.steps.size());

@@ -65,6 +65,24 @@ has '^# train step of model net' && has 'conv2d_grad_filter' && has 'softmax_xen
 expect "emit fused" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --emit=fused
 has '^# [0-9]+ kernels in [0-9]+ passes' && has 'updates: adam_update' && passes=$((passes + 1)) ||
   { echo "FAIL --emit=fused"; cat "$work/out"; failures=$((failures + 1)); }
+# Files that are not regular files are refused before they are opened (a FIFO
+# would block open() forever); a directory is not a script.
+expect "version" 0 "" -- "$tlc" --version
+grep -qE '^tlc [0-9]+\.[0-9]+\.[0-9]+$' "$work/out" && passes=$((passes + 1)) || { echo "FAIL --version"; cat "$work/out"; failures=$((failures + 1)); }
+expect "messages end with a newline" 1 "" -- "$tlc" run nofile.tl
+[[ "$(tail -c 1 "$work/err" | od -An -c | tr -d ' ')" == '\n' ]] && passes=$((passes + 1)) || { echo "FAIL: stderr does not end with a newline"; failures=$((failures + 1)); }
+mkfifo fifo.tl data-fifo model-fifo
+expect "script FIFO" 1 "fifo.tl: error: this is not a regular file \(a FIFO, socket or device\), not a script" -- timeout 20 "$tlc" check fifo.tl
+expect "script directory" 1 "data: error: this is a directory, not a script" -- "$tlc" check data
+printf 'd = idx(images = "data-fifo", labels = "data-fifo")\nsummary d\n' > datafifo.tl
+expect "data FIFO" 1 "datafifo.tl:1:5: error: cannot read the data: data-fifo: this is a FIFO \(named pipe\), not a regular file" -- timeout 20 "$tlc" check datafifo.tl
+printf 'net = load("model-fifo")\nsummary net\n' > modelfifo.tl
+expect "model FIFO" 1 "modelfifo.tl:1:12: error: cannot load the model: model-fifo: this is a FIFO" -- timeout 20 "$tlc" check modelfifo.tl
+# A NUL byte in a script line is shown as a control picture; every diagnostic after it is printed whole.
+printf 'model m() {\n  input(8, 8, 1)\n  conv3d(3) # \x00 here\n}\nnet = m()\nnet2 = m2()\nsummary net\n' > nul.tl
+expect "NUL in a line" 1 "unknown model or data source 'm2'" -- "$tlc" check nul.tl
+grep -q "conv3d(3) # ␀ here" "$work/err" && grep -q "^2 errors$" "$work/err" && passes=$((passes + 1)) ||
+  { echo "FAIL: diagnostics after a NUL"; cat -A "$work/err"; failures=$((failures + 1)); }
 printf '\xff\xfe\x00garbage' > binary.tl
 expect "binary input" 1 "binary.tl:1:1: error" -- "$tlc" check binary.tl
 for f in "$src"/tests/golden/errors/*.tl; do

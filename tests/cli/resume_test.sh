@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interrupted runs from the outside: a run killed with SIGKILL mid-training,
 # and one stopped with Ctrl-C (SIGINT), both resume with --resume to model
-# files byte-identical to an uninterrupted run's. The reference backend is
+# files byte-identical to an uninterrupted run's; resuming with another
+# backend or thread count is refused. The reference backend is
 # used because it is slow enough to interrupt reliably. Usage: resume_test.sh TLC
 set -euo pipefail
 tlc="$1"
@@ -59,4 +60,16 @@ grep -q '"status": "interrupted"' "$work/ctrlc/results.json" || { echo "FAIL: re
 cmp "$work/whole/net.safetensors" "$work/ctrlc/net.safetensors" || { echo "FAIL: Ctrl-C+resumed weights differ"; exit 1; }
 cmp <(grep -v seconds "$work/whole/results.json") <(grep -v seconds "$work/ctrlc/results.json") ||
   { echo "FAIL: results differ beyond timings"; exit 1; }
-echo "2 passed, 0 failed"
+
+# 3. Resuming with another backend or thread count would change the results: refused, checkpoint kept.
+"$tlc" run "$work/long.tl" --backend reference --out "$work/other" > /dev/null 2>&1 &
+pid=$!
+wait_for_epoch "$work/other"
+kill -INT $pid
+set +e; wait $pid; set -e
+set +e; "$tlc" run "$work/long.tl" --backend jit --threads 2 --out "$work/other" --resume > /dev/null 2> "$work/other.err"; status=$?; set -e
+[[ $status -eq 1 ]] || { echo "FAIL: resume with another backend: status $status"; cat "$work/other.err"; exit 1; }
+grep -q "started with --backend reference --threads 1; resuming it with --backend jit --threads 2 would change its results" "$work/other.err" ||
+  { echo "FAIL: no message about the backend"; cat "$work/other.err"; exit 1; }
+[[ -e "$work/other/checkpoint/checkpoint.safetensors" ]] || { echo "FAIL: the refused resume lost the checkpoint"; exit 1; }
+echo "3 passed, 0 failed"

@@ -193,6 +193,7 @@ int execute(const std::string& command, const Options& o) {
 
 int main(int argc, char** argv) {
   CLI::App app{"tlc: run transfer-learning experiments written in .tl"};
+  app.set_version_flag("--version", std::string("tlc ") + TL_VERSION);
   app.require_subcommand(1);
   Options o;
   auto add_common = [&](CLI::App* sub) {
@@ -224,7 +225,8 @@ int main(int argc, char** argv) {
   try {
     return execute(command, o);
   } catch (const tl::DiagnosticError& e) {
-    std::fputs(e.render().c_str(), stderr);
+    const std::string text = e.render();  // written whole: a NUL in it must not end it
+    std::fwrite(text.data(), 1, text.size(), stderr);
     if (interrupted) return 130;
     const auto n = e.diagnostics().size();
     if (n > 1) std::fprintf(stderr, "%zu errors\n", n);
