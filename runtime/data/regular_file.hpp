@@ -7,9 +7,10 @@
 
 namespace tl::data {
 
-/// Throws DataError naming `path` when it does not exist, or exists but is
-/// not a regular file (a directory, FIFO, socket or device). `what`: "IDX
-/// file", "model file", for the message. Follows symbolic links.
+/// Throws DataError naming `path` when it exists but is not a regular file
+/// (a directory, FIFO, socket or device); a missing file is left to the
+/// reader's open(), which reports it. `what`: "IDX file", "model file", for
+/// the message. Follows symbolic links.
 void require_regular_file(const std::string& path, const std::string& what);
 
 }  // namespace tl::data
