@@ -179,6 +179,10 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       step.data = st.dataset(t.data);
       step.where = {t.offset, t.length};
       const ModelSpec& model = st.exp.models[static_cast<std::size_t>(step.model)];
+      if (model.trainable_params() == 0)
+        fail(t.model, "model '" + model.name + "' has no trainable parameters, so training it would change nothing",
+             model.derived ? "unfreeze a layer (copy(m) | unfreeze dense) or append a new one"
+                           : "give it a layer with weights, such as dense(classes, softmax)");
       st.check_fit(model, step.data, where(t.data), t.model);
       step.train = st.train_config(t.settings, model);
       st.exp.steps.push_back(step);

@@ -56,6 +56,16 @@ LossSpec loss(const ast::Expr& e) {
   return spec;
 }
 
+/// The labels file node `index`'s labels were read from (its Files ancestor).
+std::string labels_file(const Experiment& exp, int index) {
+  for (int guard = 0; index >= 0 && guard < 100000; ++guard) {
+    const DataNode& n = exp.data[static_cast<std::size_t>(index)];
+    if (n.kind == DataNode::Kind::Files) return n.labels_path;
+    index = n.kind == DataNode::Kind::SplitPart ? exp.splits[static_cast<std::size_t>(n.split)].base : n.base;
+  }
+  return "?";
+}
+
 }  // namespace
 
 TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model) {
@@ -136,8 +146,9 @@ void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Locate
   const DataFacts facts = materialise(data, data_at);
   const std::int64_t max_label = facts.max_label;
   if (max_label >= out.shape[0] || facts.min_label < 0)
-    fail(data_at, "'" + node.display + "' has labels up to " + std::to_string(max_label) + ", but model '" + model.name +
-                      "' has " + std::to_string(out.shape[0]) + " outputs",
+    fail(data_at, "'" + node.display + "' has labels up to " + std::to_string(max_label) + " (read from " +
+                      labels_file(exp, data) + "), but model '" + model.name + "' has " + std::to_string(out.shape[0]) +
+                      " outputs",
          "give the model " + std::to_string(max_label + 1) + " classes, or relabel the data");
 }
 

@@ -1,6 +1,7 @@
 // Keras-style summary tables (see summary.hpp).
 #include "runtime/report/summary.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace tl::report {
@@ -78,9 +79,7 @@ std::string summary(const check::ModelSpec& model, const std::set<std::string>& 
 }
 
 std::string manifest(const check::ModelSpec& model, const std::vector<std::string>& model_names) {
-  std::string out = "Transfer manifest of \"" + model.name + "\":\n";
-  const std::vector<std::size_t> stops = {26, 44, 72, 84};
-  out += row({"tensor", "shape", "from", "trainable"}, stops);
+  std::vector<std::vector<std::string>> rows = {{"tensor", "shape", "from", "trainable"}};
   for (const auto& l : model.layers)
     for (const auto& p : l.params) {
       const std::string t = check::ModelSpec::tensor_name(l, p);
@@ -90,8 +89,18 @@ std::string manifest(const check::ModelSpec& model, const std::vector<std::strin
       std::string shape;
       for (auto d : p.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
       const bool trainable = p.trainable && !model.frozen.count(t);
-      out += row({t, shape, from, trainable ? "yes" : (p.trainable ? "frozen" : "no (statistic)")}, stops);
+      rows.push_back({t, shape, from, trainable ? "yes" : (p.trainable ? "frozen" : "no (statistic)")});
     }
+  // Columns as wide as their longest cell plus two spaces: names are never cut
+  // (batch_normalization/moving_mean and /moving_variance must stay apart).
+  std::vector<std::size_t> stops(4, 0);
+  for (std::size_t c = 0; c < stops.size(); ++c) {
+    std::size_t width = 0;
+    for (const auto& r : rows) width = std::max(width, r[c].size());
+    stops[c] = (c ? stops[c - 1] : 0) + width + 2;
+  }
+  std::string out = "Transfer manifest of \"" + model.name + "\":\n";
+  for (const auto& r : rows) out += row(r, stops);
   return out;
 }
 

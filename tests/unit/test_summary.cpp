@@ -90,3 +90,37 @@ summary net
   CHECK(table.find("add (Add)") != std::string::npos);
   CHECK(table.find("stem, branch") != std::string::npos);
 }
+
+TEST_CASE("the transfer manifest never cuts a tensor name") {
+  tl::data::DataStore store;
+  const auto exp = tl::test::check_ok("manifest.tl", R"(
+model bn(classes) {
+  input(8, 8, 1)
+  conv2d(4, 3x3)
+  batchnorm()
+  flatten()
+  dense(classes, softmax)
+}
+source = bn(5)
+frozen = copy(source) | drop 1 | freeze reused | append { dense(3, softmax) }
+summary frozen
+)", store);
+  const std::string text = tl::report::manifest(exp.models[1], {"source", "frozen"});
+  for (const char* cell : {"batch_normalization/moving_mean ", "batch_normalization/moving_variance ",
+                           "source.batch_normalization/moving_variance ", "no (statistic)", "frozen", "fresh"})
+    CHECK_MESSAGE(text.find(cell) != std::string::npos, cell);
+  // Every row's columns start at the header's columns.
+  const auto header_from = text.find("from");
+  const auto line_start = text.rfind('\n', header_from) + 1;
+  const std::size_t column = header_from - line_start;
+  std::size_t rows = 0;
+  for (std::size_t at = text.find('\n', header_from) + 1; at < text.size(); at = text.find('\n', at) + 1) {
+    const std::string line = text.substr(at, text.find('\n', at) - at);
+    if (line.empty()) break;
+    CHECK(line.size() > column);
+    CHECK(line[column - 1] == ' ');
+    CHECK(line[column] != ' ');
+    ++rows;
+  }
+  CHECK(rows == 8);  // conv2d kernel, bias; batchnorm gamma, beta, mean, variance; dense kernel, bias
+}
