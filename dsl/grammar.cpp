@@ -15,6 +15,14 @@ std::string expected_message(const std::string& which) {
   return "expected " + which;
 }
 
+/// A hint when the offending word is a reserved one (grammar::reserved_words).
+std::string keyword_hint(const std::string& word) {
+  for (const char* reserved : grammar::reserved_words)
+    if (word == reserved)
+      return "'" + word + "' is a keyword and cannot name anything; choose another name, such as " + word + "_data";
+  return "";
+}
+
 }  // namespace
 
 ast::Program parse(const SourceFile& source) {
@@ -40,7 +48,7 @@ ast::Program parse(const SourceFile& source) {
     Iterator at = failure.where();
     x3::skip_over(at, last, x3::make_context<x3::skipper_tag>(grammar::skipper));
     const auto offset = static_cast<std::uint32_t>(at - begin);
-    std::string found;
+    std::string found, word;
     if (at == last) {
       found = "the end of the file";
     } else {
@@ -52,11 +60,12 @@ ast::Program parse(const SourceFile& source) {
       } else {
         ++end;
       }
-      found = "'" + std::string(at, end) + "'";
+      word = std::string(at, end);
+      found = "'" + word + "'";
     }
     throw DiagnosticError(
         make_diagnostic(source, offset, static_cast<std::uint32_t>(found.size() > 2 ? found.size() - 2 : 1),
-                        expected_message(failure.which()) + ", found " + found));
+                        expected_message(failure.which()) + ", found " + found, keyword_hint(word)));
   }
   return program;
 }

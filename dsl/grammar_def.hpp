@@ -48,11 +48,23 @@ x3::real_parser<double, number_policies> const real_ = {};
 
 /// A keyword: the word, not followed by more identifier characters.
 inline auto kw(char const* word) { return lexeme[lit(word) >> !(alnum | '_')]; }
+/// A statement's first word, unless it is a name being assigned (`train = ...`).
+inline auto statement_kw(char const* word) { return kw(word) >> !(lit('=') >> !lit('=')); }
 
-// Words that start statements or structure them; never usable as names.
-auto const reserved = kw("model") | kw("split") | kw("into") | kw("shuffled") | kw("train") | kw("evaluate") |
-                      kw("summary") | kw("compare") | kw("seed") | kw("on") | kw("from") | kw("where") | kw("relabel") |
-                      kw("scale") | kw("normalize") | kw("take") | kw("drop") | kw("cut") | kw("append") | kw("freeze") | kw("unfreeze") | kw("reinit") | kw("and") | kw("or") | kw("not") | kw("in") | kw("label");
+// Words that structure statements and pipelines; never usable as names. The
+// words that start statements (model, split, train, evaluate, compare,
+// summary, seed) are not among them: `train = ...` or `split d into train
+// 0.8, test 0.2` name things `train`, because a statement's keyword is only
+// one when no '=' follows it (statement_kw).
+inline constexpr const char* reserved_words[] = {
+    "into", "shuffled", "on", "from", "where", "relabel", "scale", "normalize", "take", "drop", "cut",
+    "append", "freeze", "unfreeze", "reinit", "and", "or", "not", "in", "label"};
+struct reserved_table : x3::symbols<> {
+  reserved_table() {
+    for (const char* word : reserved_words) add(word);
+  }
+};
+auto const reserved = lexeme[reserved_table{} >> !(alnum | '_')];
 
 
 // Skipper: whitespace and '#' comments to the end of the line.
@@ -113,6 +125,12 @@ x3::rule<class layer_line_r, ast::LayerLine> const layer_line = "a layer";
 x3::rule<class model_def_r, ast::ModelDef> const model_def = "a model definition";
 x3::rule<class assign_r, ast::Assign> const assign = "an assignment";
 x3::rule<class split_part_r, ast::SplitPart> const split_part = "a part such as train 0.8";
+x3::rule<class split_parts_r, std::vector<ast::SplitPart>> const split_parts = "parts such as train 0.8, test 0.2";
+x3::rule<class compare_list_r, std::vector<ast::Name>> const compare_list = "model names separated by commas";
+x3::rule<class number_list_r, std::vector<ast::Number>> const number_list = "numbers separated by commas";
+x3::rule<class factor_list_r, std::vector<ast::LayerFactor>> const factor_list =
+    "layer factors such as conv2d: 0.1, dense: 0.5";
+x3::rule<class append_arg_r, ast::StageArg> const append_arg = "a block of layers in braces or a head such as head(m, 1)";
 x3::rule<class shuffle_r, ast::Shuffle> const shuffle = "'shuffled'";
 x3::rule<class split_stmt_r, ast::SplitStmt> const split_stmt = "a split";
 x3::rule<class setting_r, ast::Setting> const setting = "a setting such as epochs 10";
@@ -192,10 +210,11 @@ auto const expr_def = primary >> *('|' > stage);
 //         | 'normalize' ('mean' number 'std' number | 'from' path)
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
 //         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
+auto const append_arg_def = layer_block | call;
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
                        (raw[kw("scale")] > number) | (raw[kw("normalize")] > normalize_arg) |
                        (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
-                       (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > (layer_block | call)) |
+                       (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > append_arg) |
                        (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
                        (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors);
 // mean_std ::= 'mean' number 'std' number
@@ -206,7 +225,8 @@ auto const normalize_from_def = from_parts;
 auto const normalize_arg_def = mean_std | normalize_from;
 // layer_factors ::= '{' word ':' number (',' word ':' number)* '}'
 auto const layer_factor_def = key > colon > number;
-auto const factor_entries_def = lbrace > (layer_factor % ',') > rbrace;
+auto const factor_list_def = layer_factor % ',';
+auto const factor_entries_def = lbrace > factor_list > rbrace;
 auto const layer_factors_def = factor_entries;
 // layer_block ::= '{' layer_line* '}'
 auto const block_lines_def = lbrace > *layer_line > rbrace;
@@ -218,7 +238,8 @@ auto const name_list_def = names;
 auto const cmp_op_def = x3::string("<=") | x3::string(">=") | x3::string("==") | x3::string("!=") |
                         x3::string("<") | x3::string(">");
 // membership ::= 'label' 'in' '{' number (',' number)* '}'
-auto const membership_def = raw[kw("label")] >> kw("in") > lbrace > (number % ',') > rbrace;
+auto const number_list_def = number % ',';
+auto const membership_def = raw[kw("label")] >> kw("in") > lbrace > number_list > rbrace;
 // comparison ::= 'label' cmp_op number
 auto const comparison_def = raw[kw("label")] > cmp_op > number;
 // pred_not ::= 'not' pred_atom
@@ -241,28 +262,30 @@ auto const param_def = name >> -(equals > expr);
 auto const layer_line_def = -(name >> ':') >> layer_call >> -(kw("from") > name);
 // model_def ::= 'model' name '(' (param (',' param)*)? ')' '{' layer_line* '}'
 auto const model_body_def = *layer_line > rbrace;
-auto const model_def_def = kw("model") > name > lparen > -(param % ',') > rparen > lbrace > model_body;
+auto const model_def_def = statement_kw("model") > name > lparen > -(param % ',') > rparen > lbrace > model_body;
 // assign ::= name '=' expr
 auto const assign_def = name >> equals > expr;
 // split ::= 'split' expr 'into' part (',' part)* ('shuffled' ('seed' number)?)?
 auto const split_part_def = name > number;
 auto const shuffle_def = raw[kw("shuffled")] > -(kw("seed") > number);
-auto const split_stmt_def = kw("split") > expr > into_kw > (split_part % ',') > -shuffle;
+auto const split_parts_def = split_part % ',';
+auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts > -shuffle;
 // settings ::= '{' (key expr)* '}'
 auto const setting_def = key > expr;
 auto const settings_body_def = *setting > rbrace;
 auto const settings_def = lbrace > settings_body;
 // train ::= 'train' name 'on' expr settings?
-auto const train_stmt_def = kw("train") > name > on_kw > expr > -settings;
+auto const train_stmt_def = statement_kw("train") > name > on_kw > expr > -settings;
 // evaluate ::= 'evaluate' name 'on' expr settings?
-auto const eval_stmt_def = kw("evaluate") > name > on_kw > expr > -settings;
+auto const eval_stmt_def = statement_kw("evaluate") > name > on_kw > expr > -settings;
 // compare ::= 'compare' name (',' name)* 'on' expr settings?
-auto const compare_names_def = kw("compare") > (name % ',');
+auto const compare_list_def = name % ',';
+auto const compare_names_def = statement_kw("compare") > compare_list;
 auto const compare_stmt_def = compare_names > on_kw > expr > -settings;
 // summary ::= 'summary' name
-auto const summary_stmt_def = raw[kw("summary")] > name;
+auto const summary_stmt_def = raw[statement_kw("summary")] > name;
 // seed ::= 'seed' number
-auto const seed_stmt_def = raw[kw("seed")] > number;
+auto const seed_stmt_def = raw[statement_kw("seed")] > number;
 // statement ::= model_def | split | train | evaluate | summary | seed | assign
 auto const statement_def =
     model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | seed_stmt | assign;
@@ -272,6 +295,7 @@ auto const program_def = *statement > statement_or_end;
 
 BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, from_parts,
                     normalize_from, normalize_arg, compare_names, compare_stmt)
+BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,

@@ -89,6 +89,15 @@ for f in "$src"/tests/golden/errors/*.tl; do
   expect "golden $(basename "$f")" 1 "^$(basename "$f" | sed 's/\./\\./g'):[0-9]+:[0-9]+: error: " -- \
     bash -c "cd '$(dirname "$f")' && TL_DATA_PATH=/nonexistent '$tlc' check '$(basename "$f")'"
 done
+# No message names a C++ type: every script of the fuzz corpus and every golden
+# error script through the check (with the real data where they name it).
+cxx='boost|spirit|x3::|std::|N[0-9]+[a-z]+[0-9]|St[0-9]+[a-z]|_r[EI]|tl::[a-z]+::'
+leaks=0
+for f in "$src"/fuzz/corpus/script/*.tl "$src"/tests/golden/errors/*.tl; do
+  (cd "$(dirname "$f")" && "$tlc" check "$(basename "$f")") > /dev/null 2> "$work/leak.err"
+  if grep -qE "$cxx" "$work/leak.err"; then echo "FAIL: $f: a C++ name in a message:"; grep -E "$cxx" "$work/leak.err" | head -3; leaks=$((leaks + 1)); fi
+done
+[[ $leaks -eq 0 ]] && passes=$((passes + 1)) || failures=$((failures + 1))
 # Every example must pass the check (needs scripts/setup.sh's data).
 for f in "$src"/examples/*.tl "$src"/examples/*/*.tl; do
   [[ -e "$f" ]] || continue

@@ -110,3 +110,39 @@ TEST_CASE("parser: syntax errors point at line and column") {
   CHECK(syntax_error("model m() {\n  input(8, 8, 1)\n").find("error:") != std::string::npos);
   CHECK(syntax_error("").empty());  // an empty script parses (the checker finds nothing to run)
 }
+
+TEST_CASE("parser: statement words name things where no statement can start") {
+  const ast::Program p = parse(
+      "split tr into train 0.8, test 0.2\n"
+      "compare train, a on tr\n"
+      "model = seed_cnn(10)\n"
+      "train = seed_cnn(10)\n"
+      "train train on test { epochs 1 }\n"
+      "evaluate train on test\n"
+      "summary train\n");
+  REQUIRE(p.statements.size() == 7);
+  const auto& split = statement<ast::SplitStmt>(p, 0);
+  CHECK(split.parts[0].name.text == "train");
+  CHECK(split.parts[1].name.text == "test");
+  CHECK(statement<ast::CompareStmt>(p, 1).models[0].text == "train");
+  CHECK(statement<ast::Assign>(p, 2).name.text == "model");
+  CHECK(statement<ast::Assign>(p, 3).name.text == "train");
+  const auto& train = statement<ast::TrainStmt>(p, 4);
+  CHECK(train.model.text == "train");
+  CHECK(boost::get<ast::Path>(train.data.head.get()).parts.at(0) == "test");
+  CHECK(statement<ast::EvalStmt>(p, 5).model.text == "train");
+  CHECK(statement<ast::SummaryStmt>(p, 6).model.text == "train");
+}
+
+TEST_CASE("parser: every expected thing has a name, never a C++ type") {
+  for (const char* text : {"split tr into\n", "split tr into train 0.8,\n", "compare\n", "compare a,\n",
+                           "x = m | append 3\n", "x = d | where label in {\n", "x = d | where label in {1,\n",
+                           "x = m | lr {\n", "x = m | lr {dense: 0.1,\n", "x = d | relabel {1: 2,\n",
+                           "model m(a, ) {}\n", "x = f(a, )\n", "x = d | normalize\n", "x = d | where label <\n",
+                           "train net on d { epochs }\n"}) {
+    CAPTURE(text);
+    const std::string message = syntax_error(text);
+    CHECK(message.find("error: expected ") != std::string::npos);
+    for (const char* cxx : {"boost", "spirit", "x3", "N2tl", "St", "::", "_r"}) CHECK(message.find(cxx) == std::string::npos);
+  }
+}
