@@ -33,13 +33,13 @@ std::string visible(std::string_view text) {
   return out;
 }
 
-}  // namespace
 
-Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
-                           const std::string& message, const std::string& hint) {
+/// `name:line:col: KIND: message`, the line, the caret and its `~` range.
+std::string render(const SourceFile& source, std::uint32_t offset, std::uint32_t length, const char* kind,
+                   const std::string& message) {
   const LineCol at = source.line_col(offset);
-  std::string out = source.name() + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                    ": error: " + message + "\n";
+  std::string out = source.name() + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " + kind +
+                    ": " + message + "\n";
   // 1. The line; of a long line, an excerpt from a little before the column.
   const std::string_view full = source.line_text(at.line);
   std::string_view text = full;
@@ -61,8 +61,21 @@ Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::
   const std::size_t room = text.size() >= column ? text.size() - column : 0;
   out += std::string(std::min<std::size_t>(length > 0 ? length - 1 : 0, room), '~');
   out += "\n";
+  return out;
+}
+
+}  // namespace
+
+Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
+                           const std::string& message, const std::string& hint) {
+  std::string out = render(source, offset, length, "error", message);
   if (!hint.empty()) out += "  hint: " + hint + "\n";
   return {out};
+}
+
+void add_note(Diagnostic& d, const SourceFile& source, std::uint32_t offset, std::uint32_t length,
+              const std::string& message) {
+  d.rendered += render(source, offset, length, "note", message);
 }
 
 std::string DiagnosticError::render() const {

@@ -15,9 +15,8 @@ class SourceFile;
 struct Diagnostic {
   std::string rendered;  // the complete multi-line message
 
-  /// A message with no script location (already fully formatted).
-  /// A diagnostic without a source location; it ends with a newline like
-  /// the located ones.
+  /// A diagnostic without a source location (already formatted); it ends
+  /// with a newline like the located ones.
   static Diagnostic plain(std::string text) {
     if (text.empty() || text.back() != '\n') text += '\n';
     return {std::move(text)};
@@ -30,6 +29,11 @@ struct Diagnostic {
 /// marked with "...".
 Diagnostic make_diagnostic(const SourceFile& source, std::uint32_t offset, std::uint32_t length,
                            const std::string& message, const std::string& hint = {});
+
+/// Appends `name:line:col: note: message`, the line and a caret to `d`: a
+/// second place the error involves ("note: to match this '{'").
+void add_note(Diagnostic& d, const SourceFile& source, std::uint32_t offset, std::uint32_t length,
+              const std::string& message);
 
 class DiagnosticError : public std::runtime_error {
  public:

@@ -4,17 +4,27 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "dsl/ast.hpp"
 
 namespace tl::check {
 
+/// A second place an error involves, shown after it as `note:`.
+struct CheckNote {
+  std::uint32_t offset = 0, length = 0;
+  std::string message;
+};
+
 class CheckError : public std::runtime_error {
  public:
-  CheckError(std::uint32_t offset, std::uint32_t length, std::string message, std::string hint = {})
-      : std::runtime_error(message), offset(offset), length(length), message(std::move(message)), hint(std::move(hint)) {}
+  CheckError(std::uint32_t offset, std::uint32_t length, std::string message, std::string hint = {},
+             std::vector<CheckNote> notes = {})
+      : std::runtime_error(message), offset(offset), length(length), message(std::move(message)), hint(std::move(hint)),
+        notes(std::move(notes)) {}
   std::uint32_t offset, length;
   std::string message, hint;
+  std::vector<CheckNote> notes;
 };
 
 /// Thrown when a statement uses a name whose own definition already failed:

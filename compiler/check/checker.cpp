@@ -184,7 +184,7 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
              model.derived ? "unfreeze a layer (copy(m) | unfreeze dense) or append a new one"
                            : "give it a layer with weights, such as dense(classes, softmax)");
       st.check_fit(model, step.data, where(t.data), t.model);
-      step.train = st.train_config(t.settings, model);
+      step.train = st.train_config(t.settings, model, t);
       st.exp.steps.push_back(step);
     }
     void operator()(const ast::EvalStmt& e) const {
@@ -247,6 +247,13 @@ const ast::Located& located(const ast::Statement& stmt) {
   return boost::apply_visitor([](const auto& s) -> const ast::Located& { return s; }, stmt);
 }
 
+/// The error, its hint, then its notes.
+Diagnostic diagnostic_of(const SourceFile& source, const CheckError& e) {
+  Diagnostic d = make_diagnostic(source, e.offset, e.length, e.message, e.hint);
+  for (const CheckNote& note : e.notes) add_note(d, source, note.offset, note.length, note.message);
+  return d;
+}
+
 }  // namespace
 
 Experiment check(const ast::Program& program, const SourceFile& source, DataSource& data, const CheckOptions& options) {
@@ -264,7 +271,7 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataSour
         st.exp.seed = static_cast<std::uint64_t>(integer(s->value, "seed"));
         if (integer(s->value, "seed") < 0) fail(s->value, "the seed must not be negative");
       } catch (const CheckError& e) {
-        errors.push_back(make_diagnostic(source, e.offset, e.length, e.message, e.hint));
+        errors.push_back(diagnostic_of(source, e));
       }
     }
   }
@@ -281,7 +288,7 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataSour
     try {
       statement(st, stmt);
     } catch (const CheckError& e) {
-      errors.push_back(make_diagnostic(source, e.offset, e.length, e.message, e.hint));
+      errors.push_back(diagnostic_of(source, e));
       for (const ast::Name* n : defined_names(stmt))
         if (!st.symbols.count(n->text)) st.symbols[n->text] = Symbol{Symbol::Kind::Poisoned, -1, -1, -1, nullptr, n->offset};
     } catch (const PoisonedName&) {

@@ -52,7 +52,8 @@ struct CheckerState {
   ModelSpec derive(const ast::Expr& e, const std::string& name, const ast::Located& at);
 
   // training.cpp
-  TrainConfig train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model);
+  /// The settings of a train statement (`statement`: where it is).
+  TrainConfig train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model, const ast::Located& statement);
   std::int64_t eval_batch(const std::vector<ast::Setting>& settings);
   /// The model must accept the data's samples and have an output per label.
   void check_fit(const ModelSpec& model, int data, const ast::Located& data_at, const ast::Located& model_at);

@@ -68,7 +68,8 @@ std::string labels_file(const Experiment& exp, int index) {
 
 }  // namespace
 
-TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model) {
+TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model,
+                                       const ast::Located& statement) {
   TrainConfig cfg;
   std::map<std::string, const ast::Setting*> seen;
   for (const ast::Setting& s : settings) {
@@ -107,11 +108,19 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
   // The loss needs probabilities from a softmax, or logits when from_logits.
   const Layer& out = model.layers[static_cast<std::size_t>(model.output)];
   if (!cfg.loss.from_logits && out.activation != Activation::Softmax) {
-    const ast::Located at = seen.count("loss") ? where(seen["loss"]->value) : ast::Located{};
+    // At the loss setting, or (the default loss) at the train statement; a
+    // note shows the model's last layer.
+    const ast::Located at = seen.count("loss") ? where(seen["loss"]->value) : statement;
+    std::vector<CheckNote> notes;
+    if (out.where.length > 0)
+      notes.push_back({out.where.offset, out.where.length, "model '" + model.name + "' ends here"});
     throw CheckError(at.offset, at.length,
-                     "sparse_categorical_crossentropy expects probabilities, but model '" + model.name +
+                     std::string(seen.count("loss") ? "sparse_categorical_crossentropy expects"
+                                                    : "the default loss, sparse_categorical_crossentropy, expects") +
+                         " probabilities, but model '" + model.name +
                          "' ends in '" + out.name + "' with activation " + to_string(out.activation),
-                     "end the model with a softmax, or write loss sparse_categorical_crossentropy(from_logits = true)");
+                     "end the model with a softmax, or write loss sparse_categorical_crossentropy(from_logits = true)",
+                     std::move(notes));
   }
   if (cfg.loss.from_logits && out.activation == Activation::Softmax) {
     const ast::Located at = where(seen["loss"]->value);
