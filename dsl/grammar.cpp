@@ -1,6 +1,9 @@
 // The one translation unit that instantiates the X3 grammar.
 #include "dsl/grammar.hpp"
 
+#include <optional>
+#include <vector>
+
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar_def.hpp"
 #include "dsl/nesting.hpp"
@@ -13,6 +16,28 @@ namespace {
 std::string expected_message(const std::string& which) {
   if (which.empty()) return "syntax error";
   return "expected " + which;
+}
+
+/// The offset of the innermost bracket `open` ('{' or '(') still unclosed
+/// before `end`, skipping strings and comments; nothing when all are closed.
+std::optional<std::uint32_t> unclosed(const std::string& text, std::uint32_t end, char open) {
+  std::vector<std::pair<char, std::uint32_t>> stack;
+  for (std::uint32_t i = 0; i < end && i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#') {  // a comment, to the end of the line
+      while (i < end && text[i] != '\n') ++i;
+    } else if (c == '"') {  // a string, to its closing quote or the end of the line
+      for (++i; i < end && text[i] != '"' && text[i] != '\n'; ++i) {
+      }
+    } else if (c == '{' || c == '(') {
+      stack.emplace_back(c, i);
+    } else if ((c == '}' || c == ')') && !stack.empty() && stack.back().first == (c == '}' ? '{' : '(')) {
+      stack.pop_back();
+    }
+  }
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it)
+    if (it->first == open) return it->second;
+  return std::nullopt;
 }
 
 /// A hint when the offending word is a reserved one (grammar::reserved_words).
@@ -63,9 +88,16 @@ ast::Program parse(const SourceFile& source) {
       word = std::string(at, end);
       found = "'" + word + "'";
     }
-    throw DiagnosticError(
-        make_diagnostic(source, offset, static_cast<std::uint32_t>(found.size() > 2 ? found.size() - 2 : 1),
-                        expected_message(failure.which()) + ", found " + found, keyword_hint(word)));
+    Diagnostic d = make_diagnostic(source, offset, static_cast<std::uint32_t>(found.size() > 2 ? found.size() - 2 : 1),
+                                   expected_message(failure.which()) + ", found " + found, keyword_hint(word));
+    // A missing closing bracket: show the one it would close.
+    for (const char open : {'{', '('}) {
+      const std::string close = open == '{' ? "'}'" : "')'";
+      if (failure.which().find(close) == std::string::npos) continue;
+      if (const auto at_open = unclosed(text, offset, open))
+        add_note(d, source, *at_open, 1, std::string("to match this '") + open + "'");
+    }
+    throw DiagnosticError(std::move(d));
   }
   return program;
 }

@@ -271,7 +271,10 @@ auto const shuffle_def = raw[kw("shuffled")] > -(kw("seed") > number);
 auto const split_parts_def = split_part % ',';
 auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts > -shuffle;
 // settings ::= '{' (key expr)* '}'
-auto const setting_def = key > expr;
+// A word that starts a statement (but `seed`, also a setting) ends a settings
+// block that lacks its '}', instead of being read as a setting.
+auto const setting_def = !(kw("train") | kw("evaluate") | kw("compare") | kw("summary") | kw("split") | kw("model")) >>
+                         key > expr;
 auto const settings_body_def = *setting > rbrace;
 auto const settings_def = lbrace > settings_body;
 // train ::= 'train' name 'on' expr settings?
