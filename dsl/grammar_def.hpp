@@ -275,7 +275,8 @@ auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts
 // block that lacks its '}', instead of being read as a setting.
 auto const setting_def = !(kw("train") | kw("evaluate") | kw("compare") | kw("summary") | kw("split") | kw("model")) >>
                          key > expr;
-auto const settings_body_def = *setting > rbrace;
+// Commas between settings are allowed, as a Keras user writes them: { epochs 1, batch 32 }
+auto const settings_body_def = *(setting >> -lit(',')) > rbrace;
 auto const settings_def = lbrace > settings_body;
 // train ::= 'train' name 'on' expr settings?
 auto const train_stmt_def = statement_kw("train") > name > on_kw > expr > -settings;

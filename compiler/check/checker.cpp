@@ -14,21 +14,6 @@ namespace tl::check {
 
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 const char* kind_name(Symbol::Kind k) {
   switch (k) {
     case Symbol::Kind::Dataset: return "a dataset";
@@ -59,12 +44,9 @@ const Symbol& CheckerState::lookup(const ast::Name& name, const std::string& wan
 const Symbol& CheckerState::lookup(const std::string& name, const ast::Located& at, const std::string& wanted) {
   auto it = symbols.find(name);
   if (it == symbols.end()) {
-    std::string best;
-    std::size_t best_distance = 3;
-    for (const auto& [candidate, _] : symbols) {
-      const std::size_t d = edit_distance(name, candidate);
-      if (d < best_distance) best = candidate, best_distance = d;
-    }
+    std::vector<std::string> names;
+    for (const auto& [candidate, _] : symbols) names.push_back(candidate);
+    const std::string best = closest(name, names);
     fail(at, "unknown name '" + name + "'", best.empty() ? "it must be defined before it is used, as " + wanted
                                                          : "did you mean '" + best + "'?");
   }
@@ -129,9 +111,15 @@ void assign(CheckerState& st, const ast::Assign& a) {
       return;
     }
     if (it != st.symbols.end() && it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
-    if (call->callee.text != "idx" && it == st.symbols.end())
+    if (call->callee.text != "idx" && it == st.symbols.end()) {
+      std::vector<std::string> definitions;
+      for (const auto& [name, symbol] : st.symbols)
+        if (symbol.kind == Symbol::Kind::ModelDef) definitions.push_back(name);
+      const std::string best = closest(call->callee.text, definitions);
       fail(call->callee, "unknown model or data source '" + call->callee.text + "'",
-           "define it first with model " + call->callee.text + "(...) { ... }, or load data with idx(\"mnist\")");
+           best.empty() ? "define it first with model " + call->callee.text + "(...) { ... }, or load data with idx(\"mnist\")"
+                        : "did you mean '" + best + "'?");
+    }
   }
   if (auto* path = boost::get<ast::Path>(&a.value.head.get()); path && a.value.stages.empty()) {
     const Symbol& s = st.lookup(path->parts[0], *path, "a dataset or a model");

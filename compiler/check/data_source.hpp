@@ -50,6 +50,8 @@ class DataSource {
   virtual ~DataSource() = default;
   /// The files of dataset `name` in the first of `dirs` that has them.
   virtual std::optional<NamedFiles> locate(const std::string& name, const std::vector<std::string>& dirs) const = 0;
+  /// The named datasets `dirs` hold (for "did you mean").
+  virtual std::vector<std::string> available(const std::vector<std::string>& dirs) const = 0;
   /// Where `name` was looked for and what was missing, for the error message.
   virtual std::string describe_search(const std::string& name, const std::vector<std::string>& dirs) const = 0;
   /// Facts of node `index` of `exp` (whose nodes up to `index` are complete),

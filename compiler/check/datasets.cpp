@@ -93,9 +93,10 @@ Symbol CheckerState::data_symbol(const ast::Expr& e, const std::string& display)
         fail(*call, "idx() takes either a dataset name or images= and labels= paths, not both");
       const std::string name = string_value(*args.slot(0), nullptr, "the dataset name");
       const auto found = data.locate(name, options.data_dirs);
+      const std::string best = found ? "" : closest(name, data.available(options.data_dirs));
       if (!found)
         fail(where(*args.slot(0)), "dataset \"" + name + "\" not found",
-             data.describe_search(name, options.data_dirs) +
+             (best.empty() ? "" : "did you mean \"" + best + "\"?\n  ") + data.describe_search(name, options.data_dirs) +
                  "\n  run scripts/setup.sh to fetch MNIST and Fashion-MNIST, or set TL_DATA_PATH");
       Symbol s;
       s.kind = Symbol::Kind::Collection;

@@ -184,9 +184,13 @@ struct LayerBuilder {
       read_activation(*args.slot(0), scope, l);
       l.shape = input_of(l).shape;
     } else {
+      const std::vector<std::string> layers = {"input",   "conv2d",  "maxpool2d", "avgpool2d",  "global_maxpool2d",
+                                               "flatten", "dense",   "dropout",   "batchnorm", "activation", "add"};
+      const std::string best = closest(kind, layers);
       fail(call.callee, "unknown layer '" + kind + "'",
-           "layers are input, conv2d, maxpool2d, avgpool2d, global_maxpool2d, flatten, dense, dropout, batchnorm, "
-           "activation and add");
+           (best.empty() ? "" : "did you mean '" + best + "'? ") +
+               "layers are input, conv2d, maxpool2d, avgpool2d, global_maxpool2d, flatten, dense, dropout, batchnorm, "
+               "activation and add");
     }
   }
 

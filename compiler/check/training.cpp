@@ -101,8 +101,15 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
       cfg.validation = dataset(s.value);
       check_fit(model, cfg.validation, where(s.value), s.key);
     } else {
-      fail(s.key, "unknown training setting '" + key + "'",
-           "settings are optimizer, loss, batch, epochs, shuffle, seed, validation and on_nan");
+      const std::string settings = "settings are optimizer, loss, batch, epochs, shuffle, seed, validation and on_nan";
+      // Keras' names for what tl spells otherwise.
+      if (key == "learning_rate" || key == "lr")
+        fail(s.key, "unknown training setting '" + key + "'",
+             "the learning rate belongs to the optimizer: optimizer adam(lr = " + describe(s.value) + ")");
+      if (key == "batch_size") fail(s.key, "unknown training setting 'batch_size'", "write batch " + describe(s.value));
+      const std::string best =
+          closest(key, {"optimizer", "loss", "batch", "epochs", "shuffle", "seed", "validation", "on_nan"});
+      fail(s.key, "unknown training setting '" + key + "'", (best.empty() ? "" : "did you mean '" + best + "'? ") + settings);
     }
   }
   // The loss needs probabilities from a softmax, or logits when from_logits.

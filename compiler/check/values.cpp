@@ -1,6 +1,8 @@
 // Argument values and signature binding for the checker (see values.hpp).
 #include "compiler/check/values.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -137,13 +139,46 @@ std::pair<int, int> window(const ast::Expr& e, const Scope* scope, const std::st
   fail(where(v), what + " must be a size such as 3 or 3x3, not " + describe(v));
 }
 
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+  // Levenshtein distance; a difference only in case costs nothing (conv2D).
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+        diagonal = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(3, word.size() / 3 + 1);  // at most 2 edits, more for long words
+  for (const std::string& candidate : candidates) {
+    if (candidate == word) continue;
+    const std::size_t d = distance(word, candidate);
+    if (d < best_distance) best = candidate, best_distance = d;
+  }
+  return best;
+}
+
 std::string choice(const ast::Expr& e, const Scope* scope, const std::string& what,
                    const std::vector<std::string>& choices) {
   const ast::Expr& v = resolve(e, scope);
   const std::string word = bare_word(v);
   for (const auto& c : choices)
     if (c == word) return word;
-  fail(where(v), "unknown " + what + " '" + describe(v) + "'", "use one of: " + join(choices));
+  // A choice written as a string ("relu"): the same word without quotes.
+  if (auto* s = get_if<ast::String>(v.head); s && v.stages.empty())
+    for (const auto& c : choices)
+      if (c == s->text) fail(where(v), what + " is a word, not a string: write " + c + " without quotes");
+  const std::string best = closest(word, choices);
+  fail(where(v), "unknown " + what + " '" + describe(v) + "'",
+       (best.empty() ? "" : "did you mean '" + best + "'? ") + "use one of: " + join(choices));
 }
 
 bool boolean(const ast::Expr& e, const Scope* scope, const std::string& what) {

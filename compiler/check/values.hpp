@@ -67,6 +67,10 @@ class BoundArgs {
   std::vector<const ast::Expr*> slots_;
 };
 
+/// The candidate closest to `word` (edit distance, case counted as a small
+/// difference), when it is close enough to be a likely misspelling; else "".
+std::string closest(const std::string& word, const std::vector<std::string>& candidates);
+
 /// `name(a, b = default, ...)` for messages.
 std::string signature(const std::string& name, const std::vector<Formal>& formals);
 

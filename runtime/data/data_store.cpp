@@ -81,6 +81,10 @@ std::optional<check::NamedFiles> DataStore::locate(const std::string& name, cons
   return check::NamedFiles{found->train.images, found->train.labels, found->test.images, found->test.labels};
 }
 
+std::vector<std::string> DataStore::available(const std::vector<std::string>& dirs) const {
+  return available_named(dirs);
+}
+
 std::string DataStore::describe_search(const std::string& name, const std::vector<std::string>& dirs) const {
   return data::describe_search(name, dirs);
 }

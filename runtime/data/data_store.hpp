@@ -29,6 +29,7 @@ class DataStore : public check::DataSource {
 
   // check::DataSource
   std::optional<check::NamedFiles> locate(const std::string& name, const std::vector<std::string>& dirs) const override;
+  std::vector<std::string> available(const std::vector<std::string>& dirs) const override;
   std::string describe_search(const std::string& name, const std::vector<std::string>& dirs) const override;
   check::DataFacts facts(const check::Experiment& exp, int index) override;
   check::ByteStats byte_stats(const check::Experiment& exp, int index) override;

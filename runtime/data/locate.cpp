@@ -1,6 +1,7 @@
 // Dataset lookup along the search path; see locate.hpp.
 #include "runtime/data/locate.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -36,6 +37,19 @@ std::optional<NamedDataset> locate_named(const std::string& name, const std::vec
     if (complete) return NamedDataset{{*found[0], *found[1]}, {*found[2], *found[3]}, dir.string()};
   }
   return std::nullopt;
+}
+
+std::vector<std::string> available_named(const std::vector<std::string>& search_dirs) {
+  std::vector<std::string> names;
+  for (const std::string& search_dir : search_dirs) {
+    std::error_code ec;
+    for (fs::directory_iterator it(search_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (std::find(names.begin(), names.end(), name) == names.end() && locate_named(name, {search_dir}))
+        names.push_back(name);
+    }
+  }
+  return names;
 }
 
 std::vector<std::string> default_search_dirs(const std::string& script_dir) {

@@ -31,6 +31,10 @@ std::optional<NamedDataset> locate_named(const std::string& name, const std::vec
 /// each non-empty entry of $TL_DATA_PATH (colon-separated), <script_dir>/data,
 /// <script_dir>/../data, <script_dir>/../../data, <current dir>/data,
 /// /usr/share/datasets.
+/// The names of the complete datasets in `search_dirs` (each a folder holding
+/// the four IDX files), in search order.
+std::vector<std::string> available_named(const std::vector<std::string>& search_dirs);
+
 std::vector<std::string> default_search_dirs(const std::string& script_dir);
 
 /// A multi-line account of a failed lookup: one line per search dir saying
