@@ -111,6 +111,18 @@ TEST_CASE("parser: syntax errors point at line and column") {
   CHECK(syntax_error("").empty());  // an empty script parses (the checker finds nothing to run)
 }
 
+TEST_CASE("parser: after a syntax error, parsing goes on at the next statement") {
+  try {
+    parse("model m() {\n  dense 3\n}\nnet = m()\nx = y |\nsummary net\ntrain net on { epochs 1 }\n");
+    FAIL("the script parsed");
+  } catch (const DiagnosticError& e) {
+    REQUIRE(e.diagnostics().size() == 3);
+    CHECK(e.diagnostics()[0].rendered.rfind("parse.tl:2:9: error: expected arguments in parentheses", 0) == 0);
+    CHECK(e.diagnostics()[1].rendered.rfind("parse.tl:6:1: error: expected a pipeline stage", 0) == 0);
+    CHECK(e.diagnostics()[2].rendered.rfind("parse.tl:7:14: error: expected a value", 0) == 0);
+  }
+}
+
 TEST_CASE("parser: statement words name things where no statement can start") {
   const ast::Program p = parse(
       "split tr into train 0.8, test 0.2\n"
