@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "dsl/diagnostics.hpp"
 #include "runtime/data/data_error.hpp"
@@ -15,6 +16,7 @@
 #include "runtime/report/results.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/run/checkpoint.hpp"
+#include "runtime/run/run_folder.hpp"
 
 namespace tl::run {
 
@@ -26,7 +28,8 @@ class Runner {
  public:
   Runner(const check::Experiment& exp, data::DataStore& store, const SourceFile& source, const RunOptions& options)
       : exp_(exp), store_(store), source_(source), options_(options), out_(options.out),
-        results_path_(options.out_dir + "/results.json"), results_(exp, options.backend, options.threads),
+        folder_(options.out_dir), results_path_(options.out_dir + "/results.json"),
+        results_(exp, options.backend, options.threads),
         executor_(exec::make_executor(options.backend, options.threads)),
         key_(checkpoint_key(options.script_text, exp.seed)) {
     for (const auto& m : exp.models) st_.states.push_back(initialise(m, exp.seed));
@@ -35,9 +38,17 @@ class Runner {
   }
 
   std::vector<ModelState> run() {
-    std::filesystem::create_directories(options_.out_dir);
-    if (options_.resume) resume();
-    else save_checkpoint(options_.out_dir, key_, st_);  // resumable from the very start
+    if (options_.resume) {
+      folder_.resume();
+      resume();
+    } else {
+      std::set<std::string> read;  // model files the script loads stay, wherever they are
+      for (const check::Step& step : exp_.steps)
+        if (step.kind == check::Step::Kind::Load) read.insert(step.path);
+      folder_.start_fresh(read);
+      save_checkpoint(options_.out_dir, key_, st_);  // resumable from the very start
+    }
+    results_path_ = folder_.file("results.json");
     while (st_.next_step < exp_.steps.size()) {
       const check::Step& step = exp_.steps[st_.next_step];
       try {
@@ -94,8 +105,8 @@ class Runner {
     results_.write(results_path_);
   }
 
-  void write_text(const std::string& name, const std::string& text) const {
-    const std::string path = options_.out_dir + "/" + name;
+  void write_text(const std::string& name, const std::string& text) {
+    const std::string path = folder_.file(name);
     std::FILE* f = std::fopen((path + ".tmp").c_str(), "w");
     if (!f || std::fputs(text.c_str(), f) < 0 || std::fclose(f) != 0 || std::rename((path + ".tmp").c_str(), path.c_str()))
       throw std::runtime_error("cannot write " + path);
@@ -173,7 +184,7 @@ class Runner {
     const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
     results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
-    io::save_model(options_.out_dir + "/" + model.name + ".safetensors", model, state.vars, data->pixels);
+    io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, data->pixels);
     for (const auto& e : history) {
       char line[512];
       std::snprintf(line, sizeof line, "%s,%s,%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", model.name.c_str(), node.display.c_str(),
@@ -217,6 +228,7 @@ class Runner {
     const std::string stem = "compare-" + std::to_string(st_.sections.size() + 1);
     std::fprintf(out_, "\n%s", report::render_table(comparison).c_str());
     write_text(stem + ".csv", report::render_csv(comparison));
+    for (const char* suffix : {".dat", ".gp", "-loss.svg", "-accuracy.svg"}) folder_.file(stem + suffix);
     const report::ChartFiles charts = report::write_charts(comparison, options_.out_dir, stem);
     if (!charts.error.empty()) std::fprintf(out_, "warning: %s\n", charts.error.c_str());
     results_.add_comparison(comparison, stem);
@@ -238,7 +250,8 @@ class Runner {
   const SourceFile& source_;
   const RunOptions& options_;
   std::FILE* out_;
-  const std::string results_path_;
+  RunFolder folder_;
+  std::string results_path_;
   report::Results results_;
   std::unique_ptr<exec::Executor> executor_;
   const std::string key_;

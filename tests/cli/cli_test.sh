@@ -51,6 +51,19 @@ expect "emit cost" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" check cost.tl --
 awk '/^train step +[0-9]/ {step = $3} /^train epoch / {epoch = $3} /^eval pass / {eval = $3}
      END {exit !(step > 0 && epoch == 3 * step && eval > 0)}' "$work/out" && passes=$((passes + 1)) ||
   { echo "FAIL --emit=cost"; cat "$work/out"; failures=$((failures + 1)); }
+# A rerun in the same folder removes what the previous run wrote (a comparison
+# the script no longer has), never a file of the user's.
+printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  flatten()\n  dense(4, softmax)\n}\na = m()\nb = m()\ntrain a on tiny.train { epochs 1 }\ntrain b on tiny.train { epochs 1 }\ncompare a, b on tiny.test\n' > with_compare.tl
+printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  flatten()\n  dense(4, softmax)\n}\na = m()\ntrain a on tiny.train { epochs 1 }\n' > without_compare.tl
+expect "run with a comparison" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run with_compare.tl --out "$work/folder"
+echo "mine" > "$work/folder/notes.txt"
+[[ -e "$work/folder/compare-1.csv" && -e "$work/folder/report.html" && -e "$work/folder/b.safetensors" ]] && passes=$((passes + 1)) ||
+  { echo "FAIL: the first run wrote no comparison"; ls "$work/folder"; failures=$((failures + 1)); }
+expect "rerun without it" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run without_compare.tl --out "$work/folder"
+[[ ! -e "$work/folder/compare-1.csv" && ! -e "$work/folder/compare-1-loss.svg" && ! -e "$work/folder/report.html" &&
+   ! -e "$work/folder/b.safetensors" && -e "$work/folder/a.safetensors" && -e "$work/folder/notes.txt" ]] &&
+  ! grep -q '"comparisons": \[[^]]' "$work/folder/results.json" && passes=$((passes + 1)) ||
+  { echo "FAIL: stale files after the rerun"; ls -a "$work/folder"; failures=$((failures + 1)); }
 # --emit=graph: the forward (eval) step, no gradient or update; --emit=grad:
 # the train step with its backward ops and optimizer updates; --emit=fused:
 # the JIT's kernels.
