@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "runtime/report/csv_field.hpp"
+
 namespace tl::report {
 
 namespace {
@@ -85,7 +87,7 @@ std::string render_csv(const Comparison& c) {
       "model,data,test_accuracy,test_loss,train_accuracy,generalization_gap,converged_epoch,converged_step,train_seconds\n";
   for (const auto& r : c.rows) {
     const CompareRowStats s = stats_of(r);
-    out += r.model + "," + c.data + "," + fmt("%.6f", r.test.accuracy) + "," + fmt("%.6f", r.test.loss) + "," +
+    out += csv_field(r.model) + "," + csv_field(c.data) + "," + fmt("%.6f", r.test.accuracy) + "," + fmt("%.6f", r.test.loss) + "," +
            (r.train ? fmt("%.6f", r.train->accuracy) : "") + "," + (r.train ? fmt("%.6f", s.gap) : "") + "," +
            std::to_string(s.converged_epoch) + "," + std::to_string(s.converged_step) + "," +
            fmt("%.3f", s.train_seconds) + "\n";

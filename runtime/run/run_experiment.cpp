@@ -11,6 +11,7 @@
 #include "runtime/io/model_file.hpp"
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
+#include "runtime/report/csv_field.hpp"
 #include "runtime/report/html.hpp"
 #include "runtime/report/progress.hpp"
 #include "runtime/report/results.hpp"
@@ -186,12 +187,12 @@ class Runner {
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
     io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, data->pixels);
     for (const auto& e : history) {
-      char line[512];
-      std::snprintf(line, sizeof line, "%s,%s,%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", model.name.c_str(), node.display.c_str(),
-                    e.epoch, e.loss, e.accuracy, e.val_loss ? std::to_string(*e.val_loss).c_str() : "",
+      char numbers[256];  // the names go in whole, quoted as CSV needs
+      std::snprintf(numbers, sizeof numbers, "%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", e.epoch, e.loss, e.accuracy,
+                    e.val_loss ? std::to_string(*e.val_loss).c_str() : "",
                     e.val_accuracy ? std::to_string(*e.val_accuracy).c_str() : "", e.seconds,
                     static_cast<long long>(e.steps));
-      st_.history_csv += line;
+      st_.history_csv += report::csv_field(model.name) + "," + report::csv_field(node.display) + "," + numbers;
     }
     write_text("history.csv", st_.history_csv);
   }

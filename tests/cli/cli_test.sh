@@ -64,6 +64,17 @@ expect "rerun without it" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run witho
    ! -e "$work/folder/b.safetensors" && -e "$work/folder/a.safetensors" && -e "$work/folder/notes.txt" ]] &&
   ! grep -q '"comparisons": \[[^]]' "$work/folder/results.json" && passes=$((passes + 1)) ||
   { echo "FAIL: stale files after the rerun"; ls -a "$work/folder"; failures=$((failures + 1)); }
+# CSV files read back by Python's csv module: a dataset expression with commas
+# stays one field.
+printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  flatten()\n  dense(4, softmax)\n}\na = m()\nb = m()\ntrain a on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ntrain b on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ncompare a, b on tiny.test | relabel {4: 0}\n' > csv.tl
+expect "run writing CSV" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run csv.tl --out "$work/csv"
+/usr/bin/python3 - "$work/csv" <<'PY' && passes=$((passes + 1)) || { echo "FAIL: CSV columns"; failures=$((failures + 1)); }
+import csv, sys
+for name, data_column in (("history.csv", 1), ("compare-1.csv", 1)):
+    rows = list(csv.reader(open(f"{sys.argv[1]}/{name}", newline="")))
+    assert all(len(r) == len(rows[0]) for r in rows), (name, rows)
+    assert "relabel {4: 0" in rows[1][data_column], (name, rows[1])
+PY
 # --emit=graph: the forward (eval) step, no gradient or update; --emit=grad:
 # the train step with its backward ops and optimizer updates; --emit=fused:
 # the JIT's kernels.

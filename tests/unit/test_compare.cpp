@@ -10,6 +10,7 @@
 
 #include "dsl/source.hpp"
 #include "runtime/report/compare.hpp"
+#include "runtime/report/csv_field.hpp"
 #include "runtime/run/run_experiment.hpp"
 #include "tests/unit/fixtures.hpp"
 
@@ -123,4 +124,12 @@ compare scratch, transfer on test
   CHECK(rows[1]["model"] == "transfer");
   CHECK(rows[1]["converged_epoch"].get<int>() >= 1);
   CHECK(rows[1].contains("generalization_gap"));
+}
+
+TEST_CASE("CSV fields are quoted as RFC 4180 asks") {
+  CHECK(tl::report::csv_field("plain") == "plain");
+  CHECK(tl::report::csv_field("digits | relabel {7: 0, 8: 1}") == "\"digits | relabel {7: 0, 8: 1}\"");
+  CHECK(tl::report::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(tl::report::csv_field("two\nlines") == "\"two\nlines\"");
+  CHECK(tl::report::csv_field("") == "");
 }
