@@ -1,10 +1,14 @@
 // Console progress for training, in Keras' words: "Epoch 3/10", then
-// "938/938 - 2s - loss: 0.3239 - accuracy: 0.8928". On a terminal a live bar
-// is redrawn in place (at most ~10 times a second) while the epoch runs.
+// "938/938 - 2.3s 2ms/step - loss: 0.3239 - accuracy: 0.8928" (seconds with
+// a decimal below 10). On a terminal a live bar is redrawn in place (at most
+// ~10 times a second) while the epoch runs; its ETA counts from the end of
+// the first step, which includes compiling the step.
 #pragma once
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "runtime/train/trainer.hpp"
 
@@ -24,6 +28,7 @@ class ConsoleProgress : public train::ProgressSink {
   bool live_;
   std::int64_t steps_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
+  std::optional<std::chrono::steady_clock::time_point> first_done_;  ///< when the epoch's first step ended
 };
 
 }  // namespace tl::report

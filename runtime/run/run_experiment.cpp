@@ -55,6 +55,8 @@ class Runner {
       try {
         run_step(step);
       } catch (const Interrupted& e) {
+        if (options_.live) std::fprintf(out_, "\n");  // end the live bar: the message goes on its own line
+        std::fflush(out_);
         finish("interrupted");
         throw DiagnosticError(make_diagnostic(source_, step.where.offset, step.where.length, e.what(),
                                               "resume with the same command and --resume; finished results are in " +
@@ -166,8 +168,9 @@ class Runner {
     const auto& node = exp_.data[static_cast<std::size_t>(step.data)];
     const auto data = store_.get(exp_, step.data);
     const auto validation = step.train.validation >= 0 ? store_.get(exp_, step.train.validation) : nullptr;
-    std::fprintf(out_, "Train %s on %s: %zu samples, batch %lld, %d epochs\n", model.name.c_str(), node.display.c_str(),
-                 data->size(), static_cast<long long>(step.train.batch), step.train.epochs);
+    std::fprintf(out_, "Train %s on %s: %zu samples, batch %lld, %d epoch%s\n", model.name.c_str(), node.display.c_str(),
+                 data->size(), static_cast<long long>(step.train.batch), step.train.epochs,
+                 step.train.epochs == 1 ? "" : "s");
     report::ConsoleProgress progress(out_, options_.live);
     // Each train step draws its own shuffles and dropout masks.
     if (!st_.fit) ++st_.train_index;
@@ -240,9 +243,14 @@ class Runner {
 
   void closing_table() const {
     if (st_.evaluations.empty()) return;
+    // Long names are cut with an ellipsis so the columns stay aligned; the
+    // whole names are in results.json.
+    auto fit = [](const std::string& text, std::size_t width) {
+      return text.size() <= width ? text : text.substr(0, width - 3) + "...";
+    };
     std::fprintf(out_, "\n%-16s %-28s %10s %10s %9s\n", "model", "data", "loss", "accuracy", "samples");
     for (const auto& r : st_.evaluations)
-      std::fprintf(out_, "%-16s %-28s %10.4f %9.2f%% %9lld\n", r.model.c_str(), r.data.c_str(), r.stats.loss,
+      std::fprintf(out_, "%-16s %-28s %10.4f %9.2f%% %9lld\n", fit(r.model, 16).c_str(), fit(r.data, 28).c_str(), r.stats.loss,
                    100 * r.stats.accuracy, static_cast<long long>(r.stats.samples));
   }
 
