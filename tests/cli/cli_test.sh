@@ -66,8 +66,12 @@ expect "rerun without it" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run witho
   { echo "FAIL: stale files after the rerun"; ls -a "$work/folder"; failures=$((failures + 1)); }
 # CSV files read back by Python's csv module: a dataset expression with commas
 # stays one field.
-printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  flatten()\n  dense(4, softmax)\n}\na = m()\nb = m()\ntrain a on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ntrain b on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ncompare a, b on tiny.test | relabel {4: 0}\n' > csv.tl
+printf 'tiny = idx("tiny")\nmodel m() {\n  input(8, 8, 1)\n  flatten()\n  dense(4, softmax)\n}\na = m()\nb = m()\ntrain a on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ntrain b on tiny.train | relabel {4: 0, 3: 1} { epochs 1 }\ncompare a, b on tiny.test | relabel {4: 0}\nevaluate a on tiny.test | relabel {4: 0, 3: 1, 2: 0}\n' > csv.tl
 expect "run writing CSV" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run csv.tl --out "$work/csv"
+# Keras-like progress: "1 epoch"; the closing table cuts a long dataset name with an ellipsis, its columns aligned.
+grep -q "batch 32, 1 epoch$" "$work/out" && grep -qE "^[0-9]+/[0-9]+ - [0-9]+\.[0-9]s [0-9]+(ms|us)/step - loss" "$work/out" &&
+  grep -qE "^a {16}tiny\.test \| relabel \{4: 0\.\.\. +[0-9.]+ +[0-9.]+% +10$" "$work/out" && passes=$((passes + 1)) ||
+  { echo "FAIL: progress or closing table"; cat "$work/out"; failures=$((failures + 1)); }
 /usr/bin/python3 - "$work/csv" <<'PY' && passes=$((passes + 1)) || { echo "FAIL: CSV columns"; failures=$((failures + 1)); }
 import csv, sys
 for name, data_column in (("history.csv", 1), ("compare-1.csv", 1)):
