@@ -49,7 +49,7 @@ class Runner {
       folder_.start_fresh(read);
       save_checkpoint(options_.out_dir, key_, st_);  // resumable from the very start
     }
-    results_path_ = folder_.file("results.json");
+    folder_.file("results.json");  // results_path_, recorded as this run's
     while (st_.next_step < exp_.steps.size()) {
       const check::Step& step = exp_.steps[st_.next_step];
       try {
@@ -260,7 +260,7 @@ class Runner {
   const RunOptions& options_;
   std::FILE* out_;
   RunFolder folder_;
-  std::string results_path_;
+  const std::string results_path_;
   report::Results results_;
   std::unique_ptr<exec::Executor> executor_;
   const std::string key_;

@@ -40,6 +40,20 @@ bool same_tensor(const tl::Tensor& a, const tl::Tensor& b) {
   return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
 }
 
+/// Progress that prints nothing.
+struct Quiet : tl::train::ProgressSink {
+  void epoch_begin(int, int, std::int64_t) override {}
+  void step(std::int64_t, double, double) override {}
+  void epoch_end(const tl::train::EpochStats&) override {}
+};
+
+/// What a Derive step does: `derived` takes the tensors `model` copies from model 0, from `donor`.
+void copy_from_donor(tl::train::ModelState& derived, const tl::check::ModelSpec& model,
+                     const tl::train::ModelState& donor) {
+  for (const auto& [tensor, origin] : model.origins)
+    if (origin.model == 0) derived.vars.tensors[tensor] = donor.vars.tensors.at(origin.tensor);
+}
+
 }  // namespace
 
 TEST_CASE("derived models record where each tensor comes from and what is frozen") {
@@ -81,16 +95,11 @@ TEST_CASE("frozen means frozen: no gradient, no optimizer state, bit-identical w
   auto source = tl::train::initialise(exp.models[0], exp.seed);
   auto target = tl::train::initialise(exp.models[1], exp.seed);
   auto derived = tl::train::initialise(h, exp.seed);
-  struct Quiet : tl::train::ProgressSink {
-    void epoch_begin(int, int, std::int64_t) override {}
-    void step(std::int64_t, double, double) override {}
-    void epoch_end(const tl::train::EpochStats&) override {}
-  } quiet;
+  Quiet quiet;
   tl::exec::ReferenceExecutor executor;
   tl::train::fit(executor, source, *data, exp.steps[0].train, 1, nullptr, quiet);
   const tl::Tensor fresh_conv = derived.vars.tensors.at("conv2d/kernel");
-  for (const auto& [tensor, origin] : h.origins)
-    if (origin.model == 0) derived.vars.tensors[tensor] = source.vars.tensors.at(origin.tensor);
+  copy_from_donor(derived, h, source);
   CHECK_FALSE(same_tensor(fresh_conv, derived.vars.tensors.at("conv2d/kernel")));  // really copied
   const auto before = derived.vars.tensors;
   tl::train::fit(executor, derived, *data, exp.steps.back().train, 2, nullptr, quiet);
@@ -182,11 +191,7 @@ train frozen on data { epochs 1  batch 16 }
   for (const auto& node : open_step.graph.nodes()) averages += node.op == tl::ir::OpKind::MovingAverage;
   CHECK(averages == 4);
 
-  struct Quiet : tl::train::ProgressSink {
-    void epoch_begin(int, int, std::int64_t) override {}
-    void step(std::int64_t, double, double) override {}
-    void epoch_end(const tl::train::EpochStats&) override {}
-  } quiet;
+  Quiet quiet;
   auto data = store.get(exp, exp.steps[0].data);
   for (const std::string backend : {"reference", "jit"}) {
     CAPTURE(backend);
@@ -194,8 +199,7 @@ train frozen on data { epochs 1  batch 16 }
     auto source = tl::train::initialise(exp.models[0], exp.seed);
     tl::train::fit(*executor, source, *data, exp.steps[0].train, 1, nullptr, quiet);
     auto derived = tl::train::initialise(frozen, exp.seed);
-    for (const auto& [tensor, origin] : frozen.origins)
-      if (origin.model == 0) derived.vars.tensors[tensor] = source.vars.tensors.at(origin.tensor);
+    copy_from_donor(derived, frozen, source);
     const auto before = derived.vars.tensors;
     tl::train::fit(*executor, derived, *data, config, 2, nullptr, quiet);
     for (const char* tensor : {"batch_normalization/moving_mean", "batch_normalization/moving_variance",
