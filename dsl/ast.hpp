@@ -6,6 +6,7 @@
 #include <boost/spirit/home/x3/support/ast/variant.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <boost/optional.hpp>
 #include <string>
 #include <vector>
@@ -241,8 +242,12 @@ struct SeedStmt : Located {
 
 using Statement = x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, SeedStmt, Assign>;
 
+/// Statements in a deque: a script of a million statements grows it without
+/// the vector's copy at each doubling (the peak memory of checking a huge
+/// script; see tests/cli "huge script"), and the checker's pointers into it
+/// stay valid.
 struct Program {
-  std::vector<Statement> statements;
+  std::deque<Statement> statements;
 };
 
 }  // namespace tl::ast

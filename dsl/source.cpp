@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -13,13 +14,25 @@
 #include "dsl/diagnostics.hpp"
 
 namespace tl {
+namespace {
+
+[[noreturn]] void too_large(const std::string& name, std::uint64_t bytes) {
+  const auto mib = [](std::uint64_t b) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(b) / (1 << 20));
+    return std::string(text);
+  };
+  throw DiagnosticError(Diagnostic::plain(
+      name + ": error: the script is " + mib(bytes) + "; tl reads scripts of up to " + mib(max_script_bytes) +
+      "\n  hint: check that this is the .tl file; a generated experiment can be split into several scripts"));
+}
+
+}  // namespace
 
 SourceFile::SourceFile(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {
-  // Offsets are 32-bit everywhere (AST nodes, diagnostics); past that, the
-  // loop below would never end.
-  if (text_.size() > std::numeric_limits<std::uint32_t>::max())
-    throw DiagnosticError(Diagnostic::plain(name_ + ": error: the script is larger than 4 GiB" +
-                                            "\n  hint: check that this is the .tl file"));
+  // Also keeps offsets, 32-bit everywhere (AST nodes, diagnostics), in range.
+  static_assert(max_script_bytes < std::numeric_limits<std::uint32_t>::max());
+  if (text_.size() > max_script_bytes) too_large(name_, text_.size());
   line_starts_.push_back(0);
   for (std::uint32_t i = 0; i < text_.size(); ++i)
     if (text_[i] == '\n') line_starts_.push_back(i + 1);
@@ -36,6 +49,8 @@ SourceFile SourceFile::load(const std::string& path) {
                                             ", not a script\n  hint: " +
                                             (dir ? "name the .tl file inside it" : "save the script to a file and name that")));
   }
+  // Refused before reading: the size alone decides.
+  if (static_cast<std::uint64_t>(st.st_size) > max_script_bytes) too_large(path, static_cast<std::uint64_t>(st.st_size));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw DiagnosticError(Diagnostic::plain(path + ": error: cannot open the script: " + std::strerror(errno) +

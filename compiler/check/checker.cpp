@@ -264,6 +264,9 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataSour
     }
   }
   if (options.seed) st.exp.seed = *options.seed;
+  // About one step per statement: reserved, the step list does not double
+  // (and copy) its way up on a huge script.
+  st.exp.steps.reserve(program.statements.size());
 
   for (const auto& stmt : program.statements) {
     if (errors.size() >= max_errors) {

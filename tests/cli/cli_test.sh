@@ -102,6 +102,11 @@ expect "messages end with a newline" 1 "" -- "$tlc" run nofile.tl
 mkfifo fifo.tl data-fifo model-fifo
 expect "script FIFO" 1 "fifo.tl: error: this is not a regular file \(a FIFO, socket or device\), not a script" -- timeout 20 "$tlc" check fifo.tl
 expect "script directory" 1 "data: error: this is a directory, not a script" -- "$tlc" check data
+# A script over 16 MiB is refused by its size, before it is read (a sparse
+# file of 1 GiB: reading it would take seconds and a gigabyte).
+truncate -s 1G huge.tl
+expect "huge script" 1 "huge.tl: error: the script is 1024.0 MiB; tl reads scripts of up to 16.0 MiB" -- timeout 20 "$tlc" check huge.tl
+rm -f huge.tl
 printf 'd = idx(images = "data-fifo", labels = "data-fifo")\nsummary d\n' > datafifo.tl
 expect "data FIFO" 1 "datafifo.tl:1:5: error: cannot read the data: data-fifo: this is a FIFO \(named pipe\), not a regular file" -- timeout 20 "$tlc" check datafifo.tl
 printf 'net = load("model-fifo")\nsummary net\n' > modelfifo.tl

@@ -51,9 +51,9 @@ const std::string& fixture_data_dir() {
 }
 
 std::string check_text(const std::string& name, const std::string& text) {
-  const SourceFile source(name, text);
   std::string out;
   try {
+    const SourceFile source(name, text);
     const ast::Program program = dsl::parse(source);
     data::DataStore store;
     check::CheckOptions options;

@@ -126,14 +126,25 @@ TEST_CASE("an enormous script checks in time linear in its size") {
     CHECK(out == "");
     return took;
   };
-  const std::string small = script(4'000'000), big = script(20'000'000);
+  // 3 MB and 15 MB: both under tl::max_script_bytes (16 MiB).
+  const std::string small = script(3'000'000), big = script(15'000'000);
   // The smaller of two runs, so one slow moment (page faults on first use of
   // memory, say) does not decide the comparison.
   const double small_time = std::min(seconds_to_check(small), seconds_to_check(small));
   const double big_time = seconds_to_check(big);
-  MESSAGE("4 MB: " << small_time << " s, 20 MB: " << big_time << " s");
+  MESSAGE("3 MB: " << small_time << " s, 15 MB: " << big_time << " s");
   // Linear growth makes the ratio about 5; quadratic growth would make it 25.
   CHECK(big_time < 12 * small_time + 0.5);
+}
+
+TEST_CASE("a script over 16 MiB is refused with its size") {
+  std::string text = "summary net\n";
+  while (text.size() <= tl::max_script_bytes) text += "# padding padding padding padding padding padding\n";
+  const std::string out = check_text("huge.tl", text);
+  CHECK(starts_with(out, "huge.tl: error: the script is 16.0 MiB; tl reads scripts of up to 16.0 MiB\n"));
+  CHECK(out.find("hint: ") != std::string::npos);
+  text.resize(tl::max_script_bytes);  // exactly at the limit: read (and checked)
+  CHECK(check_text("huge.tl", text).find("tl reads scripts of up to") == std::string::npos);
 }
 
 TEST_CASE("a script full of mistakes stops after 50 errors") {
