@@ -108,6 +108,10 @@ void apply_rule(Rule& r) {
         case ir::UnaryOp::Tanh:
         case ir::UnaryOp::LeakyRelu:
         case ir::UnaryOp::Gelu:
+        case ir::UnaryOp::Clip:
+        case ir::UnaryOp::HardSigmoid:
+        case ir::UnaryOp::HardSwish:
+        case ir::UnaryOp::Swish:
           return activation_rule(r);
       }
       return;

@@ -62,7 +62,7 @@ struct Layer {
   int window_h = 1, window_w = 1, stride_h = 1, stride_w = 1;
   ir::Padding padding = ir::Padding::Valid;
   Activation activation = Activation::Linear;
-  double activation_param = 0.0;             // the activation's parameter, when it takes one (leaky_relu's alpha)
+  std::vector<double> activation_params;     // one per ir::ActivationInfo::params entry (leaky_relu's alpha)
   bool use_bias = true;
   double rate = 0.0;                         // dropout
   double momentum = 0.99, epsilon = 1e-3;    // batchnorm (Keras defaults)

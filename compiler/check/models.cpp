@@ -15,9 +15,9 @@ namespace tl::check {
 namespace {
 
 /// The activation of a layer (compiler/ir/activations.def): a word such as
-/// `relu`, or for one that takes a number, a call such as `leaky_relu(0.1)`
-/// or `leaky_relu(alpha = 0.1)`; a bare `leaky_relu` takes the default. Sets
-/// l.activation and l.activation_param.
+/// `relu`, or for one that takes numbers, a call such as `leaky_relu(0.1)`,
+/// `leaky_relu(alpha = 0.1)` or `clip(-1, 1)`; a bare `leaky_relu` takes the
+/// defaults. Sets l.activation and l.activation_params.
 void read_activation(const ast::Expr& e, const Scope& scope, Layer& l) {
   const ast::Expr& v = resolve(e, &scope);
   std::vector<std::string> names;
@@ -28,19 +28,47 @@ void read_activation(const ast::Expr& e, const Scope& scope, Layer& l) {
   if (!kind) choice(v, &scope, "activation", names);  // fails with the list of names
   const ir::ActivationInfo& info = ir::activation_info(*kind);
   l.activation = *kind;
-  l.activation_param = info.param ? info.param->default_value : 0.0;
-  if (!call) return;
-  if (!info.param)
+  l.activation_params = info.defaults();
+  const std::vector<const ir::ActivationParam*> settable = info.settable();
+  std::vector<Formal> formals;
+  std::string example = word + "(";
+  for (const ir::ActivationParam* p : settable) {
+    formals.push_back({std::string(p->name), p->required()});
+    if (formals.size() > 1) example += ", ";
+    example += p->required() ? std::string(p->name) : fmt::format("{}", p->default_value);
+  }
+  example += ")";
+  if (!call) {
+    for (const ir::ActivationParam* p : settable)
+      if (p->required())
+        fail(where(v), "the activation " + word + " needs its " + std::string(p->name) + " (" + std::string(p->what) + ")",
+             "write it as a call: " + signature(word, formals));
+    return;
+  }
+  if (settable.empty())
     fail(where(v), "the activation " + word + " takes no arguments", "write it as a plain word: " + word);
-  const std::string param = ir::attr_name(info.param->attr);
-  const BoundArgs args(*call, {{param}}, word + "()");
-  if (!args.slot(0)) return;
-  l.activation_param = number(*args.slot(0), &scope, word + " " + param);
-  if (!(l.activation_param >= info.param->minimum))
-    fail(where(resolve(*args.slot(0), &scope)),
-         word + " " + param + " must be at least " + fmt::format("{}", info.param->minimum) + ", not " +
-             describe(resolve(*args.slot(0), &scope)),
-         "it is the slope below zero, e.g. " + word + "(" + fmt::format("{}", info.param->default_value) + ")");
+  const BoundArgs args(*call, formals, word + "()");
+  for (std::size_t i = 0; i < settable.size(); ++i) {
+    if (!args.slot(i)) continue;
+    const ir::ActivationParam& p = *settable[i];
+    const std::string what = word + " " + std::string(p.name);
+    const double value = number(*args.slot(i), &scope, what);
+    if (!(value >= p.minimum))
+      fail(where(resolve(*args.slot(i), &scope)),
+           what + " must be at least " + fmt::format("{}", p.minimum) + ", not " + describe(resolve(*args.slot(i), &scope)),
+           "it is " + std::string(p.what) + ", e.g. " + example);
+    l.activation_params[static_cast<std::size_t>(&p - info.params.data())] = value;
+  }
+  // clip: the bounds in order.
+  for (std::size_t lo = 0; lo < info.params.size(); ++lo)
+    for (std::size_t hi = 0; hi < info.params.size(); ++hi)
+      if (info.params[lo].attr == ir::AttrId::lo && info.params[hi].attr == ir::AttrId::hi &&
+          l.activation_params[lo] > l.activation_params[hi])
+        fail(where(v),
+             word + "'s " + std::string(info.params[lo].name) + " (" + fmt::format("{}", l.activation_params[lo]) +
+                 ") is above its " + std::string(info.params[hi].name) + " (" +
+                 fmt::format("{}", l.activation_params[hi]) + ")",
+             "give the lower bound first, e.g. clip(-1, 1)");
 }
 
 /// A count typed in a script (units, filters): 1 .. max_tensor_elements.

@@ -15,6 +15,17 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
   auto& b = e.b;
   llvm::Type* t = a->getType();
   auto k = [&](double v) { return e.constant(t, v); };
+  auto sigmoid = [&](llvm::Value* u) {
+    // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
+    llvm::Value* positive = b.CreateFCmpOGE(u, k(0.0));
+    llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(u), u));
+    llvm::Value* den = b.CreateFAdd(k(1.0), ex);
+    return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
+  };
+  // std::max(u, lo) and std::min(u, hi), as the reference computes them.
+  auto at_least = [&](llvm::Value* u, llvm::Value* lo) { return b.CreateSelect(b.CreateFCmpOLT(u, lo), lo, u); };
+  auto at_most = [&](llvm::Value* u, llvm::Value* hi) { return b.CreateSelect(b.CreateFCmpOLT(hi, u), hi, u); };
+  auto f32 = [&](double v) { return k(static_cast<float>(v)); };
   if (const auto op = ir::as_op<ir::UnaryOp>(n.op)) {
     switch (*op) {
       case ir::UnaryOp::Neg: return b.CreateFNeg(a);
@@ -22,18 +33,18 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
       case ir::UnaryOp::Rsqrt: return b.CreateFDiv(k(1.0), e.sqrt(b.CreateFAdd(a, k(static_cast<float>(n.attrs.eps)))));
       case ir::UnaryOp::Scale: return b.CreateFMul(a, k(static_cast<float>(n.attrs.value)));
       case ir::UnaryOp::Relu: return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, k(0.0));
-      case ir::UnaryOp::Sigmoid: {
-        // u >= 0: 1 / (1 + exp(-u)); u < 0: exp(u) / (1 + exp(u)); both use exp(-|u|).
-        llvm::Value* positive = b.CreateFCmpOGE(a, k(0.0));
-        llvm::Value* ex = e.libm("expf", b.CreateSelect(positive, b.CreateFNeg(a), a));
-        llvm::Value* den = b.CreateFAdd(k(1.0), ex);
-        return b.CreateSelect(positive, b.CreateFDiv(k(1.0), den), b.CreateFDiv(ex, den));
-      }
+      case ir::UnaryOp::Sigmoid: return sigmoid(a);
       case ir::UnaryOp::Tanh: return e.libm("tanhf", a);
       case ir::UnaryOp::LeakyRelu:
         return b.CreateSelect(b.CreateFCmpOGT(a, k(0.0)), a, b.CreateFMul(k(static_cast<float>(n.attrs.alpha)), a));
       case ir::UnaryOp::Gelu:  // (0.5 x) (1 + erf(x / sqrt 2))
         return b.CreateFMul(b.CreateFMul(k(0.5), a), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
+      case ir::UnaryOp::Clip: return at_most(at_least(a, f32(n.attrs.lo)), f32(n.attrs.hi));
+      case ir::UnaryOp::HardSigmoid:
+        return at_most(at_least(b.CreateFAdd(b.CreateFMul(f32(n.attrs.alpha), a), f32(n.attrs.beta)), k(0.0)), k(1.0));
+      case ir::UnaryOp::HardSwish:  // x min(max(x + 3, 0), 6) / 6
+        return b.CreateFDiv(b.CreateFMul(a, at_most(at_least(b.CreateFAdd(a, k(3.0)), k(0.0)), k(6.0))), k(6.0));
+      case ir::UnaryOp::Swish: return b.CreateFMul(a, sigmoid(a));
     }
   }
   if (const auto op = ir::as_op<ir::BinaryOp>(n.op)) {
@@ -59,6 +70,22 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
         llvm::Value* cdf = b.CreateFMul(k(0.5), b.CreateFAdd(k(1.0), e.libm("erff", b.CreateFMul(a, k(ir::gelu_sqrt_half)))));
         llvm::Value* pdf = b.CreateFMul(e.libm("expf", b.CreateFMul(k(-0.5), b.CreateFMul(a, a))), k(ir::gelu_inv_sqrt_2pi));
         return b.CreateFMul(c, b.CreateFAdd(cdf, b.CreateFMul(a, pdf)));
+      }
+      case ir::ActivationGradOp::ClipGrad: {  // a is y
+        llvm::Value* inside = b.CreateAnd(b.CreateFCmpOGT(a, f32(n.attrs.lo)), b.CreateFCmpOLT(a, f32(n.attrs.hi)));
+        return b.CreateSelect(inside, c, k(0.0));
+      }
+      case ir::ActivationGradOp::HardSigmoidGrad: {  // a is y
+        llvm::Value* inside = b.CreateAnd(b.CreateFCmpOGT(a, k(0.0)), b.CreateFCmpOLT(a, k(1.0)));
+        return b.CreateSelect(inside, b.CreateFMul(f32(n.attrs.alpha), c), k(0.0));
+      }
+      case ir::ActivationGradOp::HardSwishGrad: {  // a is x
+        llvm::Value* middle = b.CreateFMul(c, b.CreateFAdd(b.CreateFDiv(a, k(3.0)), k(0.5)));
+        return b.CreateSelect(b.CreateFCmpOLT(a, k(-3.0)), k(0.0), b.CreateSelect(b.CreateFCmpOLE(a, k(3.0)), middle, c));
+      }
+      case ir::ActivationGradOp::SwishGrad: {  // a is x: g (s + x s (1 - s))
+        llvm::Value* s = sigmoid(a);
+        return b.CreateFMul(c, b.CreateFAdd(s, b.CreateFMul(a, b.CreateFMul(s, b.CreateFSub(k(1.0), s)))));
       }
     }
   }

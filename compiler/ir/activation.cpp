@@ -1,6 +1,7 @@
 // The activation table (see activation.hpp).
 #include "compiler/ir/activation.hpp"
 
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 
@@ -10,14 +11,22 @@ const std::vector<ActivationInfo>& activations() {
   static const std::vector<ActivationInfo> table = {
 #define OP(kind) std::optional<OpKind>(OpKind::kind)
 #define NO_OP std::optional<OpKind>()
-#define PARAM(attr, init, minimum) std::optional<ActivationParam>(ActivationParam{AttrId::attr, init, minimum})
-#define NO_PARAM std::optional<ActivationParam>()
-#define TL_ACTIVATION(name, spelling, forward, gradient, reads, keras, param, doc) \
-  ActivationInfo{Activation::name, spelling, forward, gradient, GradReads::reads, keras, param},
+#define REQUIRED std::numeric_limits<double>::quiet_NaN()
+#define LOWEST std::numeric_limits<double>::lowest()
+#define PARAM(attr, name, init, minimum, what) ActivationParam{AttrId::attr, name, init, minimum, what, false}
+#define FIXED(attr, value) ActivationParam{AttrId::attr, "", value, LOWEST, "", true}
+#define PARAMS(...) std::vector<ActivationParam>{__VA_ARGS__}
+#define NO_PARAMS std::vector<ActivationParam>()
+#define TL_ACTIVATION(name, spelling, forward, gradient, reads, keras, params, doc) \
+  ActivationInfo{Activation::name, spelling, forward, gradient, GradReads::reads, keras, params},
 #include "compiler/ir/activations.def"
 #undef TL_ACTIVATION
-#undef NO_PARAM
+#undef NO_PARAMS
+#undef PARAMS
+#undef FIXED
 #undef PARAM
+#undef LOWEST
+#undef REQUIRED
 #undef NO_OP
 #undef OP
   };
@@ -36,6 +45,27 @@ const ActivationInfo* activation_of_op(OpKind op) {
   for (const ActivationInfo& info : activations())
     if (info.forward == op) return &info;
   return nullptr;
+}
+
+std::vector<const ActivationParam*> ActivationInfo::settable() const {
+  std::vector<const ActivationParam*> out;
+  for (const ActivationParam& p : params)
+    if (!p.fixed) out.push_back(&p);
+  return out;
+}
+
+std::vector<double> ActivationInfo::defaults() const {
+  std::vector<double> out;
+  for (const ActivationParam& p : params) out.push_back(p.default_value);
+  return out;
+}
+
+void set_params(Attrs& a, const ActivationInfo& info, const std::vector<double>& values) {
+  if (values.size() != info.params.size())
+    throw std::logic_error("set_params: " + std::string(info.spelling) + " takes " + std::to_string(info.params.size()) +
+                           " values, given " + std::to_string(values.size()));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    set_number(a, info.params[i].attr, info.params[i].fixed ? info.params[i].default_value : values[i]);
 }
 
 void set_number(Attrs& a, AttrId id, double value) {

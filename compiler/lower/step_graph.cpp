@@ -54,12 +54,12 @@ struct Lowering {
   }
 
   /// The layer's activation applied to x: its forward op (activations.def),
-  /// with its parameter in the op's attribute.
+  /// with its parameters in the op's attributes.
   NodeId activation(NodeId x, const Layer& layer) {
     const ir::ActivationInfo& info = ir::activation_info(layer.activation);
     if (!info.forward) return x;
     ir::Attrs a;
-    if (info.param) ir::set_number(a, info.param->attr, layer.activation_param);
+    ir::set_params(a, info, layer.activation_params);
     return add(*info.forward, {x}, layer.name + "/" + std::string(info.spelling), layer, a);
   }
 

@@ -86,12 +86,20 @@ void sigmoid(const Tensor& x, Tensor& out);
 void tanh(const Tensor& x, Tensor& out);
 void leaky_relu(const Tensor& x, float alpha, Tensor& out);
 void gelu(const Tensor& x, Tensor& out);  // 0.5 x (1 + erf(x / sqrt 2))
+void clip(const Tensor& x, float lo, float hi, Tensor& out);
+void hard_sigmoid(const Tensor& x, float alpha, float beta, Tensor& out);
+void hard_swish(const Tensor& x, Tensor& out);  // x min(max(x + 3, 0), 6) / 6
+void swish(const Tensor& x, Tensor& out);       // x sigmoid(x)
 /// Activation gradients take the forward output y and the adjoint g.
 void relu_grad(const Tensor& y, const Tensor& g, Tensor& out);
 void sigmoid_grad(const Tensor& y, const Tensor& g, Tensor& out);
 void tanh_grad(const Tensor& y, const Tensor& g, Tensor& out);
 void leaky_relu_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out);
 void gelu_grad(const Tensor& x, const Tensor& g, Tensor& out);  // takes the forward input x
+void clip_grad(const Tensor& y, const Tensor& g, float lo, float hi, Tensor& out);
+void hard_sigmoid_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out);
+void hard_swish_grad(const Tensor& x, const Tensor& g, Tensor& out);  // takes x
+void swish_grad(const Tensor& x, const Tensor& g, Tensor& out);       // takes x
 /// Element i is 1/(1-rate) if Philox(seed, stream, step, i) >= rate, else 0.
 void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,
                   Tensor& out);

@@ -1,5 +1,6 @@
 // Elementwise kernels, activation gradients and the dropout mask, plus the
 // output-buffer helpers shared by all kernels.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -26,6 +27,13 @@ float* fill_to(Tensor& out, const ir::Shape& shape, float value) {
 }
 
 namespace {
+
+/// Two branches so exp never overflows; the JIT computes it the same way.
+float sigmoid_of(float u) {
+  if (u >= 0.0f) return 1.0f / (1.0f + std::exp(-u));
+  const float e = std::exp(u);
+  return e / (1.0f + e);
+}
 
 template <class F>
 void map1(const Tensor& x, Tensor& out, F f) {
@@ -54,14 +62,7 @@ void rsqrt(const Tensor& x, float eps, Tensor& out) {
 void scale(const Tensor& x, float value, Tensor& out) { map1(x, out, [value](float u) { return u * value; }); }
 void relu(const Tensor& x, Tensor& out) { map1(x, out, [](float u) { return u > 0.0f ? u : 0.0f; }); }
 
-void sigmoid(const Tensor& x, Tensor& out) {
-  // Two branches so exp never overflows.
-  map1(x, out, [](float u) {
-    if (u >= 0.0f) return 1.0f / (1.0f + std::exp(-u));
-    const float e = std::exp(u);
-    return e / (1.0f + e);
-  });
-}
+void sigmoid(const Tensor& x, Tensor& out) { map1(x, out, sigmoid_of); }
 
 void tanh(const Tensor& x, Tensor& out) { map1(x, out, [](float u) { return std::tanh(u); }); }
 
@@ -71,6 +72,17 @@ void leaky_relu(const Tensor& x, float alpha, Tensor& out) {
 void gelu(const Tensor& x, Tensor& out) {
   map1(x, out, [](float u) { return (0.5f * u) * (1.0f + std::erf(u * ir::gelu_sqrt_half)); });
 }
+
+void clip(const Tensor& x, float lo, float hi, Tensor& out) {
+  map1(x, out, [lo, hi](float u) { return std::min(std::max(u, lo), hi); });
+}
+void hard_sigmoid(const Tensor& x, float alpha, float beta, Tensor& out) {
+  map1(x, out, [alpha, beta](float u) { return std::min(std::max(alpha * u + beta, 0.0f), 1.0f); });
+}
+void hard_swish(const Tensor& x, Tensor& out) {
+  map1(x, out, [](float u) { return u * std::min(std::max(u + 3.0f, 0.0f), 6.0f) / 6.0f; });
+}
+void swish(const Tensor& x, Tensor& out) { map1(x, out, [](float u) { return u * sigmoid_of(u); }); }
 
 void relu_grad(const Tensor& y, const Tensor& g, Tensor& out) {
   map2(y, g, out, [](float yv, float gv) { return yv > 0.0f ? gv : 0.0f; });
@@ -90,6 +102,25 @@ void gelu_grad(const Tensor& x, const Tensor& g, Tensor& out) {
     const float cdf = 0.5f * (1.0f + std::erf(xv * ir::gelu_sqrt_half));
     const float pdf = std::exp(-0.5f * (xv * xv)) * ir::gelu_inv_sqrt_2pi;
     return gv * (cdf + xv * pdf);
+  });
+}
+
+void clip_grad(const Tensor& y, const Tensor& g, float lo, float hi, Tensor& out) {
+  map2(y, g, out, [lo, hi](float yv, float gv) { return yv > lo && yv < hi ? gv : 0.0f; });
+}
+void hard_sigmoid_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out) {
+  map2(y, g, out, [alpha](float yv, float gv) { return yv > 0.0f && yv < 1.0f ? alpha * gv : 0.0f; });
+}
+void hard_swish_grad(const Tensor& x, const Tensor& g, Tensor& out) {
+  map2(x, g, out, [](float xv, float gv) {
+    if (xv < -3.0f) return 0.0f;
+    return xv <= 3.0f ? gv * (xv / 3.0f + 0.5f) : gv;
+  });
+}
+void swish_grad(const Tensor& x, const Tensor& g, Tensor& out) {
+  map2(x, g, out, [](float xv, float gv) {
+    const float s = sigmoid_of(xv);
+    return gv * (s + xv * (s * (1.0f - s)));
   });
 }
 

@@ -92,6 +92,12 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::UnaryOp::Tanh: k::tanh(in(0), out); break;
           case ir::UnaryOp::LeakyRelu: k::leaky_relu(in(0), static_cast<float>(n.attrs.alpha), out); break;
           case ir::UnaryOp::Gelu: k::gelu(in(0), out); break;
+          case ir::UnaryOp::Clip: k::clip(in(0), static_cast<float>(n.attrs.lo), static_cast<float>(n.attrs.hi), out); break;
+          case ir::UnaryOp::HardSigmoid:
+            k::hard_sigmoid(in(0), static_cast<float>(n.attrs.alpha), static_cast<float>(n.attrs.beta), out);
+            break;
+          case ir::UnaryOp::HardSwish: k::hard_swish(in(0), out); break;
+          case ir::UnaryOp::Swish: k::swish(in(0), out); break;
         }
         break;
       case OpCategory::Binary:
@@ -107,6 +113,14 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::ActivationGradOp::TanhGrad: k::tanh_grad(in(0), in(1), out); break;
           case ir::ActivationGradOp::LeakyReluGrad: k::leaky_relu_grad(in(0), in(1), static_cast<float>(n.attrs.alpha), out); break;
           case ir::ActivationGradOp::GeluGrad: k::gelu_grad(in(0), in(1), out); break;
+          case ir::ActivationGradOp::ClipGrad:
+            k::clip_grad(in(0), in(1), static_cast<float>(n.attrs.lo), static_cast<float>(n.attrs.hi), out);
+            break;
+          case ir::ActivationGradOp::HardSigmoidGrad:
+            k::hard_sigmoid_grad(in(0), in(1), static_cast<float>(n.attrs.alpha), out);
+            break;
+          case ir::ActivationGradOp::HardSwishGrad: k::hard_swish_grad(in(0), in(1), out); break;
+          case ir::ActivationGradOp::SwishGrad: k::swish_grad(in(0), in(1), out); break;
         }
         break;
       case OpCategory::ChannelBinary:

@@ -27,18 +27,27 @@ LayerKind kind_named(const std::string& name) {
 }
 
 /// The layer's activation from its description: the name, and the value of
-/// its parameter under the parameter's name (leaky_relu: "alpha").
+/// each parameter the script may give under the parameter's name
+/// (leaky_relu: "alpha"; clip: "min", "max"). Fixed ones (relu6's bounds)
+/// are not written.
 void read_activation(const nlohmann::json& j, Layer& l) {
   const std::string name = j.at("activation").get<std::string>();
   const std::optional<ir::Activation> a = ir::activation_named(name);
   if (!a) throw std::invalid_argument("unknown activation '" + name + "'");
   l.activation = *a;
-  const auto& param = ir::activation_info(*a).param;
-  if (!param) return;
-  const std::string key = ir::attr_name(param->attr);
-  l.activation_param = j.contains(key) ? j.at(key).get<double>() : param->default_value;
-  if (!(l.activation_param >= param->minimum) || !std::isfinite(l.activation_param))
-    throw std::invalid_argument("layer '" + l.name + "' has an invalid " + name + " " + key);
+  const ir::ActivationInfo& info = ir::activation_info(*a);
+  l.activation_params = info.defaults();
+  for (std::size_t i = 0; i < info.params.size(); ++i) {
+    const ir::ActivationParam& p = info.params[i];
+    if (p.fixed) continue;
+    const std::string key(p.name);
+    if (j.contains(key)) l.activation_params[i] = j.at(key).get<double>();
+    if (!(l.activation_params[i] >= p.minimum) || !std::isfinite(l.activation_params[i]))
+      throw std::invalid_argument("layer '" + l.name + "' has " + (j.contains(key) ? "an invalid" : "no") + " " + name +
+                                  " " + key);
+  }
+  if (*a == ir::Activation::Clip && l.activation_params.at(0) > l.activation_params.at(1))
+    throw std::invalid_argument("layer '" + l.name + "' has a clip min above its max");
 }
 
 const char* init_name(check::Init i) {
@@ -97,7 +106,9 @@ nlohmann::json describe_model(const check::ModelSpec& m) {
                       {"padding", l.padding == ir::Padding::Same ? "same" : "valid"},
                       {"activation", ir::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
                       {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}};
-    if (const auto& param = ir::activation_info(l.activation).param) layer[ir::attr_name(param->attr)] = l.activation_param;
+    const ir::ActivationInfo& info = ir::activation_info(l.activation);
+    for (std::size_t i = 0; i < info.params.size(); ++i)
+      if (!info.params[i].fixed) layer[std::string(info.params[i].name)] = l.activation_params.at(i);
     layers.push_back(std::move(layer));
   }
   return {{"name", m.name}, {"architecture", m.architecture}, {"output", m.output}, {"sequential", m.sequential},

@@ -4,6 +4,8 @@
 // element by element (tests/unit/graph_test_support.hpp).
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "tests/unit/graph_test_support.hpp"
 
 namespace {
@@ -41,6 +43,16 @@ void check_binary(OpKind op, Tensor a, Tensor b, ir::Attrs attrs = {}) {
   check_gradients(c, c.weighted_sum(c.add(op, {pa, pb}, attrs)), {pa, pb});
 }
 
+/// Uniform in [lo, hi), with each value within 0.05 of a kink moved 0.1
+/// away from it: piecewise ops have no derivative there.
+Tensor avoiding(const ir::Shape& shape, std::uint64_t stream, float lo, float hi, const std::vector<float>& kinks) {
+  Tensor t = random_tensor(shape, stream, lo, hi);
+  for (float& v : t)
+    for (const float k : kinks)
+      if (std::abs(v - k) < 0.05f) v = v < k ? k - 0.1f : k + 0.1f;
+  return t;
+}
+
 }  // namespace
 
 TEST_CASE("elementwise adjoints match finite differences") {
@@ -64,6 +76,21 @@ TEST_CASE("elementwise adjoints match finite differences") {
     check_unary(OpKind::LeakyRelu, test::away_from_zero(s, 10), a);
   }
   SUBCASE("gelu") { check_unary(OpKind::Gelu, random_tensor(s, 11, -3.0f, 3.0f)); }
+  SUBCASE("clip") {
+    ir::Attrs a;
+    a.lo = -0.5;
+    a.hi = 1.0;
+    check_unary(OpKind::Clip, avoiding(s, 12, -2.0f, 2.0f, {-0.5f, 1.0f}), a);
+  }
+  SUBCASE("hard_sigmoid") {
+    ir::Attrs a;
+    a.alpha = 0.2;
+    a.beta = 0.6;
+    // 0.2 x + 0.6 leaves [0, 1] below x = -3 and above x = 2.
+    check_unary(OpKind::HardSigmoid, avoiding(s, 13, -5.0f, 5.0f, {-3.0f, 2.0f}), a);
+  }
+  SUBCASE("hard_swish") { check_unary(OpKind::HardSwish, avoiding(s, 14, -5.0f, 5.0f, {-3.0f, 3.0f})); }
+  SUBCASE("swish") { check_unary(OpKind::Swish, random_tensor(s, 15, -4.0f, 4.0f)); }
   SUBCASE("softmax") { check_unary(OpKind::Softmax, random_tensor({3, 5}, 10, -2.0f, 2.0f)); }
 }
 

@@ -90,6 +90,20 @@ TEST_CASE("jit: elementwise ops and activation gradients") {
   check_op(OpKind::LeakyReluGrad, {random_tensor(s, 11), random_tensor(s, 12)}, alpha);
   check_op(OpKind::Gelu, {random_tensor({5, 7}, 13, -6, 6)});
   check_op(OpKind::GeluGrad, {random_tensor(s, 14, -6, 6), random_tensor(s, 15)});
+  ir::Attrs bounds;
+  bounds.lo = -0.5;
+  bounds.hi = 1.5;
+  check_op(OpKind::Clip, {random_tensor({5, 7}, 16, -3, 3)}, bounds);
+  check_op(OpKind::ClipGrad, {random_tensor(s, 17, -1, 2), random_tensor(s, 18)}, bounds);
+  ir::Attrs hard;
+  hard.alpha = 0.2;
+  hard.beta = 0.6;
+  check_op(OpKind::HardSigmoid, {random_tensor({5, 7}, 19, -6, 6)}, hard);
+  check_op(OpKind::HardSigmoidGrad, {random_tensor(s, 20, -0.5, 1.5), random_tensor(s, 21)}, hard);
+  check_op(OpKind::HardSwish, {random_tensor({5, 7}, 22, -6, 6)});
+  check_op(OpKind::HardSwishGrad, {random_tensor(s, 23, -6, 6), random_tensor(s, 24)});
+  check_op(OpKind::Swish, {random_tensor({5, 7}, 25, -100, 100)});
+  check_op(OpKind::SwishGrad, {random_tensor(s, 26, -30, 30), random_tensor(s, 27)});
 }
 
 TEST_CASE("jit: per-channel ops, reshape") {

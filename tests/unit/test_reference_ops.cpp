@@ -122,6 +122,30 @@ TEST_CASE("leaky_relu and gelu at known points") {
   check_values(run_op(OpKind::LeakyReluGrad, {make_tensor({2}, {-0.2f, 3}), make_tensor({2}, {5, 5})}, a), {2}, {0.5f, 5});
 }
 
+TEST_CASE("clip, hard_sigmoid, hard_swish and swish at known points") {
+  ir::Attrs bounds;
+  bounds.lo = 0;
+  bounds.hi = 6;  // relu6
+  check_values(run_op(OpKind::Clip, {make_tensor({4}, {-1, 0.5f, 6, 7})}, bounds), {4}, {0, 0.5f, 6, 6});
+  // The gradient reads y and passes g strictly inside the bounds.
+  check_values(run_op(OpKind::ClipGrad, {make_tensor({4}, {0, 0.5f, 6, 3}), make_tensor({4}, {2, 2, 2, 2})}, bounds),
+               {4}, {0, 2, 0, 2});
+  ir::Attrs hard;
+  hard.alpha = 0.2;
+  hard.beta = 0.5;  // ONNX's defaults: 0 below -2.5, 1 above 2.5
+  check_values(run_op(OpKind::HardSigmoid, {make_tensor({4}, {-3, 0, 1, 3})}, hard), {4}, {0, 0.5f, 0.7f, 1});
+  check_values(run_op(OpKind::HardSigmoidGrad, {make_tensor({3}, {0, 0.5f, 1}), make_tensor({3}, {1, 1, 1})}, hard), {3},
+               {0, 0.2f, 0});
+  // hard_swish(x) = x relu6(x + 3) / 6: 0 below -3, x above 3, 1 * 4 / 6 at 1.
+  check_values(run_op(OpKind::HardSwish, {make_tensor({4}, {-4, 1, 3, 5})}), {4}, {0, 4.0f / 6, 3, 5});
+  check_values(run_op(OpKind::HardSwishGrad, {make_tensor({4}, {-4, 0, 1.5f, 4}), make_tensor({4}, {1, 1, 2, 1})}), {4},
+               {0, 0.5f, 2, 1});
+  // swish(x) = x sigmoid(x): sigmoid(1) = 0.7310586; d/dx at 0 is 1/2.
+  check_values(run_op(OpKind::Swish, {make_tensor({3}, {0, 1, -100})}), {3}, {0, 0.7310586f, 0});
+  check_values(run_op(OpKind::SwishGrad, {make_tensor({2}, {0, 1}), make_tensor({2}, {1, 1})}), {2},
+               {0.5f, 0.7310586f + 0.7310586f * (1 - 0.7310586f)});
+}
+
 TEST_CASE("softmax_xent is the stable mean cross-entropy") {
   const Tensor logits = make_tensor({2, 3}, {1, 2, 3, 1000, 0, -1000});
   const Tensor labels = make_tensor({2}, {2, 1});
