@@ -146,6 +146,44 @@ TEST_CASE("clip, hard_sigmoid, hard_swish and swish at known points") {
                {0.5f, 0.7310586f + 0.7310586f * (1 - 0.7310586f)});
 }
 
+TEST_CASE("the new activations agree with PyTorch 1.13, corners included") {
+  // torch.nn.functional.{hardswish, hardsigmoid, silu, relu6} and their
+  // gradients (x.grad of y.sum()) at these points, printed by PyTorch 1.13.1.
+  const std::vector<float> x{-4, -3, -1.5f, 0, 1, 3, 5};
+  const ir::Shape s{7};
+  const Tensor ones = make_tensor(s, std::vector<float>(7, 1.0f));
+  const auto forward_and_grad = [&](OpKind op, OpKind grad, ir::Attrs a, bool grad_reads_y) {
+    const Tensor y = run_op(op, {make_tensor(s, x)}, a);
+    return std::make_pair(y, run_op(grad, {grad_reads_y ? y : make_tensor(s, x), ones}, a));
+  };
+  {
+    const auto [y, dx] = forward_and_grad(OpKind::HardSwish, OpKind::HardSwishGrad, {}, false);
+    check_values(y, s, {0, 0, -0.375f, 0, 0.6666667f, 3, 5});
+    check_values(dx, s, {0, -0.5f, 0, 0.5f, 0.8333334f, 1.5f, 1});
+  }
+  {
+    ir::Attrs a;
+    a.alpha = 1.0 / 6.0;
+    a.beta = 0.5;
+    const auto [y, dx] = forward_and_grad(OpKind::HardSigmoid, OpKind::HardSigmoidGrad, a, true);
+    check_values(y, s, {0, 0, 0.25f, 0.5f, 0.6666667f, 1, 1});
+    check_values(dx, s, {0, 0, 0.1666667f, 0.1666667f, 0.1666667f, 0, 0});
+  }
+  {
+    const auto [y, dx] = forward_and_grad(OpKind::Swish, OpKind::SwishGrad, {}, false);
+    check_values(y, s, {-0.0719448f, -0.1422776f, -0.2736383f, 0, 0.7310586f, 2.8577225f, 4.9665356f});
+    check_values(dx, s, {-0.0526646f, -0.0881041f, -0.0412942f, 0.5f, 0.9276705f, 1.0881041f, 1.0265474f});
+  }
+  {
+    ir::Attrs a;
+    a.lo = 0;
+    a.hi = 6;
+    const auto [y, dx] = forward_and_grad(OpKind::Clip, OpKind::ClipGrad, a, true);
+    check_values(y, s, {0, 0, 0, 0, 1, 3, 5});
+    check_values(dx, s, {0, 0, 0, 0, 1, 1, 1});
+  }
+}
+
 TEST_CASE("softmax_xent is the stable mean cross-entropy") {
   const Tensor logits = make_tensor({2, 3}, {1, 2, 3, 1000, 0, -1000});
   const Tensor labels = make_tensor({2}, {2, 1});
