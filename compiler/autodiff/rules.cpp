@@ -206,7 +206,17 @@ void apply_rule(Rule& r) {
       }
       return;
     case OpCategory::GlobalPool:
-      r.give(0, [&] { return r.emit(OpKind::GlobalMaxPool2DGrad, {x(0), g}); });
+      switch (ir::sub_op<ir::GlobalPoolOp>(n.op)) {
+        case ir::GlobalPoolOp::GlobalMaxPool2D:
+          r.give(0, [&] { return r.emit(OpKind::GlobalMaxPool2DGrad, {x(0), g}); });
+          return;
+        case ir::GlobalPoolOp::GlobalAvgPool2D:
+          r.give(0, [&] { return r.emit(OpKind::GlobalAvgPool2DGrad, {x(0), g}); });
+          return;
+        case ir::GlobalPoolOp::GlobalSumPool2D:
+          r.give(0, [&] { return r.emit(OpKind::SpatialBroadcast, {x(0), g}); });
+          return;
+      }
       return;
 
     // Losses: only the scores are differentiable; labels are class indices.
@@ -225,8 +235,19 @@ void apply_rule(Rule& r) {
     case OpCategory::ActivationGrad:
     case OpCategory::ConvGradInput:
     case OpCategory::ConvGradFilter:
-    case OpCategory::PoolGrad:
     case OpCategory::GlobalPoolGrad:
+      switch (ir::sub_op<ir::GlobalPoolGradOp>(n.op)) {
+        // Spreading a (B,C) tensor over x's positions (multiply's channel
+        // scaling) sums back; x gives only the shape.
+        case ir::GlobalPoolGradOp::SpatialBroadcast:
+          r.give(1, [&] { return r.emit(OpKind::GlobalSumPool2D, {g}); });
+          return;
+        case ir::GlobalPoolGradOp::GlobalMaxPool2DGrad:
+        case ir::GlobalPoolGradOp::GlobalAvgPool2DGrad:
+          no_rule(r, "gradient ops have no second-order rule");
+      }
+      return;
+    case OpCategory::PoolGrad:
     case OpCategory::LossGrad:
       no_rule(r, "gradient ops have no second-order rule");
     case OpCategory::Update:

@@ -26,11 +26,19 @@ struct Span {
 
 // --- models -----------------------------------------------------------------
 
-enum class LayerKind { Input, Conv2D, MaxPool2D, AvgPool2D, GlobalMaxPool2D, Flatten, Dense, Dropout, BatchNorm, Activation, Add };
+/// Layer kinds, from compiler/check/layers.def.
+enum class LayerKind {
+#define TL_LAYER(kind, word, keras, default_name, doc) kind,
+#include "compiler/check/layers.def"
+#undef TL_LAYER
+};
 using Activation = ir::Activation;  // compiler/ir/activations.def
 
-const char* keras_class(LayerKind kind);       // "Conv2D", "MaxPooling2D", ...
+/// Every layer kind, in table order.
+const std::vector<LayerKind>& layer_kinds();
+const char* keras_class(LayerKind kind);         // "Conv2D", "MaxPooling2D", ...
 const char* default_layer_name(LayerKind kind);  // "conv2d", "max_pooling2d", ...
+const char* layer_word(LayerKind kind);          // the script's word: "conv2d", "maxpool2d", ...
 
 enum class Init { GlorotUniform, Zeros, Ones };
 

@@ -4,39 +4,37 @@
 
 namespace tl::check {
 
-const char* keras_class(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "InputLayer";
-    case LayerKind::Conv2D: return "Conv2D";
-    case LayerKind::MaxPool2D: return "MaxPooling2D";
-    case LayerKind::AvgPool2D: return "AveragePooling2D";
-    case LayerKind::GlobalMaxPool2D: return "GlobalMaxPooling2D";
-    case LayerKind::Flatten: return "Flatten";
-    case LayerKind::Dense: return "Dense";
-    case LayerKind::Dropout: return "Dropout";
-    case LayerKind::BatchNorm: return "BatchNormalization";
-    case LayerKind::Activation: return "Activation";
-    case LayerKind::Add: return "Add";
-  }
-  return "?";
+namespace {
+
+struct LayerRow {
+  LayerKind kind;
+  const char* word;
+  const char* keras;
+  const char* default_name;
+};
+
+constexpr LayerRow layer_rows[] = {
+#define TL_LAYER(kind, word, keras, default_name, doc) {LayerKind::kind, word, keras, default_name},
+#include "compiler/check/layers.def"
+#undef TL_LAYER
+};
+
+const LayerRow& row(LayerKind kind) { return layer_rows[static_cast<std::size_t>(kind)]; }
+
+}  // namespace
+
+const std::vector<LayerKind>& layer_kinds() {
+  static const std::vector<LayerKind> all = [] {
+    std::vector<LayerKind> v;
+    for (const LayerRow& r : layer_rows) v.push_back(r.kind);
+    return v;
+  }();
+  return all;
 }
 
-const char* default_layer_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "input";
-    case LayerKind::Conv2D: return "conv2d";
-    case LayerKind::MaxPool2D: return "max_pooling2d";
-    case LayerKind::AvgPool2D: return "average_pooling2d";
-    case LayerKind::GlobalMaxPool2D: return "global_max_pooling2d";
-    case LayerKind::Flatten: return "flatten";
-    case LayerKind::Dense: return "dense";
-    case LayerKind::Dropout: return "dropout";
-    case LayerKind::BatchNorm: return "batch_normalization";
-    case LayerKind::Activation: return "activation";
-    case LayerKind::Add: return "add";
-  }
-  return "?";
-}
+const char* keras_class(LayerKind kind) { return row(kind).keras; }
+const char* default_layer_name(LayerKind kind) { return row(kind).default_name; }
+const char* layer_word(LayerKind kind) { return row(kind).word; }
 
 bool within_size_limit(const ir::Shape& shape) {
   std::int64_t n = 1;

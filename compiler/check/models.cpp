@@ -163,9 +163,9 @@ struct LayerBuilder {
       std::tie(l.window_h, l.window_w) = args.slot(0) ? window(*args.slot(0), &scope, kind + " pool") : std::pair{2, 2};
       padding_and_strides(args, 1, 2, l, {l.window_h, l.window_w});
       spatial(line, l, (kind + " pool").c_str());
-    } else if (kind == "global_maxpool2d") {
+    } else if (kind == "global_maxpool2d" || kind == "global_avgpool2d") {
       const BoundArgs args(call, {}, what);
-      l.kind = LayerKind::GlobalMaxPool2D;
+      l.kind = kind == "global_maxpool2d" ? LayerKind::GlobalMaxPool2D : LayerKind::GlobalAvgPool2D;
       need_image(line, l);
       l.shape = {input_of(l).shape[2]};
     } else if (kind == "flatten") {
@@ -178,7 +178,7 @@ struct LayerBuilder {
       const Layer& in = input_of(l);
       if (in.shape.size() != 1)
         fail(call.callee, "dense needs a flat input, but '" + in.name + "' gives " + shape_text(in.shape),
-             "add flatten() (or global_maxpool2d()) before it");
+             "add flatten() (or global_avgpool2d()) before it");
       l.units = static_cast<int>(count_value(*args.slot(0), scope, "dense units"));
       if (args.slot(1)) read_activation(*args.slot(1), scope, l);
       if (args.slot(2)) l.use_bias = boolean(*args.slot(2), &scope, "use_bias");
@@ -212,36 +212,56 @@ struct LayerBuilder {
       read_activation(*args.slot(0), scope, l);
       l.shape = input_of(l).shape;
     } else {
-      const std::vector<std::string> layers = {"input",   "conv2d",  "maxpool2d", "avgpool2d",  "global_maxpool2d",
-                                               "flatten", "dense",   "dropout",   "batchnorm", "activation", "add"};
+      std::vector<std::string> layers;
+      std::string list;
+      for (const LayerKind k : layer_kinds()) {
+        layers.push_back(layer_word(k));
+        list += (list.empty() ? "" : k == layer_kinds().back() ? " and " : ", ") + layers.back();
+      }
       const std::string best = closest(kind, layers);
-      fail(call.callee, "unknown layer '" + kind + "'",
-           (best.empty() ? "" : "did you mean '" + best + "'? ") +
-               "layers are input, conv2d, maxpool2d, avgpool2d, global_maxpool2d, flatten, dense, dropout, batchnorm, "
-               "activation and add");
+      fail(call.callee, "unknown layer '" + kind + "'", (best.empty() ? "" : "did you mean '" + best + "'? ") + "layers are " + list);
     }
   }
 
-  /// add(a, b, ...): every argument names an earlier layer; shapes must agree.
-  void build_add(const ast::LayerLine& line, Layer& l) {
-    l.kind = LayerKind::Add;
-    if (line.from) fail(*line.from, "add() takes its inputs as arguments, not with 'from'");
+  /// add(a, b, ...) and multiply(a, b, ...): every argument names an
+  /// earlier layer; shapes must agree. multiply also takes (C) inputs with
+  /// (H, W, C) ones: each scales the image's channels (squeeze-and-excite).
+  void build_merge(const ast::LayerLine& line, Layer& l) {
+    const std::string& kind = line.call.callee.text;
+    l.kind = kind == "add" ? LayerKind::Add : LayerKind::Multiply;
+    if (line.from) fail(*line.from, kind + "() takes its inputs as arguments, not with 'from'");
     if (line.call.args.size() < 2)
-      fail(line.call, "add() needs at least two inputs", "name the layers to add: add(stem, branch)");
+      fail(line.call, kind + "() needs at least two inputs", "name the layers: " + kind + "(stem, branch)");
     for (const ast::Arg& arg : line.call.args) {
       const std::string ref = bare_word(arg.value);
-      if (arg.keyword || ref.empty())
-        fail(arg, "add() takes names of earlier layers, not " + describe(arg.value));
+      if (arg.keyword || ref.empty()) fail(arg, kind + "() takes names of earlier layers, not " + describe(arg.value));
       auto it = by_name.find(ref);
-      if (it == by_name.end()) fail(arg, "add(): no earlier layer is named '" + ref + "'", "label a layer with name: layer(...)");
+      if (it == by_name.end())
+        fail(arg, kind + "(): no earlier layer is named '" + ref + "'", "label a layer with name: layer(...)");
       l.inputs.push_back(it->second);
     }
-    const Layer& first = layers[static_cast<std::size_t>(l.inputs[0])];
-    for (std::size_t i = 1; i < l.inputs.size(); ++i) {
+    const auto shape_of = [&](std::size_t i) -> const ir::Shape& { return layers[static_cast<std::size_t>(l.inputs[i])].shape; };
+    // The result's shape: the first input's, or for multiply the first image's.
+    std::size_t base = 0;
+    if (l.kind == LayerKind::Multiply)
+      for (std::size_t i = 0; i < l.inputs.size(); ++i)
+        if (shape_of(i).size() == 3) {
+          base = i;
+          break;
+        }
+    const Layer& first = layers[static_cast<std::size_t>(l.inputs[base])];
+    for (std::size_t i = 0; i < l.inputs.size(); ++i) {
       const Layer& other = layers[static_cast<std::size_t>(l.inputs[i])];
-      if (other.shape != first.shape)
-        fail(line.call.args[i], "add() needs equal shapes, but '" + first.name + "' is " + shape_text(first.shape) +
-                                    " and '" + other.name + "' is " + shape_text(other.shape));
+      if (other.shape == first.shape) continue;
+      const bool scales = l.kind == LayerKind::Multiply && first.shape.size() == 3 && other.shape.size() == 1 &&
+                          other.shape[0] == first.shape[2];
+      if (scales) continue;
+      fail(line.call.args[i],
+           kind + "() needs equal shapes, but '" + first.name + "' is " + shape_text(first.shape) + " and '" + other.name +
+               "' is " + shape_text(other.shape),
+           l.kind == LayerKind::Multiply && first.shape.size() == 3
+               ? "multiply() also scales an image's channels by a (" + std::to_string(first.shape[2]) + ") input"
+               : "");
     }
     l.shape = first.shape;
   }
@@ -295,8 +315,8 @@ void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, con
       if (line.from) fail(*line.from, "input() has no predecessor to take 'from'");
     } else if (kind == "input") {
       fail(line.call.callee, "a model has exactly one input(), as its first line");
-    } else if (kind == "add") {
-      builder.build_add(line, layer);
+    } else if (kind == "add" || kind == "multiply") {
+      builder.build_merge(line, layer);
     } else {
       if (line.from) {
         auto it = by_name.find(line.from->text);

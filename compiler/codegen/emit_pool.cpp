@@ -198,6 +198,49 @@ void global_max_pool(KernelFrame& f, const ir::Node& n, ir::NodeId id, RowRange 
   });
 }
 
+void global_sum_pool(KernelFrame& f, const ir::Node& n, RowRange rows, bool mean) {
+  // x[b,:,:,c] summed over the H*W positions in order, then (mean) divided by
+  // H*W, as the reference does; channels run in vectors.
+  Emitter& e = f.e;
+  const ir::Shape& xs = f.shape(n.inputs[0]);
+  const std::int64_t HW = xs[1] * xs[2], C = xs[3], V = (C + e.width - 1) / e.width;
+  llvm::Value* x = f.ptr(n.inputs[0]);
+  llvm::Type* floats = e.vec(e.width, e.f32);
+  llvm::Value* count = e.constant(floats, static_cast<float>(HW));
+  Epilogue epilogue(f);
+  e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    for (std::int64_t v = 0; v < V; ++v) {
+      const std::int64_t active = std::min<std::int64_t>(e.width, C - v * e.width);
+      llvm::Value* mask = active < e.width ? e.first_lanes(e.width, active) : nullptr;
+      llvm::Value* base = e.mad(b, HW * C, e.c64(v * e.width));
+      Emitter::Var sum = e.var(floats, e.constant(floats, 0.0));
+      e.loop(0, HW, [&](llvm::Value* q) { sum.set(e.b.CreateFAdd(sum.get(), e.vload(x, e.mad(q, C, base), e.width, mask))); });
+      llvm::Value* value = mean ? e.b.CreateFDiv(sum.get(), count) : sum.get();
+      epilogue.finish(value, e.mad(b, C, e.c64(v * e.width)), e.c64(v * e.width), mask);
+    }
+  });
+}
+
+void spatial_broadcast(KernelFrame& f, const ir::Node& n, ir::NodeId id, RowRange rows, bool mean) {
+  // dx[b,q,c] = g[b,c], divided by H*W for the mean's gradient.
+  Emitter& e = f.e;
+  const ir::Shape& xs = f.shape(n.inputs[0]);
+  const std::int64_t HW = xs[1] * xs[2], C = xs[3], V = (C + e.width - 1) / e.width;
+  llvm::Type* floats = e.vec(e.width, e.f32);
+  llvm::Value* count = e.constant(floats, static_cast<float>(HW));
+  llvm::Value* dx = f.ptr(id);
+  e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    for (std::int64_t v = 0; v < V; ++v) {
+      const std::int64_t active = std::min<std::int64_t>(e.width, C - v * e.width);
+      llvm::Value* mask = active < e.width ? e.first_lanes(e.width, active) : nullptr;
+      llvm::Value* gv = e.vload(f.ptr(n.inputs[1]), e.mad(b, C, e.c64(v * e.width)), e.width, mask);
+      llvm::Value* share = mean ? e.b.CreateFDiv(gv, count) : gv;
+      llvm::Value* base = e.mad(b, HW * C, e.c64(v * e.width));
+      e.loop(0, HW, [&](llvm::Value* q) { e.vstore(share, dx, e.mad(q, C, base), mask); });
+    }
+  });
+}
+
 }  // namespace
 
 void emit_pool(KernelFrame& f, RowRange rows) {
@@ -218,11 +261,15 @@ void emit_pool(KernelFrame& f, RowRange rows) {
   if (const auto op = ir::as_op<ir::GlobalPoolOp>(n.op)) {
     switch (*op) {
       case ir::GlobalPoolOp::GlobalMaxPool2D: return global_max_pool(f, n, id, rows, false);
+      case ir::GlobalPoolOp::GlobalAvgPool2D: return global_sum_pool(f, n, rows, true);
+      case ir::GlobalPoolOp::GlobalSumPool2D: return global_sum_pool(f, n, rows, false);
     }
   }
   if (const auto op = ir::as_op<ir::GlobalPoolGradOp>(n.op)) {
     switch (*op) {
       case ir::GlobalPoolGradOp::GlobalMaxPool2DGrad: return global_max_pool(f, n, id, rows, true);
+      case ir::GlobalPoolGradOp::GlobalAvgPool2DGrad: return spatial_broadcast(f, n, id, rows, true);
+      case ir::GlobalPoolGradOp::SpatialBroadcast: return spatial_broadcast(f, n, id, rows, false);
     }
   }
   throw std::logic_error("emit_pool: " + std::string(ir::spelling(n.op)) + " is not a pooling op");

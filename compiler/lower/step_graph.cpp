@@ -2,6 +2,8 @@
 // kind; shapes in comments include the batch dimension B.
 #include "compiler/lower/step_graph.hpp"
 
+#include <optional>
+
 #include "compiler/autodiff/autodiff.hpp"
 #include "compiler/lower/append_updates.hpp"
 
@@ -133,6 +135,7 @@ struct Lowering {
       case LayerKind::MaxPool2D: return add(OpKind::MaxPool2D, {in()}, l.name, l, a);
       case LayerKind::AvgPool2D: return add(OpKind::AvgPool2D, {in()}, l.name, l, a);
       case LayerKind::GlobalMaxPool2D: return add(OpKind::GlobalMaxPool2D, {in()}, l.name, l);
+      case LayerKind::GlobalAvgPool2D: return add(OpKind::GlobalAvgPool2D, {in()}, l.name, l);
       case LayerKind::Flatten: return add(OpKind::Reshape, {in()}, l.name, l, {}, batched(l.shape));
       case LayerKind::Dropout: {
         if (kind != StepKind::Train || l.rate == 0) return in();
@@ -148,6 +151,22 @@ struct Lowering {
         NodeId sum = in(0);
         for (std::size_t k = 1; k < l.inputs.size(); ++k) sum = add(OpKind::Add, {sum, in(k)}, l.name, l);
         return sum;
+      }
+      case LayerKind::Multiply: {
+        // Inputs of the layer's shape multiply in order; a (C) input is
+        // spread over the image's positions first.
+        std::optional<NodeId> product;
+        std::vector<NodeId> channel_scales;
+        for (std::size_t k = 0; k < l.inputs.size(); ++k) {
+          if (model.layers[static_cast<std::size_t>(l.inputs[k])].shape != l.shape) {
+            channel_scales.push_back(in(k));
+            continue;
+          }
+          product = product ? add(OpKind::Mul, {*product, in(k)}, l.name, l) : in(k);
+        }
+        for (const NodeId s : channel_scales)
+          product = add(OpKind::Mul, {*product, add(OpKind::SpatialBroadcast, {*product, s}, l.name + "/spread", l)}, l.name, l);
+        return *product;
       }
     }
     if (static_cast<int>(index) == model.output) output_pre_activation = pre;

@@ -128,6 +128,10 @@ void avgpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out);
 void avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_shape, Tensor& out);
 void global_maxpool2d(const Tensor& x, Tensor& out);                        // -> (B,C)
 void global_maxpool2d_grad(const Tensor& x, const Tensor& g, Tensor& out);  // g (B,C)
+/// The sum over H and W (row-major order), divided by H*W when `mean`.
+void global_sumpool2d(const Tensor& x, bool mean, Tensor& out);  // -> (B,C)
+/// g (B,C) at every position of x's shape (divided by H*W when `mean`).
+void spatial_broadcast(const Tensor& x, const Tensor& g, bool mean, Tensor& out);
 
 // --- losses and metrics (kernels_loss.cpp); scores (B,M), labels (B) ---------
 // Labels are floats holding class indices; an index outside [0, M) throws

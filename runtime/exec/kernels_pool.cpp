@@ -142,4 +142,30 @@ void global_maxpool2d_grad(const Tensor& x, const Tensor& g, Tensor& dx) {
   for (std::size_t i = 0; i < arg.size(); ++i) pdx[arg[i]] += g.data()[i];
 }
 
+void global_sumpool2d(const Tensor& x, bool mean, Tensor& out) {
+  const auto B = static_cast<std::int64_t>(x.shape()[0]), C = static_cast<std::int64_t>(x.shape()[3]);
+  const auto HW = static_cast<std::int64_t>(x.shape()[1] * x.shape()[2]);
+  float* po = reshape_to(out, {B, C});
+  const auto count = static_cast<float>(HW);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t c = 0; c < C; ++c) {
+      float sum = 0.0f;
+      for (std::int64_t p = 0; p < HW; ++p) sum += x.data()[(b * HW + p) * C + c];
+      po[b * C + c] = mean ? sum / count : sum;
+    }
+}
+
+void spatial_broadcast(const Tensor& x, const Tensor& g, bool mean, Tensor& dx) {
+  const auto B = static_cast<std::int64_t>(x.shape()[0]), C = static_cast<std::int64_t>(x.shape()[3]);
+  const auto HW = static_cast<std::int64_t>(x.shape()[1] * x.shape()[2]);
+  float* pdx = reshape_to(dx, shape_of(x));
+  const auto count = static_cast<float>(HW);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t p = 0; p < HW; ++p)
+      for (std::int64_t c = 0; c < C; ++c) {
+        const float v = g.data()[b * C + c];
+        pdx[(b * HW + p) * C + c] = mean ? v / count : v;
+      }
+}
+
 }  // namespace tl::exec::kernels

@@ -159,8 +159,20 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::PoolGradOp::AvgPool2DGrad: k::avgpool2d_grad(in(0), n.attrs, n.shape, out); break;
         }
         break;
-      case OpCategory::GlobalPool: k::global_maxpool2d(in(0), out); break;
-      case OpCategory::GlobalPoolGrad: k::global_maxpool2d_grad(in(0), in(1), out); break;
+      case OpCategory::GlobalPool:
+        switch (ir::sub_op<ir::GlobalPoolOp>(n.op)) {
+          case ir::GlobalPoolOp::GlobalMaxPool2D: k::global_maxpool2d(in(0), out); break;
+          case ir::GlobalPoolOp::GlobalAvgPool2D: k::global_sumpool2d(in(0), true, out); break;
+          case ir::GlobalPoolOp::GlobalSumPool2D: k::global_sumpool2d(in(0), false, out); break;
+        }
+        break;
+      case OpCategory::GlobalPoolGrad:
+        switch (ir::sub_op<ir::GlobalPoolGradOp>(n.op)) {
+          case ir::GlobalPoolGradOp::GlobalMaxPool2DGrad: k::global_maxpool2d_grad(in(0), in(1), out); break;
+          case ir::GlobalPoolGradOp::GlobalAvgPool2DGrad: k::spatial_broadcast(in(0), in(1), true, out); break;
+          case ir::GlobalPoolGradOp::SpatialBroadcast: k::spatial_broadcast(in(0), in(1), false, out); break;
+        }
+        break;
       case OpCategory::Loss:
         switch (ir::sub_op<ir::LossOp>(n.op)) {
           case ir::LossOp::SoftmaxXent: k::softmax_xent(in(0), in(1), out); break;

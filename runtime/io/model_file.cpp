@@ -16,12 +16,8 @@ namespace {
 using check::Layer;
 using check::LayerKind;
 
-const LayerKind all_kinds[] = {LayerKind::Input,   LayerKind::Conv2D,    LayerKind::MaxPool2D, LayerKind::AvgPool2D,
-                               LayerKind::GlobalMaxPool2D, LayerKind::Flatten, LayerKind::Dense, LayerKind::Dropout,
-                               LayerKind::BatchNorm, LayerKind::Activation, LayerKind::Add};
-
 LayerKind kind_named(const std::string& name) {
-  for (LayerKind k : all_kinds)
+  for (LayerKind k : check::layer_kinds())
     if (name == check::keras_class(k)) return k;
   throw std::invalid_argument("unknown layer type '" + name + "'");
 }

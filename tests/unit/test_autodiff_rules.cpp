@@ -146,6 +146,16 @@ TEST_CASE("pooling adjoints match finite differences") {
   SUBCASE("avgpool same 3x3/2") { check_pool(OpKind::AvgPool2D, 3, 2, ir::Padding::Same); }
   SUBCASE("avgpool same 2x2/2") { check_pool(OpKind::AvgPool2D, 2, 2, ir::Padding::Same); }
   SUBCASE("global maxpool") { check_unary(OpKind::GlobalMaxPool2D, test::distinct_values(s, 41)); }
+  // 2x2 positions: each gradient is w / 4, large enough to check.
+  SUBCASE("global avgpool") { check_unary(OpKind::GlobalAvgPool2D, random_tensor({2, 2, 2, 3}, 42)); }
+  SUBCASE("global sumpool") { check_unary(OpKind::GlobalSumPool2D, random_tensor(s, 43)); }
+  SUBCASE("spatial broadcast") {
+    // Only the spread (B,C) tensor is differentiable; x gives the shape.
+    GraphCase c;
+    const ir::NodeId px = c.param("x", random_tensor(s, 44));
+    const ir::NodeId pv = c.param("v", random_tensor({s[0], s[3]}, 45));
+    check_gradients(c, c.weighted_sum(c.add(OpKind::SpatialBroadcast, {px, pv})), {pv});
+  }
 }
 
 TEST_CASE("loss adjoints match finite differences") {

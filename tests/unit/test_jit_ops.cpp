@@ -175,6 +175,10 @@ TEST_CASE("jit: pooling and its gradients, with ties") {
   }
   check_op(OpKind::GlobalMaxPool2D, {coarse({5, 3, 4, 3}, 6)});
   check_op(OpKind::GlobalMaxPool2DGrad, {coarse({5, 3, 4, 3}, 7), random_tensor({5, 3}, 8)});
+  check_op(OpKind::GlobalAvgPool2D, {random_tensor({5, 3, 4, 19}, 9)});
+  check_op(OpKind::GlobalSumPool2D, {random_tensor({5, 3, 4, 19}, 10)});
+  check_op(OpKind::GlobalAvgPool2DGrad, {random_tensor({5, 3, 4, 19}, 11), random_tensor({5, 19}, 12)});
+  check_op(OpKind::SpatialBroadcast, {random_tensor({5, 3, 4, 19}, 13), random_tensor({5, 19}, 14)});
 }
 
 TEST_CASE("jit: dropout masks are the reference's Philox draws") {

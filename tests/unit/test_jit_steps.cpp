@@ -63,14 +63,28 @@ model relu_pools(classes) {
   flatten()
   dense(classes, softmax)
 }
+model excite(classes) {
+  input(8, 8, 1)
+  body: conv2d(6, 3x3, padding = same, activation = hard_swish)
+  global_avgpool2d()
+  dense(3, relu6)
+  gate: dense(6, hard_sigmoid)
+  multiply(body, gate)
+  conv2d(8, 3x3, strides = 2, activation = swish)
+  activation(clip(-0.5, 0.75))
+  global_avgpool2d()
+  dense(classes, softmax)
+}
 a = bn_cnn(5)
 b = residual(5)
 c = seed_cnn(5)
 d = relu_pools(5)
+e = excite(5)
 train a on data { epochs 1  batch 16 }
 train b on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9, nesterov = true)  loss sparse_categorical_crossentropy(from_logits = true) }
 train c on data { epochs 1  batch 16  optimizer sgd(lr = 0.1) }
 train d on data { epochs 1  batch 16 }
+train e on data { epochs 1  batch 16 }
 )";
 
 struct Batch {
@@ -150,6 +164,10 @@ TEST_CASE("jit: conv + relu + max pool fusions, tiled and not, with the pool's a
   // it: fused. The same-padded conv gives 3x3x20 (two channel vectors) and
   // pool 2 leaves a remainder while tanh's output must be stored: not fused.
   for (int threads : {1, 2}) check_training(3, 16, threads, 4);
+}
+
+TEST_CASE("jit: training steps of squeeze-and-excite (global average pool, multiply) with the hard and clipped activations") {
+  for (int threads : {1, 2}) check_training(4, 16, threads, 5);
 }
 
 TEST_CASE("jit: a partial batch runs the full batch's compiled step") {

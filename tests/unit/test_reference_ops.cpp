@@ -87,6 +87,13 @@ TEST_CASE("pooling excludes padding and breaks ties by scan order") {
   check_values(run_op(OpKind::MaxPool2DGrad, {ties, make_tensor({1, 1, 1, 1}, {1})}, window(2, 2, 2, ir::Padding::Valid)),
                {1, 2, 2, 1}, {1, 0, 0, 0});
   check_values(run_op(OpKind::GlobalMaxPool2DGrad, {ties, make_tensor({1, 1}, {2})}), {1, 2, 2, 1}, {2, 0, 0, 0});
+  // (1,2,1,2): channel 0 holds 1, 4; channel 1 holds 8, -2.
+  check_values(run_op(OpKind::GlobalAvgPool2D, {make_tensor({1, 2, 1, 2}, {1, 8, 4, -2})}), {1, 2}, {2.5f, 3});
+  check_values(run_op(OpKind::GlobalSumPool2D, {make_tensor({1, 2, 1, 2}, {1, 8, 4, -2})}), {1, 2}, {5, 6});
+  check_values(run_op(OpKind::GlobalAvgPool2DGrad, {make_tensor({1, 2, 1, 2}, {0, 0, 0, 0}), make_tensor({1, 2}, {4, 6})}),
+               {1, 2, 1, 2}, {2, 3, 2, 3});
+  check_values(run_op(OpKind::SpatialBroadcast, {make_tensor({1, 2, 1, 2}, {0, 0, 0, 0}), make_tensor({1, 2}, {4, 6})}),
+               {1, 2, 1, 2}, {4, 6, 4, 6});
   // Overlapping 1x2 windows share the maximum 5: its gradient is the sum.
   check_values(run_op(OpKind::MaxPool2DGrad, {make_tensor({1, 1, 3, 1}, {0, 5, 1}), make_tensor({1, 1, 2, 1}, {1, 2})},
                       window(1, 2, 1, ir::Padding::Valid)),
