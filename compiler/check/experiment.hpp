@@ -69,6 +69,7 @@ struct Layer {
   int units = 0;
   int window_h = 1, window_w = 1, stride_h = 1, stride_w = 1;
   ir::Padding padding = ir::Padding::Valid;
+  std::array<int, 4> pads{};                 // explicit padding: top, bottom, left, right
   Activation activation = Activation::Linear;
   std::vector<double> activation_params;     // one per ir::ActivationInfo::params entry (leaky_relu's alpha)
   bool use_bias = true;

@@ -95,9 +95,11 @@ void check_sizes(const ast::LayerLine& line, const Layer& l) {
 }
 
 /// Output size of a window sliding over `in` (TF rules): valid = floor((in -
-/// k) / s) + 1, same = ceil(in / s). Returns <= 0 when the window doesn't fit.
-std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p) {
+/// k) / s) + 1, same = ceil(in / s); explicit: `before` and `after` cells
+/// added. Returns <= 0 when the window doesn't fit.
+std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p, int before, int after) {
   if (p == ir::Padding::Same) return (in + s - 1) / s;
+  if (p == ir::Padding::Explicit) in += before + after;
   return in < k ? 0 : (in - k) / s + 1;
 }
 
@@ -118,8 +120,8 @@ struct LayerBuilder {
 
   void spatial(const ast::LayerLine& line, Layer& l, const char* what) const {
     const Layer& in = input_of(l);
-    const std::int64_t h = slide(in.shape[0], l.window_h, l.stride_h, l.padding);
-    const std::int64_t w = slide(in.shape[1], l.window_w, l.stride_w, l.padding);
+    const std::int64_t h = slide(in.shape[0], l.window_h, l.stride_h, l.padding, l.pads[0], l.pads[1]);
+    const std::int64_t w = slide(in.shape[1], l.window_w, l.stride_w, l.padding, l.pads[2], l.pads[3]);
     if (h <= 0 || w <= 0)
       fail(line.call, std::string(what) + " window " + std::to_string(l.window_h) + "x" + std::to_string(l.window_w) +
                           " does not fit the " + shape_text(in.shape) + " input from '" + in.name + "'",
@@ -132,9 +134,35 @@ struct LayerBuilder {
     const auto strides = args.slot(strides_slot) ? window(*args.slot(strides_slot), &scope, "strides") : default_strides;
     l.stride_h = strides.first;
     l.stride_w = strides.second;
-    if (args.slot(padding_slot))
-      l.padding = choice(*args.slot(padding_slot), &scope, "padding", {"valid", "same"}) == "same" ? ir::Padding::Same
-                                                                                                  : ir::Padding::Valid;
+    if (args.slot(padding_slot)) read_padding(*args.slot(padding_slot), l);
+  }
+
+  /// `valid`, `same`, a number of cells on every side (`1`), or rows x
+  /// columns (`1x2`: one above and below, two left and right). Explicit
+  /// cells must be fewer than the window's side. Call after the window is set.
+  void read_padding(const ast::Expr& e, Layer& l) const {
+    const ast::Expr& v = resolve(e, &scope);
+    std::pair<std::int64_t, std::int64_t> cells;
+    if (auto* d = boost::get<ast::Dims>(&v.head.get()); d && v.stages.empty()) {
+      if (d->values.size() != 2)
+        fail(where(v), "padding takes two sizes (rows x columns), not " + std::to_string(d->values.size()),
+             "e.g. padding = 1x2, or one number for every side");
+      cells = {d->values[0], d->values[1]};
+    } else if (auto* n = boost::get<ast::Number>(&v.head.get()); n && v.stages.empty()) {
+      cells.first = cells.second = integer(*n, "padding");
+      if (cells.first < 0) fail(where(v), "padding must not be negative, not " + n->text);
+    } else {
+      l.padding = choice(e, &scope, "padding", {"valid", "same"}) == "same" ? ir::Padding::Same : ir::Padding::Valid;
+      return;
+    }
+    if (cells.first >= l.window_h || cells.second >= l.window_w)
+      fail(where(v),
+           "padding " + std::to_string(cells.first) + "x" + std::to_string(cells.second) + " must be less than the window " +
+               std::to_string(l.window_h) + "x" + std::to_string(l.window_w) + " on each side",
+           "a window never lies wholly in the padding; use padding = same for TF's choice");
+    l.padding = ir::Padding::Explicit;
+    const int rows = static_cast<int>(cells.first), cols = static_cast<int>(cells.second);
+    l.pads = {rows, rows, cols, cols};
   }
 
   void build(const ast::LayerLine& line, Layer& l) {
@@ -356,7 +384,7 @@ void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, con
   for (std::size_t i = first_new; i + 1 < spec.layers.size(); ++i)
     if (!used[i])
       fail(lines[i - first_new], "the output of layer '" + spec.layers[i].name + "' is never used",
-           "a later line should take it with 'from " + spec.layers[i].name + "' or add(...)");
+           "a later line should take it with 'from " + spec.layers[i].name + "' or add(...) or multiply(...)");
 }
 
 ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name) {

@@ -60,11 +60,11 @@ std::vector<std::vector<llvm::Value*>> values_of(const std::vector<std::vector<E
 }  // namespace
 
 ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a) {
-  const ir::WindowAxis h = ir::window_axis(x[1], w[0], a.stride_h, a.padding);
-  const ir::WindowAxis v = ir::window_axis(x[2], w[1], a.stride_w, a.padding);
+  const ir::WindowAxis h = ir::window_rows(a, x[1], w[0]);
+  const ir::WindowAxis v = ir::window_cols(a, x[2], w[1]);
   B = x[0], H = x[1], W = x[2], I = x[3], OH = h.out, OW = v.out, O = w[3], KH = w[0], KW = w[1];
   SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before;
-  padded = a.padding == ir::Padding::Same;
+  padded = a.padding != ir::Padding::Valid;
 }
 
 ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b) {

@@ -109,8 +109,8 @@ void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows) {
   const NodeId pool = f.plan.argmax_of[static_cast<std::size_t>(id)];
   const ir::Attrs& a = n.attrs;
   const ir::Shape& xs = n.shape;
-  const ir::WindowAxis hs = ir::window_axis(xs[1], a.window_h, a.stride_h, a.padding);
-  const ir::WindowAxis ws = ir::window_axis(xs[2], a.window_w, a.stride_w, a.padding);
+  const ir::WindowAxis hs = ir::window_rows(a, xs[1], a.window_h);
+  const ir::WindowAxis ws = ir::window_cols(a, xs[2], a.window_w);
   const std::int64_t H = xs[1], W = xs[2], C = xs[3], OH = hs.out, OW = ws.out, KH = a.window_h, KW = a.window_w;
   const std::int64_t V = (C + e.width - 1) / e.width;
   const bool disjoint = a.padding == ir::Padding::Valid && a.stride_h >= KH && a.stride_w >= KW;

@@ -19,8 +19,8 @@ struct Pool {
   std::int64_t H, W, C, OH, OW, KH, KW, SH, SW, PH, PW;
 
   Pool(KernelFrame& frame, const ir::Shape& x, const ir::Attrs& a) : f(frame), e(frame.e) {
-    const ir::WindowAxis h = ir::window_axis(x[1], a.window_h, a.stride_h, a.padding);
-    const ir::WindowAxis w = ir::window_axis(x[2], a.window_w, a.stride_w, a.padding);
+    const ir::WindowAxis h = ir::window_rows(a, x[1], a.window_h);
+    const ir::WindowAxis w = ir::window_cols(a, x[2], a.window_w);
     H = x[1], W = x[2], C = x[3], OH = h.out, OW = w.out, KH = a.window_h, KW = a.window_w;
     SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = w.pad_before;
   }

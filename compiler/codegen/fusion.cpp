@@ -108,7 +108,8 @@ struct Fuser {
 
   static bool same_window(const ir::Attrs& a, const ir::Attrs& b) {
     return a.window_h == b.window_h && a.window_w == b.window_w && a.stride_h == b.stride_h && a.stride_w == b.stride_w &&
-           a.padding == b.padding;
+           a.padding == b.padding && a.pad_top == b.pad_top && a.pad_bottom == b.pad_bottom && a.pad_left == b.pad_left &&
+           a.pad_right == b.pad_right;
   }
 
   // 3a. Argmax for max pool gradients.

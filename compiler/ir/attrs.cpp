@@ -24,6 +24,7 @@ std::string attr_text(Padding v) {
   switch (v) {
     case Padding::Valid: return "valid";
     case Padding::Same: return "same";
+    case Padding::Explicit: return "explicit";
   }
   return "?";
 }

@@ -10,7 +10,7 @@
 
 namespace tl::ir {
 
-enum class Padding : std::uint8_t { Valid, Same };
+enum class Padding : std::uint8_t { Valid, Same, Explicit };
 enum class InputRole : std::uint8_t { Images, Labels };
 
 /// Attributes used by some ops; which ops read which is ops.def's `attrs` column.

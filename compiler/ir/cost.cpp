@@ -10,8 +10,7 @@ namespace {
 
 /// Number of in-bounds input cells summed over every window position of one
 /// axis (padded cells are skipped by pooling).
-std::int64_t valid_cells(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding) {
-  const WindowAxis axis = window_axis(in, k, s, padding);
+std::int64_t valid_cells(std::int64_t in, std::int64_t k, std::int64_t s, const WindowAxis& axis) {
   std::int64_t cells = 0;
   for (std::int64_t o = 0; o < axis.out; ++o) {
     const std::int64_t first = o * s - axis.pad_before;
@@ -23,8 +22,8 @@ std::int64_t valid_cells(std::int64_t in, std::int64_t k, std::int64_t s, Paddin
 /// Valid window cells of a 2-D pooling over `x` (B,H,W,C): the work of one
 /// comparison or addition per cell.
 std::int64_t pool_cells(const Shape& x, const Attrs& a) {
-  return x[0] * valid_cells(x[1], a.window_h, a.stride_h, a.padding) *
-         valid_cells(x[2], a.window_w, a.stride_w, a.padding) * x[3];
+  return x[0] * valid_cells(x[1], a.window_h, a.stride_h, window_rows(a, x[1], a.window_h)) *
+         valid_cells(x[2], a.window_w, a.stride_w, window_cols(a, x[2], a.window_w)) * x[3];
 }
 
 /// 2 * B*OH*OW*O * KH*KW*I from the conv's output (or output gradient) `y`

@@ -63,15 +63,32 @@ std::int64_t element_count(const Shape& shape) {
 
 std::string to_string(const Shape& shape) { return fmt::format("({})", fmt::join(shape, ",")); }
 
-WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding) {
+WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding, std::int64_t before,
+                       std::int64_t after) {
   if (in <= 0 || k <= 0 || s <= 0) throw std::logic_error(fmt::format("window: bad in={} k={} s={}", in, k, s));
   if (padding == Padding::Valid) {
     if (in < k) throw std::logic_error(fmt::format("window: input {} smaller than window {}", in, k));
     return {(in - k) / s + 1, 0};
   }
+  if (padding == Padding::Explicit) {
+    if (before < 0 || after < 0 || before >= k || after >= k)
+      throw std::logic_error(fmt::format("window: padding {}+{} must be at least 0 and less than the window {}", before,
+                                         after, k));
+    if (before + in + after < k)
+      throw std::logic_error(fmt::format("window: padded input {} smaller than window {}", before + in + after, k));
+    return {(before + in + after - k) / s + 1, before};
+  }
   const std::int64_t out = (in + s - 1) / s;
   const std::int64_t pad_total = std::max<std::int64_t>((out - 1) * s + k - in, 0);
   return {out, pad_total / 2};
+}
+
+WindowAxis window_rows(const Attrs& a, std::int64_t in, std::int64_t k) {
+  return window_axis(in, k, a.stride_h, a.padding, a.pad_top, a.pad_bottom);
+}
+
+WindowAxis window_cols(const Attrs& a, std::int64_t in, std::int64_t k) {
+  return window_axis(in, k, a.stride_w, a.padding, a.pad_left, a.pad_right);
 }
 
 NodeId Graph::add(Node node) {

@@ -22,16 +22,22 @@ std::string to_string(const Shape& shape);
 using NodeId = std::int32_t;
 
 /// Geometry of a sliding window (conv or pooling) along one spatial axis.
-///   valid: out = (in - k) / s + 1, no padding (requires in >= k).
-///   same:  out = ceil(in / s); TF pads pad_total = max((out - 1) * s + k - in, 0)
-///          cells, pad_before = pad_total / 2 before and the rest after, so an
-///          odd total puts the extra cell at the bottom/right.
+///   valid:    out = (in - k) / s + 1, no padding (requires in >= k).
+///   same:     out = ceil(in / s); TF pads pad_total = max((out - 1) * s + k - in, 0)
+///             cells, pad_before = pad_total / 2 before and the rest after, so an
+///             odd total puts the extra cell at the bottom/right.
+///   explicit: `before` and `after` cells (each less than k):
+///             out = (before + in + after - k) / s + 1 (ONNX, PyTorch).
 /// Padded cells are zeros for conv and are skipped by pooling (TF semantics).
 struct WindowAxis {
   std::int64_t out = 0;
   std::int64_t pad_before = 0;
 };
-WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding);
+WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding, std::int64_t before = 0,
+                       std::int64_t after = 0);
+/// The rows (height) and columns (width) axes of a window op's attributes.
+WindowAxis window_rows(const Attrs& a, std::int64_t in, std::int64_t k);
+WindowAxis window_cols(const Attrs& a, std::int64_t in, std::int64_t k);
 
 /// Where a node came from in the user's script (0 when synthesised).
 struct Origin {

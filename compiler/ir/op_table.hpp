@@ -72,7 +72,7 @@ inline constexpr std::array<OpInfo, op_count> op_table = [] {
   std::size_t i = 0;
   std::uint8_t index = 0;
 #define A(name) attr_bit(AttrId::name)
-#define STRIDES (A(stride_h) | A(stride_w) | A(padding))
+#define STRIDES (A(stride_h) | A(stride_w) | A(padding) | A(pad_top) | A(pad_bottom) | A(pad_left) | A(pad_right))
 #define WINDOW (A(window_h) | A(window_w) | STRIDES)
 #define TL_CATEGORY(name, doc) \
   current = OpCategory::name;  \

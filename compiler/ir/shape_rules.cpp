@@ -33,8 +33,8 @@ void expect_same(const Shape& a, const Shape& b, const Node& n) {
 Shape windowed(const Shape& x, std::int64_t k_h, std::int64_t k_w, std::int64_t out_channels, const Node& n) {
   expect_rank(x, 4, n, "input");
   try {
-    const WindowAxis h = window_axis(x[1], k_h, n.attrs.stride_h, n.attrs.padding);
-    const WindowAxis w = window_axis(x[2], k_w, n.attrs.stride_w, n.attrs.padding);
+    const WindowAxis h = window_rows(n.attrs, x[1], k_h);
+    const WindowAxis w = window_cols(n.attrs, x[2], k_w);
     return {x[0], h.out, w.out, out_channels};
   } catch (const std::logic_error& e) {
     fail(n, e.what());

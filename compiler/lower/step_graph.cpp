@@ -115,6 +115,7 @@ struct Lowering {
     a.stride_h = l.stride_h;
     a.stride_w = l.stride_w;
     a.padding = l.padding;
+    a.pad_top = l.pads[0], a.pad_bottom = l.pads[1], a.pad_left = l.pads[2], a.pad_right = l.pads[3];
     NodeId pre = -1;  // before the activation
     switch (l.kind) {
       case LayerKind::Input: {

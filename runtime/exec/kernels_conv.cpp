@@ -8,8 +8,8 @@
 namespace tl::exec::kernels {
 
 Window window(const ir::Shape& x, std::int64_t kh, std::int64_t kw, const ir::Attrs& a) {
-  const ir::WindowAxis h = ir::window_axis(x[1], kh, a.stride_h, a.padding);
-  const ir::WindowAxis w = ir::window_axis(x[2], kw, a.stride_w, a.padding);
+  const ir::WindowAxis h = ir::window_rows(a, x[1], kh);
+  const ir::WindowAxis w = ir::window_cols(a, x[2], kw);
   return {x[0], x[1], x[2], x[3], h.out, w.out, kh, kw, a.stride_h, a.stride_w, h.pad_before, w.pad_before};
 }
 

@@ -99,9 +99,10 @@ nlohmann::json describe_model(const check::ModelSpec& m) {
                         {"fan_in", p.fan_in}, {"fan_out", p.fan_out}});
     nlohmann::json layer = {{"name", l.name}, {"type", check::keras_class(l.kind)}, {"inputs", l.inputs}, {"shape", l.shape},
                       {"units", l.units}, {"window", {l.window_h, l.window_w}}, {"strides", {l.stride_h, l.stride_w}},
-                      {"padding", l.padding == ir::Padding::Same ? "same" : "valid"},
+                      {"padding", ir::attr_text(l.padding)},
                       {"activation", ir::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
                       {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}};
+    if (l.padding == ir::Padding::Explicit) layer["pads"] = l.pads;
     const ir::ActivationInfo& info = ir::activation_info(l.activation);
     for (std::size_t i = 0; i < info.params.size(); ++i)
       if (!info.params[i].fixed) layer[std::string(info.params[i].name)] = l.activation_params.at(i);
@@ -134,7 +135,15 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
       l.window_w = small_whole(j.at("window").at(1), 1, "layer '" + l.name + "' window");
       l.stride_h = small_whole(j.at("strides").at(0), 1, "layer '" + l.name + "' strides");
       l.stride_w = small_whole(j.at("strides").at(1), 1, "layer '" + l.name + "' strides");
-      l.padding = j.at("padding").get<std::string>() == "same" ? ir::Padding::Same : ir::Padding::Valid;
+      const std::string padding = j.at("padding").get<std::string>();
+      if (padding != "same" && padding != "valid" && padding != "explicit")
+        throw std::invalid_argument("layer '" + l.name + "' has an unknown padding '" + padding + "'");
+      l.padding = padding == "same" ? ir::Padding::Same : padding == "valid" ? ir::Padding::Valid : ir::Padding::Explicit;
+      if (l.padding == ir::Padding::Explicit)
+        for (std::size_t k = 0; k < 4; ++k)  // fewer cells than the window's side
+          l.pads[k] = small_whole(j.at("pads").at(k), 0, "layer '" + l.name + "' pads");
+      if (l.pads[0] >= l.window_h || l.pads[1] >= l.window_h || l.pads[2] >= l.window_w || l.pads[3] >= l.window_w)
+        throw std::invalid_argument("layer '" + l.name + "' pads as much as its window or more");
       read_activation(j, l);
       l.use_bias = j.at("use_bias").get<bool>();
       l.rate = j.at("rate").get<double>();

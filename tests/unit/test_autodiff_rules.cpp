@@ -130,6 +130,11 @@ TEST_CASE("conv2d adjoints match finite differences") {
   SUBCASE("same, stride 2") { check({2, 7, 7, 2}, {3, 3, 2, 3}, 2, ir::Padding::Same); }
   SUBCASE("same, even kernel: padding only after") { check({1, 5, 5, 2}, {2, 2, 2, 3}, 2, ir::Padding::Same); }
   SUBCASE("same, input smaller than the kernel") { check({2, 2, 1, 2}, {3, 3, 2, 3}, 2, ir::Padding::Same); }
+  SUBCASE("explicit, asymmetric, stride 2") {
+    ir::Attrs a = window(1, 2, ir::Padding::Explicit);
+    a.pad_top = 2, a.pad_bottom = 0, a.pad_left = 1, a.pad_right = 2;
+    check_binary(OpKind::Conv2D, random_tensor({2, 6, 5, 2}, 32), random_tensor({3, 3, 2, 3}, 33), a);
+  }
 }
 
 TEST_CASE("pooling adjoints match finite differences") {
@@ -145,6 +150,12 @@ TEST_CASE("pooling adjoints match finite differences") {
   SUBCASE("avgpool valid 2x2/2") { check_pool(OpKind::AvgPool2D, 2, 2, ir::Padding::Valid); }
   SUBCASE("avgpool same 3x3/2") { check_pool(OpKind::AvgPool2D, 3, 2, ir::Padding::Same); }
   SUBCASE("avgpool same 2x2/2") { check_pool(OpKind::AvgPool2D, 2, 2, ir::Padding::Same); }
+  SUBCASE("maxpool and avgpool explicit 3x3/2, asymmetric") {
+    ir::Attrs a = window(3, 2, ir::Padding::Explicit);
+    a.pad_top = 1, a.pad_bottom = 2, a.pad_left = 0, a.pad_right = 1;
+    check_unary(OpKind::MaxPool2D, test::distinct_values(s, 46), a);
+    check_unary(OpKind::AvgPool2D, test::distinct_values(s, 47), a);
+  }
   SUBCASE("global maxpool") { check_unary(OpKind::GlobalMaxPool2D, test::distinct_values(s, 41)); }
   // 2x2 positions: each gradient is w / 4, large enough to check.
   SUBCASE("global avgpool") { check_unary(OpKind::GlobalAvgPool2D, random_tensor({2, 2, 2, 3}, 42)); }

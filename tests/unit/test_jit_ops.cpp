@@ -6,6 +6,8 @@
 // valid/same/overlapping, ties for the argmax ops.
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include <cmath>
 #include <optional>
 
@@ -154,6 +156,55 @@ TEST_CASE("jit: conv2d and its gradients, valid, same and strided") {
     check_op(OpKind::Conv2D, {random_tensor(g.x, 1), random_tensor(g.w, 2)}, a);
     check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
     check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
+  }
+}
+
+/// Explicit padding: top, bottom, left, right.
+ir::Attrs padded(int k, int s, std::array<int, 4> pads) {
+  ir::Attrs a = window(k, k, s, s, ir::Padding::Explicit);
+  a.pad_top = pads[0], a.pad_bottom = pads[1], a.pad_left = pads[2], a.pad_right = pads[3];
+  return a;
+}
+
+TEST_CASE("jit: conv2d and its gradients with explicit, asymmetric padding") {
+  struct Geometry {
+    ir::Shape x, w;
+    int s;
+    std::array<int, 4> pads;
+  };
+  // PyTorch's padding = 1 at strides 1 and 2, one-sided pads, and ResNet's
+  // 7x7 stem (strides 2, padding 3).
+  const std::vector<Geometry> cases = {{{5, 7, 6, 2}, {3, 3, 2, 4}, 1, {1, 1, 1, 1}}, {{5, 7, 6, 2}, {3, 3, 2, 4}, 2, {1, 1, 1, 1}},
+                                       {{5, 7, 6, 2}, {3, 3, 2, 4}, 1, {0, 2, 2, 0}}, {{5, 7, 6, 2}, {3, 3, 2, 4}, 2, {2, 1, 0, 1}},
+                                       {{2, 12, 11, 3}, {7, 7, 3, 5}, 2, {3, 3, 3, 3}}};
+  for (const Geometry& g : cases) {
+    ir::Attrs a = padded(static_cast<int>(g.w[0]), g.s, g.pads);
+    const ir::WindowAxis h = ir::window_rows(a, g.x[1], g.w[0]), w = ir::window_cols(a, g.x[2], g.w[1]);
+    const ir::Shape out = {g.x[0], h.out, w.out, g.w[3]};
+    CAPTURE(g.pads[0]);
+    CAPTURE(g.pads[2]);
+    check_op(OpKind::Conv2D, {random_tensor(g.x, 1), random_tensor(g.w, 2)}, a);
+    check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
+    check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
+  }
+}
+
+TEST_CASE("jit: pooling and its gradients with explicit, asymmetric padding") {
+  const ir::Shape x = {5, 7, 6, 3};
+  struct Geometry {
+    int k, s;
+    std::array<int, 4> pads;
+  };
+  // ResNet's max pool (3x3, strides 2, padding 1), and one-sided pads.
+  for (const Geometry& g : {Geometry{3, 2, {1, 1, 1, 1}}, Geometry{2, 2, {0, 1, 0, 1}}, Geometry{3, 1, {2, 0, 0, 2}},
+                            Geometry{2, 1, {1, 0, 1, 1}}}) {
+    const ir::Attrs a = padded(g.k, g.s, g.pads);
+    const ir::WindowAxis h = ir::window_rows(a, x[1], g.k), w = ir::window_cols(a, x[2], g.k);
+    const ir::Shape out = {x[0], h.out, w.out, x[3]};
+    check_op(OpKind::MaxPool2D, {coarse(x, 1)}, a);
+    check_op(OpKind::MaxPool2DGrad, {coarse(x, 2), random_tensor(out, 3)}, a);
+    check_op(OpKind::AvgPool2D, {random_tensor(x, 4)}, a);
+    check_op(OpKind::AvgPool2DGrad, {random_tensor(out, 5)}, a, x);
   }
 }
 

@@ -64,6 +64,23 @@ TEST_CASE("conv2d on hand-computed examples") {
                {1, 1, 1, 3}, {9, 12, 15});
 }
 
+TEST_CASE("explicit padding agrees with PyTorch (F.pad then conv2d; max_pool2d; avg_pool2d without the pad cells)") {
+  // Values printed by PyTorch 1.13.1 for x = 1..9 (1,1,3,3) and w = [[1,2],[3,4]].
+  const Tensor k = make_tensor({2, 2, 1, 1}, {1, 2, 3, 4});
+  const auto pads = [](int k_side, int s, int top, int bottom, int left, int right) {
+    ir::Attrs a = window(k_side, k_side, s, ir::Padding::Explicit);
+    a.pad_top = top, a.pad_bottom = bottom, a.pad_left = left, a.pad_right = right;
+    return a;
+  };
+  // F.conv2d(F.pad(x, (0, 1, 1, 0)), w): one row above, one column right.
+  check_values(run_op(OpKind::Conv2D, {nine(), k}, pads(1, 1, 1, 0, 0, 1)), {1, 3, 3, 1}, {11, 18, 9, 37, 47, 21, 67, 77, 33});
+  // F.conv2d(F.pad(x, (1, 1, 1, 1)), w, stride=2).
+  check_values(run_op(OpKind::Conv2D, {nine(), k}, pads(1, 2, 1, 1, 1, 1)), {1, 2, 2, 1}, {4, 18, 36, 77});
+  // F.max_pool2d(x, 3, stride=2, padding=1) and F.avg_pool2d(..., count_include_pad=False).
+  check_values(run_op(OpKind::MaxPool2D, {nine()}, pads(3, 2, 1, 1, 1, 1)), {1, 2, 2, 1}, {5, 6, 8, 9});
+  check_values(run_op(OpKind::AvgPool2D, {nine()}, pads(3, 2, 1, 1, 1, 1)), {1, 2, 2, 1}, {3, 4, 6, 7});
+}
+
 TEST_CASE("pooling excludes padding and breaks ties by scan order") {
   std::vector<float> zero_to_15(16);
   std::iota(zero_to_15.begin(), zero_to_15.end(), 0.0f);
