@@ -134,12 +134,16 @@ NodeId Graph::find_variable(std::string_view name) const {
 
 namespace {
 
-/// The attributes the op reads (ops.def), as ` {name=value, ...}`; empty when none.
+/// The attributes the op reads (ops.def), as ` {name=value, ...}`; empty when
+/// none. The pad_* cells only mean something under explicit padding.
 std::string attrs_text(const Node& n) {
   const AttrSet used = op_info(n.op).attrs;
+  const AttrSet pads = attr_bit(AttrId::pad_top) | attr_bit(AttrId::pad_bottom) | attr_bit(AttrId::pad_left) |
+                       attr_bit(AttrId::pad_right);
   std::string body;
   for_each_attr(n.attrs, [&](AttrId id, const auto& value) {
     if (!(used & attr_bit(id))) return;
+    if ((pads & attr_bit(id)) && n.attrs.padding != Padding::Explicit) return;
     body += fmt::format("{}{}={}", body.empty() ? "" : ", ", attr_name(id), attr_text(value));
   });
   return body.empty() ? std::string{} : " {" + body + "}";

@@ -64,7 +64,7 @@ TEST_CASE("conv2d on hand-computed examples") {
                {1, 1, 1, 3}, {9, 12, 15});
 }
 
-TEST_CASE("explicit padding agrees with PyTorch (F.pad then conv2d; max_pool2d; avg_pool2d without the pad cells)") {
+TEST_CASE("explicit padding agrees with PyTorch: F.pad then conv2d, max_pool2d, avg_pool2d without the pad cells") {
   // Values printed by PyTorch 1.13.1 for x = 1..9 (1,1,3,3) and w = [[1,2],[3,4]].
   const Tensor k = make_tensor({2, 2, 1, 1}, {1, 2, 3, 4});
   const auto pads = [](int k_side, int s, int top, int bottom, int left, int right) {
