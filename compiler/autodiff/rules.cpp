@@ -185,16 +185,21 @@ void apply_rule(Rule& r) {
       }
       return;
 
-    case OpCategory::Conv:
-      r.give(0, [&] { return r.emit(OpKind::Conv2DGradInput, {g, x(1)}, n.attrs, r.shape_of(x(0))); });
+    case OpCategory::Conv: {
+      const bool depthwise = ir::sub_op<ir::ConvOp>(n.op) == ir::ConvOp::DepthwiseConv2D;
+      r.give(0, [&] {
+        return r.emit(depthwise ? OpKind::DepthwiseConv2DGradInput : OpKind::Conv2DGradInput, {g, x(1)}, n.attrs,
+                      r.shape_of(x(0)));
+      });
       r.give(1, [&] {
         // The filter gradient's window comes from attrs: copy it from the kernel.
         Attrs a = n.attrs;
         a.window_h = static_cast<int>(r.shape_of(x(1))[0]);
         a.window_w = static_cast<int>(r.shape_of(x(1))[1]);
-        return r.emit(OpKind::Conv2DGradFilter, {x(0), g}, a);
+        return r.emit(depthwise ? OpKind::DepthwiseConv2DGradFilter : OpKind::Conv2DGradFilter, {x(0), g}, a);
       });
       return;
+    }
     case OpCategory::Pool:
       switch (ir::sub_op<ir::PoolOp>(n.op)) {
         case ir::PoolOp::MaxPool2D:

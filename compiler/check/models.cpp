@@ -126,7 +126,8 @@ struct LayerBuilder {
       fail(line.call, std::string(what) + " window " + std::to_string(l.window_h) + "x" + std::to_string(l.window_w) +
                           " does not fit the " + shape_text(in.shape) + " input from '" + in.name + "'",
            "use padding=same or a smaller window");
-    l.shape = {h, w, l.kind == LayerKind::Conv2D ? l.units : in.shape[2]};
+    const bool conv = l.kind == LayerKind::Conv2D || l.kind == LayerKind::DepthwiseConv2D;
+    l.shape = {h, w, conv ? l.units : in.shape[2]};
   }
 
   void padding_and_strides(const BoundArgs& args, std::size_t strides_slot, std::size_t padding_slot, Layer& l,
@@ -183,6 +184,26 @@ struct LayerBuilder {
       ParamSpec kernel{"kernel", {l.window_h, l.window_w, c, l.units}, true, Init::GlorotUniform,
                        l.window_h * l.window_w * c, std::int64_t{l.window_h} * l.window_w * l.units};
       l.params.push_back(kernel);
+      if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
+    } else if (kind == "depthwise_conv2d") {
+      const BoundArgs args(
+          call, {{"kernel", true}, {"strides"}, {"padding"}, {"multiplier"}, {"activation"}, {"use_bias"}}, what);
+      l.kind = LayerKind::DepthwiseConv2D;
+      need_image(line, l);
+      std::tie(l.window_h, l.window_w) = window(*args.slot(0), &scope, "depthwise_conv2d kernel");
+      padding_and_strides(args, 1, 2, l, {1, 1});
+      const std::int64_t c = input_of(l).shape[2];
+      const std::int64_t multiplier = args.slot(3) ? count_value(*args.slot(3), scope, "depthwise_conv2d multiplier") : 1;
+      if (c * multiplier > max_tensor_elements)
+        fail(where(*args.slot(3)), "depthwise_conv2d would make " + std::to_string(c) + " x " + std::to_string(multiplier) +
+                                       " channels, more than the limit of " + std::to_string(max_tensor_elements));
+      l.units = static_cast<int>(c * multiplier);
+      if (args.slot(4)) read_activation(*args.slot(4), scope, l);
+      if (args.slot(5)) l.use_bias = boolean(*args.slot(5), &scope, "use_bias");
+      spatial(line, l, "depthwise_conv2d kernel");
+      // Keras' depthwise_kernel (K,K,C,M) and its glorot fans: K*K*C in, K*K*M out.
+      l.params.push_back({"depthwise_kernel", {l.window_h, l.window_w, c, multiplier}, true, Init::GlorotUniform,
+                          std::int64_t{l.window_h} * l.window_w * c, std::int64_t{l.window_h} * l.window_w * multiplier});
       if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
     } else if (kind == "maxpool2d" || kind == "avgpool2d") {
       const BoundArgs args(call, {{"pool"}, {"strides"}, {"padding"}}, what);

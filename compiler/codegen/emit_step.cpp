@@ -84,9 +84,24 @@ void emit_op(KernelFrame& f) {
         case ir::RowsOp::SoftmaxGrad: return emit_softmax_grad_rows(f, id, rows);
       }
       break;
-    case ir::OpCategory::Conv: return emit_conv(f, rows);
-    case ir::OpCategory::ConvGradInput: return emit_conv_grad_input(f, rows);
-    case ir::OpCategory::ConvGradFilter: return emit_conv_grad_filter_partial(f, id, rows);
+    case ir::OpCategory::Conv:
+      switch (ir::sub_op<ir::ConvOp>(n.op)) {
+        case ir::ConvOp::Conv2D: return emit_conv(f, rows);
+        case ir::ConvOp::DepthwiseConv2D: return emit_depthwise_conv(f, rows);
+      }
+      break;
+    case ir::OpCategory::ConvGradInput:
+      switch (ir::sub_op<ir::ConvGradInputOp>(n.op)) {
+        case ir::ConvGradInputOp::Conv2DGradInput: return emit_conv_grad_input(f, rows);
+        case ir::ConvGradInputOp::DepthwiseConv2DGradInput: return emit_depthwise_conv_grad_input(f, rows);
+      }
+      break;
+    case ir::OpCategory::ConvGradFilter:
+      switch (ir::sub_op<ir::ConvGradFilterOp>(n.op)) {
+        case ir::ConvGradFilterOp::Conv2DGradFilter: return emit_conv_grad_filter_partial(f, id, rows);
+        case ir::ConvGradFilterOp::DepthwiseConv2DGradFilter: return emit_depthwise_conv_grad_filter_partial(f, id, rows);
+      }
+      break;
     case ir::OpCategory::Pool:
       // A non-overlapping max pool runs the conv-pool kernel's pooling alone.
       if (n.op == OpKind::MaxPool2D && n.attrs.padding == ir::Padding::Valid && n.attrs.stride_h == n.attrs.window_h &&

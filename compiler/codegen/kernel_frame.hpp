@@ -131,6 +131,10 @@ struct ConvImage {
 ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b);
 void emit_conv_grad_input(KernelFrame& f, RowRange rows);  // with epilogue
 void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows);
+/// Depthwise convolution and its gradients (emit_depthwise.cpp).
+void emit_depthwise_conv(KernelFrame& f, RowRange rows);             // with epilogue
+void emit_depthwise_conv_grad_input(KernelFrame& f, RowRange rows);  // with epilogue
+void emit_depthwise_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows);
 void emit_pool(KernelFrame& f, RowRange rows);  // max/avg/global pooling (epilogue) and their gradients
 void emit_softmax_rows(KernelFrame& f, ir::NodeId id, RowRange rows);
 void emit_softmax_grad_rows(KernelFrame& f, ir::NodeId id, RowRange rows);

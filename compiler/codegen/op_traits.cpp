@@ -96,21 +96,23 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
     case OpCategory::Conv: {
       const ir::Shape& w = in_shape(g, n, 1);
       t.streams = true;
-      t.work = ir::element_count(n.shape) * w[0] * w[1] * w[2];
+      t.work = ir::element_count(n.shape) * w[0] * w[1] * (n.op == OpKind::DepthwiseConv2D ? 1 : w[2]);
       t.aligned = 0b01u;  // the kernel w is read whole
       t.row_source = 0;
       return t;
     }
     case OpCategory::ConvGradInput:
       t.streams = true;
-      t.work = ir::element_count(in_shape(g, n, 0)) * ir::element_count(in_shape(g, n, 1)) / in_shape(g, n, 1)[3];
+      t.work = ir::element_count(in_shape(g, n, 0)) * in_shape(g, n, 1)[0] * in_shape(g, n, 1)[1] *
+               (n.op == OpKind::DepthwiseConv2DGradInput ? 1 : in_shape(g, n, 1)[2]);
       t.aligned = 0b01u;  // g per image, the kernel whole
       t.row_source = 0;
       return t;
     case OpCategory::ConvGradFilter:
       t.split = {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
       t.scratch = ir::element_count(n.shape) * 12;  // double total + float per-image sum
-      t.work = ir::element_count(in_shape(g, n, 1)) * ir::element_count(n.shape) / n.shape[3];
+      t.work = ir::element_count(in_shape(g, n, 1)) * n.shape[0] * n.shape[1] *
+               (n.op == OpKind::DepthwiseConv2DGradFilter ? 1 : n.shape[2]);
       t.aligned = inputs_from(n, 0);
       return t;
     case OpCategory::Pool:

@@ -72,9 +72,25 @@ std::int64_t flops(const Graph& graph, NodeId id) {
       }
       break;
 
-    case OpCategory::Conv: return conv_flops(n.shape, in(1));
-    case OpCategory::ConvGradInput: return conv_flops(in(0), in(1));
-    case OpCategory::ConvGradFilter: return conv_flops(in(1), n.shape);
+    // A depthwise output element sums K*K taps of one input channel.
+    case OpCategory::Conv:
+      switch (sub_op<ConvOp>(n.op)) {
+        case ConvOp::Conv2D: return conv_flops(n.shape, in(1));
+        case ConvOp::DepthwiseConv2D: return 2 * e * in(1)[0] * in(1)[1];
+      }
+      break;
+    case OpCategory::ConvGradInput:
+      switch (sub_op<ConvGradInputOp>(n.op)) {
+        case ConvGradInputOp::Conv2DGradInput: return conv_flops(in(0), in(1));
+        case ConvGradInputOp::DepthwiseConv2DGradInput: return 2 * element_count(in(0)) * in(1)[0] * in(1)[1];
+      }
+      break;
+    case OpCategory::ConvGradFilter:
+      switch (sub_op<ConvGradFilterOp>(n.op)) {
+        case ConvGradFilterOp::Conv2DGradFilter: return conv_flops(in(1), n.shape);
+        case ConvGradFilterOp::DepthwiseConv2DGradFilter: return 2 * element_count(in(1)) * n.shape[0] * n.shape[1];
+      }
+      break;
 
     case OpCategory::Pool:
       switch (sub_op<PoolOp>(n.op)) {

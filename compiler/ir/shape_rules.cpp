@@ -41,6 +41,13 @@ Shape windowed(const Shape& x, std::int64_t k_h, std::int64_t k_w, std::int64_t 
   }
 }
 
+/// Output channels of a convolution (or of the one a gradient belongs to)
+/// with kernel `w` (K,K,I,O): O, or I*O for a depthwise one (O the multiplier).
+std::int64_t conv_outputs(OpKind op, const Shape& w) {
+  const bool depthwise = op == OpKind::DepthwiseConv2D || op == OpKind::DepthwiseConv2DGradInput;
+  return depthwise ? w[2] * w[3] : w[3];
+}
+
 /// (logits or probs (B,M), labels (B)): the shared check of the loss ops.
 void expect_scores_and_labels(const Shape& scores, const Shape& labels, const Node& n) {
   expect_rank(scores, 2, n, "scores");
@@ -103,21 +110,27 @@ Shape infer_shape(const Graph& graph, const Node& n) {
       expect_rank(in(0), 4, n, "input");
       expect_rank(in(1), 4, n, "kernel");
       expect(in(1)[2] == in(0)[3], n, fmt::format("kernel {} does not fit input {}", to_string(in(1)), to_string(in(0))));
-      return windowed(in(0), in(1)[0], in(1)[1], in(1)[3], n);
+      return windowed(in(0), in(1)[0], in(1)[1], conv_outputs(n.op, in(1)), n);
     case OpCategory::ConvGradInput: {
       // (g, w) -> dx: the input size can't be recovered from g (strides round
       // down), so the node carries it and we check that conv maps it onto g.
       expect_rank(in(1), 4, n, "kernel");
       expect_rank(n.shape, 4, n, "declared input gradient");
       expect(n.shape[3] == in(1)[2], n, "declared input gradient does not match the kernel's input channels");
-      expect_same(windowed(n.shape, in(1)[0], in(1)[1], in(1)[3], n), in(0), n);
+      expect_same(windowed(n.shape, in(1)[0], in(1)[1], conv_outputs(n.op, in(1)), n), in(0), n);
       return n.shape;
     }
     case OpCategory::ConvGradFilter: {
       expect_rank(in(0), 4, n, "input");
       expect_rank(in(1), 4, n, "output gradient");
       expect_same(windowed(in(0), n.attrs.window_h, n.attrs.window_w, in(1)[3], n), in(1), n);
-      return {n.attrs.window_h, n.attrs.window_w, in(0)[3], in(1)[3]};
+      switch (sub_op<ConvGradFilterOp>(n.op)) {
+        case ConvGradFilterOp::Conv2DGradFilter: return {n.attrs.window_h, n.attrs.window_w, in(0)[3], in(1)[3]};
+        case ConvGradFilterOp::DepthwiseConv2DGradFilter:
+          expect(in(1)[3] % in(0)[3] == 0, n, "output gradient channels are not a multiple of the input's");
+          return {n.attrs.window_h, n.attrs.window_w, in(0)[3], in(1)[3] / in(0)[3]};
+      }
+      break;
     }
     case OpCategory::Pool:
       expect_rank(in(0), 4, n, "input");

@@ -128,6 +128,11 @@ struct Lowering {
         if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);
         break;
       }
+      case LayerKind::DepthwiseConv2D: {
+        pre = add(OpKind::DepthwiseConv2D, {in(), variable(l, l.params[0])}, l.name + "/conv", l, a);
+        if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);
+        break;
+      }
       case LayerKind::Dense: {
         pre = add(OpKind::MatMul, {in(), variable(l, l.params[0])}, l.name + "/matmul", l);
         if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);

@@ -120,6 +120,11 @@ void softmax_grad(const Tensor& y, const Tensor& g, Tensor& out);  // y * (g - s
 void conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, Tensor& out);
 void conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape, Tensor& out);
 void conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& out);
+// --- depthwise convolution (kernels_depthwise.cpp); w (K,K,C,M), out (B,H',W',C*M)
+void depthwise_conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, Tensor& out);
+void depthwise_conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs, const ir::Shape& x_shape,
+                                 Tensor& out);
+void depthwise_conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs, Tensor& out);
 
 // --- pooling (kernels_pool.cpp); x (B,H,W,C), g (B,H',W',C) ------------------
 void maxpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out);

@@ -144,9 +144,26 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::RowsOp::SoftmaxGrad: k::softmax_grad(in(0), in(1), out); break;
         }
         break;
-      case OpCategory::Conv: k::conv2d(in(0), in(1), n.attrs, out); break;
-      case OpCategory::ConvGradInput: k::conv2d_grad_input(in(0), in(1), n.attrs, n.shape, out); break;
-      case OpCategory::ConvGradFilter: k::conv2d_grad_filter(in(0), in(1), n.attrs, out); break;
+      case OpCategory::Conv:
+        switch (ir::sub_op<ir::ConvOp>(n.op)) {
+          case ir::ConvOp::Conv2D: k::conv2d(in(0), in(1), n.attrs, out); break;
+          case ir::ConvOp::DepthwiseConv2D: k::depthwise_conv2d(in(0), in(1), n.attrs, out); break;
+        }
+        break;
+      case OpCategory::ConvGradInput:
+        switch (ir::sub_op<ir::ConvGradInputOp>(n.op)) {
+          case ir::ConvGradInputOp::Conv2DGradInput: k::conv2d_grad_input(in(0), in(1), n.attrs, n.shape, out); break;
+          case ir::ConvGradInputOp::DepthwiseConv2DGradInput:
+            k::depthwise_conv2d_grad_input(in(0), in(1), n.attrs, n.shape, out);
+            break;
+        }
+        break;
+      case OpCategory::ConvGradFilter:
+        switch (ir::sub_op<ir::ConvGradFilterOp>(n.op)) {
+          case ir::ConvGradFilterOp::Conv2DGradFilter: k::conv2d_grad_filter(in(0), in(1), n.attrs, out); break;
+          case ir::ConvGradFilterOp::DepthwiseConv2DGradFilter: k::depthwise_conv2d_grad_filter(in(0), in(1), n.attrs, out); break;
+        }
+        break;
       case OpCategory::Pool:
         switch (ir::sub_op<ir::PoolOp>(n.op)) {
           case ir::PoolOp::MaxPool2D: k::maxpool2d(in(0), n.attrs, out); break;

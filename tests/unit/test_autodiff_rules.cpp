@@ -137,6 +137,19 @@ TEST_CASE("conv2d adjoints match finite differences") {
   }
 }
 
+TEST_CASE("depthwise conv2d adjoints match finite differences") {
+  auto check = [](ir::Shape x, ir::Shape w, ir::Attrs a) {
+    check_binary(OpKind::DepthwiseConv2D, random_tensor(x, 34), random_tensor(w, 35), a);
+  };
+  SUBCASE("valid, multiplier 1") { check({2, 5, 5, 3}, {3, 3, 3, 1}, window(1, 1, ir::Padding::Valid)); }
+  SUBCASE("same, stride 2, multiplier 2") { check({2, 6, 5, 3}, {3, 3, 3, 2}, window(1, 2, ir::Padding::Same)); }
+  SUBCASE("explicit, asymmetric, multiplier 3") {
+    ir::Attrs a = window(1, 1, ir::Padding::Explicit);
+    a.pad_top = 1, a.pad_bottom = 0, a.pad_left = 0, a.pad_right = 2;
+    check({1, 4, 4, 2}, {3, 3, 2, 3}, a);
+  }
+}
+
 TEST_CASE("pooling adjoints match finite differences") {
   // Inputs have well-separated values so no perturbation changes an argmax.
   const ir::Shape s{2, 5, 5, 3};

@@ -189,6 +189,32 @@ TEST_CASE("jit: conv2d and its gradients with explicit, asymmetric padding") {
   }
 }
 
+TEST_CASE("jit: depthwise conv2d and its gradients, multipliers 1 and 3") {
+  struct Geometry {
+    ir::Shape x, w;
+    ir::Attrs a;
+  };
+  // 19 channels: two vectors and a masked tail at width 16, or three at 8.
+  const std::vector<Geometry> cases = {{{3, 7, 6, 19}, {3, 3, 19, 1}, window(1, 1, 1, 1, kValid)},
+                                       {{3, 7, 6, 19}, {3, 3, 19, 1}, window(1, 1, 1, 1, kSame)},
+                                       {{3, 7, 6, 19}, {3, 3, 19, 1}, padded(3, 2, {1, 1, 1, 1})},
+                                       {{3, 8, 7, 5}, {3, 3, 5, 3}, window(1, 1, 2, 2, kSame)},
+                                       {{2, 6, 6, 4}, {5, 5, 4, 2}, padded(5, 1, {2, 2, 2, 2})},
+                                       {{2, 6, 5, 3}, {2, 2, 3, 1}, padded(2, 2, {1, 0, 0, 1})},
+                                       {{16, 4, 4, 8}, {3, 3, 8, 2}, window(1, 1, 2, 2, kSame)}};
+  for (const Geometry& g : cases) {
+    ir::Attrs a = g.a;
+    a.window_h = static_cast<int>(g.w[0]), a.window_w = static_cast<int>(g.w[1]);
+    const ir::WindowAxis h = ir::window_rows(a, g.x[1], g.w[0]), w = ir::window_cols(a, g.x[2], g.w[1]);
+    const ir::Shape out = {g.x[0], h.out, w.out, g.x[3] * g.w[3]};
+    CAPTURE(g.x[3]);
+    CAPTURE(g.w[3]);
+    check_op(OpKind::DepthwiseConv2D, {random_tensor(g.x, 1), random_tensor(g.w, 2)}, a);
+    check_op(OpKind::DepthwiseConv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
+    check_op(OpKind::DepthwiseConv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
+  }
+}
+
 TEST_CASE("jit: pooling and its gradients with explicit, asymmetric padding") {
   const ir::Shape x = {5, 7, 6, 3};
   struct Geometry {

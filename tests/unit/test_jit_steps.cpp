@@ -75,16 +75,34 @@ model excite(classes) {
   global_avgpool2d()
   dense(classes, softmax)
 }
+# SGD, and tanh on the stem: Adam turns a noise-level gradient (a channel
+# that relu6 keeps at 0) into a full step of either sign, and a relu whose
+# input lands on 0 flips between the executors' roundings; both would make
+# the comparison test chaos instead of kernels.
+model inverted(classes) {
+  input(8, 8, 1)
+  stem: conv2d(8, 3x3, strides = 2, padding = 1, activation = tanh)
+  conv2d(16, 1x1, activation = relu6)
+  depthwise_conv2d(3x3, padding = 1, activation = relu6)
+  batchnorm()
+  project: conv2d(8, 1x1)
+  add(stem, project)
+  depthwise_conv2d(3x3, strides = 2, padding = same, multiplier = 2, use_bias = false)
+  global_avgpool2d()
+  dense(classes, softmax)
+}
 a = bn_cnn(5)
 b = residual(5)
 c = seed_cnn(5)
 d = relu_pools(5)
 e = excite(5)
+f = inverted(5)
 train a on data { epochs 1  batch 16 }
 train b on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9, nesterov = true)  loss sparse_categorical_crossentropy(from_logits = true) }
 train c on data { epochs 1  batch 16  optimizer sgd(lr = 0.1) }
 train d on data { epochs 1  batch 16 }
 train e on data { epochs 1  batch 16 }
+train f on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9) }
 )";
 
 struct Batch {
@@ -168,6 +186,10 @@ TEST_CASE("jit: conv + relu + max pool fusions, tiled and not, with the pool's a
 
 TEST_CASE("jit: training steps of squeeze-and-excite (global average pool, multiply) with the hard and clipped activations") {
   for (int threads : {1, 2}) check_training(4, 16, threads, 5);
+}
+
+TEST_CASE("jit: training steps of a MobileNetV2-style inverted residual: depthwise convs, relu6, explicit padding") {
+  for (int threads : {1, 2}) check_training(5, 16, threads, 5);
 }
 
 TEST_CASE("jit: a partial batch runs the full batch's compiled step") {

@@ -91,3 +91,27 @@ TEST_CASE("global_avgpool2d and multiply: shapes, no parameters, and channel sca
   CHECK(back.layers[4].inputs == m.layers[4].inputs);
   CHECK(back.layers[2].kind == check::LayerKind::GlobalAvgPool2D);
 }
+
+TEST_CASE("depthwise_conv2d: Keras' parameters, multiplier and padding") {
+  data::DataStore store;
+  const check::Experiment exp = checked(
+      "  depthwise_conv2d(3x3, padding = 1)\n  depthwise_conv2d(3x3, strides = 2, multiplier = 3, use_bias = false)\n"
+      "  flatten()\n",
+      store);
+  const check::ModelSpec& m = exp.models.at(0);
+  // Keras DepthwiseConv2D: K*K*C*M + C*M parameters.
+  CHECK(m.layers[1].kind == check::LayerKind::DepthwiseConv2D);
+  CHECK(m.layers[1].name == "depthwise_conv2d");
+  CHECK(m.layers[1].shape == ir::Shape{8, 8, 2});
+  CHECK(m.layers[1].param_count() == 3 * 3 * 2 + 2);
+  CHECK(m.layers[1].params[0].name == "depthwise_kernel");
+  CHECK(m.layers[2].shape == ir::Shape{3, 3, 6});
+  CHECK(m.layers[2].params.size() == 1);
+  CHECK(m.layers[2].params[0].shape == ir::Shape{3, 3, 2, 3});
+  CHECK(m.layers[2].params[0].fan_in == 18);
+  CHECK(m.layers[2].params[0].fan_out == 27);
+  const check::ModelSpec back = io::model_from_description(io::describe_model(m));
+  CHECK(back.layers[2].kind == check::LayerKind::DepthwiseConv2D);
+  CHECK(back.layers[2].units == 6);
+  CHECK(back.layers[2].params[0].shape == ir::Shape{3, 3, 2, 3});
+}

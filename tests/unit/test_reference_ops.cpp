@@ -81,6 +81,22 @@ TEST_CASE("explicit padding agrees with PyTorch: F.pad then conv2d, max_pool2d, 
   check_values(run_op(OpKind::AvgPool2D, {nine()}, pads(3, 2, 1, 1, 1, 1)), {1, 2, 2, 1}, {3, 4, 6, 7});
 }
 
+TEST_CASE("depthwise conv2d agrees with PyTorch's grouped conv2d") {
+  // x = 1..18 as (1,3,3,2) NHWC; w = 0.1 * (1..16) as (2,2,2,2) = (K,K,C,M);
+  // PyTorch: F.conv2d(F.pad(x, (0, 1, 1, 0)), w.permute(2,3,0,1).reshape(4,1,2,2),
+  // groups=2), printed by PyTorch 1.13.1 (NHWC order).
+  std::vector<float> xs(18), ws(16);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i + 1);
+  for (std::size_t i = 0; i < ws.size(); ++i) ws[i] = 0.1f * static_cast<float>(i + 1);
+  ir::Attrs a = window(1, 1, 1, ir::Padding::Explicit);
+  a.pad_top = 1, a.pad_right = 1;
+  check_values(run_op(OpKind::DepthwiseConv2D, {make_tensor({1, 3, 3, 2}, xs), make_tensor({2, 2, 2, 2}, ws)}, a),
+               {1, 3, 3, 4},
+               {4.8f, 5.2f, 8.2f, 8.8f, 9.2f, 10.0f, 13.4f, 14.4f, 4.5f, 5.0f, 6.6f, 7.2f, 19.6f, 21.6f, 27.2f, 29.6f, 25.2f, 28.0f,
+                34.4f, 37.6f, 10.4f, 12.0f, 15.0f, 16.8f, 36.4f, 40.8f, 48.8f, 53.6f, 42.0f, 47.2f, 56.0f, 61.6f, 16.4f, 19.2f, 23.4f,
+                26.4f});
+}
+
 TEST_CASE("pooling excludes padding and breaks ties by scan order") {
   std::vector<float> zero_to_15(16);
   std::iota(zero_to_15.begin(), zero_to_15.end(), 0.0f);
