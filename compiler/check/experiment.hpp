@@ -173,6 +173,7 @@ struct Step {
   int model = -1;
   std::vector<int> models;  // Compare
   std::string path;         // Load
+  enum class Format { Tl, Onnx } format = Format::Tl;  // Load: a tl model file, or an ONNX file
   int data = -1;  // Train / Evaluate
   TrainConfig train;
   std::int64_t eval_batch = 32;

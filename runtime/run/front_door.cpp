@@ -8,6 +8,7 @@
 #include "dsl/grammar.hpp"
 #include "runtime/data/locate.hpp"
 #include "runtime/io/model_file.hpp"
+#include "runtime/onnx/onnx_import.hpp"
 
 namespace tl::run {
 
@@ -21,6 +22,13 @@ Script open_script(SourceFile source, const FrontOptions& options) {
   check_options.load_model = [](const std::string& path) {
     try {
       return io::load_model(path).spec;
+    } catch (const data::DataError& e) {
+      throw data::to_check_error(e);
+    }
+  };
+  check_options.import_onnx = [](const std::string& path) {
+    try {
+      return onnx_import::import_onnx(path).spec;
     } catch (const data::DataError& e) {
       throw data::to_check_error(e);
     }

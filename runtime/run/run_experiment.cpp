@@ -9,6 +9,7 @@
 #include "dsl/diagnostics.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/model_file.hpp"
+#include "runtime/onnx/onnx_import.hpp"
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
 #include "runtime/report/csv_field.hpp"
@@ -134,7 +135,8 @@ class Runner {
   }
 
   void load(const check::Step& step) {
-    st_.states[static_cast<std::size_t>(step.model)].vars = io::load_model(step.path).vars;
+    st_.states[static_cast<std::size_t>(step.model)].vars =
+        step.format == check::Step::Format::Onnx ? onnx_import::import_onnx(step.path).vars : io::load_model(step.path).vars;
   }
 
   /// Copies every reused tensor from its donor's weights as they are now.

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Networks made and exported by PyTorch (torch.onnx.export), the judge of tl's
+ONNX import. For each model NAME writes into OUT:
+  NAME.onnx        the exported network (random weights, seeded)
+  NAME.input.bin   a batch of inputs, float32, NCHW (or N,F)
+  NAME.output.bin  PyTorch's outputs for that batch, float32
+Batchnorm statistics are randomised so a wrong import of them shows.
+
+  /usr/bin/python3 tests/onnx/make_models.py OUT [NAME ...]
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torchvision
+
+torch.manual_seed(7)
+
+
+class SmallCNN(nn.Module):
+    """MNIST-shaped: conv (padding 1) + batchnorm + relu, max pool with padding,
+    average pool, flatten of a 16x4x4 image into a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.pool1 = nn.MaxPool2d(3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=(1, 0))
+        self.pool2 = nn.AvgPool2d(2)
+        self.fc1 = nn.Linear(16 * 3 * 3, 32)
+        self.drop = nn.Dropout(0.25)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.pool1(torch.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(torch.tanh(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc2(self.drop(torch.nn.functional.leaky_relu(self.fc1(x), 0.1)))
+
+
+class Excite(nn.Module):
+    """MobileNetV3-like: depthwise conv, hardswish, squeeze-and-excite with 1x1
+    convolutions on the pooled vector and hardsigmoid, residual add, clip."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        self.dw = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.dw2 = nn.Conv2d(16, 32, 5, stride=2, padding=2, groups=16)
+        self.fc1 = nn.Conv2d(32, 8, 1)
+        self.fc2 = nn.Conv2d(8, 32, 1)
+        self.project = nn.Conv2d(32, 32, 1)
+        self.head = nn.Linear(32, 5)
+
+    def forward(self, x):
+        x = nn.functional.hardswish(self.bn(self.stem(x)))
+        x = x + torch.clamp(self.dw(x), -1.0, 1.5)
+        x = nn.functional.relu6(self.dw2(x))
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        s = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+        x = self.project(x * s)
+        x = torch.flatten(nn.functional.adaptive_avg_pool2d(torch.sigmoid(x), 1), 1)
+        return torch.softmax(self.head(x), dim=1)
+
+
+class Tiny(nn.Module):
+    """For tests/cli's 8x8 'tiny' data set (5 classes): imported, cut, frozen
+    and given a new head by a script."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc1 = nn.Linear(4 * 4 * 4, 16)
+        self.fc2 = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.bn(self.conv(x))), 2)
+        return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+
+
+class Branches(nn.Module):
+    """Joins two branches with torch.cat: an operator tl does not import."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(1, 2, 3, padding=1)
+        self.b = nn.Conv2d(1, 2, 1)
+
+    def forward(self, x):
+        return torch.flatten(torch.cat([self.a(x), self.b(x)], 1), 1)
+
+
+def randomise_batchnorm(model):
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+
+
+MODELS = {
+    # name: (constructor, input shape, opset, keep batchnorm as its own node)
+    "small_cnn": (SmallCNN, (4, 1, 28, 28), 13, True),
+    "small_cnn_opset17": (SmallCNN, (4, 1, 28, 28), 17, False),
+    "excite": (Excite, (3, 3, 32, 32), 13, True),
+    "tiny": (Tiny, (4, 1, 8, 8), 11, True),
+    "branches": (Branches, (2, 1, 8, 8), 13, False),
+    "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (2, 3, 64, 64), 13, False),
+    "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64), 13, False),
+}
+
+
+def main():
+    out = sys.argv[1]
+    names = sys.argv[2:] or list(MODELS)
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        make, shape, opset, keep_bn = MODELS[name]
+        model = make()
+        randomise_batchnorm(model)
+        model.eval()
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            y = model(x)
+        path = os.path.join(out, name + ".onnx")
+        # TRAINING keeps BatchNormalization nodes (with training_mode 0 in
+        # eval); EVAL lets the exporter fold them into the convolutions.
+        mode = torch.onnx.TrainingMode.PRESERVE if keep_bn else torch.onnx.TrainingMode.EVAL
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, training=mode,
+                          do_constant_folding=not keep_bn)
+        x.numpy().astype("<f4").tofile(os.path.join(out, name + ".input.bin"))
+        y.numpy().astype("<f4").tofile(os.path.join(out, name + ".output.bin"))
+        print(f"{name}: {tuple(shape)} -> {tuple(y.shape)}, opset {opset}")
+
+
+main()
