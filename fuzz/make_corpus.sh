@@ -5,14 +5,15 @@
 #   idx/          tiny valid IDX files, raw and gzipped (1-d labels, 3-d and
 #                 4-d images)
 #   safetensors/  a tiny trained model, saved by tlc run, and its description
+#   onnx/         small networks exported by PyTorch (tests/onnx/make_models.py)
 # Usage: fuzz/make_corpus.sh [TLC]   (default build/tools/tlc/tlc)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tlc="${1:-$root/build/tools/tlc/tlc}"
 corpus="$root/fuzz/corpus"
 [[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
-rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors"
-mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors"
+rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx"
+mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx"
 
 # 1. Scripts, named after their folder so names do not collide.
 for f in "$root"/examples/*.tl; do cp "$f" "$corpus/script/example-$(basename "$f")"; done
@@ -69,5 +70,8 @@ raw = open(sys.argv[1], "rb").read()
 (n,) = struct.unpack("<Q", raw[:8])
 open(sys.argv[2], "w").write(json.loads(raw[8:8 + n])["__metadata__"]["tl.model"])
 PY
+# 4. ONNX files: the small exported networks (the big ones would slow every run).
+/usr/bin/python3 "$root/tests/onnx/make_models.py" "$work/onnx" tiny excite branches small_cnn_opset17 > /dev/null 2>&1
+cp "$work"/onnx/*.onnx "$corpus/onnx/"
 echo "make_corpus: $(ls "$corpus/script" | wc -l) scripts, $(ls "$corpus/idx" | wc -l) IDX files," \
-     "$(ls "$corpus/safetensors" | wc -l) model files in $corpus"
+     "$(ls "$corpus/safetensors" | wc -l) model files, $(ls "$corpus/onnx" | wc -l) ONNX files in $corpus"

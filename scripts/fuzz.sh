@@ -3,7 +3,7 @@
 # runs each for SECONDS, then prints one summary line per target.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 s, every target
 # Targets: fuzz_script (.tl parse + check), fuzz_idx (IDX files),
-# fuzz_safetensors (model files). Each run starts from the seeds in
+# fuzz_safetensors (model files), fuzz_onnx (ONNX files). Each run starts from the seeds in
 # fuzz/corpus/<kind>/ plus what earlier runs found (build-fuzz/corpus/<target>/,
 # never committed). Findings land in build-fuzz/findings/<target>/ as
 # crash-*, leak-*, timeout-* or oom-*; replay one with
@@ -15,7 +15,7 @@ build="${TL_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_script fuzz_idx fuzz_safetensors)
+((${#targets[@]})) || targets=(fuzz_script fuzz_idx fuzz_safetensors fuzz_onnx)
 
 # 1. Build (two jobs: the machine's cores are shared).
 if [[ ! -f "$build/build.ninja" ]]; then
