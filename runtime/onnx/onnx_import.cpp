@@ -136,12 +136,13 @@ class Importer {
       dims.push_back(d.dim_value());
     }
     const int rank = type.tensor_type().shape().dim_size();
-    if (rank != 4 && rank != 2)
+    if (rank < 1 || rank > 5)
       throw ImportError("the input '" + in->name() + "' has rank " + std::to_string(rank) +
-                        "; tl imports (N,C,H,W) images and (N,F) features");
+                        "; tl imports (N,C,H,W) images, (N,F) features and other tensors of rank 1 to 5");
     Layer l;
     l.kind = LayerKind::Input;
-    l.shape = rank == 4 ? ir::Shape{dims[1], dims[2], dims[0]} : ir::Shape{dims[0]};
+    // (N,C,H,W) is an image, held NHWC; other ranks keep their order.
+    l.shape = rank == 4 ? ir::Shape{dims[1], dims[2], dims[0]} : ir::Shape(dims.begin(), dims.end());
     if (!check::within_size_limit(l.shape)) throw ImportError("the input '" + in->name() + "' is too large");
     values_[in->name()] = Value{add(std::move(l), {}, in->name()), dims};
   }
@@ -558,21 +559,23 @@ class Importer {
     const bool gemm = n.op_type() == "Gemm";
     only_attributes(n, gemm ? std::set<std::string>{"alpha", "beta", "transA", "transB"} : std::set<std::string>{});
     const Attributes a(n, where(n));
-    if (gemm && (a.real("alpha", 1) != 1.0f || a.real("beta", 1) != 1.0f || a.integer("transA", 0) != 0))
-      throw ImportError(where(n) + " has alpha, beta or transA other than 1, 1, 0; tl imports Y = A B (+ C)");
+    if (gemm && a.integer("transA", 0) != 0)
+      throw ImportError(where(n) + " has transA = 1; tl's dense layer reads a batch of rows (transA = 0)");
     const Value& x = input_value(n, 0);
     if (x.shape.size() != 1 && !x.spatial_one) throw ImportError(where(n) + " needs a flat input (N,F), but its input is " + shape_text(x.shape));
     const Constant& w = weight(n, 1, "weight");
     const Constant* bias = gemm ? constant(n, 2) : nullptr;
     if (gemm && n.input_size() > 2 && !n.input(2).empty() && !bias) throw ImportError(where(n) + ": its C (bias) is not a constant");
-    dense_from(n, name, x, w, bias, /*rows_are_inputs=*/!(gemm && a.integer("transB", 0) != 0), x.flattened);
+    dense_from(n, name, x, w, bias, /*rows_are_inputs=*/!(gemm && a.integer("transB", 0) != 0), x.flattened,
+               gemm ? a.real("alpha", 1) : 1.0f, gemm ? a.real("beta", 1) : 1.0f);
   }
 
   /// A dense layer from weight `w`: (in, out) when `rows_are_inputs`, else
   /// (out, in) (Gemm's transB, a 1x1 Conv's (O, I, 1, 1)). `flattened`: the
   /// input is a Flatten of that (C,H,W) image, so row (c,h,w) moves to (h,w,c).
   void dense_from(const onnx::NodeProto& n, const std::string& name, const Value& x, const Constant& w, const Constant* bias,
-                  bool rows_are_inputs, std::optional<std::array<std::int64_t, 3>> flattened) {
+                  bool rows_are_inputs, std::optional<std::array<std::int64_t, 3>> flattened, float alpha = 1,
+                  float beta = 1) {
     const std::int64_t in = x.shape[0];  // (F), or C of (C,1,1)
     const bool conv = w.dims.size() == 4;
     if (!(w.dims.size() == 2 || (conv && w.dims[2] == 1 && w.dims[3] == 1)))
@@ -581,8 +584,12 @@ class Importer {
     const std::int64_t out = rows_are_inputs ? cols : rows;
     if ((rows_are_inputs ? rows : cols) != in)
       throw ImportError(where(n) + fmt::format(": its weight {}x{} does not take the {} inputs", rows, cols, in));
-    if (bias && (!bias->is_float || bias->count() != out || (bias->dims.size() != 1 && bias->dims != std::vector<std::int64_t>{1, out})))
-      throw ImportError(where(n) + ": its bias is not a float vector of " + std::to_string(out));
+    // C broadcasts over the batch: a vector of `out`, (1, out), or one value.
+    const bool vector = bias && bias->count() == out && (bias->dims.size() == 1 || bias->dims == std::vector<std::int64_t>{1, out});
+    const bool scalar = bias && bias->count() == 1 && bias->dims.size() <= 2;
+    if (bias && (!bias->is_float || !(vector || scalar)))
+      throw ImportError(where(n) + ": its C (bias) is not a float vector of " + std::to_string(out) + " or a single value",
+                        "a bias that differs per row of the batch is not a layer's parameter");
     Layer l;
     l.kind = LayerKind::Dense;
     l.units = static_cast<int>(out);
@@ -599,12 +606,16 @@ class Importer {
         tl_row = (h * W + v) * C + c;
       }
       for (std::int64_t o = 0; o < out; ++o)
-        kernel.data()[tl_row * out + o] = w.floats[static_cast<std::size_t>(rows_are_inputs ? r * out + o : o * in + r)];
+        kernel.data()[tl_row * out + o] = alpha * w.floats[static_cast<std::size_t>(rows_are_inputs ? r * out + o : o * in + r)];
     }
     const int index = add(l, {x.layer}, name);
     const std::string& made = loaded_.spec.layers[static_cast<std::size_t>(index)].name;
     loaded_.vars.tensors[made + "/kernel"] = std::move(kernel);
-    if (bias) loaded_.vars.tensors[made + "/bias"] = vector_tensor(bias->floats);
+    if (bias) {
+      std::vector<float> b(static_cast<std::size_t>(out));
+      for (std::size_t o = 0; o < b.size(); ++o) b[o] = beta * bias->floats[bias->floats.size() == 1 ? 0 : o];
+      loaded_.vars.tensors[made + "/bias"] = vector_tensor(b);
+    }
     // A 1x1 conv of a (C,1,1) value gives a (O,1,1) one.
     Value v{index, x.spatial_one ? std::vector<std::int64_t>{out, 1, 1} : std::vector<std::int64_t>{out}};
     v.spatial_one = x.spatial_one;
@@ -670,9 +681,18 @@ class Importer {
       l.activation_params = {a.real("alpha", 0.2f), a.real("beta", 0.5f)};
     } else if (op == "Softmax") {
       only_attributes(n, {"axis"});
-      const std::int64_t axis = a.integer("axis", opset_ >= 13 ? -1 : 1);
-      if (x.shape.size() != 1 || !(axis == 1 || axis == -1))
-        throw ImportError(where(n) + " is not over the features of an (N,F) tensor; tl's softmax is");
+      // tl's softmax runs over its last axis: ONNX's channels (axis 1) for an
+      // image, the last axis otherwise. Before opset 13 the axis splits the
+      // tensor into 2-D (everything from it on), which is the same only
+      // when it is the last axis.
+      const auto rank = static_cast<std::int64_t>(x.shape.size()) + 1;
+      std::int64_t axis = a.integer("axis", opset_ >= 13 ? -1 : 1);
+      if (axis < 0) axis += rank;
+      const bool image = rank == 4 && !x.spatial_one;
+      const std::int64_t last = x.spatial_one ? 1 : rank - 1;
+      if (!(image ? axis == 1 && opset_ >= 13 : axis == last))
+        throw ImportError(where(n) + " runs over axis " + std::to_string(a.integer("axis", opset_ >= 13 ? -1 : 1)) +
+                              "; tl's softmax runs over the features (the last axis, an image's channels)");
       l.activation = ir::Activation::Softmax;
     } else {  // Clip
       only_attributes(n, {"min", "max"});

@@ -25,6 +25,6 @@ io::LoadedModel import_onnx_bytes(const std::string& bytes, const std::string& p
 const std::vector<std::string>& supported_ops();
 
 /// Opsets of the default domain that tl reads.
-inline constexpr int min_opset = 7, max_opset = 17;
+inline constexpr int min_opset = 1, max_opset = 17;
 
 }  // namespace tl::onnx_import
