@@ -49,6 +49,16 @@ if [[ ! -s "$mnist_dir/train-images-idx3-ubyte" && ! -s "$mnist_dir/train-images
   rm -rf "$tmp"
 fi
 
+# ONNX Runtime (CPU) for the ONNX export test: npm's onnxruntime-node, in
+# .cache/ (not committed). The CUDA download is skipped: nothing is fetched at
+# run time.
+ort_dir="$root/.cache/onnxruntime"
+if [[ ! -d "$ort_dir/node_modules/onnxruntime-node" ]]; then
+  echo "setup: installing onnxruntime-node (npm)"
+  mkdir -p "$ort_dir"
+  (cd "$ort_dir" && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --silent --no-save onnxruntime-node@1.20.1 >/dev/null)
+fi
+
 # Fashion-MNIST: Debian installs it under /usr/share/datasets/fashion-mnist;
 # link it next to MNIST so scripts can name both the same way.
 fashion_src=/usr/share/datasets/fashion-mnist

@@ -9,6 +9,7 @@
 #include "dsl/diagnostics.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/model_file.hpp"
+#include "runtime/onnx/onnx_export.hpp"
 #include "runtime/onnx/onnx_import.hpp"
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
@@ -191,6 +192,7 @@ class Runner {
     results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
     io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, data->pixels);
+    if (options_.export_onnx) onnx_export::export_onnx(folder_.file(model.name + ".onnx"), model, state.vars, data->pixels);
     for (const auto& e : history) {
       char numbers[256];  // the names go in whole, quoted as CSV needs
       std::snprintf(numbers, sizeof numbers, "%d,%.6f,%.6f,%s,%s,%.3f,%lld\n", e.epoch, e.loss, e.accuracy,

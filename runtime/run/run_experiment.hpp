@@ -25,6 +25,7 @@ struct RunOptions {
   bool live = false;         // draw live progress bars
   bool continue_on_nan = false;  // tlc --on-nan=continue: overrides every train step
   bool resume = false;           // continue from out_dir/checkpoint
+  bool export_onnx = false;      // tlc run --onnx: each trained model also as NAME.onnx
   std::string script_text;       // identifies the checkpoint's script (with the seed)
   /// Polled after every training step; true stops the run after that step
   /// (the last checkpoint is kept) with train::Interrupted.

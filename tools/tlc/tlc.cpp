@@ -1,7 +1,8 @@
 // tlc: the command-line driver. Every stage of the pipeline can be dumped:
 //   tlc check FILE [--emit=ast|graph|grad|fused|llvm|cost]   parse + check (+ dump a stage)
 //   tlc summary FILE                         parse + check + model tables
-//   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N]
+//   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N] [--onnx]
+//   tlc export MODEL.safetensors OUT.onnx    a model file as ONNX
 // Exit status: 0 success, 1 an error in the script, its data or the run,
 // 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
+#include "runtime/io/model_file.hpp"
+#include "runtime/onnx/onnx_export.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/run/front_door.hpp"
 #include "runtime/run/run_experiment.hpp"
@@ -48,7 +51,9 @@ struct Options {
   int threads = 0;
   std::string on_nan = "stop";
   bool resume = false;
+  bool onnx = false;
   std::optional<std::uint64_t> seed;
+  std::string model, onnx_out;  // tlc export
 };
 
 /// Every model's first train step, for --emit=graph (forward), grad (with
@@ -149,6 +154,12 @@ void emit_cost(const tl::check::Experiment& exp, tl::data::DataStore& store) {
 }
 
 int execute(const std::string& command, const Options& o) {
+  if (command == "export") {
+    const tl::io::LoadedModel m = tl::io::load_model(o.model);
+    tl::onnx_export::export_onnx(o.onnx_out, m.spec, m.vars, m.pixels);
+    std::fprintf(stderr, "%s: wrote %s (ONNX opset %d)\n", o.model.c_str(), o.onnx_out.c_str(), tl::onnx_export::export_opset);
+    return 0;
+  }
   tl::SourceFile source = tl::SourceFile::load(o.file);
   if (o.emit == "ast") {  // the parser's output alone, before any check
     std::fputs(tl::dsl::print_ast(tl::dsl::parse(source), source).c_str(), stdout);
@@ -182,6 +193,7 @@ int execute(const std::string& command, const Options& o) {
   run.live = isatty(fileno(stdout));
   run.continue_on_nan = o.on_nan == "continue";
   run.resume = o.resume;
+  run.export_onnx = o.onnx;
   run.script_text = script.source.text();
   run.should_stop = [] { return interrupted != 0; };
   std::signal(SIGINT, on_interrupt);
@@ -212,10 +224,14 @@ int main(int argc, char** argv) {
   run->add_flag("--resume", o.resume, "continue an interrupted run from its checkpoint in the --out folder");
   run->add_option("--on-nan", o.on_nan, "when the loss or a weight becomes NaN/Inf: stop (default) or continue")
       ->check(CLI::IsMember({"stop", "continue"}));
+  run->add_flag("--onnx", o.onnx, "also write each trained model as NAME.onnx next to NAME.safetensors");
   CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
   add_common(check);
   CLI::App* summary = app.add_subcommand("summary", "check the script and print every model's summary");
   add_common(summary);
+  CLI::App* exporter = app.add_subcommand("export", "write a model file (NAME.safetensors) as an ONNX file");
+  exporter->add_option("model", o.model, "the model file tlc run wrote")->required();
+  exporter->add_option("out", o.onnx_out, "the .onnx file to write")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
