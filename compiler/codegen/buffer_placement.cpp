@@ -237,10 +237,10 @@ struct Placement {
     }
   }
 
-  // 5. Scratch of Reduce nodes.
+  // 5. Per-thread scratch: Reduce nodes' partial sums, other kernels' work buffers.
   void place_scratch() {
     for (std::size_t i = 0; i < graph.size(); ++i) {
-      if (plan.kernel_of[i] < 0 || !reduce(static_cast<NodeId>(i))) continue;
+      if (plan.kernel_of[i] < 0 || scratch_bytes(graph, graph.node(static_cast<NodeId>(i))) == 0) continue;
       plan.scratch_of[i] = plan.scratch_stride;
       plan.scratch_stride += align64(scratch_bytes(graph, graph.node(static_cast<NodeId>(i))));
     }

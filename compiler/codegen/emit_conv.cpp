@@ -18,7 +18,6 @@ namespace tl::codegen {
 namespace {
 
 constexpr int kAccumulators = 12;  // vector registers kept for accumulators
-constexpr std::int64_t kMaxPackBytes = 1 << 20;
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -146,10 +145,10 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
   llvm::Value* w = f.ptr(n.inputs[1]);
   Epilogue epilogue(f);
   const std::int64_t IV = (c.I + e.width - 1) / e.width;
-  if (c.KH * c.KW * c.O * IV * e.width * 4 > kMaxPackBytes) throw std::logic_error("conv2d_grad_input: kernel too large");
-  // wT[kh,kw,co, ci] (rows padded to IV vectors) = w[kh,kw,ci,co]
+  // wT[kh,kw,co, ci] (rows padded to IV vectors) = w[kh,kw,ci,co], in the
+  // thread's scratch (op_traits sizes it): ResNet's 3x3x512x512 takes 9 MB.
   const std::int64_t row = IV * e.width;
-  llvm::Value* wt = e.local(e.f32, c.KH * c.KW * c.O * row);
+  llvm::Value* wt = f.scratch(f.kernel.nodes.front(), f.tid);
   e.loop(0, c.KH * c.KW, [&](llvm::Value* t) {
     e.loop(0, c.O, [&](llvm::Value* co) {
       e.loop(0, row, [&](llvm::Value* ci) {

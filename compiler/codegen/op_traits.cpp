@@ -107,6 +107,12 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
                (n.op == OpKind::DepthwiseConv2DGradInput ? 1 : in_shape(g, n, 1)[2]);
       t.aligned = 0b01u;  // g per image, the kernel whole
       t.row_source = 0;
+      // conv2d's transposed kernel, packed per thread: (K,K,O) rows of the
+      // input channels rounded up to whole vectors (16 lanes at most).
+      if (n.op == OpKind::Conv2DGradInput) {
+        const ir::Shape& w = in_shape(g, n, 1);
+        t.buffer = w[0] * w[1] * w[3] * ((w[2] + 15) / 16 * 16) * 4;
+      }
       return t;
     case OpCategory::ConvGradFilter:
       t.split = {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
@@ -158,7 +164,7 @@ bool reads_aligned(const ir::Graph& g, const ir::Node& n, std::size_t i) {
 
 std::int64_t scratch_bytes(const ir::Graph& g, const ir::Node& n) {
   const KernelTraits t = kernel_traits(g, n);
-  return t.split.split == Split::Reduce ? t.scratch : 0;
+  return t.split.split == Split::Reduce ? t.scratch : t.buffer;
 }
 
 bool streams_values(const ir::Graph& g, const ir::Node& n) { return kernel_traits(g, n).streams; }

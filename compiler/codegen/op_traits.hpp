@@ -22,6 +22,7 @@ struct KernelTraits {
   bool has_kernel = true;        ///< false for bound tensors and reshapes (aliases)
   OpSplit split;                 ///< how threads share the kernel's work
   std::int64_t scratch = 0;      ///< Reduce: bytes of one thread's partial sums
+  std::int64_t buffer = 0;       ///< other kernels: bytes of one thread's work buffer (conv2d_grad_input's packed kernel)
   bool streams = false;          ///< values pass through an epilogue (see streams_values)
   std::int64_t work = 0;         ///< rough multiply-add count
   int row_source = -1;           ///< the input whose rows are the node's rows, or -1
@@ -43,7 +44,8 @@ OpSplit op_split(const ir::Graph& graph, const ir::Node& node);
 /// of its leading axis, which then has op_split.extent rows.
 bool reads_aligned(const ir::Graph& graph, const ir::Node& node, std::size_t i);
 
-/// Per-thread scratch of a Reduce kernel's partial sums, in bytes.
+/// Per-thread scratch of a kernel, in bytes: a Reduce kernel's partial sums,
+/// or another's work buffer.
 std::int64_t scratch_bytes(const ir::Graph& graph, const ir::Node& node);
 
 /// True when the codegen emits `op` as a root whose values pass through an
