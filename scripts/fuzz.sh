@@ -34,6 +34,14 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$findings"
   extra=()
   [[ "$target" == fuzz_script ]] && extra+=("-dict=$root/fuzz/tl.dict")
+  seeds=("$root/fuzz/corpus/$kind")
+  # fuzz_onnx also starts from the ONNX backend test suite's models with
+  # their inputs bound as weights, as tests/onnx/onnx_conformance writes them.
+  if [[ "$target" == fuzz_onnx && -x "$root/build/tests/onnx_conformance" && -d /usr/share/libonnx-testdata/data/node ]]; then
+    mkdir -p "$build/seeds/onnx-suite"
+    "$root/build/tests/onnx_conformance" /usr/share/libonnx-testdata/data/node --models "$build/seeds/onnx-suite" > /dev/null || true
+    seeds+=("$build/seeds/onnx-suite")
+  fi
   echo "fuzz: $target for ${seconds}s (log: $log)"
   set +e
   # Run from the findings folder, so nothing a target does relative to the
@@ -42,7 +50,7 @@ for target in "${targets[@]}"; do
   # mid-run can't clean up after itself).
   scratch="$build/tmp/$target"
   rm -rf "$scratch" && mkdir -p "$scratch"
-  (cd "$findings" && TMPDIR="$scratch" "$build/fuzz/$target" "$corpus" "$root/fuzz/corpus/$kind" \
+  (cd "$findings" && TMPDIR="$scratch" "$build/fuzz/$target" "$corpus" "${seeds[@]}" \
      -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
      -artifact_prefix="$findings/" "${extra[@]}") > "$log" 2>&1
   rc=$?

@@ -551,7 +551,7 @@ class Importer {
     l.kind = LayerKind::Flatten;
     l.shape = {features};
     Value v{add(l, {x.layer}, name), {features}};
-    if (x.shape[0] > 1 && x.shape[1] * x.shape[2] > 1) v.flattened = std::array<std::int64_t, 3>{x.shape[0], x.shape[1], x.shape[2]};
+    if (x.shape.size() == 3 && x.shape[0] > 1 && x.shape[1] * x.shape[2] > 1) v.flattened = std::array<std::int64_t, 3>{x.shape[0], x.shape[1], x.shape[2]};
     produce(n, v);
   }
 

@@ -12,7 +12,9 @@
 // Prints a markdown table per operator (tests, passed, refused, failed) and
 // the refusals and failures; exits 1 on any failure.
 //
-//   onnx_conformance NODE_DIR [OUT.md]
+//   onnx_conformance NODE_DIR [OUT.md] [--models DIR]
+// --models DIR also writes each in-scope test's model, its inputs bound, as
+// DIR/<test>.onnx: seeds for the fuzz_onnx target (scripts/fuzz.sh).
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -69,6 +71,8 @@ std::vector<float> to_nhwc(const std::vector<float>& v, const std::vector<std::i
   return out;
 }
 
+std::string models_dir;  // --models
+
 Outcome run_test(const fs::path& dir) {
   onnx::ModelProto model;
   if (!model.ParseFromString(read(dir / "model.onnx"))) return {Outcome::Failed, "model.onnx does not parse"};
@@ -90,6 +94,8 @@ Outcome run_test(const fs::path& dir) {
   }
   for (int i = g.input_size() - 1; i >= 0; --i)
     if (i != runtime[0]) g.mutable_input()->DeleteSubrange(i, 1);
+  if (!models_dir.empty())
+    std::ofstream(fs::path(models_dir) / (dir.filename().string() + ".onnx"), std::ios::binary) << model.SerializeAsString();
   io::LoadedModel m;
   try {
     m = onnx_import::import_onnx_bytes(model.SerializeAsString(), "model.onnx");
@@ -136,8 +142,17 @@ Outcome run_test(const fs::path& dir) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: onnx_conformance NODE_DIR [OUT.md]\n");
+    std::fprintf(stderr, "usage: onnx_conformance NODE_DIR [OUT.md] [--models DIR]\n");
     return 2;
+  }
+  std::string out_md;
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--models" && i + 1 < argc) {
+      models_dir = argv[++i];
+      fs::create_directories(models_dir);
+    } else {
+      out_md = argv[i];
+    }
   }
   const std::vector<std::string>& supported = onnx_import::supported_ops();
   std::map<std::string, std::array<int, 3>> counts;  // op -> passed, refused, failed
@@ -186,6 +201,6 @@ int main(int argc, char** argv) {
   md << "\n| test | outcome | why |\n|---|---|---|\n";
   for (const std::string& n : notes) md << n << "\n";
   std::fputs(md.str().c_str(), stdout);
-  if (argc > 2) std::ofstream(argv[2]) << md.str();
+  if (!out_md.empty()) std::ofstream(out_md) << md.str();
   return failed ? 1 : 0;
 }
