@@ -58,6 +58,15 @@ std::vector<std::vector<llvm::Value*>> values_of(const std::vector<std::vector<E
 
 }  // namespace
 
+llvm::Value* tap_source(Emitter& e, llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride,
+                        std::int64_t outs, llvm::Value*& o) {
+  llvm::Value* t = e.b.CreateSub(e.add(i, pad), k);
+  o = e.b.CreateSDiv(t, e.c64(stride));
+  llvm::Value* ok = e.b.CreateAnd(e.b.CreateICmpSGE(t, e.c64(0)), e.b.CreateICmpSLT(o, e.c64(outs)));
+  if (stride > 1) ok = e.b.CreateAnd(ok, e.b.CreateICmpEQ(e.b.CreateSRem(t, e.c64(stride)), e.c64(0)));
+  return ok;
+}
+
 ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a) {
   const ir::WindowAxis h = ir::window_rows(a, x[1], w[0]);
   const ir::WindowAxis v = ir::window_cols(a, x[2], w[1]);
@@ -158,15 +167,8 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
     });
   });
   const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / IV, c.W}));
-  // The output o whose tap k reads input position i: i + pad - k = o * stride.
-  auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
-                    llvm::Value*& o) {
-    llvm::Value* t = e.b.CreateSub(e.add(i, pad), k);
-    o = e.b.CreateSDiv(t, e.c64(stride));
-    llvm::Value* ok = e.b.CreateAnd(e.b.CreateICmpSGE(t, e.c64(0)), e.b.CreateICmpSLT(o, e.c64(outs)));
-    if (stride > 1) ok = e.b.CreateAnd(ok, e.b.CreateICmpEQ(e.b.CreateSRem(t, e.c64(stride)), e.c64(0)));
-    return ok;
-  };
+  const auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
+                          llvm::Value*& o) { return tap_source(e, i, k, pad, stride, outs, o); };
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     e.loop(0, c.H, [&](llvm::Value* ih) {
       e.blocks(e.c64(0), e.c64(c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& iw) {

@@ -92,15 +92,8 @@ void emit_depthwise_conv_grad_input(KernelFrame& f, RowRange rows) {
   llvm::Value* w = f.ptr(n.inputs[1]);
   Epilogue epilogue(f);
   llvm::Type* t = e.vec(d.lanes, e.f32);
-  // The output o whose tap k reads input position i: i + pad - k = o * stride.
-  auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
-                    llvm::Value*& o) {
-    llvm::Value* s = e.b.CreateSub(e.add(i, pad), k);
-    o = e.b.CreateSDiv(s, e.c64(stride));
-    llvm::Value* ok = e.b.CreateAnd(e.b.CreateICmpSGE(s, e.c64(0)), e.b.CreateICmpSLT(o, e.c64(outs)));
-    if (stride > 1) ok = e.b.CreateAnd(ok, e.b.CreateICmpEQ(e.b.CreateSRem(s, e.c64(stride)), e.c64(0)));
-    return ok;
-  };
+  const auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
+                          llvm::Value*& o) { return tap_source(e, i, k, pad, stride, outs, o); };
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     e.loop(0, d.H, [&](llvm::Value* ih) {
       e.loop(0, d.W, [&](llvm::Value* iw) {

@@ -130,6 +130,10 @@ struct ConvImage {
 };
 ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b);
 void emit_conv_grad_input(KernelFrame& f, RowRange rows);  // with epilogue
+/// For the gradient of a window op: whether input position i is read by tap
+/// k of some output o (i + pad - k = o * stride, 0 <= o < outs), with o set.
+llvm::Value* tap_source(Emitter& e, llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride,
+                        std::int64_t outs, llvm::Value*& o);
 void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows);
 /// Depthwise convolution and its gradients (emit_depthwise.cpp).
 void emit_depthwise_conv(KernelFrame& f, RowRange rows);             // with epilogue
