@@ -22,7 +22,7 @@ LAYERS = [
     "runtime/data",      # data files, datasets, the DataSource implementation
     "runtime/exec",      # reference interpreter, JIT executor
     "runtime/io",        # safetensors, model files
-    "runtime/onnx",      # ONNX import
+    "runtime/onnx",      # ONNX import and export
     "runtime/train",     # initialisation, training loop, evaluation
     "runtime/report",    # summaries, results.json, comparisons, charts, HTML
     "runtime/run",       # the front door, the experiment runner, checkpoints
