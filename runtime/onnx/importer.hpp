@@ -29,7 +29,6 @@ namespace tl::onnx_import::detail {
 
 using check::Layer;
 using check::LayerKind;
-using check::ParamSpec;
 
 struct Value {
   int layer = -1;
@@ -47,7 +46,7 @@ const std::vector<std::string>& ops();
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, std::string path) : model_(model), path_(std::move(path)) {}
+  explicit Importer(const onnx::ModelProto& model) : model_(model) {}
 
   io::LoadedModel run();
 
@@ -153,7 +152,6 @@ class Importer {
   void activation(const onnx::NodeProto& n, const std::string& name);
 
   const onnx::ModelProto& model_;
-  std::string path_;
   int opset_ = 0;
   std::map<std::string, Constant> constants_;
   std::map<std::string, Value> values_;

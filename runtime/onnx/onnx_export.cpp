@@ -16,6 +16,7 @@
 
 #include "compiler/ir/activation.hpp"
 #include "runtime/data/data_error.hpp"
+#include "runtime/onnx/layouts.hpp"
 
 namespace tl::onnx_export {
 
@@ -229,18 +230,12 @@ class Writer {
     const std::int64_t C = x[2], O = l.units;
     std::vector<float> w(static_cast<std::size_t>(KH * KW * C * (l.kind == LayerKind::Conv2D ? O : O / C)));
     std::vector<std::int64_t> dims;
-    if (l.kind == LayerKind::Conv2D) {  // HWIO -> OIHW
+    if (l.kind == LayerKind::Conv2D) {
       dims = {O, C, KH, KW};
-      for (std::int64_t o = 0; o < O; ++o)
-        for (std::int64_t i = 0; i < C; ++i)
-          for (std::int64_t h = 0; h < KH; ++h)
-            for (std::int64_t v = 0; v < KW; ++v)
-              w[static_cast<std::size_t>(((o * C + i) * KH + h) * KW + v)] = k.data()[((h * KW + v) * C + i) * O + o];
-    } else {  // (KH,KW,C,M) -> (C*M,1,KH,KW), o = c*M + m in both
+      onnx_layouts::conv_kernel(k.data(), w.data(), O, C, KH, KW, onnx_layouts::Direction::TlToOnnx);
+    } else {
       dims = {O, 1, KH, KW};
-      for (std::int64_t o = 0; o < O; ++o)
-        for (std::int64_t h = 0; h < KH; ++h)
-          for (std::int64_t v = 0; v < KW; ++v) w[static_cast<std::size_t>((o * KH + h) * KW + v)] = k.data()[(h * KW + v) * O + o];
+      onnx_layouts::depthwise_kernel(k.data(), w.data(), O, KH, KW, onnx_layouts::Direction::TlToOnnx);
     }
     std::vector<std::string> inputs = {in(l), constant(l.name + "/weight", dims, w)};
     if (l.use_bias) inputs.push_back(constant(l.name + "/bias", {O}, values(weight(l, "bias"))));

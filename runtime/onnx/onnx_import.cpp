@@ -251,7 +251,7 @@ io::LoadedModel import_onnx_bytes(const std::string& bytes, const std::string& p
     throw data::DataError(path, std::nullopt, "not an ONNX model: the protobuf does not parse",
                           "give a .onnx file, e.g. from torch.onnx.export");
   try {
-    return detail::Importer(model, path).run();
+    return detail::Importer(model).run();
   } catch (const ImportError& e) {
     throw data::DataError(path, std::nullopt, e.what(), e.hint());
   }

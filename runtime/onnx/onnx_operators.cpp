@@ -11,6 +11,7 @@
 
 #include "compiler/ir/activation.hpp"
 #include "runtime/onnx/importer.hpp"
+#include "runtime/onnx/layouts.hpp"
 
 namespace tl::onnx_import::detail {
 
@@ -134,12 +135,7 @@ void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
     l.kind = LayerKind::Conv2D;
     kshape = {KH, KW, C, O};
     kernel = tensor(kshape);
-    // OIHW -> HWIO
-    for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t i = 0; i < C; ++i)
-        for (std::int64_t h = 0; h < KH; ++h)
-          for (std::int64_t v = 0; v < KW; ++v)
-            kernel.data()[((h * KW + v) * C + i) * O + o] = w.floats[static_cast<std::size_t>(((o * C + i) * KH + h) * KW + v)];
+    onnx_layouts::conv_kernel(w.floats.data(), kernel.data(), O, C, KH, KW, onnx_layouts::Direction::OnnxToTl);
     l.params.push_back({"kernel", kshape, true, check::Init::GlorotUniform, KH * KW * C, KH * KW * O});
   } else if (group == C && per_group == 1 && O % C == 0) {
     // Depthwise: (C*M, 1, KH, KW) -> (KH, KW, C, M); output o = c*M + m in both.
@@ -147,10 +143,7 @@ void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
     l.kind = LayerKind::DepthwiseConv2D;
     kshape = {KH, KW, C, M};
     kernel = tensor(kshape);
-    for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t h = 0; h < KH; ++h)
-        for (std::int64_t v = 0; v < KW; ++v)
-          kernel.data()[(h * KW + v) * O + o] = w.floats[static_cast<std::size_t>((o * KH + h) * KW + v)];
+    onnx_layouts::depthwise_kernel(w.floats.data(), kernel.data(), O, KH, KW, onnx_layouts::Direction::OnnxToTl);
     l.params.push_back({"depthwise_kernel", kshape, true, check::Init::GlorotUniform, KH * KW * C, KH * KW * M});
   } else {
     throw ImportError(where(n) + fmt::format(" has group {} on {} channels; tl supports group 1 and depthwise (group = channels)", group, C));
