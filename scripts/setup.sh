@@ -11,6 +11,8 @@ packages=(
   llvm-19-dev libboost1.81-dev
   xtensor-dev libxsimd-dev xtl-dev
   doctest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  libspng-dev libjpeg62-turbo-dev libstb-dev   # image folders: PNG, JPEG, BMP decoders
+  python3-pil              # the independent decoder/resizer the image tests compare against
   dataset-fashion-mnist
   gnuplot-nox              # learning-curve charts in comparison reports
   chromium                 # renders the HTML report in its test
