@@ -117,13 +117,13 @@ void assign(CheckerState& st, const ast::Assign& a) {
       return;
     }
     if (it != st.symbols.end() && it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
-    if (call->callee.text != "idx" && it == st.symbols.end()) {
+    if (call->callee.text != "idx" && call->callee.text != "images" && it == st.symbols.end()) {
       std::vector<std::string> definitions;
       for (const auto& [name, symbol] : st.symbols)
         if (symbol.kind == Symbol::Kind::ModelDef) definitions.push_back(name);
       const std::string best = closest(call->callee.text, definitions);
       fail(call->callee, "unknown model or data source '" + call->callee.text + "'",
-           best.empty() ? "define it first with model " + call->callee.text + "(...) { ... }, or load data with idx(\"mnist\")"
+           best.empty() ? "define it first with model " + call->callee.text + "(...) { ... }, or load data with idx(\"mnist\") or images(\"folder\")"
                         : "did you mean '" + best + "'?");
     }
   }

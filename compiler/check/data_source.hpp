@@ -20,6 +20,9 @@ struct DataFacts {
   ir::Shape sample_shape;                      ///< (H, W, C)
   std::int64_t min_label = 0, max_label = -1;  ///< over the samples (max < min when empty)
   double pixel_scale = 1.0, pixel_offset = 0.0;  ///< the node's pixel map, composed in double
+  bool labelled = true;                   ///< false: a folder of images without classes
+  std::vector<std::string> class_names;   ///< label -> name; empty when the source has none
+  std::int64_t skipped = 0;               ///< files of the source skipped (on_error = skip)
 };
 
 /// Mean and population standard deviation of a node's raw pixel bytes.

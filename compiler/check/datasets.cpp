@@ -140,16 +140,44 @@ int CheckerState::dataset_path(const std::vector<std::string>& parts, const ast:
   fail(at, "'" + parts[0] + "' is a model, but a dataset is needed here");
 }
 
+int CheckerState::image_folder(const ast::Call& call) {
+  const BoundArgs args(call, {{"folder", true}, {"size"}, {"color"}, {"on_error"}}, "images()");
+  DataNode n;
+  n.kind = DataNode::Kind::Images;
+  n.images_path = join_path(source.directory(), string_value(*args.slot(0), nullptr, "the folder"));
+  if (const ast::Expr* size = args.slot(1)) {
+    const auto [h, w] = window(*size, nullptr, "size");
+    if (h > 8192 || w > 8192)
+      fail(where(*size), "size " + describe(*size) + " is larger than tl resizes images to (8192 a side)");
+    n.image_height = h;
+    n.image_width = w;
+  }
+  if (const ast::Expr* color = args.slot(2))
+    n.image_channels = choice(*color, nullptr, "color", {"gray", "rgb"}) == "gray" ? 1 : 3;
+  if (const ast::Expr* on_error = args.slot(3))
+    n.skip_bad = choice(*on_error, nullptr, "on_error", {"stop", "skip"}) == "skip";
+  n.display = "images(" + n.images_path + ")";
+  n.where = {call.offset, call.length};
+  exp.data.push_back(n);
+  const int node = static_cast<int>(exp.data.size()) - 1;
+  exp.data.back().sample_shape = materialise(node, call).sample_shape;
+  return node;
+}
+
 int CheckerState::dataset(const ast::Expr& e) {
   // 1. The source: a path to a dataset or collection part, or idx(files).
   int node = -1;
-  if (const ast::Call* call = as_call(e)) {
+  if (const ast::Call* call = as_call(e); call && call->callee.text == "images") {
+    node = image_folder(*call);
+  } else if (call) {
     if (call->callee.text != "idx") {
       auto it = symbols.find(call->callee.text);
       if (it != symbols.end() && it->second.kind == Symbol::Kind::ModelDef)
         fail(*call, call->callee.text + " is a model, but a dataset is needed here");
+      const std::string best = closest(call->callee.text, {"idx", "images"});
       fail(call->callee, "unknown data source '" + call->callee.text + "'",
-           "datasets come from idx(\"mnist\") or idx(images = \"...\", labels = \"...\")");
+           (best.empty() ? "" : "did you mean " + best + "()? ") +
+               "datasets come from idx(\"mnist\"), idx(images = \"...\", labels = \"...\") or images(\"folder\")");
     }
     const BoundArgs args(*call, {{"name"}, {"images"}, {"labels"}}, "idx()");
     if (args.slot(0))
@@ -178,6 +206,10 @@ int CheckerState::dataset(const ast::Expr& e) {
     n.where = {stage.offset, stage.length};
     n.display = exp.data[static_cast<std::size_t>(node)].display + " | " + source.text().substr(stage.offset, stage.length);
     n.sample_shape = exp.data[static_cast<std::size_t>(node)].sample_shape;
+    if ((stage.op == "where" || stage.op == "relabel") && !materialise(node, stage).labelled)
+      fail(stage, "'" + stage.op + "' works on labels, but " + exp.data[static_cast<std::size_t>(node)].display +
+                      " has none: its folder has no class folders",
+           "put the images in one subfolder per class to give them labels");
     if (stage.op == "where") {
       const auto& pred = boost::get<ast::PredOr>(stage.arg);
       check_predicate_values(pred);

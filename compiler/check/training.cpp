@@ -61,6 +61,7 @@ std::string labels_file(const Experiment& exp, int index) {
   for (int guard = 0; index >= 0 && guard < 100000; ++guard) {
     const DataNode& n = exp.data[static_cast<std::size_t>(index)];
     if (n.kind == DataNode::Kind::Files) return n.labels_path;
+    if (n.kind == DataNode::Kind::Images) return "the class folders of " + n.images_path;
     index = n.kind == DataNode::Kind::SplitPart ? exp.splits[static_cast<std::size_t>(n.split)].base : n.base;
   }
   return "?";
@@ -160,6 +161,10 @@ void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Locate
     fail(model_at, "model '" + model.name + "' must end in a vector of class scores, but ends in " + shape_text(out.shape),
          "end it with flatten() and dense(classes, softmax)");
   const DataFacts facts = materialise(data, data_at);
+  if (!facts.labelled)
+    fail(data_at, "'" + node.display + "' has no labels: its folder holds images but no class folders",
+         "to train or evaluate, put the images in one subfolder per class; to classify them, use "
+         "tlc predict MODEL FOLDER");
   const std::int64_t max_label = facts.max_label;
   if (max_label >= out.shape[0] || facts.min_label < 0)
     fail(data_at, "'" + node.display + "' has labels up to " + std::to_string(max_label) + " (read from " +

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "runtime/data/image_folder.hpp"
 #include "runtime/data/locate.hpp"
 #include "runtime/data/pixel_stats.hpp"
 
@@ -28,6 +29,20 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       if (it == files_.end())
         it = files_.emplace(key, std::make_shared<Dataset>(load_idx_pair(node.images_path, node.labels_path)))
                  .first;
+      return it->second;
+    }
+    case Kind::Images: {
+      const ImageKey key{node.images_path, node.image_height, node.image_width, node.image_channels, node.skip_bad};
+      auto it = folders_.find(key);
+      if (it == folders_.end()) {
+        FolderOptions options;
+        options.height = node.image_height;
+        options.width = node.image_width;
+        options.channels = node.image_channels;
+        options.skip_bad = node.skip_bad;
+        const FolderListing listing = list_folder(node.images_path, options);
+        it = folders_.emplace(key, std::make_shared<Dataset>(make_dataset(load_folder(listing, options)))).first;
+      }
       return it->second;
     }
     case Kind::Where: {
@@ -107,6 +122,9 @@ check::DataFacts DataStore::facts(const Experiment& exp, int index) {
   }
   f.pixel_scale = ds->pixels.scale;
   f.pixel_offset = ds->pixels.offset;
+  f.labelled = ds->labelled;
+  if (ds->class_names) f.class_names = *ds->class_names;
+  f.skipped = static_cast<std::int64_t>(ds->store->skipped.size());
   return facts_[index] = f;
 }
 

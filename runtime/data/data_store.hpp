@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,8 @@ class DataStore : public check::DataSource {
  private:
   Ptr compute(const check::Experiment& exp, const check::DataNode& node);
   std::map<std::pair<std::string, std::string>, Ptr> files_;
+  using ImageKey = std::tuple<std::string, int, int, int, bool>;  // folder, height, width, channels, skip_bad
+  std::map<ImageKey, Ptr> folders_;
   std::map<int, Ptr> nodes_;
   std::map<int, std::vector<Ptr>> splits_;
   std::map<int, check::DataFacts> facts_;

@@ -2,6 +2,7 @@
 // dataset.hpp for the contracts.
 #include "runtime/data/dataset.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -25,11 +26,29 @@ Dataset make_dataset(ImagesAndLabels images) {
   if (images.pixels.size() != images.labels.size() * ds.sample_bytes())
     throw std::invalid_argument(fmt::format("make_dataset: {} bytes are not {} images of {}x{}x{}", images.pixels.size(),
                                             images.labels.size(), ds.height, ds.width, ds.channels));
+  if (!images.files.empty() && images.files.size() != images.labels.size())
+    throw std::invalid_argument("make_dataset: one file name per image, or none");
   auto store = std::make_shared<PixelStore>();
   store->bytes = std::move(images.pixels);
+  store->files = std::move(images.files);
+  store->skipped = std::move(images.skipped);
   ds.store = std::move(store);
   ds.labels = std::move(images.labels);
+  ds.labelled = images.labelled;
+  if (!images.class_names.empty())
+    ds.class_names = std::make_shared<const std::vector<std::string>>(std::move(images.class_names));
   return ds;
+}
+
+std::string Dataset::file_of(std::size_t i) const {
+  return store && !store->files.empty() ? store->files[image_of(i)] : std::string();
+}
+
+std::string Dataset::class_name(int label) const {
+  if (class_names && label >= 0 && static_cast<std::size_t>(label) < class_names->size() &&
+      !(*class_names)[static_cast<std::size_t>(label)].empty())
+    return (*class_names)[static_cast<std::size_t>(label)];
+  return std::to_string(label);
 }
 
 Dataset make_float_dataset(int height, int width, int channels, std::vector<float> pixels,
@@ -80,6 +99,8 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.channels = ds.channels;
   out.pixels = ds.pixels;
   out.store = ds.store;
+  out.class_names = ds.class_names;
+  out.labelled = ds.labelled;
   auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
   bool identity = true;  // index[i] == i so far: a prefix of the store
@@ -107,8 +128,25 @@ Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep) {
 
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
   Dataset out = ds;  // shares the store and the index; copies the labels
-  for (std::int32_t& label : out.labels)
+  std::map<int, std::vector<int>> merged;  // new label -> the old labels present that map to it
+  for (std::int32_t& label : out.labels) {
+    const int old = label;
     if (const auto it = mapping.find(label); it != mapping.end()) label = it->second;
+    auto& from = merged[label];
+    if (std::find(from.begin(), from.end(), old) == from.end()) from.push_back(old);
+  }
+  if (ds.class_names) {
+    auto names = std::make_shared<std::vector<std::string>>();
+    for (auto& [label, olds] : merged) {
+      if (label < 0) continue;
+      std::sort(olds.begin(), olds.end());
+      if (names->size() <= static_cast<std::size_t>(label)) names->resize(static_cast<std::size_t>(label) + 1);
+      std::string name;
+      for (int old : olds) name += (name.empty() ? "" : "+") + ds.class_name(old);
+      (*names)[static_cast<std::size_t>(label)] = name;
+    }
+    out.class_names = std::move(names);
+  }
   return out;
 }
 

@@ -31,6 +31,10 @@ struct PixelStore {
   std::vector<std::uint8_t> bytes;
   std::vector<float> floats;
   bool is_float = false;
+  /// The file each image was read from (image folders); empty otherwise.
+  std::vector<std::string> files;
+  /// Files of the source that were skipped (`on_error = skip`), and why.
+  std::vector<std::pair<std::string, std::string>> skipped;
 };
 
 /// How a byte becomes the float a model sees: value = float(pixel) * scale +
@@ -57,6 +61,14 @@ struct Dataset {
   std::vector<std::int32_t> labels;  // one per sample of this view
   /// The pixel map, applied when batching a byte store.
   PixelMap pixels;
+  /// The name of each label (subfolder names, a CSV's string labels), kept
+  /// through filters and splits and rebuilt by relabel; null when the source
+  /// has none (IDX files). A label past its end, or with an empty name, is
+  /// known by its number.
+  std::shared_ptr<const std::vector<std::string>> class_names;
+  /// False for a source without labels (a folder of images to predict):
+  /// every label is then -1.
+  bool labelled = true;
 
   std::size_t size() const { return labels.size(); }
   /// Values per image: height * width * channels (bytes for a byte store).
@@ -70,6 +82,10 @@ struct Dataset {
   const std::uint8_t* sample(std::size_t i) const { return store->bytes.data() + image_of(i) * sample_bytes(); }
   /// Sample i's sample_bytes() floats. Requires has_float_pixels() and i < size().
   const float* float_sample(std::size_t i) const { return store->floats.data() + image_of(i) * sample_bytes(); }
+  /// The file sample i was read from, or "" when the source is not a folder.
+  std::string file_of(std::size_t i) const;
+  /// The name of `label`: its class name, or its number when it has none.
+  std::string class_name(int label) const;
 };
 
 /// Images and labels as read from files or given by a caller, before they
@@ -78,6 +94,10 @@ struct ImagesAndLabels {
   int height = 0, width = 0, channels = 0;
   std::vector<std::uint8_t> pixels;  // NHWC
   std::vector<std::int32_t> labels;
+  std::vector<std::string> class_names;  // label -> name; empty when the source has none
+  bool labelled = true;                  // false: every label is -1
+  std::vector<std::string> files;        // per image, for sources that are files
+  std::vector<std::pair<std::string, std::string>> skipped;  // file, why
 };
 
 /// The identity view over a new store holding `images.pixels` (moved, not
@@ -102,7 +122,9 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
 Dataset filter(const Dataset& ds, const std::function<bool(int)>& keep);
 
 /// Labels found in `mapping` are replaced; all others are kept unchanged.
-/// Shares the store and the index with `ds`.
+/// Shares the store and the index with `ds`. Class names follow the labels:
+/// a new label is named after the old labels present in `ds` that map to
+/// it, joined by "+" when several merge.
 Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping);
 
 /// The same samples with every pixel value multiplied by `factor` (e.g.

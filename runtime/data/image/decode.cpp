@@ -99,9 +99,10 @@ void check_dimensions(long long width, long long height, const std::string& name
 
 Header probe(const std::string& path) {
   OpenFile f = open_file(path);
-  // The PNG and BMP headers are in the first bytes; a JPEG's frame header
-  // follows its metadata segments, which rarely pass 64 KiB.
-  std::vector<std::uint8_t> bytes = read_prefix(f, path, std::uint64_t{1} << 16);
+  // The PNG and BMP headers (with a BMP's palette) are in the first 4 KiB; a
+  // JPEG's frame header follows its metadata segments, so a JPEG is read
+  // further when the first 4 KiB don't hold it.
+  std::vector<std::uint8_t> bytes = read_prefix(f, path, 4096);
   const Format format = sniff(bytes.data(), bytes.size(), path);
   switch (format) {
     case Format::Png: return probe_png(bytes.data(), bytes.size(), path);
@@ -112,7 +113,7 @@ Header probe(const std::string& path) {
           return probe_jpeg(bytes.data(), bytes.size(), path);
         } catch (const DataError&) {
           std::rewind(f.file.get());
-          bytes = read_prefix(f, path, f.size);
+          bytes = read_prefix(f, path, max_file_bytes);
         }
       }
       return probe_jpeg(bytes.data(), bytes.size(), path);
