@@ -59,6 +59,9 @@ struct CheckerState {
   std::int64_t eval_batch(const std::vector<ast::Setting>& settings);
   /// The model must accept the data's samples and have an output per label.
   void check_fit(const ModelSpec& model, int data, const ast::Located& data_at, const ast::Located& model_at);
+  /// The data's class names must agree with those the model was trained on
+  /// (its last train step so far, or its model file), where both have names.
+  void check_class_names(const ModelSpec& model, int data, const ast::Located& data_at);
 };
 
 }  // namespace tl::check

@@ -99,6 +99,7 @@ struct ModelSpec {
   std::map<std::string, TensorOrigin> origins;  // derived models: tensor -> origin
   std::set<std::string> frozen;                 // tensors ("<layer>/<param>") not trained
   std::map<std::string, double> lr_factors;     // tensor -> learning-rate multiplier (default 1)
+  std::vector<std::string> class_names;         // output -> class name, from a model file (empty: unknown)
 
   std::int64_t total_params() const;
   std::int64_t trainable_params() const;

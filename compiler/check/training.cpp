@@ -2,6 +2,8 @@
 // epochs, shuffle, seed, validation) and whether the model fits the data.
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "compiler/check/checker_state.hpp"
 
 namespace tl::check {
@@ -171,6 +173,43 @@ void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Locate
                       labels_file(exp, data) + "), but model '" + model.name + "' has " + std::to_string(out.shape[0]) +
                       " outputs",
          "give the model " + std::to_string(max_label + 1) + " classes, or relabel the data");
+  check_class_names(model, data, data_at);
+}
+
+void CheckerState::check_class_names(const ModelSpec& model, int data, const ast::Located& data_at) {
+  // The names the model's outputs have so far: its last training's data, or
+  // its model file.
+  const int model_index = static_cast<int>(&model - exp.models.data());
+  std::vector<std::string> known = model.class_names;
+  std::string from = "its model file";
+  const bool listed = model_index >= 0 && model_index < static_cast<int>(exp.models.size());
+  for (auto it = exp.steps.rbegin(); listed && it != exp.steps.rend(); ++it)
+    if (it->kind == Step::Kind::Train && it->model == model_index) {
+      known = materialise(it->data, data_at).class_names;
+      from = "'" + exp.data[static_cast<std::size_t>(it->data)].display + "'";
+      break;
+    }
+  const std::vector<std::string> here = materialise(data, data_at).class_names;
+  if (known.empty() || here.empty()) return;
+  const std::int64_t outputs = model.layers[static_cast<std::size_t>(model.output)].shape[0];
+  auto name = [](const std::vector<std::string>& names, std::size_t i) {
+    return i < names.size() && !names[i].empty() ? names[i] : std::to_string(i);
+  };
+  for (std::size_t i = 0; i < static_cast<std::size_t>(outputs); ++i) {
+    if (i >= here.size() && i >= known.size()) break;
+    if (name(here, i) == name(known, i)) continue;
+    auto list = [&](const std::vector<std::string>& names) {
+      std::string out;
+      for (std::size_t j = 0; j < names.size() && j < static_cast<std::size_t>(outputs); ++j) out += (j ? ", " : "") + name(names, j);
+      return out;
+    };
+    fail(data_at,
+         fmt::format("label {} is '{}' in '{}' but '{}' for model '{}' (trained on {}): the classes disagree\n"
+                     "  here:  {}\n  there: {}",
+                     i, name(here, i), exp.data[static_cast<std::size_t>(data)].display, name(known, i), model.name, from,
+                     list(here), list(known)),
+         "image folders must have the same class folders (a class missing from one shifts every label after it)");
+  }
 }
 
 }  // namespace tl::check

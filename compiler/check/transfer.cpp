@@ -189,6 +189,15 @@ ModelSpec CheckerState::derive(const ast::Expr& e, const std::string& name, cons
            "models take drop, cut after, append, freeze, unfreeze, reinit and lr");
     }
   }
+  // 3. A model file's class names hold while the output layer is the copied one.
+  const Layer& out = m.layers[static_cast<std::size_t>(m.output)];
+  bool same_head = copy && out.shape == source.layers[static_cast<std::size_t>(source.output)].shape;
+  for (const auto& p : out.params) {
+    const auto origin = m.origins.find(ModelSpec::tensor_name(out, p));
+    same_head = same_head && origin != m.origins.end() && origin->second.model == s.index &&
+                origin->second.tensor == ModelSpec::tensor_name(out, p);
+  }
+  if (!same_head || out.params.empty()) m.class_names.clear();
   return m;
 }
 

@@ -88,6 +88,15 @@ class Model {
   std::string manifest() const; // every tensor: where it came from, trainable
   std::vector<std::size_t> input_shape() const;  // {H, W, C}
   std::size_t classes() const;
+  /// The name of each output (a class folder's name, ...), as the model's
+  /// last training data had them; empty when unknown (IDX data). Saved in
+  /// and loaded from model files.
+  std::vector<std::string> class_names() const;
+  /// The name of output `output` (< classes()): its class name, or its
+  /// number when the model has none.
+  std::string class_name(std::size_t output) const;
+  /// Names the outputs (one name each, or none to forget them); saved by save().
+  void set_class_names(std::vector<std::string> names);
   /// The pixel map of the bytes the model was last trained on, when known:
   /// the data of its last `train` step in a script (recorded in the model
   /// files tlc run writes, and read back by load), or the bytes given to

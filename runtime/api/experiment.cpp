@@ -82,14 +82,16 @@ Model Experiment::model(const std::string& name) const {
   if (impl_->states.empty())
     throw Error("tl: run the experiment before taking its model '" + name + "'");
   impl->vars = impl_->states[static_cast<std::size_t>(index)].vars;
-  // The pixel map of the model's last train step, as its model file records it.
+  // The pixel map and class names of the model's last train step, as its
+  // model file records them.
   const auto& steps = impl_->exp.steps;
   const auto last = std::find_if(steps.rbegin(), steps.rend(), [&](const check::Step& s) {
     return s.kind == check::Step::Kind::Train && s.model == index;
   });
   if (last != steps.rend()) {
-    const data::PixelMap map = impl_->script.data->get(impl_->exp, last->data)->pixels;
-    impl->pixels = PixelMap{map.float_scale(), map.float_offset()};
+    const auto data = impl_->script.data->get(impl_->exp, last->data);
+    impl->pixels = PixelMap{data->pixels.float_scale(), data->pixels.float_offset()};
+    impl->spec.class_names = data->class_list(static_cast<std::size_t>(impl->spec.layers[static_cast<std::size_t>(impl->spec.output)].shape[0]));
   }
   return Model(std::move(impl));
 }

@@ -97,13 +97,27 @@ void Model::save(const std::string& path) const {
   try {
     std::optional<data::PixelMap> pixels;
     if (impl_->pixels) pixels = data::PixelMap{impl_->pixels->scale, impl_->pixels->offset};
-    io::save_model(path, impl_->spec, impl_->vars, pixels);
+    io::save_model(path, impl_->spec, impl_->vars, pixels, impl_->spec.class_names);
   } catch (const data::DataError& e) {
     throw Error(e.format());
   }
 }
 
 std::string Model::name() const { return impl_->spec.name; }
+std::vector<std::string> Model::class_names() const { return impl_->spec.class_names; }
+
+std::string Model::class_name(std::size_t output) const {
+  const auto& names = impl_->spec.class_names;
+  if (output >= classes()) throw Error(fmt::format("tl: model '{}' has {} outputs, not {}", impl_->spec.name, classes(), output + 1));
+  return output < names.size() && !names[output].empty() ? names[output] : std::to_string(output);
+}
+
+void Model::set_class_names(std::vector<std::string> names) {
+  if (!names.empty() && names.size() != classes())
+    throw Error(fmt::format("tl: model '{}' has {} outputs, but {} class names were given", impl_->spec.name, classes(),
+                            names.size()));
+  impl_->spec.class_names = std::move(names);
+}
 std::optional<PixelMap> Model::pixels() const { return impl_->pixels; }
 std::string Model::summary() const { return report::summary(impl_->spec); }
 

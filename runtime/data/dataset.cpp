@@ -44,6 +44,13 @@ std::string Dataset::file_of(std::size_t i) const {
   return store && !store->files.empty() ? store->files[image_of(i)] : std::string();
 }
 
+std::vector<std::string> Dataset::class_list(std::size_t count) const {
+  std::vector<std::string> names;
+  if (class_names)
+    for (std::size_t i = 0; i < count; ++i) names.push_back(class_name(static_cast<int>(i)));
+  return names;
+}
+
 std::string Dataset::class_name(int label) const {
   if (class_names && label >= 0 && static_cast<std::size_t>(label) < class_names->size() &&
       !(*class_names)[static_cast<std::size_t>(label)].empty())

@@ -86,6 +86,8 @@ struct Dataset {
   std::string file_of(std::size_t i) const;
   /// The name of `label`: its class name, or its number when it has none.
   std::string class_name(int label) const;
+  /// class_name(0 .. count-1) when the dataset has class names; else empty.
+  std::vector<std::string> class_list(std::size_t count) const;
 };
 
 /// Images and labels as read from files or given by a caller, before they

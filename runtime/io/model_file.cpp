@@ -1,6 +1,8 @@
 // Model files (see model_file.hpp).
 #include "runtime/io/model_file.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -169,7 +171,7 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
 }
 
 void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
-                const std::optional<data::PixelMap>& pixels) {
+                const std::optional<data::PixelMap>& pixels, const std::vector<std::string>& classes) {
   TensorFile file;
   for (const Layer& l : model.layers)
     for (const auto& p : l.params) {
@@ -184,6 +186,7 @@ void save_model(const std::string& path, const check::ModelSpec& model, const ex
         nlohmann::json{{"scale", static_cast<double>(pixels->float_scale())},
                        {"offset", static_cast<double>(pixels->float_offset())}}
             .dump();
+  if (!classes.empty()) file.metadata["tl.classes"] = nlohmann::json(classes).dump();
   write_safetensors(path, file);
 }
 
@@ -223,6 +226,19 @@ LoadedModel load_model(const std::string& path) {
     if (!(std::fabs(scale) <= limit) || !(std::fabs(offset) <= limit) || scale == 0)
       throw invalid("scale and offset must be finite floats and scale non-zero");
     loaded.pixels = data::PixelMap{static_cast<float>(scale), static_cast<float>(offset)};
+  }
+  if (auto c = file.metadata.find("tl.classes"); c != file.metadata.end()) {
+    const auto& out = loaded.spec.layers[static_cast<std::size_t>(loaded.spec.output)];
+    const std::size_t outputs = out.shape.empty() ? 0 : static_cast<std::size_t>(out.shape[0]);
+    const nlohmann::json j = nlohmann::json::parse(c->second, nullptr, false);
+    const bool valid = j.is_array() && j.size() == outputs &&
+                       std::all_of(j.begin(), j.end(), [](const nlohmann::json& n) { return n.is_string(); });
+    if (!valid)
+      throw data::DataError(path, std::nullopt,
+                            "the class names (tl.classes) are invalid: not a list of " + std::to_string(outputs) +
+                                " strings, one per output",
+                            "rewrite the file with tlc run or tl::Model::save");
+    for (const auto& n : j) loaded.spec.class_names.push_back(n.get<std::string>());
   }
   return loaded;
 }

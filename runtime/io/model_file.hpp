@@ -23,19 +23,22 @@ check::ModelSpec model_from_description(const nlohmann::json& description);
 /// state) atomically, and, when known, `pixels`: the pixel map of the bytes
 /// the model was trained on, stored as the "tl.pixels" metadata entry
 /// {"scale": s, "offset": o} with the map's floats (the values consumers
-/// apply). Throws data::DataError if the file cannot be written.
+/// apply), and `classes`, the name of each output ("tl.classes", a JSON list;
+/// none when empty). Throws data::DataError if the file cannot be written.
 void save_model(const std::string& path, const check::ModelSpec& model, const exec::Variables& vars,
-                const std::optional<data::PixelMap>& pixels = std::nullopt);
+                const std::optional<data::PixelMap>& pixels = std::nullopt,
+                const std::vector<std::string>& classes = {});
 
 struct LoadedModel {
-  check::ModelSpec spec;
+  check::ModelSpec spec;  ///< with class_names from "tl.classes", when the file has them
   exec::Variables vars;
   std::optional<data::PixelMap> pixels;  ///< the stored floats; absent in files written without one
 };
 
 /// Throws data::DataError naming the file and what is wrong: not a
 /// safetensors file, no tl description, a tensor missing or of the wrong
-/// shape, a pixel map that is not two finite numbers with a non-zero scale.
+/// shape, a pixel map that is not two finite numbers with a non-zero scale,
+/// class names that are not one string per output.
 LoadedModel load_model(const std::string& path);
 
 }  // namespace tl::io

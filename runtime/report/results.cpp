@@ -22,6 +22,18 @@ nlohmann::json pixels_json(const data::Dataset& ds) {
           {"offset", static_cast<double>(ds.pixels.float_offset())}};
 }
 
+/// What a dataset adds to a training or evaluation entry: its class names
+/// (one per model output) and the files its source skipped, when it has them.
+void add_data_facts(nlohmann::json& entry, const check::ModelSpec& model, const data::Dataset& ds) {
+  const auto outputs = static_cast<std::size_t>(model.layers[static_cast<std::size_t>(model.output)].shape[0]);
+  if (ds.class_names) entry["classes"] = ds.class_list(outputs);
+  if (ds.store && !ds.store->skipped.empty()) {
+    nlohmann::json skipped = nlohmann::json::array();
+    for (const auto& [file, why] : ds.store->skipped) skipped.push_back({{"file", file}, {"error", why}});
+    entry["skipped_files"] = skipped;
+  }
+}
+
 }  // namespace
 
 Results::Results(const check::Experiment& exp, const std::string& backend, int threads) {
@@ -53,21 +65,26 @@ void Results::add_training(const check::ModelSpec& model, const std::string& nam
     if (e.val_loss) j["val_loss"] = *e.val_loss, j["val_accuracy"] = *e.val_accuracy;
     epochs.push_back(j);
   }
-  json_["trainings"].push_back({{"model", model.name},
-                                {"data", name},
-                                {"samples", static_cast<std::int64_t>(data.size())},
-                                {"pixels", pixels_json(data)},
-                                {"epochs", config.epochs},
-                                {"batch", config.batch},
-                                {"shuffle", config.shuffle},
-                                {"optimizer", optimizer_json(config.optimizer)},
-                                {"history", epochs}});
+  nlohmann::json entry = {{"model", model.name},
+                          {"data", name},
+                          {"samples", static_cast<std::int64_t>(data.size())},
+                          {"pixels", pixels_json(data)},
+                          {"epochs", config.epochs},
+                          {"batch", config.batch},
+                          {"shuffle", config.shuffle},
+                          {"optimizer", optimizer_json(config.optimizer)},
+                          {"history", epochs}};
+  add_data_facts(entry, model, data);
+  json_["trainings"].push_back(std::move(entry));
 }
 
 void Results::add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                              const train::EvalStats& s) {
-  json_["evaluations"].push_back({{"model", model.name}, {"split", name}, {"loss", s.loss}, {"accuracy", s.accuracy},
-                                  {"samples", s.samples}, {"seconds", s.seconds}, {"pixels", pixels_json(data)}});
+  nlohmann::json entry = {{"model", model.name}, {"split", name},       {"loss", s.loss},
+                          {"accuracy", s.accuracy}, {"samples", s.samples}, {"seconds", s.seconds},
+                          {"pixels", pixels_json(data)}};
+  add_data_facts(entry, model, data);
+  json_["evaluations"].push_back(std::move(entry));
 }
 
 void Results::add_comparison(const Comparison& c, const std::string& stem) {

@@ -52,6 +52,7 @@ class Runner {
       save_checkpoint(options_.out_dir, key_, st_);  // resumable from the very start
     }
     folder_.file("results.json");  // results_path_, recorded as this run's
+    note_skipped_files();
     while (st_.next_step < exp_.steps.size()) {
       const check::Step& step = exp_.steps[st_.next_step];
       try {
@@ -155,6 +156,20 @@ class Runner {
     }
   }
 
+  /// Says which image folders had files skipped (on_error = skip).
+  void note_skipped_files() {
+    for (std::size_t i = 0; i < exp_.data.size(); ++i) {
+      if (exp_.data[i].kind != check::DataNode::Kind::Images) continue;
+      const auto ds = store_.get(exp_, static_cast<int>(i));
+      const auto& skipped = ds->store->skipped;
+      if (skipped.empty()) continue;
+      std::fprintf(out_, "note: %s: skipped %zu of %zu image files that could not be read (the first: %s: %s); "
+                   "results.json lists them\n",
+                   exp_.data[i].images_path.c_str(), skipped.size(), skipped.size() + ds->store->files.size(),
+                   skipped.front().first.c_str(), skipped.front().second.c_str());
+    }
+  }
+
   void summary(const check::Step& step) {
     const check::ModelSpec& model = exp_.models[static_cast<std::size_t>(step.model)];
     std::fprintf(out_, "%s\n", report::summary(model).c_str());
@@ -191,7 +206,8 @@ class Runner {
     const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
     results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
-    io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, data->pixels);
+    const auto outputs = static_cast<std::size_t>(model.layers[static_cast<std::size_t>(model.output)].shape[0]);
+    io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, data->pixels, data->class_list(outputs));
     if (options_.export_onnx) onnx_export::export_onnx(folder_.file(model.name + ".onnx"), model, state.vars, data->pixels);
     for (const auto& e : history) {
       char numbers[256];  // the names go in whole, quoted as CSV needs

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/data/batches.hpp"
+#include "runtime/train/batch_buffers.hpp"
 
 namespace tl::train {
 
@@ -18,30 +19,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-/// Reusable host buffers for one batch: images (B,H,W,C) and labels (B).
-/// A byte dataset's images are fed as its bytes and pixel map, so the
-/// executor maps them where it reads them (the JIT inside its first kernel); host
-/// float images are fed as floats.
-struct BatchBuffers {
-  Tensor images, labels;
-  std::vector<std::uint8_t> bytes;
-  exec::ImageBytes image_bytes;
-  exec::Feeds fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
-    const std::vector<std::size_t> image_shape = {count, static_cast<std::size_t>(ds.height),
-                                                  static_cast<std::size_t>(ds.width), static_cast<std::size_t>(ds.channels)};
-    if (labels.shape().size() != 1 || labels.shape()[0] != count) labels = Tensor::from_shape({count});
-    if (ds.has_float_pixels()) {
-      if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
-      data::gather(ds, indices, count, images.data(), labels.data());
-      return {&images, &labels};
-    }
-    bytes.resize(count * ds.sample_bytes());
-    data::gather_bytes(ds, indices, count, bytes.data(), labels.data());
-    image_bytes = {bytes.data(), image_shape, ds.pixels.float_scale(), ds.pixels.float_offset()};
-    return {nullptr, &labels, &image_bytes};
-  }
-};
 
 /// "layer 'dense' (dense/kernel)" for the first weight holding a NaN or an
 /// infinity, or "" when all are finite.

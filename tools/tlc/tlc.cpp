@@ -3,6 +3,7 @@
 //   tlc summary FILE                         parse + check + model tables
 //   tlc run FILE [--out DIR] [--backend B] [--threads N] [--seed N] [--onnx]
 //   tlc export MODEL.safetensors OUT.onnx    a model file as ONNX
+//   tlc predict MODEL.safetensors PATH...    the class of each image file or folder's images
 // Exit status: 0 success, 1 an error in the script, its data or the run,
 // 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
 #include <CLI/CLI.hpp>
@@ -17,6 +18,8 @@
 #include <optional>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "compiler/codegen/compile.hpp"
 #include "compiler/ir/cost.hpp"
 #include "compiler/ir/graph.hpp"
@@ -29,6 +32,7 @@
 #include "runtime/onnx/onnx_export.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/run/front_door.hpp"
+#include "runtime/run/predict_files.hpp"
 #include "runtime/run/run_experiment.hpp"
 #include "runtime/train/trainer.hpp"
 
@@ -54,7 +58,43 @@ struct Options {
   bool onnx = false;
   std::optional<std::uint64_t> seed;
   std::string model, onnx_out;  // tlc export
+  std::vector<std::string> paths;  // tlc predict
+  int top = 1;
+  bool skip_bad = false;
+  std::optional<double> scale, offset;
 };
+
+/// tlc predict: one line per image, "FILE<TAB>CLASS<TAB>SCORE" (then the next
+/// best classes with --top, then the class folder's name for a labelled
+/// folder), and a summary on stderr.
+int predict(const Options& o) {
+  tl::run::PredictOptions options;
+  options.backend = o.backend;
+  options.threads = tl::run::threads_for(o.backend, o.threads);
+  options.top = o.top;
+  options.skip_bad = o.skip_bad;
+  if (o.scale || o.offset) options.pixels = tl::data::PixelMap{o.scale.value_or(1.0), o.offset.value_or(0.0)};
+  const tl::run::PredictResult r = tl::run::predict_files(o.model, o.paths, options);
+  std::size_t labelled = 0, right = 0;
+  for (const auto& p : r.rows) {
+    std::string line = p.file;
+    for (const auto& [name, score] : p.top) line += fmt::format("\t{}\t{:.4f}", name, score);
+    if (!p.truth.empty()) {
+      line += "\t" + p.truth;
+      ++labelled;
+      right += p.top.front().first == p.truth;
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  for (const auto& [file, why] : r.skipped) std::fprintf(stderr, "%s: skipped: %s\n", file.c_str(), why.c_str());
+  std::fprintf(stderr, "%zu image%s", r.rows.size(), r.rows.size() == 1 ? "" : "s");
+  if (!r.skipped.empty()) std::fprintf(stderr, ", %zu skipped", r.skipped.size());
+  if (labelled)
+    std::fprintf(stderr, "; %zu of the %zu in class folders predicted as their folder's class (%.2f%%)", right, labelled,
+                 100.0 * static_cast<double>(right) / static_cast<double>(labelled));
+  std::fprintf(stderr, "\n");
+  return 0;
+}
 
 /// Every model's first train step, for --emit=graph (forward), grad (with
 /// backward and updates), fused (the JIT's kernels) or llvm (its optimised IR).
@@ -154,6 +194,7 @@ void emit_cost(const tl::check::Experiment& exp, tl::data::DataStore& store) {
 }
 
 int execute(const std::string& command, const Options& o) {
+  if (command == "predict") return predict(o);
   if (command == "export") {
     const tl::io::LoadedModel m = tl::io::load_model(o.model);
     tl::onnx_export::export_onnx(o.onnx_out, m.spec, m.vars, m.pixels);
@@ -232,6 +273,15 @@ int main(int argc, char** argv) {
   CLI::App* exporter = app.add_subcommand("export", "write a model file (NAME.safetensors) as an ONNX file");
   exporter->add_option("model", o.model, "the model file tlc run wrote")->required();
   exporter->add_option("out", o.onnx_out, "the .onnx file to write")->required();
+  CLI::App* predictor = app.add_subcommand("predict", "print the class of each image, or of each image in a folder");
+  predictor->add_option("model", o.model, "the model file (NAME.safetensors) tlc run wrote")->required();
+  predictor->add_option("paths", o.paths, "image files (PNG, JPEG, BMP) and folders of them")->required();
+  predictor->add_option("--top", o.top, "list the K best classes of each image (default 1)")->check(CLI::PositiveNumber);
+  predictor->add_flag("--skip-bad", o.skip_bad, "skip images that cannot be read (listed on stderr) instead of stopping");
+  predictor->add_option("--scale", o.scale, "pixel scale, for a model file without one (1/255 = 0.00392156862745098)");
+  predictor->add_option("--offset", o.offset, "pixel offset, for a model file without one");
+  predictor->add_option("--backend", o.backend, "executor: jit (default) or reference")->check(CLI::IsMember({"reference", "jit"}));
+  predictor->add_option("--threads", o.threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,38 @@
+// BatchBuffers: the host buffers one batch is gathered into and the feeds
+// that point at them, shared by training, evaluation and prediction.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime/data/batches.hpp"
+#include "runtime/data/dataset.hpp"
+#include "runtime/exec/executor.hpp"
+
+namespace tl::train {
+
+/// Reusable host buffers for one batch: images (B,H,W,C) and labels (B).
+/// A byte dataset's images are fed as its bytes and pixel map, so the
+/// executor maps them where it reads them (the JIT inside its first kernel); host
+/// float images are fed as floats.
+struct BatchBuffers {
+  Tensor images, labels;
+  std::vector<std::uint8_t> bytes;
+  exec::ImageBytes image_bytes;
+  exec::Feeds fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
+    const std::vector<std::size_t> image_shape = {count, static_cast<std::size_t>(ds.height),
+                                                  static_cast<std::size_t>(ds.width), static_cast<std::size_t>(ds.channels)};
+    if (labels.shape().size() != 1 || labels.shape()[0] != count) labels = Tensor::from_shape({count});
+    if (ds.has_float_pixels()) {
+      if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
+      data::gather(ds, indices, count, images.data(), labels.data());
+      return {&images, &labels};
+    }
+    bytes.resize(count * ds.sample_bytes());
+    data::gather_bytes(ds, indices, count, bytes.data(), labels.data());
+    image_bytes = {bytes.data(), image_shape, ds.pixels.float_scale(), ds.pixels.float_offset()};
+    return {nullptr, &labels, &image_bytes};
+  }
+};
+
+}  // namespace tl::train

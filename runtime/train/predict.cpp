@@ -1,0 +1,36 @@
+// Prediction over a dataset; see predict.hpp.
+#include "runtime/train/predict.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <numeric>
+
+#include "compiler/lower/step_graph.hpp"
+#include "runtime/train/batch_buffers.hpp"
+
+namespace tl::train {
+
+std::vector<float> predict_scores(exec::Executor& executor, ModelState& state, const data::Dataset& data,
+                                  std::int64_t batch) {
+  const check::ModelSpec& spec = *state.spec;
+  const auto classes = static_cast<std::size_t>(spec.layers[static_cast<std::size_t>(spec.output)].shape.at(0));
+  std::vector<float> scores(data.size() * classes);
+  std::vector<std::uint32_t> order(data.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::map<std::int64_t, lower::StepGraph> graphs;  // by batch size: at most two
+  BatchBuffers buffers;
+  for (std::size_t b = 0, steps = data::batch_count(data.size(), static_cast<std::size_t>(batch)); b < steps; ++b) {
+    const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
+    const auto n = static_cast<std::int64_t>(indices.size());
+    auto it = graphs.find(n);
+    if (it == graphs.end()) it = graphs.emplace(n, lower::build_step(spec, n, lower::StepKind::Predict, nullptr)).first;
+    const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
+    const auto out = executor.run(it->second.graph, state.vars, feeds, {});
+    const Tensor& s = out.at("scores");
+    std::memcpy(scores.data() + b * static_cast<std::size_t>(batch) * classes, s.data(), s.size() * sizeof(float));
+  }
+  return scores;
+}
+
+}  // namespace tl::train
