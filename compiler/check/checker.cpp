@@ -180,6 +180,7 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       st.check_fit(model, step.data, where(t.data), t.model);
       step.train = st.train_config(t.settings, model, t);
       st.exp.steps.push_back(step);
+      st.last_train_data[step.model] = step.data;
     }
     void operator()(const ast::EvalStmt& e) const {
       Step step;

@@ -182,13 +182,10 @@ void CheckerState::check_class_names(const ModelSpec& model, int data, const ast
   const int model_index = static_cast<int>(&model - exp.models.data());
   std::vector<std::string> known = model.class_names;
   std::string from = "its model file";
-  const bool listed = model_index >= 0 && model_index < static_cast<int>(exp.models.size());
-  for (auto it = exp.steps.rbegin(); listed && it != exp.steps.rend(); ++it)
-    if (it->kind == Step::Kind::Train && it->model == model_index) {
-      known = materialise(it->data, data_at).class_names;
-      from = "'" + exp.data[static_cast<std::size_t>(it->data)].display + "'";
-      break;
-    }
+  if (const auto it = last_train_data.find(model_index); it != last_train_data.end()) {
+    known = materialise(it->second, data_at).class_names;
+    from = "'" + exp.data[static_cast<std::size_t>(it->second)].display + "'";
+  }
   const std::vector<std::string> here = materialise(data, data_at).class_names;
   if (known.empty() || here.empty()) return;
   const std::int64_t outputs = model.layers[static_cast<std::size_t>(model.output)].shape[0];
