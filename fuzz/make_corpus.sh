@@ -6,14 +6,15 @@
 #                 4-d images)
 #   safetensors/  a tiny trained model, saved by tlc run, and its description
 #   onnx/         small networks exported by PyTorch (tests/onnx/make_models.py)
+#   image/        tiny PNG, JPEG and BMP files of every colour type PIL writes
 # Usage: fuzz/make_corpus.sh [TLC]   (default build/tools/tlc/tlc)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tlc="${1:-$root/build/tools/tlc/tlc}"
 corpus="$root/fuzz/corpus"
 [[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
-rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx"
-mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx"
+rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image"
+mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image"
 
 # 1. Scripts, named after their folder so names do not collide.
 for f in "$root"/examples/*.tl; do cp "$f" "$corpus/script/example-$(basename "$f")"; done
@@ -73,5 +74,22 @@ PY
 # 4. ONNX files: the small exported networks (the big ones would slow every run).
 /usr/bin/python3 "$root/tests/onnx/make_models.py" "$work/onnx" tiny excite branches small_cnn_opset17 > /dev/null 2>&1
 cp "$work"/onnx/*.onnx "$corpus/onnx/"
+# 5. Images: each format and colour type, 8x6 pixels (small files mutate fast).
+/usr/bin/python3 - "$corpus/image" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+out = sys.argv[1]
+rgb = Image.fromarray((np.arange(8 * 6 * 3) * 5 % 256).astype(np.uint8).reshape(6, 8, 3), "RGB")
+gray = rgb.convert("L")
+rgba = rgb.copy(); rgba.putalpha(gray)
+rgb.save(f"{out}/rgb.png"); gray.save(f"{out}/gray.png"); rgba.save(f"{out}/rgba.png")
+rgb.quantize(colors=8).save(f"{out}/palette.png"); gray.convert("1").save(f"{out}/bilevel.png")
+Image.fromarray((np.arange(48) * 1300).astype(np.uint16).reshape(6, 8), "I;16").save(f"{out}/gray16.png")
+rgb.save(f"{out}/rgb.jpg", quality=90); gray.save(f"{out}/gray.jpg", quality=90)
+rgb.save(f"{out}/progressive.jpg", quality=80, progressive=True)
+rgb.save(f"{out}/rgb.bmp"); gray.save(f"{out}/gray.bmp"); rgb.quantize(colors=8).save(f"{out}/palette.bmp")
+PY
+echo "make_corpus: $(ls "$corpus/image" | wc -l) images"
 echo "make_corpus: $(ls "$corpus/script" | wc -l) scripts, $(ls "$corpus/idx" | wc -l) IDX files," \
      "$(ls "$corpus/safetensors" | wc -l) model files, $(ls "$corpus/onnx" | wc -l) ONNX files in $corpus"

@@ -68,4 +68,17 @@ if [[ -d "$fashion_src" && ! -e "$root/data/fashion-mnist" ]]; then
   mkdir -p "$root/data"
   ln -s "$fashion_src" "$root/data/fashion-mnist"
 fi
+# An image folder for lesson 5 (examples/05_image_folder.tl): Fashion-MNIST
+# written out as real PNG and JPEG files, one folder per class, as a person's
+# own small data set would be: 100 training and 200 test images per class.
+images_dir="$root/data/fashion-images"
+if [[ ! -d "$images_dir/test" && -d "$root/data/fashion-mnist/" ]]; then
+  echo "setup: writing Fashion-MNIST images as PNG/JPEG folders ($images_dir)"
+  names=t-shirt,trouser,pullover,dress,coat,sandal,shirt,sneaker,bag,ankle-boot
+  rm -rf "$images_dir" && mkdir -p "$images_dir"
+  /usr/bin/python3 "$root/scripts/make_image_folder.py" "$root/data/fashion-mnist/train-images-idx3-ubyte.gz" \
+    "$root/data/fashion-mnist/train-labels-idx1-ubyte.gz" "$images_dir/train" --names "$names" --per-class 100 >/dev/null
+  /usr/bin/python3 "$root/scripts/make_image_folder.py" "$root/data/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+    "$root/data/fashion-mnist/t10k-labels-idx1-ubyte.gz" "$images_dir/test" --names "$names" --per-class 200 >/dev/null
+fi
 echo "setup: ok"

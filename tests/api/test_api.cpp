@@ -125,6 +125,20 @@ TEST_CASE("two models live side by side, and save and load round-trip exactly") 
   CHECK(loaded.classes() == 4);
 }
 
+TEST_CASE("a model's class names: set, read, saved and loaded") {
+  tl::Model model = trained_model(4);
+  CHECK(model.class_names().empty());
+  CHECK(model.class_name(2) == "2");  // no names: its number
+  CHECK_THROWS_AS(model.class_name(4), tl::Error);
+  CHECK_THROWS_AS(model.set_class_names({"a", "b"}), tl::Error);  // one per output
+  model.set_class_names({"top", "second", "third", "bottom"});
+  CHECK(model.class_name(3) == "bottom");
+  const auto path = (std::filesystem::temp_directory_path() / "tl-api-classes.safetensors").string();
+  model.save(path);
+  CHECK(tl::Model::load(path).class_names() == std::vector<std::string>{"top", "second", "third", "bottom"});
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("bytes with a pixel offset read as float(byte) * scale + offset, like a normalize stage") {
   tl::Model model = trained_model(4);
   const Toy toy(24);

@@ -121,6 +121,28 @@ TEST_CASE("dataset: relabel maps listed labels and keeps the rest") {
   CHECK(out.sample(3) == ds.sample(3));
 }
 
+TEST_CASE("dataset: class names follow filters, splits and relabels") {
+  ImagesAndLabels raw;
+  raw.height = raw.width = raw.channels = 1;
+  raw.pixels.assign(6, 0);
+  raw.labels = {0, 1, 2, 3, 4, 5};
+  raw.class_names = {"zero", "one", "two", "three", "four", "five"};
+  const Dataset ds = make_dataset(std::move(raw));
+  CHECK(ds.class_name(2) == "two");
+  CHECK(ds.class_name(9) == "9");  // past the names: its number
+  // where label >= 3 | relabel {3: 0, 4: 1, 5: 2}: the names move with the labels.
+  const Dataset high = filter(ds, [](int l) { return l >= 3; });
+  CHECK(high.class_names == ds.class_names);
+  const Dataset moved = relabel(high, {{3, 0}, {4, 1}, {5, 2}});
+  CHECK(moved.class_list(3) == std::vector<std::string>{"three", "four", "five"});
+  // Merging two present labels joins their names; absent ones take no part.
+  const Dataset merged = relabel(high, {{3, 0}, {4, 0}, {5, 1}});
+  CHECK(merged.class_list(2) == std::vector<std::string>{"three+four", "five"});
+  const auto parts = split(moved, {0.5, 0.5}, 7u);
+  CHECK(parts[1].class_names == moved.class_names);
+  CHECK(numbered(3).class_list(3).empty());  // no names: none invented
+}
+
 TEST_CASE("dataset: pixel maps compose in double: scale multiplies, normalize centres and divides") {
   const Dataset raw = numbered(3);
   CHECK(raw.pixels.scale == 1.0);

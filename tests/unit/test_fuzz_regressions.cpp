@@ -165,3 +165,32 @@ TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad o
   CHECK(error_with(R"({"scale": 0.5, "offset": -1})") == "");
   fs::remove(path);
 }
+
+TEST_CASE("a model file's class names (tl.classes) round-trip, and a bad list is an error") {
+  tl::data::DataStore store;
+  const auto exp = tl::test::check_ok("small.tl",
+                                      "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
+                                      "net = small(3)\nsummary net\n",
+                                      store);
+  const auto& spec = exp.models.at(0);
+  const auto vars = tl::train::initialise(spec, 1).vars;
+  const std::string path =
+      (fs::temp_directory_path() / ("tl-classes-" + std::to_string(::getpid()) + ".safetensors")).string();
+  tl::io::save_model(path, spec, vars, std::nullopt, {"cat", "dog", "caf\u00e9 \"au lait\""});
+  CHECK(tl::io::load_model(path).spec.class_names == std::vector<std::string>{"cat", "dog", "caf\u00e9 \"au lait\""});
+  tl::io::save_model(path, spec, vars);
+  CHECK(tl::io::load_model(path).spec.class_names.empty());
+  for (const std::string bad : {"[\"a\", \"b\"]", "[1, 2, 3]", "{}", "not json", "[\"a\", \"b\", \"c\", \"d\"]"}) {
+    tl::io::TensorFile file = tl::io::read_safetensors(path);
+    file.metadata["tl.classes"] = bad;
+    tl::io::write_safetensors(path, file);
+    std::string message;
+    try {
+      tl::io::load_model(path);
+    } catch (const tl::data::DataError& e) {
+      message = e.message();
+    }
+    CHECK_MESSAGE(message == "the class names (tl.classes) are invalid: not a list of 3 strings, one per output", bad);
+  }
+  fs::remove(path);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Image folders from the command line: a script trains and evaluates on
+# images("folder"), class names reach results.json and the model file, tlc
+# predict names each image's class, and every folder problem is an error
+# naming the file or folder. Usage: image_folder_test.sh TLC SOURCE_DIR
+set -uo pipefail
+tlc="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+passes=0
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+pass() { passes=$((passes + 1)); }
+
+expect() {  # expect NAME EXPECTED_STATUS PATTERN_IN_STDERR -- command...
+  local name="$1" status="$2" pattern="$3"
+  shift 4
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [[ $got -ne $status ]]; then fail "$name: exit status $got, expected $status"; cat "$work/err"; return; fi
+  if [[ -n "$pattern" ]] && ! grep -qE -- "$pattern" "$work/err"; then fail "$name: stderr lacks /$pattern/"; cat "$work/err"; return; fi
+  pass
+}
+
+cd "$work"
+/usr/bin/python3 "$src/tests/images/make_fixture.py" shapes 30
+/usr/bin/python3 "$src/tests/images/make_fixture.py" held_out 6
+model='model cnn(classes) {
+  input(24, 24, 1)
+  conv2d(8, 3x3, activation = relu)
+  maxpool2d(2)
+  flatten()
+  dense(classes, softmax)
+}'
+script() {  # script NAME DATA_LINES...: the model, data lines, then training and evaluation of net
+  local name="$1"; shift
+  { echo "$model"; printf '%s\n' "$@"; } > "$name"
+}
+
+# 1. Train and evaluate; class names in results.json and the model file.
+script ok.tl 'shapes = images("shapes", size = 24x24, color = gray) | scale 1/255' \
+  'test = images("held_out", size = 24x24, color = gray) | scale 1/255' 'net = cnn(3)' \
+  'train net on shapes { epochs 3 batch 16 }' 'evaluate net on test'
+expect "train on an image folder" 0 "" -- "$tlc" run ok.tl --out run
+grep -q "Train net on shapes: 90 samples" "$work/out" && pass || { fail "90 samples"; cat "$work/out"; }
+/usr/bin/python3 - "$work/run/results.json" <<'PY' && pass || fail "results.json classes"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["trainings"][0]["classes"] == ["circle", "cross", "square"], r["trainings"][0]
+assert r["evaluations"][0]["classes"] == ["circle", "cross", "square"]
+PY
+grep -aq '"tl.classes":"\[\\"circle\\",\\"cross\\",\\"square\\"\]"' run/net.safetensors && pass || fail "tl.classes in the model file"
+
+# 2. tlc predict: files and folders, names and scores, accuracy against folders.
+first=$(ls held_out/cross | head -1)
+expect "predict a file" 0 "^1 image$" -- "$tlc" predict run/net.safetensors "held_out/cross/$first"
+grep -qE "^held_out/cross/$first	(circle|cross|square)	[01]\.[0-9]{4}$" out && pass || { fail "predict line"; cat out; }
+expect "predict a folder" 0 "18 images; [0-9]+ of the 18 in class folders" -- "$tlc" predict run/net.safetensors held_out --top 3
+[[ $(wc -l < out) -eq 18 ]] && pass || fail "18 predictions"
+awk -F'\t' 'NF != 8 || $3 < $5 || $5 < $7 {bad = 1} END {exit bad}' out && pass || { fail "top 3 ordered, with the folder's class"; cat out; }
+mkdir -p loose && cp held_out/square/* loose/
+expect "predict an unlabelled folder" 0 "^12 images$" -- "$tlc" predict run/net.safetensors loose held_out/circle
+printf 'junk' > loose/zz.png
+expect "predict stops at a bad file" 1 "loose/zz.png: byte 0: error: not a PNG, JPEG or BMP" -- "$tlc" predict run/net.safetensors loose
+expect "predict skips a bad file" 0 "loose/zz.png: skipped: not a PNG" -- "$tlc" predict run/net.safetensors loose --skip-bad
+expect "predict a missing file" 1 "nope.png: error: cannot open the image" -- "$tlc" predict run/net.safetensors nope.png
+
+# 3. Errors, each at the script's line and column or naming the file.
+script sizes.tl 'shapes = images("shapes")' 'net = cnn(3)' 'train net on shapes'
+expect "mixed sizes need a size" 1 "^sizes.tl:8:10: error: cannot read the data: shapes/circle/001.jpg: this image is 16x16, but shapes/circle/000.png is 24x24" -- "$tlc" check sizes.tl
+grep -q 'give one: images("shapes", size = 24x24)' err && pass || fail "size hint"
+script unlabelled.tl 'pics = images("loose", size = 24x24, color = gray, on_error = skip)' 'net = cnn(3)' 'train net on pics'
+expect "an unlabelled folder cannot train" 1 "^unlabelled.tl:10:14: error: 'pics' has no labels" -- "$tlc" check unlabelled.tl
+script where.tl 'pics = images("loose", size = 24x24, on_error = skip) | where label < 2'
+expect "where needs labels" 1 "error: 'where' works on labels" -- "$tlc" check where.tl
+script bad.tl 'pics = images("loose", size = 24x24)'
+expect "a bad file stops the check" 1 "^bad.tl:8:8: error: cannot read the data: loose/zz.png: byte 0: not a PNG, JPEG or BMP" -- "$tlc" check bad.tl
+grep -q "remove it from the folder" err && pass || fail "bad file hint"
+mkdir -p mismatch && cp -r shapes/circle shapes/square mismatch/
+script mismatch.tl 'shapes = images("shapes", size = 24x24, color = gray)' 'other = images("mismatch", size = 24x24, color = gray)' \
+  'net = cnn(3)' 'train net on shapes' 'evaluate net on other'
+expect "classes that disagree" 1 "label 1 is 'square' in 'other' but 'cross' for model 'net'" -- "$tlc" check mismatch.tl
+script color.tl 'shapes = images("shapes", size = 24x24, color = purple)'
+expect "a colour that is not one" 1 "^color.tl:8:49: error: unknown color .purple." -- "$tlc" check color.tl
+script missing.tl 'shapes = images("nowhere")'
+expect "a missing folder" 1 "nowhere: cannot read the folder: No such file or directory" -- "$tlc" check missing.tl
+mkdir -p mixed/a && cp held_out/cross/* mixed/a/ && cp "held_out/cross/$first" mixed/
+script mixed.tl 'm = images("mixed", size = 24x24)'
+expect "images beside class folders" 1 "an image beside the class folders" -- "$tlc" check mixed.tl
+mkdir -p empty_class/a empty_class/b && cp held_out/cross/* empty_class/a/
+script empty.tl 'm = images("empty_class", size = 24x24)'
+expect "an empty class folder" 1 "empty_class/b: this class folder has no images" -- "$tlc" check empty.tl
+mkdir -p looped/a && cp held_out/cross/* looped/a/ && ln -s .. looped/a/up
+script loop.tl 'm = images("looped", size = 24x24)'
+expect "a symbolic link loop" 1 "a symbolic link loop" -- "$tlc" check loop.tl
+script skip.tl 'shapes = images("shapes", size = 24x24, color = gray) | scale 1/255' \
+  'pics = images("loose", size = 24x24, color = gray, on_error = skip)' 'net = cnn(3)' 'train net on shapes { epochs 1 }'
+expect "skipped files are noted" 0 "" -- "$tlc" run skip.tl --out skiprun
+grep -q "note: loose: skipped 1 of 7 image files" out && pass || { fail "skip note"; cat out; }
+
+echo "image folders: $passes passed, $failures failed"
+exit $((failures > 0))
