@@ -163,13 +163,19 @@ with tempfile.TemporaryDirectory() as tmp:
         "claims_100000x100000.bmp": (bytes(huge_bmp), "claims to be 100000x100000"),
         "text.jpg": (b"hello, not an image\n", "not a PNG, JPEG or BMP image"),
         "bad_crc.png": (png[:30] + bytes([png[30] ^ 0xFF]) + png[31:], "PNG data is damaged"),
+        # 96 bytes claiming 4096x4096 RGB (stb_image would read zeros for the rest)
+        "claims_4096x4096.bmp": (bytes(huge_bmp[:18]) + struct.pack("<ii", 4096, 4096) + bytes(huge_bmp[26:54]) + bytes(42),
+                                 "the BMP file ends early"),
+        "unknown_compression.bmp": (bytes(huge_bmp[:18]) + struct.pack("<ii", 8, 8) + bytes(huge_bmp[26:30]) + struct.pack("<I", 9)
+                                    + bytes(huge_bmp[34:]), "the BMP data is damaged"),
     }
     for name, (data, expected) in cases.items():
         path = os.path.join(tmp, name)
         with open(path, "wb") as f:
             f.write(data)
         # A probe reads headers only: damage past them shows when decoding.
-        header_level = name not in ("truncated.png", "truncated.jpg", "bad_crc.png")
+        header_level = name not in ("truncated.png", "truncated.jpg", "bad_crc.png", "claims_4096x4096.bmp",
+                                    "unknown_compression.bmp")
         for args in (["--probe", path], [path]) if header_level else ([path],):
             r = subprocess.run([dump, *args], capture_output=True, text=True, timeout=20, preexec_fn=limit_memory)
             checks += 1

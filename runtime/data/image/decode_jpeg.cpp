@@ -100,7 +100,9 @@ bool run(const std::uint8_t* data, std::size_t size, const std::string& name, bo
   out.channels = cinfo.output_components;
   const std::size_t row = std::size_t(out.width) * std::size_t(out.channels);
   out.pixels.resize(row * std::size_t(out.height));
-  while (cinfo.output_scanline < cinfo.output_height) {
+  // A truncated file is given up at once: libjpeg would otherwise fill the
+  // rest of a (possibly huge) claimed image with gray.
+  while (cinfo.output_scanline < cinfo.output_height && !err.truncated) {
     JSAMPROW rows[1] = {out.pixels.data() + row * cinfo.output_scanline};
     jpeg_read_scanlines(&cinfo, rows, 1);
   }
