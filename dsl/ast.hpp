@@ -194,10 +194,11 @@ struct Shuffle : Located {
   boost::optional<Number> seed;
 };
 
-/// `split expr into a 0.8, b 0.2 [shuffled [seed N]]`
+/// `split expr into a 0.8, b 0.2 [stratified] [shuffled [seed N]]`
 struct SplitStmt : Located {
   Expr source;
   std::vector<SplitPart> parts;
+  boost::optional<std::string> stratified;  // "stratified" when written
   boost::optional<Shuffle> shuffle;
 };
 

@@ -146,6 +146,7 @@ struct Printer {
         p.nested([&] {
           p.expr(s.source);
           for (const auto& part : s.parts) p.line(part, "part " + part.name.text + " " + part.fraction.text);
+          if (s.stratified) p.line(s, "stratified");
           if (s.shuffle) p.line(*s.shuffle, "shuffled" + (s.shuffle->seed ? " seed " + s.shuffle->seed->text : ""));
         });
       }

@@ -57,7 +57,7 @@ inline auto statement_kw(char const* word) { return kw(word) >> !(lit('=') >> !l
 // 0.8, test 0.2` name things `train`, because a statement's keyword is only
 // one when no '=' follows it (statement_kw).
 inline constexpr const char* reserved_words[] = {
-    "into", "shuffled", "on", "from", "where", "relabel", "scale", "normalize", "take", "drop", "cut",
+    "into", "shuffled", "stratified", "on", "from", "where", "relabel", "scale", "normalize", "take", "drop", "cut",
     "append", "freeze", "unfreeze", "reinit", "and", "or", "not", "in", "label"};
 struct reserved_table : x3::symbols<> {
   reserved_table() {
@@ -265,11 +265,11 @@ auto const model_body_def = *layer_line > rbrace;
 auto const model_def_def = statement_kw("model") > name > lparen > -(param % ',') > rparen > lbrace > model_body;
 // assign ::= name '=' expr
 auto const assign_def = name >> equals > expr;
-// split ::= 'split' expr 'into' part (',' part)* ('shuffled' ('seed' number)?)?
+// split ::= 'split' expr 'into' part (',' part)* 'stratified'? ('shuffled' ('seed' number)?)?
 auto const split_part_def = name > number;
 auto const shuffle_def = raw[kw("shuffled")] > -(kw("seed") > number);
 auto const split_parts_def = split_part % ',';
-auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts > -shuffle;
+auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts > -raw[kw("stratified")] > -shuffle;
 // settings ::= '{' (key expr)* '}'
 // A word that starts a statement (but `seed`, also a setting) ends a settings
 // block that lacks its '}', instead of being read as a setting.

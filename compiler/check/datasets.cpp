@@ -300,6 +300,11 @@ void CheckerState::split(const ast::SplitStmt& s) {
   if (total > 1 + 1e-9)
     fail(s.parts.back().fraction, "the split fractions add up to " + std::to_string(total).substr(0, 6) + ", more than 1");
   if (s.shuffle) spec.seed = s.shuffle->seed ? static_cast<std::uint64_t>(integer(*s.shuffle->seed, "seed")) : exp.seed;
+  spec.stratified = s.stratified.has_value();
+  if (spec.stratified && !materialise(spec.base, s.source).labelled)
+    fail(where(s.source), "a stratified split keeps each label's share, but " +
+                              exp.data[static_cast<std::size_t>(spec.base)].display + " has no labels",
+         "split it without 'stratified'");
   exp.splits.push_back(spec);
   const int split_index = static_cast<int>(exp.splits.size()) - 1;
   for (std::size_t i = 0; i < s.parts.size(); ++i) {

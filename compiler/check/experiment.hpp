@@ -146,6 +146,7 @@ struct SplitSpec {
   int base = -1;
   std::vector<double> fractions;
   std::optional<std::uint64_t> seed;
+  bool stratified = false;  // each label cut by the fractions on its own
   Span where;
 };
 

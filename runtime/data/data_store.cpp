@@ -74,7 +74,7 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       if (it == splits_.end()) {
         const SplitSpec& spec = exp.splits.at(static_cast<std::size_t>(node.split));
         std::vector<Ptr> parts;
-        for (auto& part : split(*get(exp, spec.base), spec.fractions, spec.seed))
+        for (auto& part : split(*get(exp, spec.base), spec.fractions, spec.seed, spec.stratified))
           parts.push_back(std::make_shared<Dataset>(std::move(part)));
         it = splits_.emplace(node.split, std::move(parts)).first;
       }

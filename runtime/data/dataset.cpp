@@ -172,6 +172,27 @@ Dataset normalize_pixels(const Dataset& ds, double mean, double std) {
   return out;
 }
 
+namespace {
+
+/// Part boundaries of n items: [0, floor(cum_0 n), floor(cum_1 n), ...] (see split()).
+std::vector<std::size_t> split_bounds(std::size_t n, const std::vector<double>& fractions) {
+  std::vector<std::size_t> bounds{0};
+  double cum = 0.0;
+  for (double f : fractions) {
+    if (!std::isfinite(f) || f < 0.0)
+      throw std::invalid_argument(fmt::format("split: fraction {} is not a number in [0, 1]", f));
+    cum += f;
+    if (cum > 1.0 + 1e-9)
+      throw std::invalid_argument(fmt::format("split: fractions {} sum to more than 1", fmt::join(fractions, ", ")));
+    const double exact = std::abs(cum - 1.0) <= 1e-9 ? double(n) : cum * double(n);
+    const auto end = static_cast<std::size_t>(std::floor(exact + 1e-6));
+    bounds.push_back(std::min(end, n));
+  }
+  return bounds;
+}
+
+}  // namespace
+
 std::vector<std::size_t> split_permutation(std::size_t n, std::uint64_t seed) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -186,23 +207,9 @@ std::vector<std::size_t> split_permutation(std::size_t n, std::uint64_t seed) {
 }
 
 std::vector<Dataset> split(const Dataset& ds, const std::vector<double>& fractions,
-                           std::optional<std::uint64_t> shuffle_seed) {
+                           std::optional<std::uint64_t> shuffle_seed, bool stratified) {
+  // 1. The item order.
   const std::size_t n = ds.size();
-  // 1. Boundaries from cumulative fractions (see the header for the rounding).
-  std::vector<std::size_t> bounds{0};
-  double cum = 0.0;
-  for (double f : fractions) {
-    if (!std::isfinite(f) || f < 0.0)
-      throw std::invalid_argument(fmt::format("split: fraction {} is not a number in [0, 1]", f));
-    cum += f;
-    if (cum > 1.0 + 1e-9)
-      throw std::invalid_argument(fmt::format("split: fractions {} sum to more than 1", fmt::join(fractions, ", ")));
-    const double exact = std::abs(cum - 1.0) <= 1e-9 ? double(n) : cum * double(n);
-    const auto end = static_cast<std::size_t>(std::floor(exact + 1e-6));
-    bounds.push_back(std::min(end, n));
-  }
-
-  // 2. The item order, then one consecutive range per part.
   std::vector<std::size_t> order;
   if (shuffle_seed) {
     order = split_permutation(n, *shuffle_seed);
@@ -210,10 +217,28 @@ std::vector<Dataset> split(const Dataset& ds, const std::vector<double>& fractio
     order.resize(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
   }
-  std::vector<Dataset> parts;
-  for (std::size_t i = 0; i + 1 < bounds.size(); ++i)
-    parts.push_back(select(ds, std::vector<std::size_t>(order.begin() + bounds[i], order.begin() + bounds[i + 1])));
-  return parts;
+  // 2. Cut the order (or each label's items in it) by the fractions.
+  std::vector<std::vector<std::size_t>> parts(fractions.size());
+  auto cut = [&](const std::vector<std::size_t>& items) {
+    const std::vector<std::size_t> bounds = split_bounds(items.size(), fractions);
+    for (std::size_t i = 0; i + 1 < bounds.size(); ++i)
+      parts[i].insert(parts[i].end(), items.begin() + static_cast<std::ptrdiff_t>(bounds[i]),
+                      items.begin() + static_cast<std::ptrdiff_t>(bounds[i + 1]));
+  };
+  if (!stratified) {
+    cut(order);
+  } else {
+    std::map<std::int32_t, std::vector<std::size_t>> by_label;  // positions in `order`
+    for (std::size_t pos = 0; pos < n; ++pos) by_label[ds.labels[order[pos]]].push_back(pos);
+    for (const auto& [label, positions] : by_label) cut(positions);
+    for (auto& part : parts) {  // back to items, in the order's sequence
+      std::sort(part.begin(), part.end());
+      for (std::size_t& pos : part) pos = order[pos];
+    }
+  }
+  std::vector<Dataset> out;
+  for (const auto& part : parts) out.push_back(select(ds, part));
+  return out;
 }
 
 }  // namespace tl::data

@@ -162,10 +162,14 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices);
 /// "split"; the draw for position i is below(seed, stream, 0, i, i + 1)), so
 /// the result depends only on the seed and N.
 ///
+/// Stratified: the sizes rule above applies to each label on its own (its
+/// items taken in the order above), so every part holds each label's share
+/// (up to the floor); each part keeps the order above.
+///
 /// Throws std::invalid_argument if a fraction is negative or not finite, or
 /// the fractions sum to more than 1.
 std::vector<Dataset> split(const Dataset& ds, const std::vector<double>& fractions,
-                           std::optional<std::uint64_t> shuffle_seed);
+                           std::optional<std::uint64_t> shuffle_seed, bool stratified = false);
 
 /// The permutation of 0..n-1 that split() uses for `seed`.
 std::vector<std::size_t> split_permutation(std::size_t n, std::uint64_t seed);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -141,6 +142,36 @@ TEST_CASE("dataset: class names follow filters, splits and relabels") {
   const auto parts = split(moved, {0.5, 0.5}, 7u);
   CHECK(parts[1].class_names == moved.class_names);
   CHECK(numbered(3).class_list(3).empty());  // no names: none invented
+}
+
+TEST_CASE("dataset: a stratified split keeps each label's share in every part") {
+  // 90 samples: label 0 x 60, label 1 x 20, label 2 x 10, interleaved unevenly.
+  Dataset ds = numbered(90);
+  for (std::size_t i = 0; i < 90; ++i) ds.labels[i] = i % 9 < 6 ? 0 : i % 9 < 8 ? 1 : 2;
+  for (const std::optional<std::uint64_t> seed : {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{11}}) {
+    const auto parts = split(ds, {0.8, 0.2}, seed, true);
+    auto count = [](const Dataset& d, int label) { return std::count(d.labels.begin(), d.labels.end(), label); };
+    CHECK(count(parts[0], 0) == 48);
+    CHECK(count(parts[0], 1) == 16);
+    CHECK(count(parts[0], 2) == 8);
+    CHECK(count(parts[1], 0) == 12);
+    CHECK(count(parts[1], 1) == 4);
+    CHECK(count(parts[1], 2) == 2);
+    // Every sample is in exactly one part, each still its own (numbered) image.
+    std::set<int> seen;
+    for (const auto& part : parts)
+      for (std::size_t i = 0; i < part.size(); ++i) seen.insert(part.sample(i)[0]);
+    CHECK(seen.size() == 90);
+  }
+  // Without a seed, parts keep dataset order; the first 0.8 of each label go first.
+  const auto ordered = split(ds, {0.8, 0.2}, std::nullopt, true);
+  CHECK(std::is_sorted(ordered[1].labels.begin(), ordered[1].labels.end()) == false);  // interleaved labels
+  std::vector<int> firsts;
+  for (std::size_t i = 0; i < ordered[1].size(); ++i) firsts.push_back(ordered[1].sample(i)[0]);
+  CHECK(std::is_sorted(firsts.begin(), firsts.end()));
+  // A plain split of the same data does not keep the shares (label 2 is 10 of 90).
+  const auto plain = split(ds, {0.8, 0.2}, std::nullopt, false);
+  CHECK(plain[1].size() == 18);
 }
 
 TEST_CASE("dataset: pixel maps compose in double: scale multiplies, normalize centres and divides") {
