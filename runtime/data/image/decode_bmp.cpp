@@ -45,18 +45,41 @@ bool gray_palette(const std::uint8_t* data, std::size_t size) {
   return true;
 }
 
-/// For an uncompressed BMP (BI_RGB or BI_BITFIELDS), the bytes its header
-/// says the pixels take past the data offset; 0 when it cannot tell (RLE, an
-/// OS/2 header). stb_image reads missing pixel data as zeros instead of
-/// failing, so a few bytes could otherwise claim (and cost) a huge image.
-std::uint64_t pixel_bytes(const std::uint8_t* data, std::size_t size) {
-  if (size < 54 || le32(data + 14) < 40) return 0;
-  const std::uint32_t compression = le32(data + 30);
-  if (compression != 0 && compression != 3) return 0;  // refused by decode_bmp
-  const auto width = static_cast<std::int32_t>(le32(data + 18)), height = static_cast<std::int32_t>(le32(data + 22));
-  const unsigned bits = data[28] | data[29] << 8;
-  const std::uint64_t row = (std::uint64_t(bits) * std::uint64_t(width < 0 ? -std::int64_t(width) : width) + 31) / 32 * 4;
-  return row * std::uint64_t(height < 0 ? -std::int64_t(height) : height);
+/// The bytes a BMP's pixels take past its data offset, from its header:
+/// every row padded to 4 bytes. Requires a complete header (check_layout).
+std::uint64_t pixel_bytes(const std::uint8_t* data) {
+  const bool core = le32(data + 14) == 12;  // OS/2 BITMAPCOREHEADER: 16-bit sizes
+  const std::int64_t width = core ? (data[18] | data[19] << 8) : static_cast<std::int32_t>(le32(data + 18));
+  const std::int64_t height = core ? (data[20] | data[21] << 8) : static_cast<std::int32_t>(le32(data + 22));
+  const unsigned bits = core ? (data[24] | data[25] << 8) : (data[28] | data[29] << 8);
+  const std::uint64_t row = (std::uint64_t(bits) * std::uint64_t(width < 0 ? -width : width) + 31) / 32 * 4;
+  return row * std::uint64_t(height < 0 ? -height : height);
+}
+
+/// stb_image reads past a BMP's end as zeros and takes any compression code
+/// but RLE's as uncompressed pixels, so a few bytes could claim (and cost) a
+/// huge image. Refused here: a header cut short, a compression other than
+/// none or bit fields, pixel data shorter than the header says.
+void check_layout(const std::uint8_t* data, std::size_t size, const std::string& name) {
+  const auto truncated = [&](const std::string& what) {
+    return DataError(name, size, "the BMP file ends early: " + what, "the file is truncated; copy it again, or remove it");
+  };
+  if (size < 18) throw truncated("within its header");
+  const std::uint32_t header = le32(data + 14);
+  if (header != 12 && header < 40) fail(name);
+  if (size < 14 + std::uint64_t(header) || size < 26) throw truncated("within its header");
+  if (header >= 40) {
+    const std::uint32_t compression = le32(data + 30);
+    if (compression != 0 && compression != 3)
+      throw DataError(name, 30,
+                      compression == 1 || compression == 2
+                          ? std::string("a run-length encoded (RLE) BMP: tl reads uncompressed BMPs")
+                          : fmt::format("BMP compression {} is not one tl reads (uncompressed only)", compression),
+                      "convert it to PNG, or remove it");
+  }
+  const std::uint64_t offset = le32(data + 10), needed = pixel_bytes(data);
+  if (offset + needed > size)
+    throw truncated(fmt::format("its pixels need {} bytes from byte {}, but the file has {} bytes", needed, offset, size));
 }
 
 int channels_of(int components, bool gray) { return components <= 2 || gray ? 1 : 3; }
@@ -77,24 +100,7 @@ Header probe_bmp(const std::uint8_t* data, std::size_t size, const std::string& 
 
 Image decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& name) {
   const Header header = header_of(data, size, name);
-  // stb_image reads any compression code but RLE's as uncompressed pixels;
-  // only the uncompressed layouts (BI_RGB, BI_BITFIELDS) are.
-  if (size >= 54 && le32(data + 14) >= 40) {
-    const std::uint32_t compression = le32(data + 30);
-    if (compression != 0 && compression != 3)
-      throw DataError(name, 30,
-                      compression == 1 || compression == 2
-                          ? std::string("a run-length encoded (RLE) BMP: tl reads uncompressed BMPs")
-                          : fmt::format("BMP compression {} is not one tl reads (uncompressed only)", compression),
-                      "convert it to PNG, or remove it");
-  }
-  const std::uint64_t offset = le32(data + 10), needed = pixel_bytes(data, size);
-  if (needed > 0 && offset + needed > size)
-    throw DataError(name, size,
-                    fmt::format("the BMP file ends early: its {}x{} pixels need {} bytes from byte {}, but the file "
-                                "has {} bytes",
-                                header.width, header.height, needed, offset, size),
-                    "the file is truncated; copy it again, or remove it");
+  check_layout(data, size, name);
   int w = 0, h = 0, comp = 0;
   std::unique_ptr<stbi_uc, StbFree> decoded(stbi_load_from_memory(data, static_cast<int>(size), &w, &h, &comp, 0));
   if (!decoded || w != header.width || h != header.height) fail(name);
