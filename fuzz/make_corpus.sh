@@ -7,14 +7,15 @@
 #   safetensors/  a tiny trained model, saved by tlc run, and its description
 #   onnx/         small networks exported by PyTorch (tests/onnx/make_models.py)
 #   image/        tiny PNG, JPEG and BMP files of every colour type PIL writes
+#   npy/          tiny .npy files of each dtype, byte order and version npy() reads
 # Usage: fuzz/make_corpus.sh [TLC]   (default build/tools/tlc/tlc)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tlc="${1:-$root/build/tools/tlc/tlc}"
 corpus="$root/fuzz/corpus"
 [[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
-rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image"
-mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image"
+rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy"
+mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy"
 
 # 1. Scripts, named after their folder so names do not collide.
 for f in "$root"/examples/*.tl; do cp "$f" "$corpus/script/example-$(basename "$f")"; done
@@ -91,5 +92,23 @@ rgb.save(f"{out}/progressive.jpg", quality=80, progressive=True)
 rgb.save(f"{out}/rgb.bmp"); gray.save(f"{out}/gray.bmp"); rgb.quantize(colors=8).save(f"{out}/palette.bmp")
 PY
 echo "make_corpus: $(ls "$corpus/image" | wc -l) images"
+# 6. .npy files: samples and labels of each kind npy() reads.
+/usr/bin/python3 - "$corpus/npy" <<'PY'
+import sys
+import numpy as np
+out = sys.argv[1]
+def save(name, a, version=None):
+    with open(f"{out}/{name}", "wb") as f:
+        np.lib.format.write_array(f, a, version=version)
+save("u8_nhw.npy", (np.arange(2 * 3 * 4) % 256).astype(np.uint8).reshape(2, 3, 4))
+save("u8_nhwc.npy", np.arange(2 * 2 * 2 * 3).astype(np.uint8).reshape(2, 2, 2, 3))
+save("f4_flat.npy", np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+save("f4_big.npy", np.linspace(0, 1, 4).astype(">f4").reshape(2, 2))
+save("f4_v2.npy", np.ones((2, 2), np.float32), (2, 0))
+save("labels_i64.npy", np.array([0, 3]))
+save("labels_u8.npy", np.array([1, 2], np.uint8))
+save("labels_i2_big.npy", np.array([4, 5], ">i2"))
+PY
+echo "make_corpus: $(ls "$corpus/npy" | wc -l) .npy files"
 echo "make_corpus: $(ls "$corpus/script" | wc -l) scripts, $(ls "$corpus/idx" | wc -l) IDX files," \
      "$(ls "$corpus/safetensors" | wc -l) model files, $(ls "$corpus/onnx" | wc -l) ONNX files in $corpus"

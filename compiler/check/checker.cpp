@@ -117,7 +117,8 @@ void assign(CheckerState& st, const ast::Assign& a) {
       return;
     }
     if (it != st.symbols.end() && it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
-    if (call->callee.text != "idx" && call->callee.text != "images" && it == st.symbols.end()) {
+    if (call->callee.text != "idx" && call->callee.text != "images" && call->callee.text != "npy" &&
+        it == st.symbols.end()) {
       std::vector<std::string> definitions;
       for (const auto& [name, symbol] : st.symbols)
         if (symbol.kind == Symbol::Kind::ModelDef) definitions.push_back(name);

@@ -164,20 +164,37 @@ int CheckerState::image_folder(const ast::Call& call) {
   return node;
 }
 
+int CheckerState::npy_source(const ast::Call& call) {
+  const BoundArgs args(call, {{"samples", true}, {"labels"}}, "npy()");
+  DataNode n;
+  n.kind = DataNode::Kind::Npy;
+  n.images_path = join_path(source.directory(), string_value(*args.slot(0), nullptr, "the samples file"));
+  if (args.slot(1)) n.labels_path = join_path(source.directory(), string_value(*args.slot(1), nullptr, "the labels file"));
+  n.display = "npy(" + n.images_path + ")";
+  n.where = {call.offset, call.length};
+  exp.data.push_back(n);
+  const int node = static_cast<int>(exp.data.size()) - 1;
+  exp.data.back().sample_shape = materialise(node, call).sample_shape;
+  return node;
+}
+
 int CheckerState::dataset(const ast::Expr& e) {
   // 1. The source: a path to a dataset or collection part, or idx(files).
   int node = -1;
   if (const ast::Call* call = as_call(e); call && call->callee.text == "images") {
     node = image_folder(*call);
+  } else if (call && call->callee.text == "npy") {
+    node = npy_source(*call);
   } else if (call) {
     if (call->callee.text != "idx") {
       auto it = symbols.find(call->callee.text);
       if (it != symbols.end() && it->second.kind == Symbol::Kind::ModelDef)
         fail(*call, call->callee.text + " is a model, but a dataset is needed here");
-      const std::string best = closest(call->callee.text, {"idx", "images"});
+      const std::string best = closest(call->callee.text, {"idx", "images", "npy"});
       fail(call->callee, "unknown data source '" + call->callee.text + "'",
            (best.empty() ? "" : "did you mean " + best + "()? ") +
-               "datasets come from idx(\"mnist\"), idx(images = \"...\", labels = \"...\") or images(\"folder\")");
+               "datasets come from idx(\"mnist\"), idx(images = \"...\", labels = \"...\"), images(\"folder\") or "
+               "npy(\"x.npy\", labels = \"y.npy\")");
     }
     const BoundArgs args(*call, {{"name"}, {"images"}, {"labels"}}, "idx()");
     if (args.slot(0))

@@ -114,10 +114,11 @@ struct ModelSpec {
 
 /// One node of a dataset pipeline; the runtime materialises nodes in order.
 struct DataNode {
-  enum class Kind { Files, Images, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
+  enum class Kind { Files, Images, Npy, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
   std::string display;  // "mnist.train", "fit", "digits | where ..." for reports
   int base = -1;        // input node (all kinds but Files)
-  // Files: an IDX pair. Images: the folder (images_path) and how its images
+  // Files: an IDX pair. Npy: .npy samples and labels (labels_path empty: no
+  // labels). Images: the folder (images_path) and how its images
   // are read: resized to image_height x image_width (0: as they are),
   // image_channels 1 or 3 (0: what the files hold), bad files skipped or not.
   std::string images_path, labels_path;

@@ -62,7 +62,7 @@ LossSpec loss(const ast::Expr& e) {
 std::string labels_file(const Experiment& exp, int index) {
   for (int guard = 0; index >= 0 && guard < 100000; ++guard) {
     const DataNode& n = exp.data[static_cast<std::size_t>(index)];
-    if (n.kind == DataNode::Kind::Files) return n.labels_path;
+    if (n.kind == DataNode::Kind::Files || n.kind == DataNode::Kind::Npy) return n.labels_path;
     if (n.kind == DataNode::Kind::Images) return "the class folders of " + n.images_path;
     index = n.kind == DataNode::Kind::SplitPart ? exp.splits[static_cast<std::size_t>(n.split)].base : n.base;
   }

@@ -70,8 +70,9 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
     const std::size_t from = indices[i];
     check_index("gather", from, ds);
     float* dst = images_out + i * sample;
-    if (floats) {
-      std::copy_n(ds.float_sample(from), sample, dst);
+    if (floats) {  // the map applies to floats too (identity for a host's float data)
+      const float* src = ds.float_sample(from);
+      for (std::size_t k = 0; k < sample; ++k) dst[k] = src[k] * scale + offset;
     } else {
       const std::uint8_t* src = ds.sample(from);
       for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;

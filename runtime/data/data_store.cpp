@@ -5,6 +5,7 @@
 
 #include "runtime/data/image_folder.hpp"
 #include "runtime/data/locate.hpp"
+#include "runtime/data/npy.hpp"
 #include "runtime/data/pixel_stats.hpp"
 
 namespace tl::data {
@@ -28,6 +29,14 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       auto it = files_.find(key);
       if (it == files_.end())
         it = files_.emplace(key, std::make_shared<Dataset>(load_idx_pair(node.images_path, node.labels_path)))
+                 .first;
+      return it->second;
+    }
+    case Kind::Npy: {
+      const auto key = std::make_pair(node.images_path, node.labels_path);
+      auto it = arrays_.find(key);
+      if (it == arrays_.end())
+        it = arrays_.emplace(key, std::make_shared<Dataset>(make_dataset(read_npy_pair(node.images_path, node.labels_path))))
                  .first;
       return it->second;
     }
@@ -114,7 +123,7 @@ check::DataFacts DataStore::facts(const Experiment& exp, int index) {
   }
   check::DataFacts f;
   f.size = static_cast<std::int64_t>(ds->size());
-  f.sample_shape = {ds->height, ds->width, ds->channels};
+  f.sample_shape = ds->sample_dims();
   if (!ds->labels.empty()) {
     const auto [lo, hi] = std::minmax_element(ds->labels.begin(), ds->labels.end());
     f.min_label = *lo;

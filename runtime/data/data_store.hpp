@@ -38,6 +38,7 @@ class DataStore : public check::DataSource {
  private:
   Ptr compute(const check::Experiment& exp, const check::DataNode& node);
   std::map<std::pair<std::string, std::string>, Ptr> files_;
+  std::map<std::pair<std::string, std::string>, Ptr> arrays_;  // .npy samples, labels
   using ImageKey = std::tuple<std::string, int, int, int, bool>;  // folder, height, width, channels, skip_bad
   std::map<ImageKey, Ptr> folders_;
   std::map<int, Ptr> nodes_;

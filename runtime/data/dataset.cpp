@@ -19,7 +19,17 @@
 namespace tl::data {
 
 Dataset make_dataset(ImagesAndLabels images) {
+  if (images.is_float) {
+    Dataset ds = make_float_dataset(images.height, images.width, images.channels, std::move(images.floats),
+                                    std::move(images.labels));
+    ds.flat = images.flat;
+    ds.labelled = images.labelled;
+    if (!images.class_names.empty())
+      ds.class_names = std::make_shared<const std::vector<std::string>>(std::move(images.class_names));
+    return ds;
+  }
   Dataset ds;
+  ds.flat = images.flat;
   ds.height = images.height;
   ds.width = images.width;
   ds.channels = images.channels;
@@ -108,6 +118,7 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.store = ds.store;
   out.class_names = ds.class_names;
   out.labelled = ds.labelled;
+  out.flat = ds.flat;
   auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
   bool identity = true;  // index[i] == i so far: a prefix of the store

@@ -69,6 +69,14 @@ struct Dataset {
   /// False for a source without labels (a folder of images to predict):
   /// every label is then -1.
   bool labelled = true;
+  /// True when samples are vectors (a table's rows, an (N, F) array): then
+  /// height = width = 1 and channels is the vector's length.
+  bool flat = false;
+  /// The shape of one sample as a model's input sees it: (H, W, C), or (F).
+  std::vector<std::int64_t> sample_dims() const {
+    if (flat) return {channels};
+    return {height, width, channels};
+  }
 
   std::size_t size() const { return labels.size(); }
   /// Values per image: height * width * channels (bytes for a byte store).
@@ -96,6 +104,9 @@ struct ImagesAndLabels {
   int height = 0, width = 0, channels = 0;
   std::vector<std::uint8_t> pixels;  // NHWC
   std::vector<std::int32_t> labels;
+  bool is_float = false;             // the samples are `floats` (NumPy float32), not `pixels`
+  std::vector<float> floats;
+  bool flat = false;                 // samples are vectors of `channels` values (height = width = 1)
   std::vector<std::string> class_names;  // label -> name; empty when the source has none
   bool labelled = true;                  // false: every label is -1
   std::vector<std::string> files;        // per image, for sources that are files

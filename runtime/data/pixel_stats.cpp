@@ -8,8 +8,33 @@
 
 namespace tl::data {
 
+namespace {
+
+/// Float samples (NumPy float data): two passes in double over the mapped values.
+PixelStats float_stats(const Dataset& ds) {
+  PixelStats s;
+  const std::size_t sample = ds.sample_bytes();
+  s.values = static_cast<std::uint64_t>(ds.size()) * sample;
+  if (s.values == 0) return s;
+  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();
+  double sum = 0;
+  for (std::size_t i = 0; i < ds.size(); ++i)
+    for (std::size_t k = 0; k < sample; ++k) sum += static_cast<double>(ds.float_sample(i)[k] * scale + offset);
+  s.mean = sum / static_cast<double>(s.values);
+  double squares = 0;
+  for (std::size_t i = 0; i < ds.size(); ++i)
+    for (std::size_t k = 0; k < sample; ++k) {
+      const double d = static_cast<double>(ds.float_sample(i)[k] * scale + offset) - s.mean;
+      squares += d * d;
+    }
+  s.std = std::sqrt(squares / static_cast<double>(s.values));
+  return s;
+}
+
+}  // namespace
+
 PixelStats pixel_stats(const Dataset& ds) {
-  if (ds.has_float_pixels()) throw std::logic_error("pixel_stats: the dataset holds float images, not bytes");
+  if (ds.has_float_pixels()) return float_stats(ds);
   std::array<std::uint64_t, 256> count{};
   const std::size_t sample = ds.sample_bytes();
   for (std::size_t i = 0; i < ds.size(); ++i) {

@@ -15,10 +15,10 @@ struct PixelStats {
   std::uint64_t values = 0;  ///< how many pixel values (samples * H * W * C)
 };
 
-/// Statistics over all of `ds`'s pixel values, each float(byte) * scale +
+/// Statistics over all of `ds`'s pixel values (bytes, or a NumPy source's floats), each value * scale +
 /// offset (ds.pixels' floats) as data::gather computes it, summed in double.
 /// Counts each byte value once (a 256-bin histogram), so the result does not
-/// depend on the sample order. Requires a byte dataset (std::logic_error otherwise); an
+/// depend on the sample order (floats: two passes over the values). An
 /// empty dataset gives values 0, mean 0, std 0.
 PixelStats pixel_stats(const Dataset& ds);
 

@@ -20,8 +20,8 @@ struct BatchBuffers {
   std::vector<std::uint8_t> bytes;
   exec::ImageBytes image_bytes;
   exec::Feeds fill(const data::Dataset& ds, const std::uint32_t* indices, std::size_t count) {
-    const std::vector<std::size_t> image_shape = {count, static_cast<std::size_t>(ds.height),
-                                                  static_cast<std::size_t>(ds.width), static_cast<std::size_t>(ds.channels)};
+    std::vector<std::size_t> image_shape = {count};
+    for (const std::int64_t d : ds.sample_dims()) image_shape.push_back(static_cast<std::size_t>(d));
     if (labels.shape().size() != 1 || labels.shape()[0] != count) labels = Tensor::from_shape({count});
     if (ds.has_float_pixels()) {
       if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);

@@ -230,7 +230,13 @@ TEST_CASE("dataset: pixel_stats is the mean and population std of the mapped pix
   CHECK(norm.mean == doctest::Approx(0.0).scale(1).epsilon(1e-6));
   CHECK(norm.std == doctest::Approx(1.0).epsilon(1e-6));
   CHECK(pixel_stats(select(raw, {})).values == 0);
-  CHECK_THROWS_AS(pixel_stats(make_float_dataset(1, 1, 1, {0.5f}, {0})), std::logic_error);
+  // Float samples (a NumPy source): the statistics of the mapped values.
+  Dataset floats = make_float_dataset(1, 1, 2, {0.5f, 1.5f, 2.5f, 3.5f}, {0, 1});
+  floats.pixels = {2.0, 1.0};
+  const PixelStats f = pixel_stats(floats);
+  CHECK(f.values == 4);
+  CHECK(f.mean == doctest::Approx(5.0));  // 2 * 2 + 1
+  CHECK(f.std == doctest::Approx(std::sqrt(5.0)));  // 2 * sqrt(1.25)
 }
 
 TEST_CASE("dataset: scale_pixels and select") {
