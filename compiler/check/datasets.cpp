@@ -178,6 +178,31 @@ int CheckerState::npy_source(const ast::Call& call) {
   return node;
 }
 
+int CheckerState::csv_source(const ast::Call& call) {
+  const BoundArgs args(call, {{"file", true}, {"label"}, {"delimiter"}}, "csv()");
+  DataNode n;
+  n.kind = DataNode::Kind::Csv;
+  n.images_path = join_path(source.directory(), string_value(*args.slot(0), nullptr, "the CSV file"));
+  if (args.slot(1)) {
+    n.label_column = string_value(*args.slot(1), nullptr, "the label column");
+    if (n.label_column.empty()) fail(where(*args.slot(1)), "the label column's name is empty", "leave label out for a table without labels");
+  }
+  if (const ast::Expr* d = args.slot(2)) {
+    const std::string text = string_value(*d, nullptr, "the delimiter");
+    const std::string delimiter = text == "\\t" ? "\t" : text;
+    if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r")
+      fail(where(*d), "the delimiter must be one character other than a quote or a line break, not \"" + text + "\"",
+           "e.g. delimiter = \";\" or delimiter = \"\\t\" for tabs");
+    n.delimiter = delimiter[0];
+  }
+  n.display = "csv(" + n.images_path + ")";
+  n.where = {call.offset, call.length};
+  exp.data.push_back(n);
+  const int node = static_cast<int>(exp.data.size()) - 1;
+  exp.data.back().sample_shape = materialise(node, call).sample_shape;
+  return node;
+}
+
 int CheckerState::dataset(const ast::Expr& e) {
   // 1. The source: a path to a dataset or collection part, or idx(files).
   int node = -1;
@@ -185,16 +210,18 @@ int CheckerState::dataset(const ast::Expr& e) {
     node = image_folder(*call);
   } else if (call && call->callee.text == "npy") {
     node = npy_source(*call);
+  } else if (call && call->callee.text == "csv") {
+    node = csv_source(*call);
   } else if (call) {
     if (call->callee.text != "idx") {
       auto it = symbols.find(call->callee.text);
       if (it != symbols.end() && it->second.kind == Symbol::Kind::ModelDef)
         fail(*call, call->callee.text + " is a model, but a dataset is needed here");
-      const std::string best = closest(call->callee.text, {"idx", "images", "npy"});
+      const std::string best = closest(call->callee.text, {"idx", "images", "npy", "csv"});
       fail(call->callee, "unknown data source '" + call->callee.text + "'",
            (best.empty() ? "" : "did you mean " + best + "()? ") +
-               "datasets come from idx(\"mnist\"), idx(images = \"...\", labels = \"...\"), images(\"folder\") or "
-               "npy(\"x.npy\", labels = \"y.npy\")");
+               "datasets come from idx(\"mnist\"), idx(images = \"...\", labels = \"...\"), images(\"folder\"), "
+               "npy(\"x.npy\", labels = \"y.npy\") or csv(\"table.csv\", label = \"column\")");
     }
     const BoundArgs args(*call, {{"name"}, {"images"}, {"labels"}}, "idx()");
     if (args.slot(0))

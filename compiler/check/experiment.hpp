@@ -114,7 +114,7 @@ struct ModelSpec {
 
 /// One node of a dataset pipeline; the runtime materialises nodes in order.
 struct DataNode {
-  enum class Kind { Files, Images, Npy, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
+  enum class Kind { Files, Images, Npy, Csv, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
   std::string display;  // "mnist.train", "fit", "digits | where ..." for reports
   int base = -1;        // input node (all kinds but Files)
   // Files: an IDX pair. Npy: .npy samples and labels (labels_path empty: no
@@ -124,6 +124,9 @@ struct DataNode {
   std::string images_path, labels_path;
   int image_height = 0, image_width = 0, image_channels = 0;
   bool skip_bad = false;
+  // Csv: the table (images_path), its label column ("" for none), delimiter.
+  std::string label_column;
+  char delimiter = ',';
   // Where: keep[label] for label in 0..255 (IDX labels are bytes)
   std::array<bool, 256> keep{};
   // Relabel: new label for each old label (identity where not mapped)

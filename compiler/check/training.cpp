@@ -64,6 +64,7 @@ std::string labels_file(const Experiment& exp, int index) {
     const DataNode& n = exp.data[static_cast<std::size_t>(index)];
     if (n.kind == DataNode::Kind::Files || n.kind == DataNode::Kind::Npy) return n.labels_path;
     if (n.kind == DataNode::Kind::Images) return "the class folders of " + n.images_path;
+    if (n.kind == DataNode::Kind::Csv) return "column '" + n.label_column + "' of " + n.images_path;
     index = n.kind == DataNode::Kind::SplitPart ? exp.splits[static_cast<std::size_t>(n.split)].base : n.base;
   }
   return "?";

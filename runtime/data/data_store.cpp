@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "runtime/data/csv_table.hpp"
 #include "runtime/data/image_folder.hpp"
 #include "runtime/data/locate.hpp"
 #include "runtime/data/npy.hpp"
@@ -37,6 +38,15 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       auto it = arrays_.find(key);
       if (it == arrays_.end())
         it = arrays_.emplace(key, std::make_shared<Dataset>(make_dataset(read_npy_pair(node.images_path, node.labels_path))))
+                 .first;
+      return it->second;
+    }
+    case Kind::Csv: {
+      const auto key = std::make_tuple(node.images_path, node.label_column, node.delimiter);
+      auto it = tables_.find(key);
+      if (it == tables_.end())
+        it = tables_.emplace(key, std::make_shared<Dataset>(make_dataset(
+                                      read_csv_table(node.images_path, node.label_column, node.delimiter))))
                  .first;
       return it->second;
     }

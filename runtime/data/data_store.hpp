@@ -41,6 +41,7 @@ class DataStore : public check::DataSource {
   std::map<std::pair<std::string, std::string>, Ptr> arrays_;  // .npy samples, labels
   using ImageKey = std::tuple<std::string, int, int, int, bool>;  // folder, height, width, channels, skip_bad
   std::map<ImageKey, Ptr> folders_;
+  std::map<std::tuple<std::string, std::string, char>, Ptr> tables_;  // file, label column, delimiter
   std::map<int, Ptr> nodes_;
   std::map<int, std::vector<Ptr>> splits_;
   std::map<int, check::DataFacts> facts_;
