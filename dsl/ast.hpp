@@ -123,14 +123,15 @@ struct NormalizeFrom : Located {
   std::vector<std::string> dataset;
 };
 
+struct AugmentBlock;
 using StageArg = x3::variant<PredOr, MapLit, Number, LayerBlock, x3::forward_ast<Call>, NameList, LayerFactors,
-                             MeanStd, NormalizeFrom>;
+                             MeanStd, NormalizeFrom, x3::forward_ast<AugmentBlock>>;
 
 /// One step of a pipeline. Datasets: `| where label < 7`, `| relabel {...}`,
 /// `| scale 1/255`, `| normalize mean 0.1307 std 0.3081`, `| normalize from d`,
 /// `| take 1000`. Models: `| drop 1`, `| cut dense`,
 /// `| append { ... }`, `| append head(m, 1)`, `| freeze ...`, `| unfreeze ...`,
-/// `| reinit ...`, `| lr {layer: factor, ...}`.
+/// `| reinit ...`, `| lr {layer: factor, ...}`. Training data: `| augment { ... }`.
 struct Stage : Located {
   std::string op;
   StageArg arg;
@@ -206,6 +207,11 @@ struct SplitStmt : Located {
 struct Setting : Located {
   Name key;
   Expr value;
+};
+
+/// `{ flip horizontal  crop 4 }` in `| augment { ... }`: augmentations, in order.
+struct AugmentBlock : Located {
+  std::vector<Setting> settings;
 };
 
 /// `train model on data { settings }`

@@ -71,6 +71,11 @@ struct Printer {
       for (const auto& e : f->entries) line(e, e.layer.text + ": " + e.factor.text);
     if (auto* b = boost::get<ast::LayerBlock>(&arg))
       for (const auto& l : b->layers) call(l.get().call);
+    if (auto* a = boost::get<x3::forward_ast<ast::AugmentBlock>>(&arg))
+      for (const auto& setting : a->get().settings) {
+        line(setting, "augmentation " + setting.key.text);
+        nested([&] { expr(setting.value); });
+      }
   }
 
   void pred(const ast::PredOr& p) {

@@ -57,7 +57,7 @@ inline auto statement_kw(char const* word) { return kw(word) >> !(lit('=') >> !l
 // 0.8, test 0.2` name things `train`, because a statement's keyword is only
 // one when no '=' follows it (statement_kw).
 inline constexpr const char* reserved_words[] = {
-    "into", "shuffled", "stratified", "on", "from", "where", "relabel", "scale", "normalize", "take", "drop", "cut",
+    "into", "shuffled", "stratified", "augment", "on", "from", "where", "relabel", "scale", "normalize", "take", "drop", "cut",
     "append", "freeze", "unfreeze", "reinit", "and", "or", "not", "in", "label"};
 struct reserved_table : x3::symbols<> {
   reserved_table() {
@@ -161,6 +161,7 @@ x3::rule<class std_kw_r> const std_kw = "'std'";
 x3::rule<class from_kw_r> const from_kw = "'from'";
 x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
 x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
+x3::rule<class augment_block_r, ast::AugmentBlock> const augment_block = "augmentations in braces, such as { flip horizontal  crop 4 }";
 
 auto const lparen_def = lit('(');
 auto const rparen_def = lit(')');
@@ -210,13 +211,15 @@ auto const expr_def = primary >> *('|' > stage);
 //         | 'normalize' ('mean' number 'std' number | 'from' path)
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
 //         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
+//         | 'augment' settings
 auto const append_arg_def = layer_block | call;
 auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_lit) |
                        (raw[kw("scale")] > number) | (raw[kw("normalize")] > normalize_arg) |
                        (raw[kw("take")] > number) | (raw[kw("drop")] > number) |
                        (raw[kw("cut")] > after_kw > name_list) | (raw[kw("append")] > append_arg) |
                        (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
-                       (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors);
+                       (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors) |
+                       (raw[kw("augment")] > augment_block);
 // mean_std ::= 'mean' number 'std' number
 auto const mean_std_def = mean_kw > number > std_kw > number;
 // normalize_from ::= 'from' path
@@ -278,6 +281,7 @@ auto const setting_def = !(kw("train") | kw("evaluate") | kw("compare") | kw("su
 // Commas between settings are allowed, as a Keras user writes them: { epochs 1, batch 32 }
 auto const settings_body_def = *(setting >> -lit(',')) > rbrace;
 auto const settings_def = lbrace > settings_body;
+auto const augment_block_def = settings;
 // train ::= 'train' name 'on' expr settings?
 auto const train_stmt_def = statement_kw("train") > name > on_kw > expr > -settings;
 // evaluate ::= 'evaluate' name 'on' expr settings?
@@ -299,7 +303,7 @@ auto const program_def = *statement > statement_or_end;
 
 BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, from_parts,
                     normalize_from, normalize_arg, compare_names, compare_stmt)
-BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg)
+BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg, augment_block)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
@@ -325,6 +329,7 @@ struct layer_call_r : annotate_offset {};
 struct arg_r : annotate_offset {};
 struct expr_r : annotate_offset {};
 struct stage_r : annotate_offset {};
+struct augment_block_r : annotate_offset {};
 struct comparison_r : annotate_offset {};
 struct membership_r : annotate_offset {};
 struct pred_not_r : annotate_offset {};

@@ -43,6 +43,8 @@ struct CheckerState {
   int dataset_path(const std::vector<std::string>& parts, const ast::Located& at);
   /// `images("folder", size = HxW, color = gray|rgb, on_error = stop|skip)`.
   int image_folder(const ast::Call& call);
+  /// The sample shape of data node `node`.
+  const ir::Shape& node_shape(int node) const;
   /// `npy("x.npy", labels = "y.npy")`.
   int npy_source(const ast::Call& call);
   /// `csv("table.csv", label = "column", delimiter = ",")`.

@@ -23,6 +23,7 @@ struct DataFacts {
   bool labelled = true;                   ///< false: a folder of images without classes
   std::vector<std::string> class_names;   ///< label -> name; empty when the source has none
   std::int64_t skipped = 0;               ///< files of the source skipped (on_error = skip)
+  bool bytes = true;                      ///< samples are bytes (images), not floats (NumPy, CSV)
 };
 
 /// Mean and population standard deviation of a node's raw pixel bytes.

@@ -74,6 +74,50 @@ int label_value(const ast::Number& n) {
   return static_cast<int>(v);
 }
 
+/// The augmentations of `| augment { ... }` for samples of `shape` (H, W, C).
+std::vector<AugmentSpec> augmentations(const ast::AugmentBlock& block, const ir::Shape& shape) {
+  using Kind = AugmentSpec::Kind;
+  static const std::vector<std::string> words = {"flip", "crop", "translate", "rotate", "brightness", "contrast", "noise"};
+  std::vector<AugmentSpec> out;
+  for (const ast::Setting& s : block.settings) {
+    const std::string& key = s.key.text;
+    AugmentSpec a;
+    if (key == "flip") {
+      const std::string which = choice(s.value, nullptr, "flip", {"horizontal", "vertical", "both"});
+      a.kind = Kind::Flip;
+      a.horizontal = which != "vertical";
+      a.vertical = which != "horizontal";
+    } else if (key == "crop") {
+      a.kind = Kind::Crop;
+      a.padding = static_cast<int>(at_least(s.value, nullptr, "crop padding", 1));
+      if (a.padding > std::min(shape[0], shape[1]))
+        fail(where(s.value), "crop pads " + describe(s.value) + " pixels on each side of " + shape_text(shape) +
+                                 " images, more than they are high or wide",
+             "a few pixels (4 for 32x32 images) is usual");
+    } else if (key == "translate" || key == "rotate" || key == "brightness" || key == "contrast" || key == "noise") {
+      const double v = number(s.value, nullptr, key);
+      const double limit = key == "rotate" ? 180 : key == "noise" ? 1e6 : 1;
+      const bool open_top = key == "translate" || key == "contrast";
+      if (!(v > 0) || v > limit || (open_top && v >= limit))
+        fail(where(s.value), fmt::format("{} must be in (0, {}{}, not {}", key, limit, open_top ? ")" : "]", describe(s.value)),
+             key == "rotate" ? "degrees: rotate 15 turns images by up to 15 degrees either way"
+             : key == "noise" ? "the standard deviation of the noise, in the values the model sees"
+                              : "a fraction: " + key + " 0.2 is up to 20%");
+      a.kind = key == "translate" ? Kind::Translate : key == "rotate" ? Kind::Rotate : key == "brightness" ? Kind::Brightness
+               : key == "contrast" ? Kind::Contrast : Kind::Noise;
+      a.amount = v;
+    } else {
+      const std::string best = closest(key, words);
+      fail(s.key, "unknown augmentation '" + key + "'",
+           (best.empty() ? "" : "did you mean '" + best + "'? ") +
+               "augmentations are flip, crop, translate, rotate, brightness, contrast and noise");
+    }
+    out.push_back(a);
+  }
+  if (out.empty()) fail(block, "augment { } lists no augmentation", "e.g. augment { flip horizontal  crop 4 }");
+  return out;
+}
+
 }  // namespace
 
 DataFacts CheckerState::materialise(int index, const ast::Located& at) {
@@ -139,6 +183,8 @@ int CheckerState::dataset_path(const std::vector<std::string>& parts, const ast:
   }
   fail(at, "'" + parts[0] + "' is a model, but a dataset is needed here");
 }
+
+const ir::Shape& CheckerState::node_shape(int node) const { return exp.data[static_cast<std::size_t>(node)].sample_shape; }
 
 int CheckerState::image_folder(const ast::Call& call) {
   const BoundArgs args(call, {{"folder", true}, {"size"}, {"color"}, {"on_error"}}, "images()");
@@ -305,6 +351,14 @@ int CheckerState::dataset(const ast::Expr& e) {
         n.mean = bytes.mean * here.pixel_scale + here.pixel_offset;
         n.std = bytes.std * here.pixel_scale;
       }
+    } else if (stage.op == "augment") {
+      n.kind = DataNode::Kind::Augment;
+      const DataFacts here = materialise(node, stage);
+      if (!here.bytes || node_shape(node).size() != 3)
+        fail(stage, "augment changes images, but " + exp.data[static_cast<std::size_t>(node)].display + " holds " +
+                        (here.bytes ? "vectors" : "float values"),
+             "augment image data: image folders, IDX files or uint8 NumPy images");
+      n.augment = augmentations(boost::get<x3::forward_ast<ast::AugmentBlock>>(stage.arg).get(), node_shape(node));
     } else if (stage.op == "take") {
       const auto& value = boost::get<ast::Number>(stage.arg);
       n.kind = DataNode::Kind::Take;
@@ -312,7 +366,8 @@ int CheckerState::dataset(const ast::Expr& e) {
       if (n.count < 1) fail(value, "take needs at least 1 sample, not " + value.text);
     } else {
       fail(stage, "'" + stage.op + "' applies to models, not to datasets",
-           "datasets take where, relabel, scale, normalize and take; models are derived with copy(m) | " + stage.op + " ...");
+           "datasets take where, relabel, scale, normalize, augment and take; models are derived with copy(m) | " +
+               stage.op + " ...");
     }
     exp.data.push_back(n);
     node = static_cast<int>(exp.data.size()) - 1;

@@ -112,9 +112,18 @@ struct ModelSpec {
 
 // --- data -------------------------------------------------------------------
 
+/// One augmentation of `| augment { ... }`, applied to a training batch's
+/// samples in the order written, drawn per (seed, epoch, sample).
+struct AugmentSpec {
+  enum class Kind { Flip, Crop, Translate, Rotate, Brightness, Contrast, Noise } kind = Kind::Flip;
+  bool horizontal = false, vertical = false;  ///< Flip: which flips may happen (each with probability 1/2)
+  int padding = 0;                            ///< Crop: pixels of zeros added on each side before cropping back
+  double amount = 0;  ///< Translate: fraction of the side; Rotate: degrees; Brightness, Contrast: factor; Noise: std
+};
+
 /// One node of a dataset pipeline; the runtime materialises nodes in order.
 struct DataNode {
-  enum class Kind { Files, Images, Npy, Csv, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
+  enum class Kind { Files, Images, Npy, Csv, Augment, Where, Relabel, Scale, Normalize, Take, SplitPart } kind = Kind::Files;
   std::string display;  // "mnist.train", "fit", "digits | where ..." for reports
   int base = -1;        // input node (all kinds but Files)
   // Files: an IDX pair. Npy: .npy samples and labels (labels_path empty: no
@@ -137,6 +146,8 @@ struct DataNode {
   // D`, mean and std are D's pixel statistics and stats_from names D.
   double mean = 0.0, std = 1.0;
   std::string stats_from;
+  // Augment: augmentations applied while training (appended to the base's)
+  std::vector<AugmentSpec> augment;
   // Take: the first `count` samples
   std::int64_t count = 0;
   // SplitPart

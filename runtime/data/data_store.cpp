@@ -64,6 +64,14 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
       }
       return it->second;
     }
+    case Kind::Augment: {
+      auto out = std::make_shared<Dataset>(*get(exp, node.base));
+      auto specs = std::make_shared<std::vector<check::AugmentSpec>>();
+      if (out->augment) *specs = *out->augment;
+      specs->insert(specs->end(), node.augment.begin(), node.augment.end());
+      out->augment = std::move(specs);
+      return out;
+    }
     case Kind::Where: {
       const Ptr base = get(exp, node.base);
       return std::make_shared<Dataset>(filter(*base, [&](int label) {
@@ -142,6 +150,7 @@ check::DataFacts DataStore::facts(const Experiment& exp, int index) {
   f.pixel_scale = ds->pixels.scale;
   f.pixel_offset = ds->pixels.offset;
   f.labelled = ds->labelled;
+  f.bytes = !ds->has_float_pixels();
   if (ds->class_names) f.class_names = *ds->class_names;
   f.skipped = static_cast<std::int64_t>(ds->store->skipped.size());
   return facts_[index] = f;

@@ -119,6 +119,7 @@ Dataset select(const Dataset& ds, const std::vector<std::size_t>& indices) {
   out.class_names = ds.class_names;
   out.labelled = ds.labelled;
   out.flat = ds.flat;
+  out.augment = ds.augment;
   auto index = std::make_shared<std::vector<std::uint32_t>>(indices.size());
   out.labels.resize(indices.size());
   bool identity = true;  // index[i] == i so far: a prefix of the store

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/check/experiment.hpp"
+
 namespace tl::data {
 
 /// Images, NHWC, never changed once built: bytes (scaled when batched) or
@@ -72,6 +74,9 @@ struct Dataset {
   /// True when samples are vectors (a table's rows, an (N, F) array): then
   /// height = width = 1 and channels is the vector's length.
   bool flat = false;
+  /// Augmentations applied to this data's samples while training
+  /// (runtime/data/augment.hpp); null for none. Kept by every later view.
+  std::shared_ptr<const std::vector<check::AugmentSpec>> augment;
   /// The shape of one sample as a model's input sees it: (H, W, C), or (F).
   std::vector<std::int64_t> sample_dims() const {
     if (flat) return {channels};

@@ -72,7 +72,8 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     std::size_t seen = 0;
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
-      const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
+      const data::AugmentDraw draw{seed, static_cast<std::uint32_t>(epoch)};
+      const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size(), &draw);
       const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
       const exec::StepContext ctx{seed, ++step_counter};
       const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
