@@ -107,7 +107,7 @@ TEST_CASE("augment: flips mirror, crops shift within the padding, both over many
   CHECK(moved > 150);  // 24 of the 25 shifts move
 }
 
-TEST_CASE("augment: brightness and contrast stay in bytes; noise has the asked spread") {
+TEST_CASE("augment: brightness and contrast stay in bytes, and noise has the asked spread") {
   const int h = 8, w = 8;
   const std::size_t n = 50;
   std::vector<std::uint32_t> idx(n);
