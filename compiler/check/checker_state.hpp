@@ -43,6 +43,9 @@ struct CheckerState {
   int dataset_path(const std::vector<std::string>& parts, const ast::Located& at);
   /// `images("folder", size = HxW, color = gray|rgb, on_error = stop|skip)`.
   int image_folder(const ast::Call& call);
+  /// Adds the source node `n` read by `call` (`images`, `npy`, `csv`), named
+  /// after it, and reads its data (the sample shape); returns its index.
+  int source_node(DataNode n, const std::string& source_name, const ast::Call& call);
   /// The sample shape of data node `node`.
   const ir::Shape& node_shape(int node) const;
   /// `npy("x.npy", labels = "y.npy")`.

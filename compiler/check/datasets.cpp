@@ -184,6 +184,15 @@ int CheckerState::dataset_path(const std::vector<std::string>& parts, const ast:
   fail(at, "'" + parts[0] + "' is a model, but a dataset is needed here");
 }
 
+int CheckerState::source_node(DataNode n, const std::string& source_name, const ast::Call& call) {
+  n.display = source_name + "(" + n.images_path + ")";
+  n.where = {call.offset, call.length};
+  exp.data.push_back(std::move(n));
+  const int node = static_cast<int>(exp.data.size()) - 1;
+  exp.data.back().sample_shape = materialise(node, call).sample_shape;
+  return node;
+}
+
 const ir::Shape& CheckerState::node_shape(int node) const { return exp.data[static_cast<std::size_t>(node)].sample_shape; }
 
 int CheckerState::image_folder(const ast::Call& call) {
@@ -202,12 +211,7 @@ int CheckerState::image_folder(const ast::Call& call) {
     n.image_channels = choice(*color, nullptr, "color", {"gray", "rgb"}) == "gray" ? 1 : 3;
   if (const ast::Expr* on_error = args.slot(3))
     n.skip_bad = choice(*on_error, nullptr, "on_error", {"stop", "skip"}) == "skip";
-  n.display = "images(" + n.images_path + ")";
-  n.where = {call.offset, call.length};
-  exp.data.push_back(n);
-  const int node = static_cast<int>(exp.data.size()) - 1;
-  exp.data.back().sample_shape = materialise(node, call).sample_shape;
-  return node;
+  return source_node(std::move(n), "images", call);
 }
 
 int CheckerState::npy_source(const ast::Call& call) {
@@ -216,12 +220,7 @@ int CheckerState::npy_source(const ast::Call& call) {
   n.kind = DataNode::Kind::Npy;
   n.images_path = join_path(source.directory(), string_value(*args.slot(0), nullptr, "the samples file"));
   if (args.slot(1)) n.labels_path = join_path(source.directory(), string_value(*args.slot(1), nullptr, "the labels file"));
-  n.display = "npy(" + n.images_path + ")";
-  n.where = {call.offset, call.length};
-  exp.data.push_back(n);
-  const int node = static_cast<int>(exp.data.size()) - 1;
-  exp.data.back().sample_shape = materialise(node, call).sample_shape;
-  return node;
+  return source_node(std::move(n), "npy", call);
 }
 
 int CheckerState::csv_source(const ast::Call& call) {
@@ -241,12 +240,7 @@ int CheckerState::csv_source(const ast::Call& call) {
            "e.g. delimiter = \";\" or delimiter = \"\\t\" for tabs");
     n.delimiter = delimiter[0];
   }
-  n.display = "csv(" + n.images_path + ")";
-  n.where = {call.offset, call.length};
-  exp.data.push_back(n);
-  const int node = static_cast<int>(exp.data.size()) - 1;
-  exp.data.back().sample_shape = materialise(node, call).sample_shape;
-  return node;
+  return source_node(std::move(n), "csv", call);
 }
 
 int CheckerState::dataset(const ast::Expr& e) {
