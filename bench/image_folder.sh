@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 out, n = sys.argv[1], int(sys.argv[2])
 rng = np.random.default_rng(0)
-base = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+y, x = np.mgrid[0:64, 0:64]
+base = np.stack([x * 4, y * 4, (x + y) * 2], -1).astype(np.uint8)  # a smooth gradient
 for c in range(10):
     os.makedirs(f"{out}/class{c}", exist_ok=True)
 for i in range(n):
