@@ -105,6 +105,31 @@ TEST_CASE("augment: flips mirror, crops shift within the padding, both over many
     CHECK(found);
   }
   CHECK(moved > 150);  // 24 of the 25 shifts move
+  // Flip then crop (composed into one pass): a shift of the image or of its mirror.
+  auto both = original;
+  augment_bytes({spec(AugmentSpec::Kind::Flip), spec(AugmentSpec::Kind::Crop, 0, 2)}, {5, 3}, idx.data(), n, h, w, 1,
+                both.data());
+  std::size_t mirrored_and_moved = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* o = original.data() + i * sample;
+    const std::uint8_t* c = both.data() + i * sample;
+    bool found = false;
+    for (int m = 0; m < 2 && !found; ++m)
+      for (int dy = -2; dy <= 2 && !found; ++dy)
+        for (int dx = -2; dx <= 2 && !found; ++dx) {
+          bool match = true;
+          for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+              const int sy = y - dy, sx = x - dx;
+              const std::uint8_t want = sy < 0 || sy >= h || sx < 0 || sx >= w ? 0 : o[sy * w + (m ? w - 1 - sx : sx)];
+              match = match && c[y * w + x] == want;
+            }
+          found = match;
+          mirrored_and_moved += match && m && (dy || dx);
+        }
+    CHECK(found);
+  }
+  CHECK(mirrored_and_moved > 60);
 }
 
 TEST_CASE("augment: brightness and contrast stay in bytes, and noise has the asked spread") {
