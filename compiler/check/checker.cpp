@@ -181,7 +181,7 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       st.check_fit(model, step.data, where(t.data), t.model);
       step.train = st.train_config(t.settings, model, t);
       st.exp.steps.push_back(step);
-      st.last_train_data[step.model] = step.data;
+      st.last_train_data[model.name] = step.data;
     }
     void operator()(const ast::EvalStmt& e) const {
       Step step;
@@ -253,7 +253,7 @@ Diagnostic diagnostic_of(const SourceFile& source, const CheckError& e) {
 }  // namespace
 
 Experiment check(const ast::Program& program, const SourceFile& source, DataSource& data, const CheckOptions& options) {
-  CheckerState st{source, data, options, {}, {}};
+  CheckerState st{source, data, options, {}, {}, {}};
   st.exp.script = source.name();
   std::vector<Diagnostic> errors;
 

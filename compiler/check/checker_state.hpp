@@ -26,7 +26,7 @@ struct CheckerState {
   const CheckOptions& options;
   Experiment exp;
   std::map<std::string, Symbol> symbols;
-  std::map<int, int> last_train_data;  // model index -> data node of its latest train step so far
+  std::map<std::string, int> last_train_data;  // model name -> data node of its latest train step so far
 
   /// Defines `name` or fails if it is taken (pointing at the old definition).
   void define(const ast::Name& name, Symbol symbol);

@@ -88,6 +88,11 @@ struct TensorOrigin {
   std::string tensor;
 };
 
+/// The name of label `label`: names[label] when it is there and not empty,
+/// else the label's number. The one rule for showing a class, wherever names
+/// come from (a dataset, a model file).
+std::string class_name(const std::vector<std::string>& names, std::int64_t label);
+
 struct ModelSpec {
   std::string name;          // the instance: `net` in `net = seed_cnn(10)`
   std::string architecture;  // `seed_cnn`
@@ -103,6 +108,9 @@ struct ModelSpec {
 
   std::int64_t total_params() const;
   std::int64_t trainable_params() const;
+  /// How many class scores the model outputs: its output layer's width (0
+  /// when the output is not a vector).
+  std::size_t outputs() const;
   /// The Philox stream of this model's dropout layer or tensor initialiser
   /// `what` ("dropout", "conv2d/kernel"): keyed by the instance's name.
   std::uint64_t random_stream(const std::string& what) const;

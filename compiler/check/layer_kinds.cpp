@@ -55,6 +55,17 @@ std::uint64_t ModelSpec::random_stream(const std::string& what) const {
   return rng::stream_of((name + "/" + what).c_str());
 }
 
+std::size_t ModelSpec::outputs() const {
+  const ir::Shape& shape = layers[static_cast<std::size_t>(output)].shape;
+  return shape.size() == 1 ? static_cast<std::size_t>(shape[0]) : 0;
+}
+
+std::string class_name(const std::vector<std::string>& names, std::int64_t label) {
+  if (label >= 0 && static_cast<std::size_t>(label) < names.size() && !names[static_cast<std::size_t>(label)].empty())
+    return names[static_cast<std::size_t>(label)];
+  return std::to_string(label);
+}
+
 std::int64_t ModelSpec::total_params() const {
   std::int64_t total = 0;
   for (const auto& l : layers) total += l.param_count();

@@ -180,25 +180,24 @@ void CheckerState::check_fit(const ModelSpec& model, int data, const ast::Locate
 void CheckerState::check_class_names(const ModelSpec& model, int data, const ast::Located& data_at) {
   // The names the model's outputs have so far: its last training's data, or
   // its model file.
-  const int model_index = static_cast<int>(&model - exp.models.data());
   std::vector<std::string> known = model.class_names;
   std::string from = "its model file";
-  if (const auto it = last_train_data.find(model_index); it != last_train_data.end()) {
+  if (const auto it = last_train_data.find(model.name); it != last_train_data.end()) {
     known = materialise(it->second, data_at).class_names;
     from = "'" + exp.data[static_cast<std::size_t>(it->second)].display + "'";
   }
   const std::vector<std::string> here = materialise(data, data_at).class_names;
   if (known.empty() || here.empty()) return;
-  const std::int64_t outputs = model.layers[static_cast<std::size_t>(model.output)].shape[0];
+  const std::size_t outputs = model.outputs();
   auto name = [](const std::vector<std::string>& names, std::size_t i) {
-    return i < names.size() && !names[i].empty() ? names[i] : std::to_string(i);
+    return class_name(names, static_cast<std::int64_t>(i));
   };
-  for (std::size_t i = 0; i < static_cast<std::size_t>(outputs); ++i) {
+  for (std::size_t i = 0; i < outputs; ++i) {
     if (i >= here.size() && i >= known.size()) break;
     if (name(here, i) == name(known, i)) continue;
     auto list = [&](const std::vector<std::string>& names) {
       std::string out;
-      for (std::size_t j = 0; j < names.size() && j < static_cast<std::size_t>(outputs); ++j) out += (j ? ", " : "") + name(names, j);
+      for (std::size_t j = 0; j < names.size() && j < outputs; ++j) out += (j ? ", " : "") + name(names, j);
       return out;
     };
     fail(data_at,

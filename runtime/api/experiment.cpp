@@ -91,7 +91,7 @@ Model Experiment::model(const std::string& name) const {
   if (last != steps.rend()) {
     const auto data = impl_->script.data->get(impl_->exp, last->data);
     if (!data->has_float_pixels()) impl->pixels = PixelMap{data->pixels.float_scale(), data->pixels.float_offset()};
-    impl->spec.class_names = data->class_list(static_cast<std::size_t>(impl->spec.layers[static_cast<std::size_t>(impl->spec.output)].shape[0]));
+    impl->spec.class_names = data->class_list(impl->spec.outputs());
   }
   return Model(std::move(impl));
 }

@@ -107,9 +107,8 @@ std::string Model::name() const { return impl_->spec.name; }
 std::vector<std::string> Model::class_names() const { return impl_->spec.class_names; }
 
 std::string Model::class_name(std::size_t output) const {
-  const auto& names = impl_->spec.class_names;
   if (output >= classes()) throw Error(fmt::format("tl: model '{}' has {} outputs, not {}", impl_->spec.name, classes(), output + 1));
-  return output < names.size() && !names[output].empty() ? names[output] : std::to_string(output);
+  return check::class_name(impl_->spec.class_names, static_cast<std::int64_t>(output));
 }
 
 void Model::set_class_names(std::vector<std::string> names) {

@@ -61,6 +61,11 @@ void check_index(const char* who, std::size_t from, const Dataset& ds) {
 
 }  // namespace
 
+void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, float* dst) {
+  const float scale = map.float_scale(), offset = map.float_offset();  // locals: the loop vectorises
+  for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
+}
+
 void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
             float* labels_out) {
   const std::size_t sample = ds.sample_bytes();
@@ -74,8 +79,7 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
       const float* src = ds.float_sample(from);
       for (std::size_t k = 0; k < sample; ++k) dst[k] = src[k] * scale + offset;
     } else {
-      const std::uint8_t* src = ds.sample(from);
-      for (std::size_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
+      map_bytes(ds.sample(from), sample, ds.pixels, dst);
     }
     labels_out[i] = static_cast<float>(ds.labels[from]);
   }

@@ -34,6 +34,10 @@ std::size_t batch_count(std::size_t n, std::size_t batch);
 std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& order, std::size_t batch,
                                              std::size_t b);
 
+/// dst[k] = float(src[k]) * scale + offset for k < n, with the map's floats:
+/// how bytes become the values a model sees (a multiply, then an add).
+void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, float* dst);
+
 /// Copies samples `indices[0..count)` of `ds` into
 ///   images_out: (count, H, W, C) floats, NHWC: the pixel map applied,
 ///               float(pixel) * scale + offset, ds.pixels' floats (for a

@@ -125,6 +125,10 @@ ImagesAndLabels read_csv_table(const std::string& path, const std::string& label
     ~Freer() { csv_free(p); }
   } freer{&parser};
   csv_set_delim(&parser, static_cast<unsigned char>(delimiter));
+  // libcsv grows a field's buffer by this much at a time (128 bytes by
+  // default): a long field would otherwise take thousands of reallocations,
+  // each copying the field so far.
+  csv_set_blk_size(&parser, std::size_t{1} << 16);
 
   // 1. Feed one physical line at a time (a line ends at '\n'), counting
   //    lines, in chunks of at most 64 KiB, a line at most max_csv_line.

@@ -62,10 +62,7 @@ std::vector<std::string> Dataset::class_list(std::size_t count) const {
 }
 
 std::string Dataset::class_name(int label) const {
-  if (class_names && label >= 0 && static_cast<std::size_t>(label) < class_names->size() &&
-      !(*class_names)[static_cast<std::size_t>(label)].empty())
-    return (*class_names)[static_cast<std::size_t>(label)];
-  return std::to_string(label);
+  return class_names ? check::class_name(*class_names, label) : std::to_string(label);
 }
 
 Dataset make_float_dataset(int height, int width, int channels, std::vector<float> pixels,

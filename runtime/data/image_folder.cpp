@@ -217,9 +217,7 @@ ImagesAndLabels load_folder(const FolderListing& listing, const FolderOptions& o
   std::vector<bool> bad;
   out.skipped = listing.skipped;
   for_each_file(listing.files, options, bad, out.skipped, [&](std::size_t i) {
-    image::Image img = image::decode(listing.files[i]);
-    img = image::convert_channels(std::move(img), out.channels);
-    img = image::resize_bilinear(std::move(img), out.height, out.width);
+    const image::Image img = image::read_image(listing.files[i], out.height, out.width, out.channels);
     std::copy(img.pixels.begin(), img.pixels.end(), out.pixels.begin() + static_cast<std::ptrdiff_t>(i * bytes));
   });
   // Compact the pixels of the files that decoded.

@@ -228,8 +228,7 @@ LoadedModel load_model(const std::string& path) {
     loaded.pixels = data::PixelMap{static_cast<float>(scale), static_cast<float>(offset)};
   }
   if (auto c = file.metadata.find("tl.classes"); c != file.metadata.end()) {
-    const auto& out = loaded.spec.layers[static_cast<std::size_t>(loaded.spec.output)];
-    const std::size_t outputs = out.shape.empty() ? 0 : static_cast<std::size_t>(out.shape[0]);
+    const std::size_t outputs = loaded.spec.outputs();
     const nlohmann::json j = nlohmann::json::parse(c->second, nullptr, false);
     const bool valid = j.is_array() && j.size() == outputs &&
                        std::all_of(j.begin(), j.end(), [](const nlohmann::json& n) { return n.is_string(); });

@@ -25,8 +25,7 @@ nlohmann::json pixels_json(const data::Dataset& ds) {
 /// What a dataset adds to a training or evaluation entry: its class names
 /// (one per model output) and the files its source skipped, when it has them.
 void add_data_facts(nlohmann::json& entry, const check::ModelSpec& model, const data::Dataset& ds) {
-  const auto outputs = static_cast<std::size_t>(model.layers[static_cast<std::size_t>(model.output)].shape[0]);
-  if (ds.class_names) entry["classes"] = ds.class_list(outputs);
+  if (ds.class_names) entry["classes"] = ds.class_list(model.outputs());
   if (ds.store && !ds.store->skipped.empty()) {
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& [file, why] : ds.store->skipped) skipped.push_back({{"file", file}, {"error", why}});

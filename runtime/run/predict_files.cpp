@@ -1,7 +1,7 @@
 // Predictions for image files and folders; see predict_files.hpp.
 #include "runtime/run/predict_files.hpp"
 
-#include <sys/stat.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <numeric>
@@ -16,15 +16,6 @@
 #include "runtime/train/predict.hpp"
 
 namespace tl::run {
-
-namespace {
-
-bool is_dir(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-}  // namespace
 
 PredictResult predict_files(const std::string& model_path, const std::vector<std::string>& paths,
                             const PredictOptions& options) {
@@ -56,7 +47,8 @@ PredictResult predict_files(const std::string& model_path, const std::vector<std
   std::vector<std::string> truth;
   PredictResult result;
   for (const std::string& path : paths) {
-    if (is_dir(path)) {
+    std::error_code not_a_folder;
+    if (std::filesystem::is_directory(path, not_a_folder)) {
       const data::FolderListing listing = data::list_folder(path, read);
       data::ImagesAndLabels part = data::load_folder(listing, read);
       all.pixels.insert(all.pixels.end(), part.pixels.begin(), part.pixels.end());
@@ -68,9 +60,7 @@ PredictResult predict_files(const std::string& model_path, const std::vector<std
       continue;
     }
     try {
-      data::image::Image img = data::image::decode(path);
-      img = data::image::convert_channels(std::move(img), read.channels);
-      img = data::image::resize_bilinear(std::move(img), read.height, read.width);
+      const data::image::Image img = data::image::read_image(path, read.height, read.width, read.channels);
       all.pixels.insert(all.pixels.end(), img.pixels.begin(), img.pixels.end());
       all.files.push_back(path);
       truth.emplace_back();
@@ -89,8 +79,7 @@ PredictResult predict_files(const std::string& model_path, const std::vector<std
   train::ModelState state{&model.spec, std::move(model.vars)};
   const auto executor = exec::make_executor(options.backend, options.threads);
   const std::vector<float> scores = train::predict_scores(*executor, state, ds, 64);
-  const auto classes = static_cast<std::size_t>(model.spec.layers[static_cast<std::size_t>(model.spec.output)].shape[0]);
-  const auto& names = model.spec.class_names;
+  const std::size_t classes = model.spec.outputs();
   std::vector<std::size_t> order(classes);
   for (std::size_t i = 0; i < ds.size(); ++i) {
     const float* row = scores.data() + i * classes;
@@ -102,7 +91,7 @@ PredictResult predict_files(const std::string& model_path, const std::vector<std
     p.file = ds.file_of(i);
     p.truth = truth[i];
     for (std::size_t j = 0; j < k; ++j)
-      p.top.emplace_back(order[j] < names.size() && !names[order[j]].empty() ? names[order[j]] : std::to_string(order[j]),
+      p.top.emplace_back(check::class_name(model.spec.class_names, static_cast<std::int64_t>(order[j])),
                          row[order[j]]);
     result.rows.push_back(std::move(p));
   }

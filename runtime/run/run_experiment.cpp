@@ -206,11 +206,10 @@ class Runner {
     const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
     results_.add_training(model, node.display, *data, step.train, history);
     st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
-    const auto outputs = static_cast<std::size_t>(model.layers[static_cast<std::size_t>(model.output)].shape[0]);
     // A pixel map describes bytes; a float source's (NumPy) is not recorded.
     const std::optional<data::PixelMap> pixels =
         data->has_float_pixels() ? std::nullopt : std::optional<data::PixelMap>(data->pixels);
-    io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, pixels, data->class_list(outputs));
+    io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, pixels, data->class_list(model.outputs()));
     if (options_.export_onnx) onnx_export::export_onnx(folder_.file(model.name + ".onnx"), model, state.vars, pixels);
     for (const auto& e : history) {
       char numbers[256];  // the names go in whole, quoted as CSV needs

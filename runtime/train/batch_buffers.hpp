@@ -38,8 +38,7 @@ struct BatchBuffers {
       data::augment_bytes(*ds.augment, *draw, indices, count, ds.height, ds.width, ds.channels, bytes.data());
       if (data::has_noise(*ds.augment)) {
         if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
-        const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();
-        for (std::size_t k = 0; k < bytes.size(); ++k) images.data()[k] = static_cast<float>(bytes[k]) * scale + offset;
+        data::map_bytes(bytes.data(), bytes.size(), ds.pixels, images.data());
         data::add_noise(*ds.augment, *draw, indices, count, ds.sample_bytes(), images.data());
         return {&images, &labels};
       }

@@ -14,7 +14,7 @@ namespace tl::train {
 std::vector<float> predict_scores(exec::Executor& executor, ModelState& state, const data::Dataset& data,
                                   std::int64_t batch) {
   const check::ModelSpec& spec = *state.spec;
-  const auto classes = static_cast<std::size_t>(spec.layers[static_cast<std::size_t>(spec.output)].shape.at(0));
+  const std::size_t classes = spec.outputs();
   std::vector<float> scores(data.size() * classes);
   std::vector<std::uint32_t> order(data.size());
   std::iota(order.begin(), order.end(), 0u);

@@ -7,22 +7,21 @@ line included). Usage: csv_test.py CSV_DUMP"""
 import csv
 import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hostile import run_limited  # noqa: E402
+
 dump = sys.argv[1]
 failures = checks = 0
 
 
 def run(*args):
-    def limit():
-        if "ASAN_OPTIONS" not in os.environ:  # ASan reserves terabytes of address space for its shadow
-            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    return subprocess.run([dump, *args], capture_output=True, text=True, timeout=20, preexec_fn=limit)
+    return run_limited([dump, *args], timeout=20)
 
 
 def reference(text, label, delimiter):

@@ -6,12 +6,14 @@ refused with a message naming it, within 1 GiB of address space.
 Usage: npy_test.py NPY_DUMP"""
 import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hostile import run_limited  # noqa: E402
 
 dump = sys.argv[1]
 rng = np.random.default_rng(5)
@@ -19,10 +21,7 @@ failures = checks = 0
 
 
 def run(*paths):
-    def limit():
-        if "ASAN_OPTIONS" not in os.environ:  # ASan reserves terabytes of address space for its shadow
-            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    return subprocess.run([dump, *paths], capture_output=True, text=True, timeout=30, preexec_fn=limit)
+    return run_limited([dump, *paths], timeout=30)
 
 
 def save(path, array, version=None):

@@ -21,6 +21,9 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hostile import run_limited  # noqa: E402
+
 dump = sys.argv[1]
 rng = np.random.default_rng(7)
 
@@ -134,12 +137,6 @@ def png_claiming(w, h):
             + png_chunk(b"IDAT", b"x\x9c" + b"\x00" * 20) + png_chunk(b"IEND", b""))
 
 
-def limit_memory():
-    import resource
-    if "ASAN_OPTIONS" not in os.environ:  # ASan reserves terabytes of address space for its shadow
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-
 with tempfile.TemporaryDirectory() as tmp:
     good = io.BytesIO()
     Image.fromarray(smooth(64, 64, 3), "RGB").save(good, "PNG")
@@ -178,7 +175,7 @@ with tempfile.TemporaryDirectory() as tmp:
         header_level = name not in ("truncated.png", "truncated.jpg", "bad_crc.png", "claims_4096x4096.bmp",
                                     "unknown_compression.bmp")
         for args in (["--probe", path], [path]) if header_level else ([path],):
-            r = subprocess.run([dump, *args], capture_output=True, text=True, timeout=20, preexec_fn=limit_memory)
+            r = run_limited([dump, *args], timeout=20)
             checks += 1
             if r.returncode != 1 or expected not in r.stderr or path not in r.stderr:
                 print(f"FAIL hostile {name} {args[0]}: exit {r.returncode}, stderr {r.stderr.strip()!r}, expected {expected!r}")

@@ -70,6 +70,38 @@ std::string description_error(const nlohmann::json& description) {
   return "";
 }
 
+/// A checked 4x4x1 -> 3-class model, its initial weights, and a scratch
+/// model-file path for the test `what`.
+struct SmallModelFile {
+  tl::data::DataStore store;
+  tl::check::Experiment exp;
+  tl::exec::Variables vars;
+  std::string path;
+  explicit SmallModelFile(const std::string& what)
+      : exp(tl::test::check_ok("small.tl",
+                               "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
+                               "net = small(3)\nsummary net\n",
+                               store)),
+        vars(tl::train::initialise(exp.models.at(0), 1).vars),
+        path((fs::temp_directory_path() / ("tl-" + what + "-" + std::to_string(::getpid()) + ".safetensors")).string()) {}
+  ~SmallModelFile() { fs::remove(path); }
+  const tl::check::ModelSpec& spec() const { return exp.models.at(0); }
+};
+
+/// What load_model says of the model file at `path` once its metadata entry
+/// `key` is set to `value` ("" when it loads).
+std::string load_error_with(const std::string& path, const std::string& key, const std::string& value) {
+  tl::io::TensorFile file = tl::io::read_safetensors(path);
+  file.metadata[key] = value;
+  tl::io::write_safetensors(path, file);
+  try {
+    tl::io::load_model(path);
+  } catch (const tl::data::DataError& e) {
+    return e.message();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("a deeply nested value in a safetensors header is an error, not a stack overflow") {
@@ -120,36 +152,17 @@ TEST_CASE("numbers in a model description are range-checked, never converted bli
 }
 
 TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad one is an error") {
-  tl::data::DataStore store;
-  const auto exp = tl::test::check_ok("small.tl",
-                                      "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
-                                      "net = small(3)\nsummary net\n",
-                                      store);
-  const auto& spec = exp.models.at(0);
-  const auto vars = tl::train::initialise(spec, 1).vars;
-  const std::string path =
-      (fs::temp_directory_path() / ("tl-pixels-" + std::to_string(::getpid()) + ".safetensors")).string();
+  const SmallModelFile m("pixels");
   const tl::data::PixelMap pixels{1.0 / 255 / 0.3081, -0.1307 / 0.3081};
-  tl::io::save_model(path, spec, vars, pixels);
-  const auto loaded = tl::io::load_model(path);
+  tl::io::save_model(m.path, m.spec(), m.vars, pixels);
+  const auto loaded = tl::io::load_model(m.path);
   REQUIRE(loaded.pixels.has_value());
   CHECK(loaded.pixels->float_scale() == pixels.float_scale());
   CHECK(loaded.pixels->float_offset() == pixels.float_offset());
-  tl::io::save_model(path, spec, vars);
-  CHECK_FALSE(tl::io::load_model(path).pixels.has_value());
+  tl::io::save_model(m.path, m.spec(), m.vars);
+  CHECK_FALSE(tl::io::load_model(m.path).pixels.has_value());
 
-  auto error_with = [&](const std::string& value) {
-    tl::io::TensorFile file = tl::io::read_safetensors(path);
-    file.metadata["tl.pixels"] = value;
-    tl::io::write_safetensors(path, file);
-    std::string message;
-    try {
-      tl::io::load_model(path);
-    } catch (const tl::data::DataError& e) {
-      message = e.message();
-    }
-    return message;
-  };
+  auto error_with = [&](const std::string& value) { return load_error_with(m.path, "tl.pixels", value); };
   const std::string shape = "the pixel map (tl.pixels) is invalid: not an object with numbers scale and offset";
   const std::string range = "the pixel map (tl.pixels) is invalid: scale and offset must be finite floats and scale non-zero";
   const std::string json = "the pixel map (tl.pixels) is invalid: not valid JSON (or a number out of range)";
@@ -163,34 +176,16 @@ TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad o
   CHECK(error_with(std::string(100000, '[')) == json);  // deep nesting: an error, not a stack overflow
   CHECK(error_with(std::string(100000, '[') + std::string(100000, ']')) == shape);
   CHECK(error_with(R"({"scale": 0.5, "offset": -1})") == "");
-  fs::remove(path);
 }
 
 TEST_CASE("a model file's class names (tl.classes) round-trip, and a bad list is an error") {
-  tl::data::DataStore store;
-  const auto exp = tl::test::check_ok("small.tl",
-                                      "model small(classes) {\n  input(4, 4, 1)\n  flatten()\n  dense(classes, softmax)\n}\n"
-                                      "net = small(3)\nsummary net\n",
-                                      store);
-  const auto& spec = exp.models.at(0);
-  const auto vars = tl::train::initialise(spec, 1).vars;
-  const std::string path =
-      (fs::temp_directory_path() / ("tl-classes-" + std::to_string(::getpid()) + ".safetensors")).string();
-  tl::io::save_model(path, spec, vars, std::nullopt, {"cat", "dog", "caf\u00e9 \"au lait\""});
-  CHECK(tl::io::load_model(path).spec.class_names == std::vector<std::string>{"cat", "dog", "caf\u00e9 \"au lait\""});
-  tl::io::save_model(path, spec, vars);
-  CHECK(tl::io::load_model(path).spec.class_names.empty());
-  for (const std::string bad : {"[\"a\", \"b\"]", "[1, 2, 3]", "{}", "not json", "[\"a\", \"b\", \"c\", \"d\"]"}) {
-    tl::io::TensorFile file = tl::io::read_safetensors(path);
-    file.metadata["tl.classes"] = bad;
-    tl::io::write_safetensors(path, file);
-    std::string message;
-    try {
-      tl::io::load_model(path);
-    } catch (const tl::data::DataError& e) {
-      message = e.message();
-    }
-    CHECK_MESSAGE(message == "the class names (tl.classes) are invalid: not a list of 3 strings, one per output", bad);
-  }
-  fs::remove(path);
+  const SmallModelFile m("classes");
+  tl::io::save_model(m.path, m.spec(), m.vars, std::nullopt, {"cat", "dog", "caf\u00e9 \"au lait\""});
+  CHECK(tl::io::load_model(m.path).spec.class_names == std::vector<std::string>{"cat", "dog", "caf\u00e9 \"au lait\""});
+  tl::io::save_model(m.path, m.spec(), m.vars);
+  CHECK(tl::io::load_model(m.path).spec.class_names.empty());
+  for (const std::string bad : {"[\"a\", \"b\"]", "[1, 2, 3]", "{}", "not json", "[\"a\", \"b\", \"c\", \"d\"]"})
+    CHECK_MESSAGE(load_error_with(m.path, "tl.classes", bad) ==
+                      "the class names (tl.classes) are invalid: not a list of 3 strings, one per output",
+                  bad);
 }

@@ -2,6 +2,8 @@
 // coefficient and pass code follows Pillow's libImaging/Resample.c (9.x).
 #include "runtime/data/image/resize.hpp"
 
+#include "runtime/data/image/decode.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -100,6 +102,10 @@ Image resize_bilinear(Image in, int height, int width) {
   if (in.width != width) in = resample(in, width, true);
   if (in.height != height) in = resample(in, height, false);
   return in;
+}
+
+Image read_image(const std::string& path, int height, int width, int channels) {
+  return resize_bilinear(convert_channels(decode(path), channels), height, width);
 }
 
 Image convert_channels(Image in, int channels) {

@@ -8,6 +8,8 @@
 // - RGB from gray: the gray value in all three channels.
 #pragma once
 
+#include <string>
+
 #include "runtime/data/image/image.hpp"
 
 namespace tl::data::image {
@@ -17,5 +19,9 @@ Image resize_bilinear(Image in, int height, int width);
 
 /// `in` with 1 (gray) or 3 (RGB) channels.
 Image convert_channels(Image in, int channels);
+
+/// The image file at `path` as a model reads it: decoded (decode.hpp),
+/// converted to `channels`, then resized to height x width. Throws DataError.
+Image read_image(const std::string& path, int height, int width, int channels);
 
 }  // namespace tl::data::image
