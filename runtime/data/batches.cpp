@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 
@@ -66,35 +67,95 @@ void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, floa
   for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
 }
 
-void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
-            float* labels_out) {
+void read_samples(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* dst, bool* ok) {
+  if (ds.has_float_pixels()) throw std::logic_error("read_samples: the dataset holds float images, not bytes");
   const std::size_t sample = ds.sample_bytes();
+  for (std::size_t i = 0; i < count; ++i) check_index("read_samples", indices[i], ds);
+  if (!ds.is_lazy()) {
+    for (std::size_t i = 0; i < count; ++i) {
+      std::memcpy(dst + i * sample, ds.sample(indices[i]), sample);
+      ok[i] = true;
+    }
+    return;
+  }
+  std::vector<std::uint32_t> images(count);
+  for (std::size_t i = 0; i < count; ++i) images[i] = static_cast<std::uint32_t>(ds.image_of(indices[i]));
+  ds.store->lazy->read(images.data(), count, dst, ok);
+}
+
+void prefetch(const Dataset& ds, std::span<const std::uint32_t> indices) {
+  if (!ds.is_lazy() || indices.empty()) return;
+  std::vector<std::uint32_t> images;
+  images.reserve(indices.size());
+  for (const std::uint32_t i : indices)
+    if (i < ds.size()) images.push_back(static_cast<std::uint32_t>(ds.image_of(i)));
+  ds.store->lazy->prefetch(images.data(), images.size());
+}
+
+void prefetch_batches(const Dataset& ds, const std::vector<std::uint32_t>& order, std::size_t batch, std::size_t b,
+                      std::size_t depth) {
+  if (!ds.is_lazy()) return;
+  for (std::size_t ahead = 1; ahead <= depth; ++ahead) prefetch(ds, batch_indices(order, batch, b + ahead));
+}
+
+namespace {
+
+/// Moves the samples read (ok) to the front of images (sample bytes or
+/// floats each) and of labels, writing their indices to kept_out; returns
+/// how many there are.
+template <class T>
+std::size_t compact(const bool* ok, const std::uint32_t* indices, std::size_t count, std::size_t sample, T* images,
+                    float* labels, std::uint32_t* kept_out) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!ok[i]) continue;
+    if (kept != i) {
+      std::memmove(images + kept * sample, images + i * sample, sample * sizeof(T));
+      labels[kept] = labels[i];
+    }
+    if (kept_out) kept_out[kept] = indices[i];
+    ++kept;
+  }
+  return kept;
+}
+
+}  // namespace
+
+std::size_t gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
+                   float* labels_out, std::uint32_t* kept_out) {
+  const std::size_t sample = ds.sample_bytes();
+  std::unique_ptr<bool[]> ok(new bool[count]);
+  if (ds.is_lazy()) {  // bytes first, then mapped
+    std::vector<std::uint8_t> bytes(count * sample);
+    read_samples(ds, indices, count, bytes.data(), ok.get());
+    map_bytes(bytes.data(), bytes.size(), ds.pixels, images_out);
+    for (std::size_t i = 0; i < count; ++i) labels_out[i] = static_cast<float>(ds.labels[indices[i]]);
+    return compact(ok.get(), indices, count, sample, images_out, labels_out, kept_out);
+  }
   const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();  // locals: the loop vectorises
-  const bool floats = ds.has_float_pixels();
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t from = indices[i];
     check_index("gather", from, ds);
     float* dst = images_out + i * sample;
-    if (floats) {  // the map applies to floats too (identity for a host's float data)
+    if (ds.has_float_pixels()) {  // the map applies to floats too (identity for a host's float data)
       const float* src = ds.float_sample(from);
       for (std::size_t k = 0; k < sample; ++k) dst[k] = src[k] * scale + offset;
     } else {
       map_bytes(ds.sample(from), sample, ds.pixels, dst);
     }
     labels_out[i] = static_cast<float>(ds.labels[from]);
+    ok[i] = true;
   }
+  return compact(ok.get(), indices, count, sample, images_out, labels_out, kept_out);
 }
 
-void gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
-                  float* labels_out) {
+std::size_t gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
+                         float* labels_out, std::uint32_t* kept_out) {
   if (ds.has_float_pixels()) throw std::logic_error("gather_bytes: the dataset holds float images, not bytes");
-  const std::size_t sample = ds.sample_bytes();
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t from = indices[i];
-    check_index("gather_bytes", from, ds);
-    std::memcpy(images_out + i * sample, ds.sample(from), sample);
-    labels_out[i] = static_cast<float>(ds.labels[from]);
-  }
+  std::unique_ptr<bool[]> ok(new bool[count]);
+  read_samples(ds, indices, count, images_out, ok.get());
+  for (std::size_t i = 0; i < count; ++i) labels_out[i] = static_cast<float>(ds.labels[indices[i]]);
+  return compact(ok.get(), indices, count, ds.sample_bytes(), images_out, labels_out, kept_out);
 }
 
 }  // namespace tl::data

@@ -38,14 +38,33 @@ std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& o
 /// how bytes become the values a model sees (a multiply, then an add).
 void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, float* dst);
 
+/// Copies samples `indices[0..count)` of a byte dataset to dst (count *
+/// ds.sample_bytes() bytes), the pixel map not applied. ok[k] says whether
+/// sample indices[k] was read: false only for a lazy store that skips bad
+/// files (dst's bytes for it are then unspecified); a lazy store that does
+/// not skip throws DataError naming the file. Throws std::out_of_range for an
+/// index >= ds.size(), std::logic_error for a has_float_pixels() dataset.
+void read_samples(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* dst, bool* ok);
+
+/// Announces that samples `indices` will be read soon, so a lazy store can
+/// decode them ahead on its own threads. Does nothing for a store in memory.
+void prefetch(const Dataset& ds, std::span<const std::uint32_t> indices);
+
+/// prefetch() of batches b + 1 .. b + depth of `order` (those that exist).
+void prefetch_batches(const Dataset& ds, const std::vector<std::uint32_t>& order, std::size_t batch, std::size_t b,
+                      std::size_t depth = 2);
+
 /// Copies samples `indices[0..count)` of `ds` into
 ///   images_out: (count, H, W, C) floats, NHWC: the pixel map applied,
 ///               float(pixel) * scale + offset, ds.pixels' floats (for a
 ///               has_float_pixels() dataset, its floats as they are);
 ///   labels_out: (count) floats, the labels.
+/// Samples a lazy store skips (read_samples) are left out: the rest move up,
+/// and the number gathered is returned (count, unless a file was skipped);
+/// kept_out, when given, receives the indices gathered.
 /// Throws std::out_of_range for an index >= ds.size().
-void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
-            float* labels_out);
+std::size_t gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, float* images_out,
+                   float* labels_out, std::uint32_t* kept_out = nullptr);
 
 /// Like gather, but copies each sample's raw bytes, the pixel map not applied:
 ///   images_out: (count, H, W, C) bytes, NHWC (count * ds.sample_bytes());
@@ -53,7 +72,7 @@ void gather(const Dataset& ds, const std::uint32_t* indices, std::size_t count, 
 /// For a consumer that applies ds.pixels itself (the JIT executor does it in
 /// its first kernel). Requires a byte dataset: throws std::logic_error for a
 /// has_float_pixels() one. Throws std::out_of_range for an index >= ds.size().
-void gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
-                  float* labels_out);
+std::size_t gather_bytes(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* images_out,
+                         float* labels_out, std::uint32_t* kept_out = nullptr);
 
 }  // namespace tl::data

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/data/csv_table.hpp"
+#include "runtime/data/folder_images.hpp"
 #include "runtime/data/image_folder.hpp"
 #include "runtime/data/locate.hpp"
 #include "runtime/data/npy.hpp"
@@ -14,6 +15,9 @@ namespace tl::data {
 using check::DataNode;
 using check::Experiment;
 using check::SplitSpec;
+
+DataStore::DataStore(std::optional<std::size_t> image_cache_bytes)
+    : image_cache_bytes_(image_cache_bytes ? *image_cache_bytes : default_image_cache_bytes()) {}
 
 DataStore::Ptr DataStore::get(const Experiment& exp, int index) {
   if (auto it = nodes_.find(index); it != nodes_.end()) return it->second;
@@ -59,8 +63,10 @@ DataStore::Ptr DataStore::compute(const Experiment& exp, const DataNode& node) {
         options.width = node.image_width;
         options.channels = node.image_channels;
         options.skip_bad = node.skip_bad;
-        const FolderListing listing = list_folder(node.images_path, options);
-        it = folders_.emplace(key, std::make_shared<Dataset>(make_dataset(load_folder(listing, options)))).first;
+        // Headers only: the pixels are decoded while the data is used.
+        it = folders_.emplace(key, std::make_shared<Dataset>(folder_dataset(list_folder(node.images_path, options),
+                                                                            node.skip_bad, image_cache_bytes_)))
+                 .first;
       }
       return it->second;
     }

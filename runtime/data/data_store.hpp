@@ -1,5 +1,5 @@
 // DataStore: materialises an experiment's dataset nodes (loading IDX files
-// once, applying filters, relabels, scales, takes and splits) and memoises
+// once, listing image folders (decoded while used), applying filters, relabels, scales, takes and splits) and memoises
 // them. It is the checker's DataSource (compiler/check/data_source.hpp): the
 // checker fills it while checking, so sizes, label ranges and sample shapes
 // are known before any training, and the run reuses it. Derived nodes are
@@ -8,7 +8,9 @@
 #pragma once
 
 #include <map>
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -24,6 +26,9 @@ namespace tl::data {
 class DataStore : public check::DataSource {
  public:
   using Ptr = std::shared_ptr<const Dataset>;
+  /// `image_cache_bytes`: memory for the decoded images of each image
+  /// folder (default: default_image_cache_bytes()).
+  explicit DataStore(std::optional<std::size_t> image_cache_bytes = std::nullopt);
   /// Node `index` of `exp`, computing it (and its bases) on first use.
   /// Throws DataError for unreadable or malformed files.
   Ptr get(const check::Experiment& exp, int index);
@@ -45,6 +50,7 @@ class DataStore : public check::DataSource {
   std::map<int, Ptr> nodes_;
   std::map<int, std::vector<Ptr>> splits_;
   std::map<int, check::DataFacts> facts_;
+  std::size_t image_cache_bytes_;
 };
 
 /// A data error as the checker reports it: the file (and byte offset), the

@@ -1,9 +1,11 @@
-// Dataset: labelled images held in memory as bytes (NHWC), and the
+// Dataset: labelled images as bytes (NHWC; in memory, or decoded while they
+// are used: image folders), and the
 // transformations a .tl script applies to them (filter by label, relabel,
 // scale, normalize, select, split). Pixels stay uint8 until batching, where
 // the view's pixel map is applied: value = float(pixel) * scale + offset.
 //
-// Storage: the images are loaded once into an immutable PixelStore that every
+// Storage: the images are loaded once (or listed, to be decoded on demand)
+// into an immutable PixelStore that every
 // Dataset derived from them shares. A Dataset is a view of it: which store
 // image each of its samples is (an index), the samples' labels, the pixel map
 // and the image dims. Transformations return new views and never copy pixels:
@@ -23,20 +25,29 @@
 #include <vector>
 
 #include "compiler/check/experiment.hpp"
+#include "runtime/data/lazy_images.hpp"
 
 namespace tl::data {
 
-/// Images, NHWC, never changed once built: bytes (scaled when batched) or
-/// floats given by a host application through the embedding API (used as they
-/// are). Exactly one of the two vectors is used, as `is_float` says.
+/// Images, NHWC, never changed once built: bytes (scaled when batched),
+/// floats given by a host application through the embedding API (used as
+/// they are), or images decoded while they are used (`lazy`: an image
+/// folder). Exactly one of the three is used.
 struct PixelStore {
   std::vector<std::uint8_t> bytes;
   std::vector<float> floats;
   bool is_float = false;
+  /// Decodes the images on demand; null for a store held in memory.
+  std::shared_ptr<LazyImages> lazy;
   /// The file each image was read from (image folders); empty otherwise.
   std::vector<std::string> files;
   /// Files of the source that were skipped (`on_error = skip`), and why.
   std::vector<std::pair<std::string, std::string>> skipped;
+  /// `skipped`, and for a lazy store also the files skipped since, while
+  /// decoding.
+  std::vector<std::pair<std::string, std::string>> skipped_files() const {
+    return lazy ? lazy->skipped() : skipped;
+  }
 };
 
 /// How a byte becomes the float a model sees: value = float(pixel) * scale +
@@ -88,9 +99,13 @@ struct Dataset {
   std::size_t sample_bytes() const { return std::size_t(height) * width * channels; }
   /// True when the images are host floats (the embedding API), not bytes.
   bool has_float_pixels() const { return store && store->is_float; }
+  /// True when the images are decoded on demand (read them with
+  /// read_samples in batches.hpp; sample() does not apply).
+  bool is_lazy() const { return store && store->lazy; }
   /// The store image of sample i (< size(), unchecked).
   std::size_t image_of(std::size_t i) const { return index ? (*index)[i] : i; }
-  /// Sample i's sample_bytes() bytes. Requires a byte store and i < size()
+  /// Sample i's sample_bytes() bytes. Requires a byte store in memory (not
+  /// is_lazy()) and i < size()
   /// (unchecked: callers such as gather check their indices once).
   const std::uint8_t* sample(std::size_t i) const { return store->bytes.data() + image_of(i) * sample_bytes(); }
   /// Sample i's sample_bytes() floats. Requires has_float_pixels() and i < size().

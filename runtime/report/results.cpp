@@ -26,9 +26,9 @@ nlohmann::json pixels_json(const data::Dataset& ds) {
 /// (one per model output) and the files its source skipped, when it has them.
 void add_data_facts(nlohmann::json& entry, const check::ModelSpec& model, const data::Dataset& ds) {
   if (ds.class_names) entry["classes"] = ds.class_list(model.outputs());
-  if (ds.store && !ds.store->skipped.empty()) {
+  if (ds.store && !ds.store->skipped_files().empty()) {
     nlohmann::json skipped = nlohmann::json::array();
-    for (const auto& [file, why] : ds.store->skipped) skipped.push_back({{"file", file}, {"error", why}});
+    for (const auto& [file, why] : ds.store->skipped_files()) skipped.push_back({{"file", file}, {"error", why}});
     entry["skipped_files"] = skipped;
   }
 }

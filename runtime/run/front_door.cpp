@@ -13,7 +13,7 @@
 namespace tl::run {
 
 Script open_script(SourceFile source, const FrontOptions& options) {
-  Script script{std::move(source), {}, std::make_unique<data::DataStore>(), {}};
+  Script script{std::move(source), {}, std::make_unique<data::DataStore>(options.image_cache_bytes), {}};
   script.program = dsl::parse(script.source);
   check::CheckOptions check_options;
   check_options.seed = options.seed;

@@ -4,6 +4,7 @@
 // these and nothing else to turn a script into an experiment.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +21,8 @@ namespace tl::run {
 struct FrontOptions {
   std::optional<std::uint64_t> seed;   ///< overrides the script's `seed` statement
   std::vector<std::string> data_dirs;  ///< where idx("name") looks; empty: data::default_search_dirs
+  /// Memory for each image folder's decoded images; none: data::default_image_cache_bytes().
+  std::optional<std::size_t> image_cache_bytes;
 };
 
 /// A checked script with the data its experiment reads.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "dsl/diagnostics.hpp"
@@ -70,6 +71,7 @@ class Runner {
         throw DiagnosticError(make_diagnostic(source_, step.where.offset, step.where.length, e.what(),
                                               "results of the steps before this one are in " + results_path_));
       }
+      note_skipped_files();
       ++st_.next_step;
       st_.fit.reset();
       st_.results = results_.json();
@@ -156,17 +158,23 @@ class Runner {
     }
   }
 
-  /// Says which image folders had files skipped (on_error = skip).
+  /// Says which image folders had files skipped (on_error = skip) since the
+  /// last note: at the start, those whose header failed; after a step, those
+  /// that failed to decode while it used them.
   void note_skipped_files() {
     for (std::size_t i = 0; i < exp_.data.size(); ++i) {
       if (exp_.data[i].kind != check::DataNode::Kind::Images) continue;
       const auto ds = store_.get(exp_, static_cast<int>(i));
-      const auto& skipped = ds->store->skipped;
-      if (skipped.empty()) continue;
-      std::fprintf(out_, "note: %s: skipped %zu of %zu image files that could not be read (the first: %s: %s); "
-                   "results.json lists them\n",
-                   exp_.data[i].images_path.c_str(), skipped.size(), skipped.size() + ds->store->files.size(),
-                   skipped.front().first.c_str(), skipped.front().second.c_str());
+      const auto skipped = ds->store->skipped_files();
+      std::size_t& noted = noted_skips_[ds->store.get()];
+      if (skipped.size() <= noted) continue;
+      const auto& first = skipped[noted];
+      const std::size_t files = ds->store->files.size() + ds->store->skipped.size();  // listed, and failed headers
+      std::fprintf(out_, "note: %s: skipped %zu %sof %zu image files that could not be read (%s: %s); results.json "
+                   "lists them\n",
+                   exp_.data[i].images_path.c_str(), skipped.size() - noted, noted ? "more " : "", files,
+                   first.first.c_str(), first.second.c_str());
+      noted = skipped.size();
     }
   }
 
@@ -278,6 +286,7 @@ class Runner {
 
   const check::Experiment& exp_;
   data::DataStore& store_;
+  std::map<const data::PixelStore*, std::size_t> noted_skips_;  // skipped files already noted, per store
   const SourceFile& source_;
   const RunOptions& options_;
   std::FILE* out_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <stdexcept>
 
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/train/batch_buffers.hpp"
@@ -25,7 +26,10 @@ std::vector<float> predict_scores(exec::Executor& executor, ModelState& state, c
     const auto n = static_cast<std::int64_t>(indices.size());
     auto it = graphs.find(n);
     if (it == graphs.end()) it = graphs.emplace(n, lower::build_step(spec, n, lower::StepKind::Predict, nullptr)).first;
+    data::prefetch_batches(data, order, static_cast<std::size_t>(batch), b);
     const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
+    if (buffers.count != indices.size())  // one score row per sample: nothing may be left out
+      throw std::logic_error("predict_scores: a sample could not be read");
     const auto out = executor.run(it->second.graph, state.vars, feeds, {});
     const Tensor& s = out.at("scores");
     std::memcpy(scores.data() + b * static_cast<std::size_t>(batch) * classes, s.data(), s.size() * sizeof(float));

@@ -72,9 +72,12 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     std::size_t seen = 0;
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
+      data::prefetch_batches(data, order, batch, b);  // an image folder decodes the next batches meanwhile
       const data::AugmentDraw draw{seed, static_cast<std::uint32_t>(epoch)};
       const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size(), &draw);
-      const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(indices.size()), config);
+      const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
+      if (count == 0) continue;
+      const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(count), config);
       const exec::StepContext ctx{seed, ++step_counter};
       const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
       const double loss = outputs.at("loss").data()[0];
@@ -92,14 +95,17 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
         warned = true;
         if (!std::isfinite(loss)) continue;
       }
-      loss_sum += loss * static_cast<double>(indices.size());
+      loss_sum += loss * static_cast<double>(count);
       correct += outputs.at("correct").data()[0];
-      seen += indices.size();
+      seen += count;
       progress.step(static_cast<std::int64_t>(b + 1), loss_sum / static_cast<double>(seen),
                     correct / static_cast<double>(seen));
       if (hooks.should_stop && hooks.should_stop())
         throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1));
     }
+    if (seen == 0)
+      throw std::runtime_error("no sample of the training data could be read in epoch " + std::to_string(epoch) +
+                               " (every image file failed to decode and was skipped)");
     EpochStats stats;
     stats.epoch = epoch;
     stats.loss = loss_sum / static_cast<double>(seen);
@@ -129,18 +135,23 @@ EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Data
   std::iota(order.begin(), order.end(), 0u);
   const std::size_t steps = data::batch_count(data.size(), static_cast<std::size_t>(batch));
   double loss_sum = 0, correct = 0;
+  std::size_t seen = 0;
   for (std::size_t b = 0; b < steps; ++b) {
     const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
+    data::prefetch_batches(data, order, static_cast<std::size_t>(batch), b);
     const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
-    const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(indices.size()), config);
+    const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
+    if (count == 0) continue;
+    const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(count), config);
     const auto outputs = executor.run(step.graph, state.vars, feeds, {});
-    loss_sum += outputs.at("loss").data()[0] * static_cast<double>(indices.size());
+    loss_sum += outputs.at("loss").data()[0] * static_cast<double>(count);
     correct += outputs.at("correct").data()[0];
+    seen += count;
   }
   EvalStats stats;
-  stats.samples = static_cast<std::int64_t>(data.size());
-  stats.loss = loss_sum / static_cast<double>(data.size());
-  stats.accuracy = correct / static_cast<double>(data.size());
+  stats.samples = static_cast<std::int64_t>(seen);
+  stats.loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
+  stats.accuracy = seen ? correct / static_cast<double>(seen) : 0.0;
   stats.seconds = seconds_since(start);
   return stats;
 }

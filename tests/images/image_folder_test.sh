@@ -99,5 +99,30 @@ script skip.tl 'shapes = images("shapes", size = 24x24, color = gray) | scale 1/
 expect "skipped files are noted" 0 "" -- "$tlc" run skip.tl --out skiprun
 grep -q "note: loose: skipped 1 of 7 image files" out && pass || { fail "skip note"; cat out; }
 
+# 4. Decoded while used: the same model whatever the cache holds; a file
+#    whose header reads but whose pixels do not is found while training.
+expect "train with no image cache" 0 "" -- "$tlc" run ok.tl --out nocache --image-cache 0
+cmp -s run/net.safetensors nocache/net.safetensors && pass || fail "the cache changes the trained model"
+expect "a cache size that is not one" 2 "image-cache" -- "$tlc" run ok.tl --out x --image-cache lots
+cp -r shapes broken
+bad="broken/square/$(ls broken/square | head -1)"
+head -c 45 "shapes/square/$(ls shapes/square | head -1)" > "$bad"  # signature and header, no pixels
+script broken.tl 'shapes = images("broken", size = 24x24, color = gray) | scale 1/255' 'net = cnn(3)' \
+  'train net on shapes { epochs 2 batch 16 }'
+expect "a file whose pixels fail passes the check" 0 "ok" -- "$tlc" check broken.tl
+expect "... and stops the run, naming it" 1 "$bad: error: the PNG data is damaged" -- "$tlc" run broken.tl --out brokenrun
+grep -q "results of the steps before this one are in" err && pass || fail "the failed run says where its results are"
+grep -q '"status": "failed"' brokenrun/results.json && pass || fail "results.json says failed"
+sed -i 's/color = gray)/color = gray, on_error = skip)/' broken.tl
+expect "skipped while training" 0 "" -- "$tlc" run broken.tl --out brokenskip
+grep -q "note: broken: skipped 1 of 90 image files that could not be read ($bad: the PNG data is damaged" out && pass ||
+  { fail "the skip while training is noted"; cat out; }
+/usr/bin/python3 - brokenskip/results.json "$bad" <<'PY' && pass || fail "results.json lists the file skipped while training"
+import json, sys
+t = json.load(open(sys.argv[1]))["trainings"][0]
+assert [s["file"] for s in t["skipped_files"]] == [sys.argv[2]], t.get("skipped_files")
+assert all(e["samples"] == 89 for e in t["history"]), t["history"]
+PY
+
 echo "image folders: $passes passed, $failures failed"
 exit $((failures > 0))

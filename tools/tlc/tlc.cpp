@@ -62,6 +62,7 @@ struct Options {
   int top = 1;
   bool skip_bad = false;
   std::optional<double> scale, offset;
+  std::optional<std::size_t> image_cache;  // bytes
 };
 
 /// tlc predict: one line per image, "FILE<TAB>CLASS<TAB>SCORE" (then the next
@@ -208,6 +209,7 @@ int execute(const std::string& command, const Options& o) {
   }
   tl::run::FrontOptions front;
   front.seed = o.seed;
+  front.image_cache_bytes = o.image_cache;
   const tl::run::Script script = tl::run::open_script(std::move(source), front);
   const tl::check::Experiment& exp = script.experiment;
   tl::data::DataStore& store = *script.data;
@@ -265,6 +267,10 @@ int main(int argc, char** argv) {
   run->add_flag("--resume", o.resume, "continue an interrupted run from its checkpoint in the --out folder");
   run->add_option("--on-nan", o.on_nan, "when the loss or a weight becomes NaN/Inf: stop (default) or continue")
       ->check(CLI::IsMember({"stop", "continue"}));
+  run->add_option("--image-cache", o.image_cache,
+                  "memory for each image folder's decoded images, e.g. 512MB or 4GiB (default: a quarter of the "
+                  "machine's memory, at most 8 GiB; 0: decode every image each time it is used)")
+      ->transform(CLI::AsSizeValue(true));
   run->add_flag("--onnx", o.onnx, "also write each trained model as NAME.onnx next to NAME.safetensors");
   CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
   add_common(check);
