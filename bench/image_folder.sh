@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Reading a large image folder: generates N random 64x64 RGB PNG files in 10
-# class folders (PIL, once, kept in .cache/bench-images-N), then times `tlc
-# check` on a script that reads them (headers probed, then every image
-# decoded on all cores) and reports images/s and peak RSS.
+# class folders (PIL, once, kept in .cache/bench-images-N), then measures
+#   1. `tlc check` on a script that trains on them: the folder listed and
+#      every header probed, nothing decoded;
+#   2. `tlc run` of that script (a linear model, so that reading the images
+#      is what takes the time; 2 epochs) with several image
+#      caches: none (every image decoded in every epoch), one that holds a
+#      part, and the default (everything decoded once, in epoch 1);
+# and reports seconds, images/s per epoch and peak RSS.
 #
 #   bench/image_folder.sh [path/to/tlc] [N]   (default build/tools/tlc/tlc, 100000)
 set -euo pipefail
@@ -31,16 +36,39 @@ PY
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf 'pics = images("%s") | scale 1/255\nmodel m() {\n  input(64, 64, 3)\n  flatten()\n  dense(10, softmax)\n}\nnet = m()\nevaluate net on pics\n' "$folder" > "$work/read.tl"
+cat > "$work/train.tl" <<EOF
+pics = images("$folder") | scale 1/255
+model small() {
+  input(64, 64, 3)
+  flatten()
+  dense(10, softmax)
+}
+net = small()
+train net on pics { epochs 2 batch 64 }
+EOF
 bytes=$(du -sb "$folder" | cut -f1)
-start=$(date +%s.%N)
-/usr/bin/time -f "%M" -o "$work/rss" "$tlc" check "$work/read.tl" > /dev/null 2>&1
-end=$(date +%s.%N)
-/usr/bin/python3 - "$n" "$start" "$end" "$(cat "$work/rss")" "$bytes" <<'PY'
-import sys
-n, start, end, rss_kib, size = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-s = end - start
-print(f"{n} PNG files, 64x64x3, {size / 2**20:.0f} MiB on disk: tlc check (list, probe, decode all) {s:.1f} s, "
-      f"{n / s:.0f} images/s, peak RSS {rss_kib / 1024:.0f} MiB ({n * 64 * 64 * 3 / 2**20:.0f} MiB of pixels)")
+echo "$n PNG files, 64x64x3, $((bytes / 1048576)) MiB on disk, $((n * 64 * 64 * 3 / 1048576)) MiB of pixels"
+check() {  # check LABEL: times tlc check
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/rss" "$tlc" check "$work/train.tl" > /dev/null 2>&1
+  end=$(date +%s.%N)
+  /usr/bin/python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]); print(f'tlc check (list, probe every header), {sys.argv[5]}: {s:.2f} s, {int(sys.argv[3]) / s:.0f} files/s, peak RSS {int(sys.argv[4]) / 1024:.0f} MiB')" \
+    "$start" "$end" "$n" "$(cat "$work/rss")" "$1"
+}
+# Cold: the files not in the page cache (when this user may drop it).
+if sync && echo 3 > /proc/sys/vm/drop_caches 2> /dev/null; then check "files not in the page cache"; fi
+check "files in the page cache"
+for cache in 0 256MB default; do
+  args=()
+  [[ $cache != default ]] && args=(--image-cache "$cache")
+  /usr/bin/time -f "%M" -o "$work/rss" "$tlc" run "$work/train.tl" --out "$work/run" "${args[@]}" > /dev/null 2>&1
+  /usr/bin/python3 - "$work/run/results.json" "$cache" "$(cat "$work/rss")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["trainings"][0]["history"]
+rate = "; ".join(f"epoch {e['epoch']} {e['seconds']:.1f} s ({e['samples'] / e['seconds']:.0f} images/s)" for e in h)
+print(f"tlc run, --image-cache {sys.argv[2]:>7}: {rate}; peak RSS {int(sys.argv[3]) / 1024:.0f} MiB")
 PY
+done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
