@@ -111,16 +111,19 @@ struct LayerFactors : Located {
   std::vector<LayerFactor> entries;
 };
 
-/// `mean 0.1307 std 0.3081` in `| normalize mean 0.1307 std 0.3081`.
+/// `mean 0.1307 std 0.3081` in `| normalize mean 0.1307 std 0.3081`, or one
+/// value per channel: `mean 0.485, 0.456, 0.406 std 0.229, 0.224, 0.225`.
 struct MeanStd : Located {
-  Number mean;
-  Number std;
+  std::vector<Number> mean;
+  std::vector<Number> std;
 };
 
 /// `from train_raw` in `| normalize from train_raw`: a dataset path
-/// (`name` or `collection.part`), located at `from ...`.
+/// (`name` or `collection.part`), located at `from ...`; `per channel`
+/// after it takes each channel's statistics.
 struct NormalizeFrom : Located {
   std::vector<std::string> dataset;
+  bool per_channel = false;
 };
 
 struct AugmentBlock;

@@ -59,13 +59,18 @@ struct Printer {
     if (auto* l = boost::get<ast::NameList>(&arg))
       for (const auto& n : l->names) line(n, "layer " + n.text);
     if (auto* m = boost::get<ast::MeanStd>(&arg)) {
-      line(m->mean, "mean " + m->mean.text);
-      line(m->std, "std " + m->std.text);
+      auto values = [](const std::vector<ast::Number>& v) {
+        std::string text;
+        for (const auto& n : v) text += (text.empty() ? "" : ", ") + n.text;
+        return text;
+      };
+      line(m->mean.front(), "mean " + values(m->mean));
+      line(m->std.front(), "std " + values(m->std));
     }
     if (auto* n = boost::get<ast::NormalizeFrom>(&arg)) {
       std::string path;
       for (const auto& part : n->dataset) path += (path.empty() ? "" : ".") + part;
-      line(*n, "from " + path);
+      line(*n, "from " + path + (n->per_channel ? " per channel" : ""));
     }
     if (auto* f = boost::get<ast::LayerFactors>(&arg))
       for (const auto& e : f->entries) line(e, e.layer.text + ": " + e.factor.text);

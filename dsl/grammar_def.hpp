@@ -159,6 +159,7 @@ x3::rule<class after_r> const after_kw = "'after'";
 x3::rule<class mean_kw_r> const mean_kw = "'mean'";
 x3::rule<class std_kw_r> const std_kw = "'std'";
 x3::rule<class from_kw_r> const from_kw = "'from'";
+x3::rule<class channel_kw_r> const channel_kw = "'channel' (normalize from D per channel)";
 x3::rule<class model_body_r, std::vector<ast::LayerLine>> const model_body = "'}' or a layer such as dense(10, relu)";
 x3::rule<class settings_body_r, std::vector<ast::Setting>> const settings_body = "'}' or a setting such as epochs 10";
 x3::rule<class augment_block_r, ast::AugmentBlock> const augment_block = "augmentations in braces, such as { flip horizontal  crop 4 }";
@@ -174,6 +175,7 @@ auto const into_kw_def = kw("into");
 auto const after_kw_def = kw("after");
 auto const mean_kw_def = kw("mean");
 auto const std_kw_def = kw("std");
+auto const channel_kw_def = kw("channel");
 auto const from_kw_def = kw("from");
 
 // --- definitions ---------------------------------------------------------------
@@ -208,7 +210,7 @@ auto const primary_def = dims | number | string_lit | call | path;
 // expr ::= primary ('|' stage)*
 auto const expr_def = primary >> *('|' > stage);
 // stage ::= 'where' pred | 'relabel' map | 'scale' number | 'take' number
-//         | 'normalize' ('mean' number 'std' number | 'from' path)
+//         | 'normalize' (mean_std | normalize_from)
 //         | 'drop' number | 'cut' 'after' name | 'append' (layer_block | call)
 //         | 'freeze' names | 'unfreeze' names | 'reinit' names | 'lr' layer_factors
 //         | 'augment' settings
@@ -220,11 +222,11 @@ auto const stage_def = (raw[kw("where")] > pred_or) | (raw[kw("relabel")] > map_
                        (raw[kw("freeze")] > name_list) | (raw[kw("unfreeze")] > name_list) |
                        (raw[kw("reinit")] > name_list) | (raw[kw("lr")] > layer_factors) |
                        (raw[kw("augment")] > augment_block);
-// mean_std ::= 'mean' number 'std' number
-auto const mean_std_def = mean_kw > number > std_kw > number;
-// normalize_from ::= 'from' path
+// mean_std ::= 'mean' number (',' number)* 'std' number (',' number)*
+auto const mean_std_def = mean_kw > number_list > std_kw > number_list;
+// normalize_from ::= 'from' path ('per' 'channel')?
 auto const from_parts_def = from_kw > path_parts;
-auto const normalize_from_def = from_parts;
+auto const normalize_from_def = from_parts >> x3::matches[statement_kw("per") > channel_kw];
 auto const normalize_arg_def = mean_std | normalize_from;
 // layer_factors ::= '{' word ':' number (',' word ':' number)* '}'
 auto const layer_factor_def = key > colon > number;
@@ -301,7 +303,7 @@ auto const statement_def =
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
 
-BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, from_parts,
+BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, channel_kw, from_parts,
                     normalize_from, normalize_arg, compare_names, compare_stmt)
 BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg, augment_block)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/check/experiment.hpp"
+#include "compiler/check/pixel_map.hpp"
 
 namespace tl::check {
 
@@ -19,16 +20,18 @@ struct DataFacts {
   std::int64_t size = 0;
   ir::Shape sample_shape;                      ///< (H, W, C)
   std::int64_t min_label = 0, max_label = -1;  ///< over the samples (max < min when empty)
-  double pixel_scale = 1.0, pixel_offset = 0.0;  ///< the node's pixel map, composed in double
+  PixelMap pixels;                             ///< the node's pixel map, composed in double
   bool labelled = true;                   ///< false: a folder of images without classes
   std::vector<std::string> class_names;   ///< label -> name; empty when the source has none
   std::int64_t skipped = 0;               ///< files of the source skipped (on_error = skip)
   bool bytes = true;                      ///< samples are bytes (images), not floats (NumPy, CSV)
 };
 
-/// Mean and population standard deviation of a node's raw pixel bytes.
+/// Mean and population standard deviation of a node's raw pixel bytes,
+/// over all channels and per channel.
 struct ByteStats {
   double mean = 0.0, std = 0.0;
+  std::vector<double> channel_mean, channel_std;
 };
 
 /// The four IDX files of a named dataset (`idx("mnist")`).

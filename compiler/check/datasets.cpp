@@ -317,33 +317,70 @@ int CheckerState::dataset(const ast::Expr& e) {
       if (!(n.scale > 0)) fail(value, "scale must be positive, not " + value.text, "pixels are usually scaled by 1/255");
     } else if (stage.op == "normalize") {
       n.kind = DataNode::Kind::Normalize;
+      const DataFacts here = materialise(node, stage);
+      const auto channels = static_cast<std::size_t>(here.sample_shape.empty() ? 1 : here.sample_shape.back());
+      const char* unit = here.sample_shape.size() == 1 ? "feature" : "channel";
       if (const auto* ms = boost::get<ast::MeanStd>(&stage.arg)) {
-        n.mean = number(ms->mean, "mean");
-        n.std = number(ms->std, "std");
-        if (!(n.std > 0))
-          fail(ms->std, "std must be positive, not " + ms->std.text,
-               "give the standard deviation of the pixel values after the stages before it "
-               "(0.3081 for MNIST scaled by 1/255), or write normalize from DATASET");
+        n.mean.clear();
+        n.std.clear();
+        // One value for every channel, or one per channel.
+        auto values = [&](const std::vector<ast::Number>& given, const char* what, std::vector<double>& out) {
+          if (given.size() != 1 && given.size() != channels)
+            fail(given.back(),
+                 fmt::format("{} {} values for data with {} {}{}", given.size(), what, channels, unit,
+                             channels == 1 ? "" : "s"),
+                 fmt::format("give one {} for every {}, or one per {} ({})", what, unit, unit, channels));
+          for (const auto& v : given) out.push_back(number(v, what));
+        };
+        values(ms->mean, "mean", n.mean);
+        values(ms->std, "std", n.std);
+        for (std::size_t i = 0; i < n.std.size(); ++i)
+          if (!(n.std[i] > 0))
+            fail(ms->std[i], "std must be positive, not " + ms->std[i].text,
+                 "give the standard deviation of the pixel values after the stages before it "
+                 "(0.3081 for MNIST scaled by 1/255), or write normalize from DATASET");
       } else {
         // D's bytes measured under this pipeline's map so far, so the result
         // standardises the bytes as D's are (whatever the stages before it).
         const auto& from = boost::get<ast::NormalizeFrom>(stage.arg);
         const int source_node = dataset_path(from.dataset, from);
-        materialise(source_node, from);  // its files are readable
+        const DataFacts source = materialise(source_node, from);  // its files are readable
+        n.stats_from = exp.data[static_cast<std::size_t>(source_node)].display;
+        if (from.per_channel && source.sample_shape != here.sample_shape)
+          fail(from, fmt::format("{} holds samples of shape {}, but this data's are {}: per-{} statistics need the same {}s",
+                                 n.stats_from, ir::to_string(source.sample_shape), ir::to_string(here.sample_shape),
+                                 unit, unit),
+               "normalize from a dataset read the same way (same size and color)");
         ByteStats bytes;
         try {
           bytes = data.byte_stats(exp, source_node);
         } catch (const DataFileError& e) {
           fail(from, "cannot read the data: " + e.where() + ": " + e.message(), e.hint());
         }
-        n.stats_from = exp.data[static_cast<std::size_t>(source_node)].display;
-        if (!(bytes.std > 0))
-          fail(from, fmt::format("every pixel of {} is the byte {}: there is no spread to normalize by",
-                                 n.stats_from, bytes.mean),
-               "normalize from a dataset whose images vary, or give mean M std S");
-        const DataFacts here = materialise(node, stage);
-        n.mean = bytes.mean * here.pixel_scale + here.pixel_offset;
-        n.std = bytes.std * here.pixel_scale;
+        std::vector<double> means = {bytes.mean}, stds = {bytes.std};
+        if (from.per_channel) {
+          means = bytes.channel_mean;
+          stds = bytes.channel_std;
+        }
+        for (std::size_t c = 0; c < means.size(); ++c)
+          if (!(stds[c] > 0))
+            fail(from,
+                 means.size() == 1 ? fmt::format("every pixel of {} is the byte {}: there is no spread to normalize by",
+                                                 n.stats_from, means[c])
+                                   : fmt::format("{} {} of {} is always {}: there is no spread to normalize by", unit,
+                                                 c, n.stats_from, means[c]),
+                 "normalize from a dataset whose values vary, or give mean M std S");
+        // The statistics of the bytes under this node's map so far (linear:
+        // mean * scale + offset, std * scale), per channel when either the
+        // statistics or the map are.
+        n.mean.clear();
+        n.std.clear();
+        const bool per_channel = means.size() > 1 || here.pixels.per_channel();
+        for (std::size_t c = 0; c < (per_channel ? channels : 1); ++c) {
+          const std::size_t stat = means.size() > 1 ? c : 0;
+          n.mean.push_back(means[stat] * here.pixels.scale_of(c) + here.pixels.offset_of(c));
+          n.std.push_back(stds[stat] * std::abs(here.pixels.scale_of(c)));
+        }
       }
     } else if (stage.op == "augment") {
       n.kind = DataNode::Kind::Augment;
@@ -369,12 +406,16 @@ int CheckerState::dataset(const ast::Expr& e) {
     if (result.size == 0)
       fail(stage, "no samples are left after this stage", "check the predicate against the dataset's labels");
     // The runtime rounds the map to float once (data::PixelMap).
-    const auto scale = static_cast<float>(result.pixel_scale), offset = static_cast<float>(result.pixel_offset);
-    if (!std::isfinite(scale) || scale == 0 || !std::isfinite(offset))
-      fail(stage,
-           fmt::format("this stage maps pixels to float(byte) * {} + {}, outside what a float holds",
-                       result.pixel_scale, result.pixel_offset),
-           "pixel values should stay near 0..1 or standardised: check the numbers of scale and normalize");
+    const std::size_t map_channels = result.pixels.per_channel() ? result.pixels.channel_scale.size() : 1;
+    for (std::size_t c = 0; c < map_channels; ++c) {
+      const float scale = result.pixels.float_scale(c), offset = result.pixels.float_offset(c);
+      if (!std::isfinite(scale) || scale == 0 || !std::isfinite(offset))
+        fail(stage,
+             fmt::format("this stage maps pixels{} to float(byte) * {} + {}, outside what a float holds",
+                         result.pixels.per_channel() ? fmt::format(" of channel {}", c) : "", result.pixels.scale_of(c),
+                         result.pixels.offset_of(c)),
+             "pixel values should stay near 0..1 or standardised: check the numbers of scale and normalize");
+    }
   }
   return node;
 }

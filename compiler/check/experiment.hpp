@@ -150,9 +150,11 @@ struct DataNode {
   std::array<int, 256> mapping{};
   // Scale: pixel values are multiplied by `scale`
   double scale = 1.0;
-  // Normalize: pixel values v become (v - mean) / std; with `normalize from
-  // D`, mean and std are D's pixel statistics and stats_from names D.
-  double mean = 0.0, std = 1.0;
+  // Normalize: pixel values v of channel c become (v - mean[c]) / std[c];
+  // each holds one value (every channel) or one per channel. With
+  // `normalize from D [per channel]`, they are D's pixel statistics (over all
+  // channels, or per channel) and stats_from names D.
+  std::vector<double> mean{0.0}, std{1.0};
   std::string stats_from;
   // Augment: augmentations applied while training (appended to the base's)
   std::vector<AugmentSpec> augment;

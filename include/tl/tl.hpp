@@ -28,22 +28,35 @@ class Error : public std::runtime_error {
 /// Receives each line of progress and report text (without the newline).
 using LogHandler = std::function<void(std::string_view line)>;
 
-/// How bytes become a model's input: value = float(byte) * scale + offset.
+/// How bytes become a model's input: value = float(byte) * scale + offset,
+/// or, after a per-channel `normalize` (ImageNet-style), value =
+/// float(byte) * channel_scale[c] + channel_offset[c] for channel c.
 struct PixelMap {
   float scale = 1.0f;
   float offset = 0.0f;
+  std::vector<float> channel_scale, channel_offset;  ///< one per channel, or empty
+  /// The same map: the same per-channel numbers, or (both uniform) the same scale and offset.
+  bool operator==(const PixelMap& o) const {
+    if (!channel_scale.empty() || !o.channel_scale.empty())
+      return channel_scale == o.channel_scale && channel_offset == o.channel_offset;
+    return scale == o.scale && offset == o.offset;
+  }
 };
 
 /// Images in host memory, NHWC, either bytes (mapped on use: value =
-/// float(byte) * scale + offset, as a script's `scale` and `normalize` stages
-/// set them) or floats (used as they are). Not copied: they must outlive the
-/// call.
+/// float(byte) * scale + offset, or per channel with channel_scale and
+/// channel_offset, as a script's `scale` and `normalize` stages set them) or
+/// floats (used as they are). The pixels are not copied: they must outlive
+/// the call.
 struct Images {
   const std::uint8_t* bytes = nullptr;
   const float* floats = nullptr;
   std::size_t count = 0, height = 0, width = 0, channels = 1;
   float scale = 1.0f;
   float offset = 0.0f;
+  std::vector<float> channel_scale, channel_offset;  ///< per channel, when not empty (then scale and offset are unused)
+  /// The map these bytes are given with.
+  PixelMap map() const { return {scale, offset, channel_scale, channel_offset}; }
 };
 
 /// Labelled images read from IDX files (raw or gzipped), owned here.
@@ -57,7 +70,12 @@ struct Dataset {
   }
   /// The pixels as bytes mapped as a model was trained: images(*model.pixels())
   /// once model.pixels() is known to hold a value.
-  Images images(const PixelMap& map) const { return images(map.scale, map.offset); }
+  Images images(const PixelMap& map) const {
+    Images out = images(map.scale, map.offset);
+    out.channel_scale = map.channel_scale;
+    out.channel_offset = map.channel_offset;
+    return out;
+  }
 };
 Dataset load_idx(const std::string& images_path, const std::string& labels_path);
 

@@ -90,7 +90,7 @@ Model Experiment::model(const std::string& name) const {
   });
   if (last != steps.rend()) {
     const auto data = impl_->script.data->get(impl_->exp, last->data);
-    if (!data->has_float_pixels()) impl->pixels = PixelMap{data->pixels.float_scale(), data->pixels.float_offset()};
+    if (!data->has_float_pixels()) impl->pixels = from_data(data->pixels);
     impl->spec.class_names = data->class_list(impl->spec.outputs());
   }
   return Model(std::move(impl));

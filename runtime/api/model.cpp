@@ -4,6 +4,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "runtime/api/model_impl.hpp"
 #include "runtime/data/batches.hpp"
@@ -29,18 +30,26 @@ void check_images(const Images& images, const check::ModelSpec& spec) {
     throw Error("tl: model '" + spec.name + "' takes " + std::to_string(in.at(0)) + "x" + std::to_string(in.at(1)) + "x" +
                 std::to_string(in.at(2)) + " images, got " + std::to_string(images.height) + "x" +
                 std::to_string(images.width) + "x" + std::to_string(images.channels));
+  if ((!images.channel_scale.empty() || !images.channel_offset.empty()) &&
+      (images.channel_scale.size() != images.channels || images.channel_offset.size() != images.channels))
+    throw Error(fmt::format("tl: Images::channel_scale and channel_offset need one value per channel ({}), not {} and {}",
+                            images.channels, images.channel_scale.size(), images.channel_offset.size()));
 }
 
 /// Bytes fed to a model must be mapped as its training bytes were: a model
 /// standardised in training and fed bytes / 255 would give wrong answers
 /// without any sign of it.
 void check_pixel_map(const Images& images, const std::optional<PixelMap>& trained, const std::string& model) {
-  if (!images.bytes || !trained) return;
-  if (images.scale == trained->scale && images.offset == trained->offset) return;
-  throw Error(fmt::format("tl: model '{}' was trained on bytes mapped by scale {} offset {}, but these are mapped by "
-                          "scale {} offset {}; feed them with the model's map (Dataset::images(*model.pixels()), or "
-                          "set Images::scale and Images::offset from model.pixels())",
-                          model, trained->scale, trained->offset, images.scale, images.offset));
+  if (!images.bytes || !trained || images.map() == *trained) return;
+  auto describe = [](const PixelMap& m) {
+    return m.channel_scale.empty() ? fmt::format("scale {} offset {}", m.scale, m.offset)
+                                   : fmt::format("channel scales {} offsets {}", fmt::join(m.channel_scale, ", "),
+                                                 fmt::join(m.channel_offset, ", "));
+  };
+  throw Error(fmt::format("tl: model '{}' was trained on bytes mapped by {}, but these are mapped by {}; feed them "
+                          "with the model's map (Dataset::images(*model.pixels()), or set Images' scale and offset "
+                          "(or channel_scale and channel_offset) from model.pixels())",
+                          model, describe(*trained), describe(images.map())));
 }
 
 /// The host's images as a runtime dataset (copied), with `labels` or zeros.
@@ -63,7 +72,7 @@ data::Dataset as_dataset(const Images& images, const std::int32_t* labels, const
       images.bytes
           ? data::make_dataset({h, w, c, std::vector<std::uint8_t>(images.bytes, images.bytes + n), std::move(ids)})
           : data::make_float_dataset(h, w, c, std::vector<float>(images.floats, images.floats + n), std::move(ids));
-  ds.pixels = {images.scale, images.offset};
+  ds.pixels = to_data(images.map());
   return ds;
 }
 
@@ -86,7 +95,7 @@ Model Model::load(const std::string& path) {
     auto impl = std::make_unique<Impl>();
     impl->spec = std::move(loaded.spec);
     impl->vars = std::move(loaded.vars);
-    if (loaded.pixels) impl->pixels = PixelMap{loaded.pixels->float_scale(), loaded.pixels->float_offset()};
+    if (loaded.pixels) impl->pixels = from_data(*loaded.pixels);
     return Model(std::move(impl));
   } catch (const data::DataError& e) {
     throw Error(e.format());
@@ -96,7 +105,7 @@ Model Model::load(const std::string& path) {
 void Model::save(const std::string& path) const {
   try {
     std::optional<data::PixelMap> pixels;
-    if (impl_->pixels) pixels = data::PixelMap{impl_->pixels->scale, impl_->pixels->offset};
+    if (impl_->pixels) pixels = to_data(*impl_->pixels);
     io::save_model(path, impl_->spec, impl_->vars, pixels, impl_->spec.class_names);
   } catch (const data::DataError& e) {
     throw Error(e.format());
@@ -165,9 +174,14 @@ std::vector<float> Model::predict_scores(const Images& images) const {
     }
     const std::vector<std::size_t> shape = {rows, images.height, images.width, images.channels};
     exec::Feeds feeds;
-    if (images.bytes) {
+    if (images.bytes && images.channel_scale.empty()) {
       image_bytes = {images.bytes + first * sample, shape, images.scale, images.offset};
       feeds.image_bytes = &image_bytes;
+    } else if (images.bytes) {  // per channel: mapped here, fed as floats
+      image_batch = Tensor::from_shape(shape);
+      data::map_bytes(images.bytes + first * sample, rows * sample, to_data(images.map()), images.channels,
+                      image_batch.data());
+      feeds.images = &image_batch;
     } else {
       image_batch = Tensor::from_shape(shape);
       std::copy_n(images.floats + first * sample, rows * sample, image_batch.data());
@@ -231,7 +245,7 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   }
   train::reset_optimizer(state);
   impl_->vars = std::move(state.vars);
-  impl_->pixels = images.bytes ? std::optional<PixelMap>(PixelMap{images.scale, images.offset}) : std::nullopt;
+  impl_->pixels = images.bytes ? std::optional<PixelMap>(images.map()) : std::nullopt;
   std::vector<Metrics> out;
   for (const auto& e : history) out.push_back({e.loss, e.accuracy, e.samples});
   return out;

@@ -62,9 +62,31 @@ void check_index(const char* who, std::size_t from, const Dataset& ds) {
 
 }  // namespace
 
-void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, float* dst) {
-  const float scale = map.float_scale(), offset = map.float_offset();  // locals: the loop vectorises
-  for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
+void map_floats(const float* src, std::size_t n, const PixelMap& map, std::size_t channels, float* dst) {
+  if (!map.per_channel()) {
+    const float scale = map.float_scale(), offset = map.float_offset();  // locals: the loop vectorises
+    for (std::size_t k = 0; k < n; ++k) dst[k] = src[k] * scale + offset;
+    return;
+  }
+  for (std::size_t k = 0; k < n; ++k) dst[k] = src[k] * map.float_scale(k % channels) + map.float_offset(k % channels);
+}
+
+void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, std::size_t channels, float* dst) {
+  if (!map.per_channel()) {
+    const float scale = map.float_scale(), offset = map.float_offset();  // locals: the loop vectorises
+    for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<float>(src[k]) * scale + offset;
+    return;
+  }
+  // Per channel: a table of the 256 values of each channel (NHWC: channel k % channels).
+  std::vector<float> table(256 * channels);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float scale = map.float_scale(c), offset = map.float_offset(c);
+    for (int b = 0; b < 256; ++b) table[c * 256 + static_cast<std::size_t>(b)] = static_cast<float>(b) * scale + offset;
+  }
+  for (std::size_t k = 0, c = 0; k < n; ++k) {
+    dst[k] = table[c * 256 + src[k]];
+    if (++c == channels) c = 0;
+  }
 }
 
 void read_samples(const Dataset& ds, const std::uint32_t* indices, std::size_t count, std::uint8_t* dst, bool* ok) {
@@ -128,20 +150,19 @@ std::size_t gather(const Dataset& ds, const std::uint32_t* indices, std::size_t 
   if (ds.is_lazy()) {  // bytes first, then mapped
     std::vector<std::uint8_t> bytes(count * sample);
     read_samples(ds, indices, count, bytes.data(), ok.get());
-    map_bytes(bytes.data(), bytes.size(), ds.pixels, images_out);
+    map_bytes(bytes.data(), bytes.size(), ds.pixels, static_cast<std::size_t>(ds.channels), images_out);
     for (std::size_t i = 0; i < count; ++i) labels_out[i] = static_cast<float>(ds.labels[indices[i]]);
     return compact(ok.get(), indices, count, sample, images_out, labels_out, kept_out);
   }
-  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();  // locals: the loop vectorises
+  const auto channels = static_cast<std::size_t>(ds.channels);
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t from = indices[i];
     check_index("gather", from, ds);
     float* dst = images_out + i * sample;
     if (ds.has_float_pixels()) {  // the map applies to floats too (identity for a host's float data)
-      const float* src = ds.float_sample(from);
-      for (std::size_t k = 0; k < sample; ++k) dst[k] = src[k] * scale + offset;
+      map_floats(ds.float_sample(from), sample, ds.pixels, channels, dst);
     } else {
-      map_bytes(ds.sample(from), sample, ds.pixels, dst);
+      map_bytes(ds.sample(from), sample, ds.pixels, static_cast<std::size_t>(ds.channels), dst);
     }
     labels_out[i] = static_cast<float>(ds.labels[from]);
     ok[i] = true;

@@ -34,9 +34,14 @@ std::size_t batch_count(std::size_t n, std::size_t batch);
 std::span<const std::uint32_t> batch_indices(const std::vector<std::uint32_t>& order, std::size_t batch,
                                              std::size_t b);
 
-/// dst[k] = float(src[k]) * scale + offset for k < n, with the map's floats:
-/// how bytes become the values a model sees (a multiply, then an add).
-void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, float* dst);
+/// dst[k] = float(src[k]) * scale + offset for k < n, with the map's floats
+/// for channel k % channels (NHWC): how bytes become the values a model sees
+/// (a multiply, then an add).
+void map_bytes(const std::uint8_t* src, std::size_t n, const PixelMap& map, std::size_t channels, float* dst);
+
+/// The same for float samples (NumPy float data): dst[k] = src[k] * scale +
+/// offset, channel k % channels's floats.
+void map_floats(const float* src, std::size_t n, const PixelMap& map, std::size_t channels, float* dst);
 
 /// Copies samples `indices[0..count)` of a byte dataset to dst (count *
 /// ds.sample_bytes() bytes), the pixel map not applied. ok[k] says whether

@@ -153,8 +153,7 @@ check::DataFacts DataStore::facts(const Experiment& exp, int index) {
     f.min_label = *lo;
     f.max_label = *hi;
   }
-  f.pixel_scale = ds->pixels.scale;
-  f.pixel_offset = ds->pixels.offset;
+  f.pixels = ds->pixels;
   f.labelled = ds->labelled;
   f.bytes = !ds->has_float_pixels();
   if (ds->class_names) f.class_names = *ds->class_names;
@@ -171,7 +170,7 @@ check::ByteStats DataStore::byte_stats(const Experiment& exp, int index) {
   }
   bytes.pixels = {};  // the bytes themselves
   const PixelStats s = pixel_stats(bytes);
-  return {s.mean, s.std};
+  return {s.mean, s.std, s.channel_mean, s.channel_std};
 }
 
 }  // namespace tl::data

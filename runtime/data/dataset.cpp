@@ -168,16 +168,28 @@ Dataset relabel(const Dataset& ds, const std::map<int, int>& mapping) {
 
 Dataset scale_pixels(const Dataset& ds, double factor) {
   Dataset out = ds;  // shares the store and the index; copies the labels
-  out.pixels = {ds.pixels.scale * factor, ds.pixels.offset * factor};
+  out.pixels = ds.pixels.scaled(factor);
   return out;
 }
 
 Dataset normalize_pixels(const Dataset& ds, double mean, double std) {
-  if (!(std > 0) || !std::isfinite(std) || !std::isfinite(mean))
-    throw std::invalid_argument(fmt::format("normalize_pixels: std must be positive and finite and mean finite, "
-                                            "not mean {} std {}", mean, std));
+  return normalize_pixels(ds, std::vector<double>{mean}, std::vector<double>{std});
+}
+
+Dataset normalize_pixels(const Dataset& ds, const std::vector<double>& mean, const std::vector<double>& std) {
+  const auto channels = static_cast<std::size_t>(ds.channels);
+  auto fits = [&](const std::vector<double>& v) { return v.size() == 1 || v.size() == channels; };
+  if (!fits(mean) || !fits(std))
+    throw std::invalid_argument(fmt::format("normalize_pixels: {} means and {} stds for {} channels", mean.size(),
+                                            std.size(), channels));
+  for (std::size_t i = 0; i < std::max(mean.size(), std.size()); ++i) {
+    const double m = mean[std::min(i, mean.size() - 1)], s = std[std::min(i, std.size() - 1)];
+    if (!(s > 0) || !std::isfinite(s) || !std::isfinite(m))
+      throw std::invalid_argument(fmt::format("normalize_pixels: std must be positive and finite and mean finite, "
+                                              "not mean {} std {}", m, s));
+  }
   Dataset out = ds;  // shares the store and the index; copies the labels
-  out.pixels = {ds.pixels.scale / std, (ds.pixels.offset - mean) / std};
+  out.pixels = ds.pixels.normalized(mean, std, channels);
   return out;
 }
 

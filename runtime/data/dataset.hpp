@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "compiler/check/experiment.hpp"
+#include "compiler/check/pixel_map.hpp"
 #include "runtime/data/lazy_images.hpp"
 
 namespace tl::data {
@@ -50,17 +51,8 @@ struct PixelStore {
   }
 };
 
-/// How a byte becomes the float a model sees: value = float(pixel) * scale +
-/// offset, with the float scale and offset below (a multiply, then an add:
-/// two roundings, never fused, so every consumer computes the same float).
-/// The stages that build it (scale_pixels, normalize_pixels) compose in
-/// double, so a chain of them rounds once, when a consumer takes the floats.
-struct PixelMap {
-  double scale = 1.0;
-  double offset = 0.0;
-  float float_scale() const { return static_cast<float>(scale); }
-  float float_offset() const { return static_cast<float>(offset); }
-};
+/// How a byte becomes the float a model sees (compiler/check/pixel_map.hpp).
+using PixelMap = check::PixelMap;
 
 struct Dataset {
   int height = 0, width = 0, channels = 0;
@@ -170,6 +162,13 @@ Dataset scale_pixels(const Dataset& ds, double factor);
 /// becomes scale / std, (offset - mean) / std (in double). Shares the store
 /// and the index.
 Dataset normalize_pixels(const Dataset& ds, double mean, double std);
+
+/// Per channel (ImageNet-style): channel c's values v become (v - mean[c]) /
+/// std[c]. mean and std each hold one value (for every channel) or one per
+/// channel of an image dataset; std::invalid_argument otherwise, or for a
+/// std that is not positive and finite or a mean that is not finite. The
+/// pixel map becomes per channel (PixelMap::normalized).
+Dataset normalize_pixels(const Dataset& ds, const std::vector<double>& mean, const std::vector<double>& std);
 
 /// The samples at `indices`, in that order (repeats allowed), as a view of
 /// ds's store: the new index is composed (view index -> store image), and is

@@ -1,13 +1,13 @@
-// Pixel statistics from a byte histogram: one pass over the samples' bytes,
-// then the mean and variance of the 256 mapped values weighted by count. An
-// image folder is read in chunks, every image once.
+// Pixel statistics from byte histograms: one pass over the samples' bytes
+// counting each channel's byte values, then the mean and variance of the 256
+// mapped values of each channel weighted by count. An image folder is read
+// in chunks, every image once.
 #include "runtime/data/pixel_stats.hpp"
 
 #include <array>
 #include <cmath>
 #include <memory>
 #include <numeric>
-#include <stdexcept>
 #include <vector>
 
 #include "runtime/data/batches.hpp"
@@ -16,24 +16,43 @@ namespace tl::data {
 
 namespace {
 
+/// Mean and population std from per-channel sums in double: `sums[c]` and
+/// `squares[c]` (around the channel's mean) over `per_channel` values each.
+void finish(PixelStats& s, const std::vector<double>& sum, const std::vector<double>& squares, double per_channel,
+            double overall_squares) {
+  const double n = static_cast<double>(s.values);
+  for (std::size_t c = 0; c < sum.size(); ++c) {
+    s.channel_mean.push_back(sum[c] / per_channel);
+    s.channel_std.push_back(std::sqrt(squares[c] / per_channel));
+  }
+  s.mean = std::accumulate(sum.begin(), sum.end(), 0.0) / n;
+  s.std = std::sqrt(overall_squares / n);
+}
+
 /// Float samples (NumPy float data): two passes in double over the mapped values.
 PixelStats float_stats(const Dataset& ds) {
   PixelStats s;
-  const std::size_t sample = ds.sample_bytes();
+  const std::size_t sample = ds.sample_bytes(), channels = static_cast<std::size_t>(ds.channels);
   s.values = static_cast<std::uint64_t>(ds.size()) * sample;
   if (s.values == 0) return s;
-  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();
-  double sum = 0;
-  for (std::size_t i = 0; i < ds.size(); ++i)
-    for (std::size_t k = 0; k < sample; ++k) sum += static_cast<double>(ds.float_sample(i)[k] * scale + offset);
-  s.mean = sum / static_cast<double>(s.values);
-  double squares = 0;
-  for (std::size_t i = 0; i < ds.size(); ++i)
+  std::vector<float> mapped(sample);
+  std::vector<double> sum(channels, 0.0), squares(channels, 0.0);
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    map_floats(ds.float_sample(i), sample, ds.pixels, channels, mapped.data());
+    for (std::size_t k = 0; k < sample; ++k) sum[k % channels] += static_cast<double>(mapped[k]);
+  }
+  const double per_channel = static_cast<double>(s.values / channels);
+  const double mean = std::accumulate(sum.begin(), sum.end(), 0.0) / static_cast<double>(s.values);
+  double overall = 0;
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    map_floats(ds.float_sample(i), sample, ds.pixels, channels, mapped.data());
     for (std::size_t k = 0; k < sample; ++k) {
-      const double d = static_cast<double>(ds.float_sample(i)[k] * scale + offset) - s.mean;
-      squares += d * d;
+      const double v = static_cast<double>(mapped[k]), d = v - sum[k % channels] / per_channel;
+      squares[k % channels] += d * d;
+      overall += (v - mean) * (v - mean);
     }
-  s.std = std::sqrt(squares / static_cast<double>(s.values));
+  }
+  finish(s, sum, squares, per_channel, overall);
   return s;
 }
 
@@ -41,8 +60,14 @@ PixelStats float_stats(const Dataset& ds) {
 
 PixelStats pixel_stats(const Dataset& ds) {
   if (ds.has_float_pixels()) return float_stats(ds);
-  std::array<std::uint64_t, 256> count{};
-  const std::size_t sample = ds.sample_bytes();
+  const std::size_t sample = ds.sample_bytes(), channels = static_cast<std::size_t>(ds.channels);
+  std::vector<std::array<std::uint64_t, 256>> count(channels, std::array<std::uint64_t, 256>{});
+  auto add = [&](const std::uint8_t* p) {
+    for (std::size_t k = 0, c = 0; k < sample; ++k) {
+      ++count[c][p[k]];
+      if (++c == channels) c = 0;
+    }
+  };
   std::uint64_t samples = 0;
   if (ds.is_lazy()) {
     // Chunks of images, the next one decoding while this one is counted.
@@ -55,34 +80,36 @@ PixelStats pixel_stats(const Dataset& ds) {
       const auto ids = batch_indices(order, chunk, b);
       prefetch_batches(ds, order, chunk, b, 1);
       read_samples(ds, ids.data(), ids.size(), bytes.data(), ok.get());
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (!ok[i]) continue;  // a bad file skipped: not counted
-        ++samples;
-        for (std::size_t k = 0; k < sample; ++k) ++count[bytes[i * sample + k]];
-      }
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        if (ok[i]) {  // a bad file skipped is not counted
+          ++samples;
+          add(bytes.data() + i * sample);
+        }
     }
   } else {
-    for (std::size_t i = 0; i < ds.size(); ++i) {
-      const std::uint8_t* p = ds.sample(i);
-      for (std::size_t k = 0; k < sample; ++k) ++count[p[k]];
-    }
+    for (std::size_t i = 0; i < ds.size(); ++i) add(ds.sample(i));
     samples = ds.size();
   }
   PixelStats s;
   s.values = samples * sample;
   if (s.values == 0) return s;
-  const float scale = ds.pixels.float_scale(), offset = ds.pixels.float_offset();
-  auto value = [&](int b) { return static_cast<double>(static_cast<float>(b) * scale + offset); };
-  const auto n = static_cast<double>(s.values);
-  double sum = 0;
-  for (int b = 0; b < 256; ++b) sum += static_cast<double>(count[static_cast<std::size_t>(b)]) * value(b);
-  s.mean = sum / n;
-  double squares = 0;  // two passes: no cancellation for a large mean
-  for (int b = 0; b < 256; ++b) {
-    const double d = value(b) - s.mean;
-    squares += static_cast<double>(count[static_cast<std::size_t>(b)]) * d * d;
-  }
-  s.std = std::sqrt(squares / n);
+  auto value = [&](std::size_t c, int b) {
+    return static_cast<double>(static_cast<float>(b) * ds.pixels.float_scale(c) + ds.pixels.float_offset(c));
+  };
+  const double per_channel = static_cast<double>(s.values / channels);
+  std::vector<double> sum(channels, 0.0), squares(channels, 0.0);
+  for (std::size_t c = 0; c < channels; ++c)
+    for (int b = 0; b < 256; ++b) sum[c] += static_cast<double>(count[c][static_cast<std::size_t>(b)]) * value(c, b);
+  const double mean = std::accumulate(sum.begin(), sum.end(), 0.0) / static_cast<double>(s.values);
+  double overall = 0;  // two passes: no cancellation for a large mean
+  for (std::size_t c = 0; c < channels; ++c)
+    for (int b = 0; b < 256; ++b) {
+      const auto n = static_cast<double>(count[c][static_cast<std::size_t>(b)]);
+      const double d = value(c, b) - sum[c] / per_channel;
+      squares[c] += n * d * d;
+      overall += n * (value(c, b) - mean) * (value(c, b) - mean);
+    }
+  finish(s, sum, squares, per_channel, overall);
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "runtime/data/data_error.hpp"
+#include "runtime/data/pixel_map_json.hpp"
 #include "runtime/io/safetensors.hpp"
 
 namespace tl::io {
@@ -181,11 +182,7 @@ void save_model(const std::string& path, const check::ModelSpec& model, const ex
   file.metadata["format"] = "tl-model";
   file.metadata["tl_version"] = "0.1.0";
   file.metadata["tl.model"] = describe_model(model).dump();
-  if (pixels)  // doubles print with 17 digits: the floats read back exactly
-    file.metadata["tl.pixels"] =
-        nlohmann::json{{"scale", static_cast<double>(pixels->float_scale())},
-                       {"offset", static_cast<double>(pixels->float_offset())}}
-            .dump();
+  if (pixels) file.metadata["tl.pixels"] = data::pixel_map_json(*pixels).dump();
   if (!classes.empty()) file.metadata["tl.classes"] = nlohmann::json(classes).dump();
   write_safetensors(path, file);
 }
@@ -214,18 +211,16 @@ LoadedModel load_model(const std::string& path) {
   if (auto p = file.metadata.find("tl.pixels"); p != file.metadata.end()) {
     const auto invalid = [&](const std::string& why) {
       return data::DataError(path, std::nullopt, "the pixel map (tl.pixels) is invalid: " + why,
-                             "it should be {\"scale\": S, \"offset\": O} as tlc run writes it");
+                             "it should be {\"scale\": S, \"offset\": O}, or arrays of one per channel, as tlc run writes it");
     };
     const nlohmann::json j = nlohmann::json::parse(p->second, nullptr, false);
     if (j.is_discarded()) throw invalid("not valid JSON (or a number out of range)");
-    if (!j.is_object() || !j.contains("scale") || !j.contains("offset") || !j["scale"].is_number() ||
-        !j["offset"].is_number())
-      throw invalid("not an object with numbers scale and offset");
-    const double scale = j["scale"].get<double>(), offset = j["offset"].get<double>();
-    const double limit = 3.0e38;  // within float range, and finite
-    if (!(std::fabs(scale) <= limit) || !(std::fabs(offset) <= limit) || scale == 0)
-      throw invalid("scale and offset must be finite floats and scale non-zero");
-    loaded.pixels = data::PixelMap{static_cast<float>(scale), static_cast<float>(offset)};
+    const ir::Shape& input = loaded.spec.layers.front().shape;
+    try {
+      loaded.pixels = data::pixel_map_from_json(j, input.empty() ? 0 : static_cast<std::size_t>(input.back()));
+    } catch (const std::invalid_argument& e) {
+      throw invalid(e.what());
+    }
   }
   if (auto c = file.metadata.find("tl.classes"); c != file.metadata.end()) {
     const std::size_t outputs = loaded.spec.outputs();

@@ -16,6 +16,7 @@
 
 #include "compiler/ir/activation.hpp"
 #include "runtime/data/data_error.hpp"
+#include "runtime/data/pixel_map_json.hpp"
 #include "runtime/onnx/layouts.hpp"
 
 namespace tl::onnx_export {
@@ -39,8 +40,7 @@ class Writer {
     if (pixels) {
       auto* p = m_.add_metadata_props();
       p->set_key("tl.pixels");
-      p->set_value("{\"scale\": " + std::to_string(pixels->float_scale()) + ", \"offset\": " +
-                   std::to_string(pixels->float_offset()) + "}");
+      p->set_value(data::pixel_map_json(*pixels).dump());
     }
     g_ = m_.mutable_graph();
     g_->set_name(model_.name.empty() ? "tl" : model_.name);

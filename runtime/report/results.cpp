@@ -5,6 +5,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "runtime/data/pixel_map_json.hpp"
+
 namespace tl::report {
 
 namespace {
@@ -17,10 +19,7 @@ nlohmann::json optimizer_json(const ir::OptimizerSpec& o) {
 
 /// How the dataset's bytes become the floats the model saw: value =
 /// float(byte) * scale + offset (the `scale` and `normalize` stages folded).
-nlohmann::json pixels_json(const data::Dataset& ds) {
-  return {{"scale", static_cast<double>(ds.pixels.float_scale())},
-          {"offset", static_cast<double>(ds.pixels.float_offset())}};
-}
+nlohmann::json pixels_json(const data::Dataset& ds) { return data::pixel_map_json(ds.pixels); }
 
 /// What a dataset adds to a training or evaluation entry: its class names
 /// (one per model output) and the files its source skipped, when it has them.

@@ -73,7 +73,7 @@ PredictResult predict_files(const std::string& model_path, const std::vector<std
   all.labelled = false;
   if (all.files.empty()) return result;
   data::Dataset ds = data::make_dataset(std::move(all));
-  ds.pixels = {map->float_scale(), map->float_offset()};
+  ds.pixels = *map;
 
   // 2. Scores, then each image's best classes.
   train::ModelState state{&model.spec, std::move(model.vars)};

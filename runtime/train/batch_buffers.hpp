@@ -17,8 +17,9 @@ namespace tl::train {
 /// A byte dataset's images are fed as its bytes and pixel map, so the
 /// executor maps them where it reads them (the JIT inside its first kernel); host
 /// float images are fed as floats. With `draw` (training) the dataset's
-/// augmentations change the gathered bytes; with noise among them the batch
-/// is mapped to floats here and fed as floats. Samples a lazy store skips
+/// augmentations change the gathered bytes; with noise among them, or with a
+/// pixel map per channel, the batch is mapped to floats here and fed as
+/// floats. Samples a lazy store skips
 /// (bad files, on_error = skip) are left out: `count` says how many remain.
 struct BatchBuffers {
   Tensor images, labels;
@@ -44,14 +45,14 @@ struct BatchBuffers {
     bytes.resize(count * ds.sample_bytes());
     set_labels();
     const std::vector<std::size_t> image_shape = shape(ds, count);
-    if (draw && ds.augment) {
+    if (draw && ds.augment)
       data::augment_bytes(*ds.augment, *draw, kept.data(), count, ds.height, ds.width, ds.channels, bytes.data());
-      if (data::has_noise(*ds.augment)) {
-        if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
-        data::map_bytes(bytes.data(), bytes.size(), ds.pixels, images.data());
-        data::add_noise(*ds.augment, *draw, kept.data(), count, ds.sample_bytes(), images.data());
-        return {&images, &labels};
-      }
+    const bool noise = draw && ds.augment && data::has_noise(*ds.augment);
+    if (noise || ds.pixels.per_channel()) {  // the executor maps bytes with one scale and offset
+      if (images.shape() != image_shape) images = Tensor::from_shape(image_shape);
+      data::map_bytes(bytes.data(), bytes.size(), ds.pixels, static_cast<std::size_t>(ds.channels), images.data());
+      if (noise) data::add_noise(*ds.augment, *draw, kept.data(), count, ds.sample_bytes(), images.data());
+      return {&images, &labels};
     }
     image_bytes = {bytes.data(), image_shape, ds.pixels.float_scale(), ds.pixels.float_offset()};
     return {nullptr, &labels, &image_bytes};

@@ -199,6 +199,40 @@ TEST_CASE("a model knows the pixel map it was trained on, and its file keeps it"
   CHECK_FALSE(tl::Model::load(path).pixels().has_value());
 }
 
+TEST_CASE("a per-channel pixel map is kept, saved, and applied to the bytes it maps") {
+  tl::Model model = trained_model(6);
+  const Toy toy(16);
+  tl::Images images = toy.byte_images();
+  images.channel_scale = {static_cast<float>(1.0 / 255 / 0.229)};
+  images.channel_offset = {static_cast<float>(-0.485 / 0.229)};
+  tl::TrainOptions options;
+  options.batch = 8;
+  model.train(images, toy.labels.data(), options);
+  REQUIRE(model.pixels().has_value());
+  CHECK(*model.pixels() == images.map());
+  const auto path = (std::filesystem::temp_directory_path() / "tl-api-channel-pixels.safetensors").string();
+  model.save(path);
+  const tl::Model loaded = tl::Model::load(path);
+  REQUIRE(loaded.pixels().has_value());
+  CHECK(*loaded.pixels() == images.map());  // bit for bit through the file's JSON
+  // Bytes with the map give the scores of the floats it maps them to.
+  std::vector<float> mapped(toy.bytes.size());
+  for (std::size_t i = 0; i < mapped.size(); ++i)
+    mapped[i] = static_cast<float>(toy.bytes[i]) * images.channel_scale[0] + images.channel_offset[0];
+  const tl::Images floats{nullptr, mapped.data(), toy.count, 8, 8, 1};
+  CHECK(loaded.predict_scores(toy.dataset().images(*loaded.pixels())) == loaded.predict_scores(floats));
+  // The uniform map with the same numbers is another map: refused, naming both.
+  tl::Images uniform = toy.byte_images();
+  uniform.scale = images.channel_scale[0];
+  uniform.offset = images.channel_offset[0];
+  CHECK_THROWS_WITH_AS(loaded.predict(uniform), doctest::Contains("channel scales"), tl::Error);
+  // One value per channel, or an error.
+  tl::Images wrong = images;
+  wrong.channel_offset.push_back(0.0f);
+  CHECK_THROWS_WITH_AS(model.train(wrong, toy.labels.data(), options), doctest::Contains("one value per channel (1)"),
+                       tl::Error);
+}
+
 /// Writes the toy images and labels as raw IDX files in `dir`.
 void write_idx(const Toy& toy, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);

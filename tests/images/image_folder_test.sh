@@ -124,5 +124,56 @@ assert [s["file"] for s in t["skipped_files"]] == [sys.argv[2]], t.get("skipped_
 assert all(e["samples"] == 89 for e in t["history"]), t["history"]
 PY
 
+# 5. Per-channel normalize: statistics from the training folder, recorded in
+#    the model file, so tlc predict maps new images the same way.
+cat > rgb.tl <<'EOF'
+model rgb_cnn(classes) {
+  input(24, 24, 3)
+  conv2d(8, 3x3, activation = relu)
+  maxpool2d(2)
+  flatten()
+  dense(classes, softmax)
+}
+raw = images("shapes", size = 24x24, color = rgb) | scale 1/255
+shapes = raw | normalize from raw per channel
+test = images("held_out", size = 24x24, color = rgb) | scale 1/255 | normalize from raw per channel
+net = rgb_cnn(3)
+train net on shapes { epochs 3 batch 16 }
+evaluate net on test
+EOF
+expect "train with per-channel normalize" 0 "" -- "$tlc" run rgb.tl --out rgbrun
+/usr/bin/python3 - rgbrun/results.json <<'PY' && pass || fail "results.json has one scale and offset per channel"
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["trainings"][0]["pixels"]
+assert len(p["scale"]) == 3 and len(p["offset"]) == 3, p
+assert r["evaluations"][0]["pixels"] == p, r["evaluations"][0]["pixels"]
+PY
+accuracy=$(/usr/bin/python3 -c "import json; print(f\"{100 * json.load(open('rgbrun/results.json'))['evaluations'][0]['accuracy']:.2f}\")")
+expect "predict with the per-channel map of the model file" 0 "" -- "$tlc" predict rgbrun/net.safetensors held_out
+grep -q "(${accuracy}%)" err && pass || { fail "predict agrees with evaluate ($accuracy%)"; cat err; }
+sed -e 's/normalize from raw per channel/normalize mean 0.485, 0.456, 0.406 std 0.229, 0.224, 0.225/' rgb.tl > imagenet.tl
+expect "ImageNet constants" 0 "ok" -- "$tlc" check imagenet.tl
+sed -e 's/normalize from raw per channel/normalize mean 0.485, 0.456 std 0.229/' rgb.tl > two.tl
+expect "two means for three channels" 1 "two.tl:10:[0-9]+: error: 2 mean values for data with 3 channels" -- "$tlc" check two.tl
+sed -e 's/^test = images("held_out", size = 24x24, color = rgb)/test = images("held_out", size = 20x20, color = rgb)/' rgb.tl > other.tl
+expect "per-channel statistics of another shape" 1 "raw holds samples of shape .24, ?24, ?3., but this data's are .20, ?20, ?3." -- "$tlc" check other.tl
+
+# The same numbers per channel give the same floats as one map for all (fed
+# as floats instead of bytes): the same training, loss for loss.
+sed -e 's/normalize from raw per channel/normalize mean 0.5 std 0.25/' rgb.tl > uniform.tl
+sed -e 's/normalize from raw per channel/normalize mean 0.5, 0.5, 0.5 std 0.25, 0.25, 0.25/' rgb.tl > channels.tl
+expect "one map for all channels" 0 "" -- "$tlc" run uniform.tl --out uniformrun
+expect "the same map per channel" 0 "" -- "$tlc" run channels.tl --out channelsrun
+/usr/bin/python3 - uniformrun/results.json channelsrun/results.json <<'PY' && pass || fail "per-channel and uniform maps train alike"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["trainings"][0]["pixels"]["scale"] == b["trainings"][0]["pixels"]["scale"][0]
+la = [e["loss"] for e in a["trainings"][0]["history"]]
+lb = [e["loss"] for e in b["trainings"][0]["history"]]
+assert la == lb, (la, lb)
+assert a["evaluations"][0]["accuracy"] == b["evaluations"][0]["accuracy"]
+PY
+
 echo "image folders: $passes passed, $failures failed"
 exit $((failures > 0))

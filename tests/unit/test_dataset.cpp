@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "runtime/data/batches.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/dataset.hpp"
 #include "runtime/data/idx.hpp"
@@ -237,6 +238,52 @@ TEST_CASE("dataset: pixel_stats is the mean and population std of the mapped pix
   CHECK(f.values == 4);
   CHECK(f.mean == doctest::Approx(5.0));  // 2 * 2 + 1
   CHECK(f.std == doctest::Approx(std::sqrt(5.0)));  // 2 * sqrt(1.25)
+}
+
+TEST_CASE("dataset: per-channel normalize maps each channel by its own mean and std") {
+  // Two 1x2 RGB samples; channel c of sample i is 10 * (c + 1) + 100 * i + pixel.
+  ImagesAndLabels raw{1, 2, 3, {}, {0, 1}};
+  for (int i = 0; i < 2; ++i)
+    for (int x = 0; x < 2; ++x)
+      for (int c = 0; c < 3; ++c) raw.pixels.push_back(static_cast<std::uint8_t>(10 * (c + 1) + 100 * i + x));
+  const Dataset rgb = scale_pixels(make_dataset(std::move(raw)), 1.0 / 255);
+  const std::vector<double> mean = {0.485, 0.456, 0.406}, sd = {0.229, 0.224, 0.225};
+  const Dataset imagenet = normalize_pixels(rgb, mean, sd);
+  REQUIRE(imagenet.pixels.per_channel());
+  CHECK_THROWS_AS(imagenet.pixels.float_scale(), std::logic_error);  // no one scale to give
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(imagenet.pixels.float_scale(c) == static_cast<float>(1.0 / 255 / sd[c]));
+    CHECK(imagenet.pixels.float_offset(c) == static_cast<float>(-mean[c] / sd[c]));
+  }
+  // Batches apply channel k % 3's map: float(byte) * scale[c] + offset[c].
+  std::vector<float> images(12), labels(2);
+  const std::uint32_t both[] = {0, 1};
+  REQUIRE(gather(imagenet, both, 2, images.data(), labels.data()) == 2);
+  for (std::size_t k = 0; k < 12; ++k) {
+    const std::size_t c = k % 3;
+    CHECK(images[k] == static_cast<float>(imagenet.sample(k / 6)[k % 6]) * imagenet.pixels.float_scale(c) +
+                           imagenet.pixels.float_offset(c));
+  }
+  // One value for every channel, mixed with one per channel.
+  const Dataset mixed = normalize_pixels(rgb, std::vector<double>{0.5}, sd);
+  CHECK(mixed.pixels.float_offset(2) == static_cast<float>(-0.5 / sd[2]));
+  // Per-channel statistics, and normalising by them standardises each channel.
+  const PixelStats s = pixel_stats(rgb);
+  REQUIRE(s.channel_mean.size() == 3);
+  for (std::size_t c = 0; c < 3; ++c) {
+    const double expect = (10.0 * (c + 1) * 4 + 200 + 2) / 4 / 255;  // bytes 10(c+1) + {0, 1, 100, 101}
+    CHECK(s.channel_mean[c] == doctest::Approx(expect).epsilon(1e-7));
+  }
+  const PixelStats standard = pixel_stats(normalize_pixels(rgb, s.channel_mean, s.channel_std));
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(standard.channel_mean[c] == doctest::Approx(0.0).scale(1).epsilon(1e-6));
+    CHECK(standard.channel_std[c] == doctest::Approx(1.0).epsilon(1e-6));
+  }
+  // A later scale scales every channel's map; maps survive select and split.
+  CHECK(scale_pixels(imagenet, 2).pixels.scale_of(1) == imagenet.pixels.scale_of(1) * 2);
+  CHECK(select(imagenet, {1}).pixels.channel_offset == imagenet.pixels.channel_offset);
+  CHECK_THROWS_AS(normalize_pixels(rgb, std::vector<double>{0.1, 0.2}, sd), std::invalid_argument);
+  CHECK_THROWS_AS(normalize_pixels(rgb, mean, std::vector<double>{0.2, 0.0, 0.2}), std::invalid_argument);
 }
 
 TEST_CASE("dataset: scale_pixels and select") {

@@ -163,7 +163,9 @@ TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad o
   CHECK_FALSE(tl::io::load_model(m.path).pixels.has_value());
 
   auto error_with = [&](const std::string& value) { return load_error_with(m.path, "tl.pixels", value); };
-  const std::string shape = "the pixel map (tl.pixels) is invalid: not an object with numbers scale and offset";
+  const std::string shape =
+      "the pixel map (tl.pixels) is invalid: not an object with numbers scale and offset (or arrays of them, one per "
+      "channel)";
   const std::string range = "the pixel map (tl.pixels) is invalid: scale and offset must be finite floats and scale non-zero";
   const std::string json = "the pixel map (tl.pixels) is invalid: not valid JSON (or a number out of range)";
   CHECK(error_with("not json") == json);
@@ -176,6 +178,33 @@ TEST_CASE("a model file's pixel map (tl.pixels) round-trips exactly, and a bad o
   CHECK(error_with(std::string(100000, '[')) == json);  // deep nesting: an error, not a stack overflow
   CHECK(error_with(std::string(100000, '[') + std::string(100000, ']')) == shape);
   CHECK(error_with(R"({"scale": 0.5, "offset": -1})") == "");
+  // Per channel: one value per input channel (this model's input has one).
+  CHECK(error_with(R"({"scale": [0.5], "offset": [-1]})") == "");
+  CHECK(error_with(R"({"scale": [0.5, 1], "offset": [0, 0]})") ==
+        "the pixel map (tl.pixels) is invalid: it maps 2 channels, but the model's input has 1");
+  CHECK(error_with(R"({"scale": [0.5], "offset": [0, 0]})") == shape);
+  CHECK(error_with(R"({"scale": [0.5], "offset": 0})") == shape);
+  CHECK(error_with(R"({"scale": [], "offset": []})") == shape);
+  CHECK(error_with(R"({"scale": ["1"], "offset": [0]})") == shape);
+  CHECK(error_with(R"({"scale": [0], "offset": [0]})") == range);
+}
+
+TEST_CASE("a per-channel pixel map round-trips through a model file exactly") {
+  tl::data::DataStore store;
+  const auto exp = tl::test::check_ok("rgb.tl", "model rgb() {\n  input(2, 2, 3)\n  flatten()\n  dense(2, softmax)\n}\nnet = rgb()\nsummary net\n", store);
+  const auto vars = tl::train::initialise(exp.models.at(0), 1).vars;
+  const std::string path = (fs::temp_directory_path() / ("tl-rgb-" + std::to_string(::getpid()) + ".safetensors")).string();
+  const tl::data::PixelMap map = tl::data::PixelMap{}.scaled(1.0 / 255).normalized({0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, 3);
+  tl::io::save_model(path, exp.models.at(0), vars, map);
+  const auto loaded = tl::io::load_model(path);
+  fs::remove(path);
+  REQUIRE(loaded.pixels.has_value());
+  REQUIRE(loaded.pixels->per_channel());
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(loaded.pixels->float_scale(c) == map.float_scale(c));
+    CHECK(loaded.pixels->float_offset(c) == map.float_offset(c));
+  }
+  CHECK(map.float_offset(0) == static_cast<float>(-0.485 / 0.229));
 }
 
 TEST_CASE("a model file's class names (tl.classes) round-trip, and a bad list is an error") {
