@@ -18,6 +18,7 @@ namespace tl::codegen {
 namespace {
 
 constexpr int kAccumulators = 12;  // vector registers kept for accumulators
+constexpr std::int64_t kMaxTapGroups = 8;  // grad filter: passes over an image's pixels, each with its taps in registers
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -219,47 +220,60 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   llvm::Value* image = e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8));
   e.zero(total, e.c64(0), e.c64(size), e.f64);
   const std::int64_t taps = c.KH * c.KW * c.I;
-  const bool in_registers = taps * OV <= 2 * kAccumulators;
-  // Taps in registers are unrolled: (kh, kw, ci) is a compile-time index.
-  std::vector<std::vector<Emitter::Var>> acc;
+  // Taps in registers, in groups that fit (a 3x3 kernel over 3 input
+  // channels is 27 taps: two groups), each group a pass over the image's
+  // pixels; every element still sums its pixels in order, in float. Past a
+  // few groups (wide inputs), taps accumulate in memory instead.
+  const std::int64_t per_group = std::max<std::int64_t>(1, 2 * kAccumulators / OV);
+  const std::int64_t groups = (taps + per_group - 1) / per_group;
+  const bool in_registers = OV <= 2 * kAccumulators && groups <= kMaxTapGroups;
+  const std::int64_t group_size = (taps + groups - 1) / groups;
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     const ConvImage xi = conv_image(f, c, x, b);
-    if (in_registers)
-      acc = accumulators(e, static_cast<std::size_t>(taps), OV);
-    else
-      e.zero(image, e.c64(0), e.c64(size), e.f32);
-    e.loop(0, c.OH, [&](llvm::Value* oh) {
-      e.loop(0, c.OW, [&](llvm::Value* ow) {
-        llvm::Value* gat = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
-        std::vector<llvm::Value*> gv;
-        for (std::int64_t v = 0; v < OV; ++v) gv.push_back(e.vload(g, e.add(gat, v * e.width), e.width, mask_of(e, c.O, v)));
-        auto tap = [&](llvm::Value* kh, llvm::Value* kw, llvm::Value* ci, std::size_t unrolled) {
-          llvm::Value* ih = e.add(e.mad(oh, c.SH, kh), -c.PH);
-          llvm::Value* iw = e.add(e.mad(ow, c.SW, kw), -c.PW);
-          llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
-          llvm::Value* xv = e.splat(load_if(e, ok, xi.base, e.mad(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I, ci)), e.width);
-          for (std::int64_t v = 0; v < OV; ++v) {
-            if (in_registers) {
-              acc[unrolled][v].set(e.fma(xv, gv[v], acc[unrolled][v].get()));
-              continue;
+    if (!in_registers) e.zero(image, e.c64(0), e.c64(size), e.f32);
+    // One pass over the pixels for taps [first, last) (all taps, in memory,
+    // when !in_registers).
+    auto pass = [&](std::int64_t first, std::int64_t last) {
+      std::vector<std::vector<Emitter::Var>> acc;  // taps in registers are unrolled: (kh, kw, ci) is a compile-time index
+      if (in_registers) acc = accumulators(e, static_cast<std::size_t>(last - first), OV);
+      e.loop(0, c.OH, [&](llvm::Value* oh) {
+        e.loop(0, c.OW, [&](llvm::Value* ow) {
+          llvm::Value* gat = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
+          std::vector<llvm::Value*> gv;
+          for (std::int64_t v = 0; v < OV; ++v) gv.push_back(e.vload(g, e.add(gat, v * e.width), e.width, mask_of(e, c.O, v)));
+          auto tap = [&](llvm::Value* kh, llvm::Value* kw, llvm::Value* ci, std::size_t unrolled) {
+            llvm::Value* ih = e.add(e.mad(oh, c.SH, kh), -c.PH);
+            llvm::Value* iw = e.add(e.mad(ow, c.SW, kw), -c.PW);
+            llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
+            llvm::Value* xv = e.splat(load_if(e, ok, xi.base, e.mad(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I, ci)), e.width);
+            for (std::int64_t v = 0; v < OV; ++v) {
+              if (in_registers) {
+                acc[unrolled][v].set(e.fma(xv, gv[v], acc[unrolled][v].get()));
+                continue;
+              }
+              llvm::Value* at = e.add(e.mul(e.mad(e.mad(kh, c.KW, kw), c.I, ci), c.O), v * e.width);
+              e.vstore(e.fma(xv, gv[v], e.vload(image, at, e.width, mask_of(e, c.O, v))), image, at, mask_of(e, c.O, v));
             }
-            llvm::Value* at = e.add(e.mul(e.mad(e.mad(kh, c.KW, kw), c.I, ci), c.O), v * e.width);
-            e.vstore(e.fma(xv, gv[v], e.vload(image, at, e.width, mask_of(e, c.O, v))), image, at, mask_of(e, c.O, v));
+          };
+          if (in_registers) {
+            for (std::int64_t t = first; t < last; ++t)
+              tap(e.c64(t / (c.KW * c.I)), e.c64(t / c.I % c.KW), e.c64(t % c.I), static_cast<std::size_t>(t - first));
+          } else {
+            e.loop(0, c.KH, [&](llvm::Value* kh) {
+              e.loop(0, c.KW, [&](llvm::Value* kw) { e.loop(0, c.I, [&](llvm::Value* ci) { tap(kh, kw, ci, 0); }); });
+            });
           }
-        };
-        if (in_registers) {
-          for (std::int64_t t = 0; t < taps; ++t)
-            tap(e.c64(t / (c.KW * c.I)), e.c64(t / c.I % c.KW), e.c64(t % c.I), static_cast<std::size_t>(t));
-        } else {
-          e.loop(0, c.KH, [&](llvm::Value* kh) {
-            e.loop(0, c.KW, [&](llvm::Value* kw) { e.loop(0, c.I, [&](llvm::Value* ci) { tap(kh, kw, ci, 0); }); });
-          });
-        }
+        });
       });
-    });
+      for (std::int64_t t = first; in_registers && t < last; ++t)
+        for (std::int64_t v = 0; v < OV; ++v)
+          e.vstore(acc[static_cast<std::size_t>(t - first)][v].get(), image, e.c64(t * c.O + v * e.width), mask_of(e, c.O, v));
+    };
+    if (in_registers)
+      for (std::int64_t first = 0; first < taps; first += group_size) pass(first, std::min(taps, first + group_size));
+    else
+      pass(0, taps);
     // total += the image's sums, in double.
-    for (std::int64_t t = 0; in_registers && t < taps; ++t)
-      for (std::int64_t v = 0; v < OV; ++v) e.vstore(acc[t][v].get(), image, e.c64(t * c.O + v * e.width), mask_of(e, c.O, v));
     e.loop(0, size, [&](llvm::Value* i) {
       e.store(e.b.CreateFAdd(e.load(e.f64, total, i), e.to_f64(e.load(e.f32, image, i))), total, i);
     });

@@ -157,6 +157,13 @@ TEST_CASE("jit: conv2d and its gradients, valid, same and strided") {
     check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
     check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
   }
+  // Grad filter with its taps in registers in several groups (an RGB input,
+  // 20 filters: 27 taps of 2 vectors), and with too many taps for that (32
+  // channels: in memory).
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({3, 6, 6, 3}, 5), random_tensor({3, 6, 6, 20}, 6)},
+           window(3, 3, 1, 1, kSame));
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 5, 5, 32}, 5), random_tensor({2, 3, 3, 4}, 6)},
+           window(3, 3, 1, 1, kValid));
 }
 
 /// Explicit padding: top, bottom, left, right.
