@@ -51,15 +51,22 @@ struct Call;
 using Primary = x3::variant<Dims, Number, String, x3::forward_ast<Call>, Path>;
 
 // --- label predicates: `label < 7`, `label in {7, 8}`, `not (...)`, and/or ----
+/// A label in a predicate or a relabel map: a number (`7`) or, where the
+/// data has class names, a name in quotes (`"cat"`).
+struct LabelRef : Located {
+  std::string text;      // the number as written, or the name (unquoted)
+  bool is_name = false;  // a quoted class name
+};
+
 struct Comparison : Located {
   std::string subject;  // "label"
   std::string op;       // < <= > >= == !=
-  Number value;
+  LabelRef value;
 };
 
 struct Membership : Located {
   std::string subject;  // "label"
-  std::vector<Number> values;
+  std::vector<LabelRef> values;
 };
 
 struct PredNot;
@@ -81,7 +88,7 @@ struct PredNot : Located {
 
 /// `{7: 0, 8: 1}`
 struct MapEntry : Located {
-  Number key;
+  LabelRef key;
   Number value;
 };
 

@@ -7,6 +7,9 @@ namespace {
 
 namespace x3 = boost::spirit::x3;
 
+/// A label as written: a number, or a class name in quotes.
+std::string label(const ast::LabelRef& l) { return l.is_name ? "\"" + l.text + "\"" : l.text; }
+
 struct Printer {
   const SourceFile& source;
   std::string out;
@@ -53,7 +56,7 @@ struct Printer {
   void stage_arg(const ast::StageArg& arg) {
     if (auto* n = boost::get<ast::Number>(&arg)) line(*n, "number " + n->text);
     if (auto* m = boost::get<ast::MapLit>(&arg))
-      for (const auto& e : m->entries) line(e, e.key.text + " -> " + e.value.text);
+      for (const auto& e : m->entries) line(e, label(e.key) + " -> " + e.value.text);
     if (auto* p = boost::get<ast::PredOr>(&arg)) pred(*p);
     if (auto* c = boost::get<x3::forward_ast<ast::Call>>(&arg)) call(c->get());
     if (auto* l = boost::get<ast::NameList>(&arg))
@@ -96,10 +99,10 @@ struct Printer {
   }
 
   void atom(const ast::PredAtom& t) {
-    if (auto* c = boost::get<ast::Comparison>(&t)) line(*c, c->subject + " " + c->op + " " + c->value.text);
+    if (auto* c = boost::get<ast::Comparison>(&t)) line(*c, c->subject + " " + c->op + " " + label(c->value));
     if (auto* m = boost::get<ast::Membership>(&t)) {
       std::string s;
-      for (const auto& v : m->values) s += (s.empty() ? "" : ", ") + v.text;
+      for (const auto& v : m->values) s += (s.empty() ? "" : ", ") + label(v);
       line(*m, m->subject + " in {" + s + "}");
     }
     if (auto* n = boost::get<x3::forward_ast<ast::PredNot>>(&t)) {

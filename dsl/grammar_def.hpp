@@ -114,6 +114,8 @@ x3::rule<class stage_r, ast::Stage> const stage =
 x3::rule<class cmp_op_r, std::string> const cmp_op = "a comparison (<, <=, >, >=, ==, !=) or 'in'";
 x3::rule<class comparison_r, ast::Comparison> const comparison = "a label comparison such as label < 7";
 x3::rule<class membership_r, ast::Membership> const membership = "a label set such as label in {7, 8}";
+x3::rule<class label_ref_r, ast::LabelRef> const label_ref = "a label: a number, or a class name in quotes";
+x3::rule<class label_list_r, std::vector<ast::LabelRef>> const label_list = "labels separated by commas";
 x3::rule<class pred_not_r, ast::PredNot> const pred_not = "a label predicate";
 x3::rule<class pred_atom_r, ast::PredAtom> const pred_atom = "a label predicate such as label < 7";
 x3::rule<class pred_and_r, ast::PredAnd> const pred_and = "a label predicate such as label < 7";
@@ -242,11 +244,14 @@ auto const name_list_def = names;
 // cmp_op ::= '<=' | '>=' | '==' | '!=' | '<' | '>'
 auto const cmp_op_def = x3::string("<=") | x3::string(">=") | x3::string("==") | x3::string("!=") |
                         x3::string("<") | x3::string(">");
-// membership ::= 'label' 'in' '{' number (',' number)* '}'
+// label_ref ::= number | string   (a class name in quotes)
+auto const label_ref_def = (number_text >> x3::attr(false)) | (string_body >> x3::attr(true));
+// membership ::= 'label' 'in' '{' label_ref (',' label_ref)* '}'
 auto const number_list_def = number % ',';
-auto const membership_def = raw[kw("label")] >> kw("in") > lbrace > number_list > rbrace;
-// comparison ::= 'label' cmp_op number
-auto const comparison_def = raw[kw("label")] > cmp_op > number;
+auto const label_list_def = label_ref % ',';
+auto const membership_def = raw[kw("label")] >> kw("in") > lbrace > label_list > rbrace;
+// comparison ::= 'label' cmp_op label_ref
+auto const comparison_def = raw[kw("label")] > cmp_op > label_ref;
 // pred_not ::= 'not' pred_atom
 auto const pred_not_def = raw[kw("not")] > pred_atom;
 // pred_atom ::= pred_not | membership | comparison | '(' pred_or ')'
@@ -257,8 +262,8 @@ auto const pred_and_def = and_terms;
 // pred_or ::= pred_and ('or' pred_and)*
 auto const or_terms_def = pred_and % kw("or");
 auto const pred_or_def = or_terms;
-// map ::= '{' (number ':' number (',' number ':' number)*)? '}'
-auto const map_entry_def = number > colon > number;
+// map ::= '{' (label_ref ':' number (',' label_ref ':' number)*)? '}'
+auto const map_entry_def = label_ref > colon > number;
 auto const map_entries_def = lbrace > -(map_entry % ',') > rbrace;
 auto const map_lit_def = map_entries;
 // param ::= name ('=' expr)?
@@ -305,7 +310,7 @@ auto const program_def = *statement > statement_or_end;
 
 BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, channel_kw, from_parts,
                     normalize_from, normalize_arg, compare_names, compare_stmt)
-BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg, augment_block)
+BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg, augment_block, label_ref, label_list)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
@@ -334,6 +339,7 @@ struct stage_r : annotate_offset {};
 struct augment_block_r : annotate_offset {};
 struct comparison_r : annotate_offset {};
 struct membership_r : annotate_offset {};
+struct label_ref_r : annotate_offset {};
 struct pred_not_r : annotate_offset {};
 struct pred_and_r : annotate_offset {};
 struct pred_or_r : annotate_offset {};

@@ -18,14 +18,57 @@ std::string join_path(const std::string& dir, const std::string& path) {
   return dir + "/" + path;
 }
 
-/// Evaluates a label predicate for one label value.
-bool holds(const ast::PredOr& p, int label);
+int label_value(const ast::Number& n) {
+  const std::int64_t v = integer(n, "a label");
+  if (v < 0 || v > 255) fail(n, "labels are between 0 and 255, not " + n.text);
+  return static_cast<int>(v);
+}
 
-bool holds_atom(const ast::PredAtom& atom, int label) {
+/// The labels a predicate or a relabel map names: numbers as written, class
+/// names (`"cat"`) through the data's class names.
+struct Labels {
+  const std::vector<std::string>& names;
+  const std::string& data;  // the dataset, for messages
+
+  static ast::Number as_number(const ast::LabelRef& l) {
+    ast::Number n;
+    static_cast<ast::Located&>(n) = l;
+    n.text = l.text;
+    return n;
+  }
+  /// The label `l` names (any whole number for a number; fails for a name
+  /// the data does not have).
+  std::int64_t value(const ast::LabelRef& l) const {
+    if (!l.is_name) return integer(as_number(l), "a label");
+    const auto it = std::find(names.begin(), names.end(), l.text);
+    if (it != names.end()) return it - names.begin();
+    if (names.empty())
+      fail(l, fmt::format("\"{}\" names a class, but {} has no class names: its labels are numbers", l.text, data),
+           "write the label's number");
+    const std::string near = closest(l.text, names);
+    fail(l, fmt::format("{} has no class named \"{}\"", data, l.text),
+         (near.empty() ? "" : fmt::format("did you mean \"{}\"? ", near)) +
+             fmt::format("its classes: {}", fmt::join(names, ", ")));
+  }
+  /// A label of a relabel map: a byte.
+  int byte(const ast::LabelRef& l) const {
+    if (!l.is_name) return label_value(as_number(l));
+    return static_cast<int>(value(l));
+  }
+};
+
+/// Evaluates a label predicate for one label value.
+bool holds(const ast::PredOr& p, int label, const Labels& labels);
+
+bool holds_atom(const ast::PredAtom& atom, int label, const Labels& labels) {
   struct Visitor {
     int label;
+    const Labels& labels;
     bool operator()(const ast::Comparison& c) const {
-      const double v = number(c.value, "label");
+      if (c.value.is_name && c.op != "==" && c.op != "!=")
+        fail(c.value, "class names have no order: '" + c.op + "' compares numbers",
+             "compare a class name with == or !=, or list classes with label in {\"a\", \"b\"}");
+      const auto v = labels.value(c.value);
       if (c.op == "<") return label < v;
       if (c.op == "<=") return label <= v;
       if (c.op == ">") return label > v;
@@ -34,44 +77,18 @@ bool holds_atom(const ast::PredAtom& atom, int label) {
       return label != v;
     }
     bool operator()(const ast::Membership& m) const {
-      return std::any_of(m.values.begin(), m.values.end(), [&](const ast::Number& n) { return number(n, "label") == label; });
+      return std::any_of(m.values.begin(), m.values.end(), [&](const ast::LabelRef& l) { return labels.value(l) == label; });
     }
-    bool operator()(const x3::forward_ast<ast::PredNot>& n) const { return !holds_atom(n.get().operand, label); }
-    bool operator()(const x3::forward_ast<ast::PredOr>& o) const { return holds(o.get(), label); }
+    bool operator()(const x3::forward_ast<ast::PredNot>& n) const { return !holds_atom(n.get().operand, label, labels); }
+    bool operator()(const x3::forward_ast<ast::PredOr>& o) const { return holds(o.get(), label, labels); }
   };
-  return boost::apply_visitor(Visitor{label}, atom);
+  return boost::apply_visitor(Visitor{label, labels}, atom);
 }
 
-bool holds(const ast::PredOr& p, int label) {
+bool holds(const ast::PredOr& p, int label, const Labels& labels) {
   return std::any_of(p.terms.begin(), p.terms.end(), [&](const ast::PredAnd& a) {
-    return std::all_of(a.terms.begin(), a.terms.end(), [&](const ast::PredAtom& t) { return holds_atom(t, label); });
+    return std::all_of(a.terms.begin(), a.terms.end(), [&](const ast::PredAtom& t) { return holds_atom(t, label, labels); });
   });
-}
-
-/// Label values in predicates and maps must be whole numbers (labels are bytes).
-void check_predicate_values(const ast::PredOr& p);
-
-void check_atom_values(const ast::PredAtom& atom) {
-  struct Visitor {
-    void operator()(const ast::Comparison& c) const { integer(c.value, "a label"); }
-    void operator()(const ast::Membership& m) const {
-      for (const auto& n : m.values) integer(n, "a label");
-    }
-    void operator()(const x3::forward_ast<ast::PredNot>& n) const { check_atom_values(n.get().operand); }
-    void operator()(const x3::forward_ast<ast::PredOr>& o) const { check_predicate_values(o.get()); }
-  };
-  boost::apply_visitor(Visitor{}, atom);
-}
-
-void check_predicate_values(const ast::PredOr& p) {
-  for (const auto& a : p.terms)
-    for (const auto& t : a.terms) check_atom_values(t);
-}
-
-int label_value(const ast::Number& n) {
-  const std::int64_t v = integer(n, "a label");
-  if (v < 0 || v > 255) fail(n, "labels are between 0 and 255, not " + n.text);
-  return static_cast<int>(v);
 }
 
 /// The augmentations of `| augment { ... }` for samples of `shape` (H, W, C).
@@ -294,19 +311,24 @@ int CheckerState::dataset(const ast::Expr& e) {
       fail(stage, "'" + stage.op + "' works on labels, but " + exp.data[static_cast<std::size_t>(node)].display +
                       " has none: its folder has no class folders",
            "put the images in one subfolder per class to give them labels");
+    const std::string& base_name = exp.data[static_cast<std::size_t>(node)].display;
     if (stage.op == "where") {
       const auto& pred = boost::get<ast::PredOr>(stage.arg);
-      check_predicate_values(pred);
+      const DataFacts base = materialise(node, stage);
+      const Labels labels{base.class_names, base_name};
       n.kind = DataNode::Kind::Where;
-      for (int label = 0; label < 256; ++label) n.keep[static_cast<std::size_t>(label)] = holds(pred, label);
+      for (int label = 0; label < 256; ++label) n.keep[static_cast<std::size_t>(label)] = holds(pred, label, labels);
     } else if (stage.op == "relabel") {
       const auto& map = boost::get<ast::MapLit>(stage.arg);
+      const DataFacts base = materialise(node, stage);
+      const Labels labels{base.class_names, base_name};
       n.kind = DataNode::Kind::Relabel;
       for (int i = 0; i < 256; ++i) n.mapping[static_cast<std::size_t>(i)] = i;
       std::vector<bool> seen(256, false);
       for (const auto& entry : map.entries) {
-        const int from = label_value(entry.key), to = label_value(entry.value);
-        if (seen[static_cast<std::size_t>(from)]) fail(entry.key, "label " + entry.key.text + " is mapped twice");
+        const int from = labels.byte(entry.key), to = label_value(entry.value);
+        if (seen[static_cast<std::size_t>(from)])
+          fail(entry.key, "label " + (entry.key.is_name ? "\"" + entry.key.text + "\"" : entry.key.text) + " is mapped twice");
         seen[static_cast<std::size_t>(from)] = true;
         n.mapping[static_cast<std::size_t>(from)] = to;
       }

@@ -175,5 +175,30 @@ assert la == lb, (la, lb)
 assert a["evaluations"][0]["accuracy"] == b["evaluations"][0]["accuracy"]
 PY
 
+# 6. Files that cannot be opened: a dangling link, and (unless root, whom
+#    permissions do not stop) a file without read permission.
+cp -r shapes dangling && ln -s /nonexistent/x.png dangling/circle/zz.png
+script dangling.tl 'd = images("dangling", size = 24x24, color = gray)' 'net = cnn(3)' 'train net on d { epochs 1 }'
+expect "a dangling link" 1 "dangling/circle/zz.png: cannot open the image: No such file or directory" -- "$tlc" check dangling.tl
+if [[ $(id -u) -ne 0 ]]; then
+  cp -r shapes locked && chmod 000 "locked/cross/$(ls locked/cross | head -1)"
+  script locked.tl 'd = images("locked", size = 24x24, color = gray)' 'net = cnn(3)' 'train net on d { epochs 1 }'
+  expect "an unreadable file" 1 "cannot open the image: Permission denied" -- "$tlc" check locked.tl
+fi
+
+# 7. Labels by class name in where and relabel.
+script names.tl 'shapes = images("shapes", size = 24x24, color = gray) | scale 1/255' \
+  'round = shapes | where label in {"circle", "square"} | relabel {"square": 1}' 'net = cnn(2)' \
+  'train net on round { epochs 1 }' 'evaluate net on round'
+expect "where and relabel by class name" 0 "" -- "$tlc" run names.tl --out namesrun
+grep -q "Train net on round: 60 samples" out && pass || { fail "60 samples of two classes"; cat out; }
+/usr/bin/python3 -c "import json; assert json.load(open('namesrun/results.json'))['trainings'][0]['classes'] == ['circle', 'square']" && pass ||
+  fail "the classes kept their names"
+script typo.tl 'shapes = images("shapes", size = 24x24, color = gray) | where label == "circel"' 'net = cnn(3)' 'train net on shapes'
+expect "a class name that is not one" 1 'typo.tl:8:[0-9]+: error: images\(shapes\) has no class named "circel"' -- "$tlc" check typo.tl
+grep -q 'did you mean "circle"' err && pass || { fail "did you mean"; cat err; }
+script order.tl 'shapes = images("shapes", size = 24x24, color = gray) | where label < "square"' 'net = cnn(3)' 'train net on shapes'
+expect "class names have no order" 1 "class names have no order: '<' compares numbers" -- "$tlc" check order.tl
+
 echo "image folders: $passes passed, $failures failed"
 exit $((failures > 0))
