@@ -257,7 +257,16 @@ struct SeedStmt : Located {
   Number value;
 };
 
-using Statement = x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, SeedStmt, Assign>;
+/// `repeat 5` or `repeat seeds 1, 7, 42`: run the whole experiment once per
+/// seed and report every figure over the seeds.
+struct RepeatStmt : Located {
+  std::string keyword;        // "repeat"
+  bool seed_list = false;     // `repeat seeds ...`: `values` are the seeds; else values[0] is the count
+  std::vector<Number> values;
+};
+
+using Statement =
+    x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, SeedStmt, RepeatStmt, Assign>;
 
 /// Statements in a deque: a script of a million statements grows it without
 /// the vector's copy at each doubling (the peak memory of checking a huge

@@ -182,6 +182,11 @@ struct Printer {
         p.settings(c.settings);
       }
       void operator()(const ast::SeedStmt& s) const { p.line(s, "seed " + s.value.text); }
+      void operator()(const ast::RepeatStmt& r) const {
+        std::string values;
+        for (const auto& v : r.values) values += (values.empty() ? "" : ", ") + v.text;
+        p.line(r, std::string("repeat ") + (r.seed_list ? "seeds " : "") + values);
+      }
     };
     boost::apply_visitor(V{*this}, stmt);
   }

@@ -143,6 +143,7 @@ x3::rule<class summary_stmt_r, ast::SummaryStmt> const summary_stmt = "a summary
 x3::rule<class compare_names_r, std::vector<ast::Name>> const compare_names = "model names separated by commas";
 x3::rule<class compare_stmt_r, ast::CompareStmt> const compare_stmt = "a compare statement";
 x3::rule<class seed_stmt_r, ast::SeedStmt> const seed_stmt = "a seed statement";
+x3::rule<class repeat_stmt_r, ast::RepeatStmt> const repeat_stmt = "a repeat statement such as repeat 5";
 x3::rule<class statement_r, ast::Statement> const statement = "a statement";
 x3::rule<class statement_or_end_r> const statement_or_end =
     "a statement (model, split, train, evaluate, compare, summary, seed, or name = value)";
@@ -301,9 +302,11 @@ auto const compare_stmt_def = compare_names > on_kw > expr > -settings;
 auto const summary_stmt_def = raw[statement_kw("summary")] > name;
 // seed ::= 'seed' number
 auto const seed_stmt_def = raw[statement_kw("seed")] > number;
+// repeat ::= 'repeat' (number | 'seeds' number (',' number)*)
+auto const repeat_stmt_def = raw[statement_kw("repeat")] > x3::matches[kw("seeds")] > number_list;
 // statement ::= model_def | split | train | evaluate | summary | seed | assign
 auto const statement_def =
-    model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | seed_stmt | assign;
+    model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | seed_stmt | repeat_stmt | assign;
 // program ::= statement* end
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
@@ -314,7 +317,7 @@ BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
-                    split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt,
+                    split_stmt, setting, settings_body, settings, train_stmt, eval_stmt, summary_stmt, seed_stmt, repeat_stmt,
                     statement, statement_or_end, program, lparen, rparen, lbrace, rbrace, colon, equals, on_kw,
                     into_kw, after_kw)
 
@@ -358,5 +361,6 @@ struct eval_stmt_r : annotate_offset {};
 struct summary_stmt_r : annotate_offset {};
 struct compare_stmt_r : annotate_offset {};
 struct seed_stmt_r : annotate_offset {};
+struct repeat_stmt_r : annotate_offset {};
 
 }  // namespace tl::dsl::grammar

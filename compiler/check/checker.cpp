@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "compiler/check/checker_state.hpp"
 #include "compiler/check/models.hpp"
 #include "dsl/diagnostics.hpp"
@@ -218,7 +220,8 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       step.where = {s.offset, s.length};
       st.exp.steps.push_back(step);
     }
-    void operator()(const ast::SeedStmt&) const {}  // handled before the walk
+    void operator()(const ast::SeedStmt&) const {}    // handled before the walk
+    void operator()(const ast::RepeatStmt&) const {}  // likewise
   };
   boost::apply_visitor(Visitor{st}, stmt);
 }
@@ -272,6 +275,39 @@ Experiment check(const ast::Program& program, const SourceFile& source, DataSour
     }
   }
   if (options.seed) st.exp.seed = *options.seed;
+  // `repeat`: the seeds of the runs, from the seed above (or listed).
+  const ast::RepeatStmt* repeat_stmt = nullptr;
+  for (const auto& stmt : program.statements) {
+    const auto* r = boost::get<ast::RepeatStmt>(&stmt);
+    if (!r) continue;
+    try {
+      if (repeat_stmt)
+        fail(*r, "the script already repeats on line " + std::to_string(source.line_col(repeat_stmt->offset).line));
+      repeat_stmt = r;
+      constexpr std::int64_t max_repeats = 1000;
+      if (!r->seed_list) {
+        if (r->values.size() != 1) fail(r->values[1], "repeat takes one count; to list the seeds, write repeat seeds 1, 2, 3");
+        const std::int64_t n = integer(r->values[0], "repeat");
+        if (n < 2 || n > max_repeats)
+          fail(r->values[0], fmt::format("repeat needs 2 to {} runs, not {}", max_repeats, r->values[0].text),
+               "5 seeds are a common choice; one run needs no repeat");
+        for (std::int64_t i = 0; i < n; ++i) st.exp.repeat_seeds.push_back(st.exp.seed + static_cast<std::uint64_t>(i));
+      } else {
+        if (r->values.size() < 2 || r->values.size() > static_cast<std::size_t>(max_repeats))
+          fail(r->values.front(), fmt::format("repeat seeds needs 2 to {} seeds, not {}", max_repeats, r->values.size()));
+        for (const auto& v : r->values) {
+          const std::int64_t seed = integer(v, "seed");
+          if (seed < 0) fail(v, "a seed must not be negative");
+          const auto value = static_cast<std::uint64_t>(seed);
+          if (std::find(st.exp.repeat_seeds.begin(), st.exp.repeat_seeds.end(), value) != st.exp.repeat_seeds.end())
+            fail(v, "seed " + v.text + " is listed twice", "each seed runs once");
+          st.exp.repeat_seeds.push_back(value);
+        }
+      }
+    } catch (const CheckError& e) {
+      errors.push_back(diagnostic_of(source, e));
+    }
+  }
   // About one step per statement: reserved, the step list does not double
   // (and copy) its way up on a huge script.
   st.exp.steps.reserve(program.statements.size());

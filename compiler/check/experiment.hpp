@@ -214,6 +214,8 @@ struct Step {
 struct Experiment {
   std::string script;  // path of the script, for reports
   std::uint64_t seed = 0;
+  /// `repeat`: the seeds of the runs (empty: one run with `seed`).
+  std::vector<std::uint64_t> repeat_seeds;
   std::vector<DataNode> data;
   std::vector<SplitSpec> splits;
   std::vector<ModelSpec> models;

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -33,6 +34,7 @@
 #include "runtime/report/summary.hpp"
 #include "runtime/run/front_door.hpp"
 #include "runtime/run/predict_files.hpp"
+#include "runtime/run/repeats.hpp"
 #include "runtime/run/run_experiment.hpp"
 #include "runtime/train/trainer.hpp"
 
@@ -63,6 +65,7 @@ struct Options {
   bool skip_bad = false;
   std::optional<double> scale, offset;
   std::optional<std::size_t> image_cache;  // bytes
+  bool once = false;                       // a repeated script: this seed only
 };
 
 /// tlc predict: one line per image, "FILE<TAB>CLASS<TAB>SCORE" (then the next
@@ -229,8 +232,30 @@ int execute(const std::string& command, const Options& o) {
     for (const auto& m : exp.models) std::printf("%s\n", tl::report::summary(m).c_str());
     return 0;
   }
+  const std::string out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
+  if (!exp.repeat_seeds.empty() && !o.once) {
+    // One process per seed: each run exactly what `tlc run --once --seed S` gives.
+    tl::run::RepeatOptions repeat;
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) throw std::runtime_error("cannot find the tlc executable to start the runs");
+    repeat.tlc = std::string(self, static_cast<std::size_t>(len));
+    repeat.script = o.file;
+    repeat.out_dir = out_dir;
+    repeat.seeds = exp.repeat_seeds;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = o.threads > 0 ? o.threads : 1;  // several runs at once, one thread each, unless told
+    repeat.jobs = std::max(1, cores / threads);
+    repeat.run_args = {"--threads", std::to_string(threads), "--backend", o.backend, "--on-nan", o.on_nan};
+    if (o.image_cache) repeat.run_args.insert(repeat.run_args.end(), {"--image-cache", std::to_string(*o.image_cache)});
+    if (o.onnx) repeat.run_args.push_back("--onnx");
+    repeat.resume = o.resume;
+    repeat.should_stop = [] { return interrupted != 0; };
+    std::signal(SIGINT, on_interrupt);
+    return tl::run::run_repeats(repeat);
+  }
   tl::run::RunOptions run;
-  run.out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
+  run.out_dir = out_dir;
   run.backend = o.backend;
   run.threads = tl::run::threads_for(o.backend, o.threads);
   run.live = isatty(fileno(stdout));
@@ -271,6 +296,9 @@ int main(int argc, char** argv) {
                   "memory for each image folder's decoded images, e.g. 512MB or 4GiB (default: a quarter of the "
                   "machine's memory, at most 8 GiB; 0: decode every image each time it is used)")
       ->transform(CLI::AsSizeValue(true));
+  run->add_flag("--once", o.once,
+                "for a script with a repeat statement: run it once, with the script's seed (or --seed), as each "
+                "repeated run does");
   run->add_flag("--onnx", o.onnx, "also write each trained model as NAME.onnx next to NAME.safetensors");
   CLI::App* check = app.add_subcommand("check", "parse and check the script only; no training");
   add_common(check);

@@ -1,0 +1,152 @@
+// Running the seeds of a repeated experiment; see repeats.hpp.
+#include "runtime/run/repeats.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/report/repeats.hpp"
+
+extern char** environ;
+
+namespace tl::run {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string folder_of(std::uint64_t seed) { return "seed-" + std::to_string(seed); }
+
+/// The run's results.json, or null when it has none (or it does not parse).
+nlohmann::json read_results(const std::string& dir) {
+  std::ifstream in(dir + "/results.json");
+  if (!in) return nullptr;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(nullptr) : j;
+}
+
+/// Starts `args` with stdout and stderr to `log`; returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(err));
+  return pid;
+}
+
+/// The last `lines` lines of a file, for a failed run's message.
+std::string tail(const std::string& path, std::size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "    " + all[i] + "\n";
+  return out;
+}
+
+}  // namespace
+
+int run_repeats(const RepeatOptions& o) {
+  fs::create_directories(o.out_dir);
+  std::string seed_list;
+  for (const auto s : o.seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(s);
+  std::fprintf(o.out, "Repeating %s over %zu seeds (%s), %d at a time; each run's output is in %s/seed-N/log.txt\n",
+               o.script.c_str(), o.seeds.size(), seed_list.c_str(), o.jobs, o.out_dir.c_str());
+  std::fflush(o.out);
+
+  struct Running {
+    std::uint64_t seed;
+    Clock::time_point start;
+  };
+  std::map<pid_t, Running> running;
+  std::vector<std::uint64_t> failed;
+  bool stopped = false;
+  auto wait_one = [&] {
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (pid < 0) throw std::runtime_error(std::string("waiting for a run: ") + std::strerror(errno));
+    const Running r = running.at(pid);
+    running.erase(pid);
+    const double seconds = std::chrono::duration<double>(Clock::now() - r.start).count();
+    const std::string dir = o.out_dir + "/" + folder_of(r.seed);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::fprintf(o.out, "  seed %llu: done in %.1f s\n", static_cast<unsigned long long>(r.seed), seconds);
+    } else {
+      const bool interrupted = (WIFEXITED(status) && WEXITSTATUS(status) == 130) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+      stopped = stopped || interrupted;
+      failed.push_back(r.seed);
+      std::fprintf(o.out, "  seed %llu: %s after %.1f s; the end of %s/log.txt:\n%s",
+                   static_cast<unsigned long long>(r.seed), interrupted ? "interrupted" : "failed", seconds, dir.c_str(),
+                   tail(dir + "/log.txt", 6).c_str());
+    }
+    std::fflush(o.out);
+  };
+
+  for (const std::uint64_t seed : o.seeds) {
+    const std::string dir = o.out_dir + "/" + folder_of(seed);
+    if (o.resume) {
+      const nlohmann::json done = read_results(dir);
+      if (done.is_object() && done.value("status", "") == "ok") {
+        std::fprintf(o.out, "  seed %llu: finished before\n", static_cast<unsigned long long>(seed));
+        continue;
+      }
+    }
+    while (static_cast<int>(running.size()) >= o.jobs) wait_one();
+    if (stopped || (o.should_stop && o.should_stop())) {
+      stopped = true;
+      break;
+    }
+    fs::create_directories(dir);
+    std::vector<std::string> args = {o.tlc, "run", o.script, "--once", "--seed", std::to_string(seed), "--out", dir};
+    args.insert(args.end(), o.run_args.begin(), o.run_args.end());
+    if (o.resume && fs::exists(dir + "/checkpoint")) args.push_back("--resume");
+    running[spawn(args, dir + "/log.txt")] = {seed, Clock::now()};
+  }
+  while (!running.empty()) wait_one();
+  if (stopped) {
+    std::fprintf(o.out, "stopped; finish the runs with the same command and --resume\n");
+    return 130;
+  }
+  if (!failed.empty()) {
+    std::fprintf(o.out, "%zu of %zu runs failed; no figures over the seeds were written\n", failed.size(), o.seeds.size());
+    return 1;
+  }
+
+  std::vector<report::SeedRun> runs;
+  for (const std::uint64_t seed : o.seeds)
+    runs.push_back({seed, folder_of(seed), read_results(o.out_dir + "/" + folder_of(seed))});
+  nlohmann::json results = report::aggregate_repeats(runs);
+  results["script"] = o.script;
+  results["status"] = "ok";
+  const std::string path = o.out_dir + "/results.json";
+  std::ofstream(path) << results.dump(2) << "\n";
+  std::ofstream(o.out_dir + "/repeats.csv") << report::render_repeats_csv(results);
+  std::fprintf(o.out, "\n%s", report::render_repeats(results).c_str());
+  std::fprintf(o.out, "results: %s (every seed's run: %s/seed-N/)\n", path.c_str(), o.out_dir.c_str());
+  std::fflush(o.out);
+  return 0;
+}
+
+}  // namespace tl::run
