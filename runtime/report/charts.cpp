@@ -7,14 +7,28 @@
 
 namespace tl::report {
 
-namespace {
-
-/// Single quotes delimit gnuplot strings; double them inside.
-std::string quoted(const std::string& s) {
+std::string gnuplot_quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
+
+std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat) {
+  const std::string command = "cd " + gnuplot_quoted(dir) + " && gnuplot " + gnuplot_quoted(gp) + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  std::string messages;
+  if (pipe) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe)) messages += buffer;
+    if (pclose(pipe) == 0) return {};
+  }
+  return "gnuplot could not draw the charts" + (messages.empty() ? std::string() : ": " + messages) +
+         " (install gnuplot-nox; the data is in " + dat + ")";
+}
+
+namespace {
+
+const auto& quoted = gnuplot_quoted;
 
 }  // namespace
 
@@ -63,20 +77,12 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
       out << "\n";
     }
   }
-  // 3. Draw. gnuplot runs in the output folder so the names stay relative.
-  const std::string command = "cd " + quoted(dir) + " && gnuplot " + quoted(gp) + " 2>&1";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  std::string messages;
-  if (pipe) {
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe)) messages += buffer;
-    const int status = pclose(pipe);
-    if (status == 0) return files;
+  // 3. Draw.
+  files.error = run_gnuplot(dir, gp, dat);
+  if (!files.error.empty()) {
+    files.loss.clear();
+    files.accuracy.clear();
   }
-  files.error = "gnuplot could not draw the charts" + (messages.empty() ? std::string() : ": " + messages) +
-                " (install gnuplot-nox; the data is in " + dat + ")";
-  files.loss.clear();
-  files.accuracy.clear();
   return files;
 }
 

@@ -14,6 +14,13 @@ struct ChartFiles {
   std::string error;           // why no charts were drawn, or empty
 };
 
+/// `s` as a gnuplot string: in single quotes, inner ones doubled.
+std::string gnuplot_quoted(const std::string& s);
+
+/// Runs gnuplot on the script DIR/GP (in DIR, so its file names stay
+/// relative); "" when it drew, else why not (with what to install).
+std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat);
+
 /// Writes DIR/STEM-loss.svg and DIR/STEM-accuracy.svg (plus the .dat and .gp
 /// they are made from, so the charts can be redrawn or restyled).
 ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::string& stem);

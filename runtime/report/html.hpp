@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
 
@@ -16,5 +18,11 @@ struct ReportSection {
 };
 
 std::string render_html(const std::string& script, const std::vector<ReportSection>& sections);
+
+/// The page of a repeated experiment: aggregate_repeats' figures (one table
+/// per comparison, its verdicts and its band charts, then the evaluations),
+/// with links to every seed's own report.
+std::string render_repeats_html(const std::string& script, const nlohmann::json& aggregated,
+                                const std::vector<ChartFiles>& charts);
 
 }  // namespace tl::report

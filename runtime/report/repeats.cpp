@@ -33,6 +33,40 @@ std::vector<double> per_seed(const std::vector<SeedRun>& runs, std::size_t c, st
   return out;
 }
 
+/// The model's last training in a run's results.json, or null.
+const json* last_training(const json& results, const std::string& model) {
+  const json* found = nullptr;
+  for (const json& t : results.at("trainings"))
+    if (t.at("model") == model) found = &t;
+  return found;
+}
+
+/// Per epoch of the model's last training, each metric over the seeds; empty
+/// when a run did not train it or the runs trained it for different epochs.
+json curves(const std::vector<SeedRun>& runs, const std::string& model) {
+  std::vector<const json*> histories;
+  for (const auto& run : runs) {
+    const json* t = last_training(run.results, model);
+    if (!t) return json::array();
+    histories.push_back(&t->at("history"));
+  }
+  const std::size_t epochs = histories.front()->size();
+  for (const json* h : histories)
+    if (h->size() != epochs) return json::array();
+  json out = json::array();
+  for (std::size_t e = 0; e < epochs; ++e) {
+    json point = {{"epoch", (*histories.front())[e].at("epoch")}};
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+      std::vector<double> v;
+      for (const json* h : histories)
+        if ((*h)[e].contains(key)) v.push_back((*h)[e][key].get<double>());
+      if (v.size() == histories.size()) point[key] = figures(v);
+    }
+    out.push_back(point);
+  }
+  return out;
+}
+
 std::string verdict_of(const PairedTest& t) {
   if (t.significant()) return t.mean > 0 ? "better" : "worse";
   return "no significant difference";
@@ -73,6 +107,7 @@ json aggregate_repeats(const std::vector<SeedRun>& runs) {
       m["test_loss"] = figures(loss);
       for (const char* key : {"generalization_gap", "converged_epoch", "train_seconds"})
         if (const auto v = per_seed(runs, c, r, key); !v.empty()) m[key] = figures(v);
+      if (json h = curves(runs, model); !h.empty()) m["history"] = std::move(h);
       models.push_back(m);
       if (r == 0) {
         baseline_acc = acc;

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/report/html.hpp"
+#include "runtime/report/repeat_charts.hpp"
 #include "runtime/report/repeats.hpp"
 
 extern char** environ;
@@ -143,8 +145,15 @@ int run_repeats(const RepeatOptions& o) {
   const std::string path = o.out_dir + "/results.json";
   std::ofstream(path) << results.dump(2) << "\n";
   std::ofstream(o.out_dir + "/repeats.csv") << report::render_repeats_csv(results);
+  std::vector<report::ChartFiles> charts;
+  for (std::size_t c = 0; c < results["comparisons"].size(); ++c) {
+    charts.push_back(report::write_repeat_charts(results["comparisons"][c], o.out_dir, "compare-" + std::to_string(c + 1)));
+    if (!charts.back().error.empty()) std::fprintf(o.out, "warning: %s\n", charts.back().error.c_str());
+  }
+  std::ofstream(o.out_dir + "/report.html") << report::render_repeats_html(o.script, results, charts);
   std::fprintf(o.out, "\n%s", report::render_repeats(results).c_str());
-  std::fprintf(o.out, "results: %s (every seed's run: %s/seed-N/)\n", path.c_str(), o.out_dir.c_str());
+  std::fprintf(o.out, "results: %s, report: %s/report.html (every seed's run: %s/seed-N/)\n", path.c_str(),
+               o.out_dir.c_str(), o.out_dir.c_str());
   std::fflush(o.out);
   return 0;
 }

@@ -66,6 +66,21 @@ assert math.isclose(v["accuracy_difference"], statistics.mean(diff), rel_tol=1e-
 ev = agg["evaluations"][0]
 assert ev["model"] == "scratch" and ev["accuracy"]["values"] == [r["evaluations"][0]["accuracy"] for r in runs]
 PY
+# Curves over the seeds: per epoch of each model's training, drawn with a band.
+/usr/bin/python3 - rep <<'PY' && pass || fail "learning curves over the seeds"
+import json, math, statistics, sys
+d = sys.argv[1]
+agg = json.load(open(f"{d}/results.json"))
+runs = [json.load(open(f"{d}/seed-{s}/results.json")) for s in (5, 6, 7)]
+for i, (model, epochs) in enumerate([("scratch", 2), ("other", 4)]):
+    h = agg["comparisons"][0]["models"][i]["history"]
+    assert len(h) == epochs, h
+    for e in range(epochs):
+        loss = [next(t for t in r["trainings"] if t["model"] == model)["history"][e]["loss"] for r in runs]
+        assert math.isclose(h[e]["loss"]["mean"], statistics.mean(loss), rel_tol=1e-12), (h[e], loss)
+PY
+[[ -s rep/compare-1-loss.svg && -s rep/compare-1-accuracy.svg ]] && pass || fail "band charts"
+grep -q 'href="seed-6/report.html"' rep/report.html && grep -q "paired t-test" rep/report.html && pass || fail "report.html"
 lines=$(wc -l < rep/repeats.csv)
 [[ $lines -eq 7 ]] && pass || fail "repeats.csv: one row per model and seed ($lines lines)"
 # 4. --resume keeps the finished runs and writes the same figures.
