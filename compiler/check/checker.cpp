@@ -192,7 +192,7 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       step.data = st.dataset(e.data);
       step.where = {e.offset, e.length};
       st.check_fit(st.exp.models[static_cast<std::size_t>(step.model)], step.data, where(e.data), e.model);
-      step.eval_batch = st.eval_batch(e.settings);
+      st.eval_settings(e.settings, st.exp.models[static_cast<std::size_t>(step.model)], step);
       st.exp.steps.push_back(step);
     }
     void operator()(const ast::CompareStmt& c) const {

@@ -67,6 +67,8 @@ struct CheckerState {
   /// The settings of a train statement (`statement`: where it is).
   TrainConfig train_config(const std::vector<ast::Setting>& settings, const ModelSpec& model, const ast::Located& statement);
   std::int64_t eval_batch(const std::vector<ast::Setting>& settings);
+  /// An evaluate step's settings: batch, top K, predictions all|wrong.
+  void eval_settings(const std::vector<ast::Setting>& settings, const ModelSpec& model, Step& step);
   /// The model must accept the data's samples and have an output per label.
   void check_fit(const ModelSpec& model, int data, const ast::Located& data_at, const ast::Located& model_at);
   /// The data's class names must agree with those the model was trained on

@@ -208,6 +208,10 @@ struct Step {
   int data = -1;  // Train / Evaluate
   TrainConfig train;
   std::int64_t eval_batch = 32;
+  /// Evaluate: top-k accuracy for this k (0: not reported), and which
+  /// per-sample predictions to write to a CSV file.
+  int top_k = 0;
+  enum class Predictions { None, All, Wrong } predictions = Predictions::None;
   Span where;
 };
 

@@ -141,6 +141,29 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
   return cfg;
 }
 
+void CheckerState::eval_settings(const std::vector<ast::Setting>& settings, const ModelSpec& model, Step& step) {
+  const auto classes = static_cast<std::int64_t>(model.outputs());
+  step.top_k = classes > 5 ? 5 : 0;  // reported by default where it differs from accuracy
+  std::vector<ast::Setting> batch;
+  for (const ast::Setting& s : settings) {
+    if (s.key.text == "top") {
+      const std::int64_t k = at_least(s.value, nullptr, "top", 1);
+      if (k >= classes)
+        fail(where(s.value), fmt::format("top {} of {} classes is always right", k, classes),
+             fmt::format("give a k below the model's {} classes, such as top {}", classes, std::max<std::int64_t>(1, std::min<std::int64_t>(5, classes - 1))));
+      step.top_k = static_cast<int>(k);
+    } else if (s.key.text == "predictions") {
+      step.predictions = choice(s.value, nullptr, "predictions", {"all", "wrong"}) == "all" ? Step::Predictions::All
+                                                                                          : Step::Predictions::Wrong;
+    } else if (s.key.text == "batch") {
+      batch.push_back(s);
+    } else {
+      fail(s.key, "unknown evaluation setting '" + s.key.text + "'", "evaluate takes batch, top and predictions");
+    }
+  }
+  step.eval_batch = eval_batch(batch);
+}
+
 std::int64_t CheckerState::eval_batch(const std::vector<ast::Setting>& settings) {
   std::int64_t batch = 32;  // Keras evaluate default
   for (const ast::Setting& s : settings) {

@@ -85,6 +85,26 @@ void Results::add_evaluation(const check::ModelSpec& model, const std::string& n
   json_["evaluations"].push_back(std::move(entry));
 }
 
+void Results::add_class_metrics(const ClassMetrics& m, const std::vector<std::string>& names, const nlohmann::json& files) {
+  nlohmann::json& entry = json_["evaluations"].back();
+  nlohmann::json per_class = nlohmann::json::array(), confusion = nlohmann::json::array();
+  for (std::size_t c = 0; c < m.classes; ++c) {
+    per_class.push_back({{"class", c < names.size() && !names[c].empty() ? names[c] : std::to_string(c)},
+                         {"precision", m.precision[c]},
+                         {"recall", m.recall[c]},
+                         {"f1", m.f1[c]},
+                         {"support", m.support[c]}});
+    confusion.push_back(std::vector<std::int64_t>(m.confusion.begin() + static_cast<std::ptrdiff_t>(c * m.classes),
+                                                  m.confusion.begin() + static_cast<std::ptrdiff_t>((c + 1) * m.classes)));
+  }
+  entry["per_class"] = per_class;
+  entry["macro"] = {{"precision", m.macro_precision}, {"recall", m.macro_recall}, {"f1", m.macro_f1}};
+  entry["weighted_f1"] = m.weighted_f1;
+  if (m.top_k > 0) entry["top_k"] = {{"k", m.top_k}, {"accuracy", m.top_k_accuracy}};
+  entry["confusion"] = confusion;
+  entry["files"] = files;
+}
+
 void Results::add_comparison(const Comparison& c, const std::string& stem) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : c.rows) {

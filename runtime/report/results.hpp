@@ -8,6 +8,7 @@
 
 #include "compiler/check/experiment.hpp"
 #include "runtime/data/dataset.hpp"
+#include "runtime/report/class_metrics.hpp"
 #include "runtime/report/compare.hpp"
 #include "runtime/train/trainer.hpp"
 
@@ -22,6 +23,9 @@ class Results {
                     const check::TrainConfig& config, const std::vector<train::EpochStats>& history);
   void add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                       const train::EvalStats& stats);
+  /// Per-class figures of the last evaluation (class_metrics.hpp), and the
+  /// files written with them (`files`: confusion CSV and chart, predictions).
+  void add_class_metrics(const ClassMetrics& m, const std::vector<std::string>& names, const nlohmann::json& files);
   /// `stem`: the files of this comparison (STEM.csv, STEM-loss.svg, ...).
   void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "dsl/diagnostics.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/io/model_file.hpp"
@@ -14,6 +16,7 @@
 #include "runtime/onnx/onnx_import.hpp"
 #include "runtime/report/charts.hpp"
 #include "runtime/report/compare.hpp"
+#include "runtime/report/confusion_chart.hpp"
 #include "runtime/report/csv_field.hpp"
 #include "runtime/report/html.hpp"
 #include "runtime/report/progress.hpp"
@@ -21,6 +24,7 @@
 #include "runtime/report/summary.hpp"
 #include "runtime/run/checkpoint.hpp"
 #include "runtime/run/run_folder.hpp"
+#include "runtime/train/predict.hpp"
 
 namespace tl::run {
 
@@ -240,6 +244,44 @@ class Runner {
                  node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples), stats.seconds);
     results_.add_evaluation(model, node.display, *data, stats);
     st_.evaluations.push_back({model.name, node.display, stats});
+    class_metrics(step, model, node.display, *data);
+  }
+
+  /// Per-class precision, recall and F1, top-k accuracy and the confusion
+  /// matrix of the last evaluation (evaluate-N-confusion.csv and .svg), and
+  /// its per-sample predictions when the step asks (evaluate-N-predictions.csv).
+  void class_metrics(const check::Step& step, const check::ModelSpec& model, const std::string& data_name,
+                     const data::Dataset& data) {
+    ModelState& state = st_.states[static_cast<std::size_t>(step.model)];
+    const train::Predictions p = train::predict(*executor_, state, data, step.eval_batch);
+    const std::size_t classes = model.outputs();
+    const report::ClassMetrics m = report::class_metrics(p.scores, p.labels, classes, step.top_k);
+    const std::vector<std::string> names = data.class_list(classes);
+    const std::string stem = "evaluate-" + std::to_string(st_.evaluations.size());
+    if (classes <= 20) std::fprintf(out_, "%s", report::render_class_metrics(m, names).c_str());
+    else if (m.top_k > 0) std::fprintf(out_, "  top-%d accuracy: %.4f\n", m.top_k, m.top_k_accuracy);
+    nlohmann::json files = {{"confusion_csv", stem + "-confusion.csv"}};
+    write_text(stem + "-confusion.csv", report::confusion_csv(m, names));
+    for (const char* suffix : {"-confusion.dat", "-confusion.gp", "-confusion.svg"}) folder_.file(stem + suffix);
+    const std::string error = report::write_confusion_chart(
+        m, names, "confusion of " + model.name + " on " + data_name, options_.out_dir, stem + "-confusion");
+    if (error.empty()) files["confusion_chart"] = stem + "-confusion.svg";
+    else std::fprintf(out_, "warning: %s\n", error.c_str());
+    if (step.predictions != check::Step::Predictions::None) {
+      const std::vector<std::int32_t> predicted = report::predicted_classes(p.scores, classes);
+      std::string csv = "sample,file,label,predicted,score,correct\n";
+      for (std::size_t i = 0; i < p.samples.size(); ++i) {
+        const bool right = predicted[i] == p.labels[i];
+        if (step.predictions == check::Step::Predictions::Wrong && right) continue;
+        csv += std::to_string(p.samples[i]) + "," + report::csv_field(data.file_of(p.samples[i])) + "," +
+               report::csv_field(data.class_name(p.labels[i])) + "," + report::csv_field(data.class_name(predicted[i])) + "," +
+               fmt::format("{:.6f}", p.scores[i * classes + static_cast<std::size_t>(predicted[i])]) + "," +
+               (right ? "1" : "0") + "\n";
+      }
+      write_text(stem + "-predictions.csv", csv);
+      files["predictions_csv"] = stem + "-predictions.csv";
+    }
+    results_.add_class_metrics(m, names, files);
   }
 
   void compare(const check::Step& step) {

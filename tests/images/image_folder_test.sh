@@ -200,5 +200,42 @@ grep -q 'did you mean "circle"' err && pass || { fail "did you mean"; cat err; }
 script order.tl 'shapes = images("shapes", size = 24x24, color = gray) | where label < "square"' 'net = cnn(3)' 'train net on shapes'
 expect "class names have no order" 1 "class names have no order: '<' compares numbers" -- "$tlc" check order.tl
 
+# 8. Per-class figures of an evaluation: the confusion matrix, precision,
+#    recall and F1 agree with numpy's counts over the per-sample predictions.
+script metrics.tl 'shapes = images("shapes", size = 24x24, color = gray) | scale 1/255' \
+  'test = images("held_out", size = 24x24, color = gray) | scale 1/255' 'net = cnn(3)' \
+  'train net on shapes { epochs 3 batch 16 }' 'evaluate net on test { top 2  predictions all }'
+expect "evaluate with per-class figures" 0 "" -- "$tlc" run metrics.tl --out metricsrun
+grep -qE "^  square +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[01]\.[0-9]{4} +6$" out && pass || { fail "the per-class table"; cat out; }
+[[ -s metricsrun/evaluate-1-confusion.svg ]] && pass || fail "the confusion chart"
+/usr/bin/python3 - metricsrun <<'PY' && pass || fail "per-class figures against numpy"
+import csv, json, sys
+import numpy as np
+d = sys.argv[1]
+ev = json.load(open(f"{d}/results.json"))["evaluations"][0]
+names = [c["class"] for c in ev["per_class"]]
+assert names == ["circle", "cross", "square"], names
+rows = list(csv.DictReader(open(f"{d}/evaluate-1-predictions.csv")))
+assert len(rows) == 18 and all(r["file"].startswith("held_out/") for r in rows)
+t = np.array([names.index(r["label"]) for r in rows]); p = np.array([names.index(r["predicted"]) for r in rows])
+conf = np.zeros((3, 3), int)
+np.add.at(conf, (t, p), 1)
+assert conf.tolist() == ev["confusion"], (conf, ev["confusion"])
+assert [list(map(int, r[1:])) for r in list(csv.reader(open(f"{d}/evaluate-1-confusion.csv")))[1:]] == conf.tolist()
+tp = np.diag(conf); pred = conf.sum(0); sup = conf.sum(1)
+prec = np.where(pred > 0, tp / np.maximum(pred, 1), 0.0); rec = np.where(sup > 0, tp / np.maximum(sup, 1), 0.0)
+f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-300), 0.0)
+for c, pc in enumerate(ev["per_class"]):
+    assert abs(pc["precision"] - prec[c]) < 1e-12 and abs(pc["recall"] - rec[c]) < 1e-12 and abs(pc["f1"] - f1[c]) < 1e-12, (pc, prec[c], rec[c], f1[c])
+assert abs(ev["macro"]["f1"] - f1.mean()) < 1e-12
+assert abs((t == p).mean() - ev["accuracy"]) < 1e-6, ((t == p).mean(), ev["accuracy"])
+assert ev["top_k"]["k"] == 2 and ev["top_k"]["accuracy"] >= ev["accuracy"]
+assert sum(int(r["correct"]) for r in rows) == int(np.trace(conf))
+PY
+sed -e 's/{ top 2  predictions all }/{ top 3 }/' metrics.tl > top3.tl
+expect "top k of k classes" 1 "top3.tl:[0-9]+:[0-9]+: error: top 3 of 3 classes is always right" -- "$tlc" check top3.tl
+sed -e 's/{ top 2  predictions all }/{ predictions some }/' metrics.tl > some.tl
+expect "predictions of an unknown kind" 1 "some.tl:[0-9]+:[0-9]+: error: .*predictions" -- "$tlc" check some.tl
+
 echo "image folders: $passes passed, $failures failed"
 exit $((failures > 0))
