@@ -49,16 +49,18 @@ bool is_optimizer_slot(std::string_view tensor) {
 bool takes_step_scalar(OpKind update) {
   if (category(update) != OpCategory::Update) return false;
   switch (sub_op<UpdateOp>(update)) {
-    case UpdateOp::AdamUpdate: return true;
-    case UpdateOp::SgdUpdate:
+    case UpdateOp::AdamUpdate:
+    case UpdateOp::SgdUpdate: return true;
     case UpdateOp::MovingAverage: return false;
   }
   return false;
 }
 
-float step_scalar(const Attrs& a, std::uint64_t step) {
+float step_scalar(OpKind update, const Attrs& a, std::uint64_t step, double lr_scale) {
+  const double lr = a.lr * lr_scale;
+  if (sub_op<UpdateOp>(update) != UpdateOp::AdamUpdate) return static_cast<float>(lr);
   const auto t = static_cast<double>(step);
-  return static_cast<float>(a.lr * std::sqrt(1.0 - std::pow(a.beta2, t)) / (1.0 - std::pow(a.beta1, t)));
+  return static_cast<float>(lr * std::sqrt(1.0 - std::pow(a.beta2, t)) / (1.0 - std::pow(a.beta1, t)));
 }
 
 }  // namespace tl::ir

@@ -46,10 +46,13 @@ int slot_count(OpKind update);
 /// True when `tensor` ("dense/kernel/adam_m") is an optimizer slot of any optimizer.
 bool is_optimizer_slot(std::string_view tensor);
 
-/// True when `op` is an update that takes a per-step scalar (Adam's lr_t).
+/// True when `op` is an update that takes a per-step scalar: the optimizers
+/// (their learning rate may change from step to step).
 bool takes_step_scalar(OpKind update);
-/// That scalar at `step` (1-based): lr * sqrt(1 - beta2^t) / (1 - beta1^t).
-float step_scalar(const Attrs& a, std::uint64_t step);
+/// That scalar at `step` (1-based), with the learning rate lr * lr_scale (a
+/// schedule's factor): Adam's lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t);
+/// SGD's lr. Computed in double, rounded once to float.
+float step_scalar(OpKind update, const Attrs& a, std::uint64_t step, double lr_scale = 1.0);
 
 /// The new values of one element of an update.
 template <class V>
@@ -78,14 +81,16 @@ UpdateValues<V> update_element(Arith& ar, OpKind op, const Attrs& a, V scalar, V
     case UpdateOp::SgdUpdate: {
       // v = momentum v - lr g;  p += v  (nesterov: p += momentum v - lr g).
       // Momentum 0 without nesterov: p -= lr g, and v stays as it was.
-      const auto lr = static_cast<float>(a.lr), mu = static_cast<float>(a.momentum);
+      // The learning rate is the step scalar (float(lr * lr_scale)).
+      const V lr = scalar;
+      const auto mu = static_cast<float>(a.momentum);
       if (a.momentum == 0.0 && !a.nesterov) {
-        out.param = ar.sub(p, ar.mul(ar.c(lr), g));
+        out.param = ar.sub(p, ar.mul(lr, g));
         out.slots[0] = s[0];
         return out;
       }
-      const V v = ar.sub(ar.mul(ar.c(mu), s[0]), ar.mul(ar.c(lr), g));
-      const V delta = a.nesterov ? ar.sub(ar.mul(ar.c(mu), v), ar.mul(ar.c(lr), g)) : v;
+      const V v = ar.sub(ar.mul(ar.c(mu), s[0]), ar.mul(lr, g));
+      const V delta = a.nesterov ? ar.sub(ar.mul(ar.c(mu), v), ar.mul(lr, g)) : v;
       out.param = ar.add(p, delta);
       out.slots[0] = v;
       return out;

@@ -42,6 +42,7 @@ struct Feeds {
 struct StepContext {
   std::uint64_t seed = 0;
   std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
+  double lr_scale = 1.0;   ///< the learning-rate schedule's factor for this step
 };
 
 class Executor {

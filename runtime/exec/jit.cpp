@@ -126,7 +126,8 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
   m.scalars.assign(static_cast<std::size_t>(plan.scalar_count), 0.0f);
   for (std::size_t i = 0; i < graph.size(); ++i)
     if (const int s = plan.scalar_of[i]; s >= 0)
-      m.scalars[static_cast<std::size_t>(s)] = ir::step_scalar(graph.node(static_cast<NodeId>(i)).attrs, ctx.step);
+      m.scalars[static_cast<std::size_t>(s)] =
+          ir::step_scalar(graph.node(static_cast<NodeId>(i)).op, graph.node(static_cast<NodeId>(i)).attrs, ctx.step, ctx.lr_scale);
   if (plan.image_scale >= 0) {  // the pixel map of a byte-fed batch
     m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
     m.scalars[static_cast<std::size_t>(plan.image_offset)] = feeds.image_bytes->offset;

@@ -149,10 +149,11 @@ void count_correct(const Tensor& scores, const Tensor& labels, Tensor& out);
 
 // --- updates (kernels_update.cpp) ---------------------------------------------
 /// Update node `n` (any op of the Update category) on its operands `in`
-/// (param, grad, slots...) at `step`: writes the variable's new value to
-/// `out` and the new values of its slot_count(n.op) optimizer slots to `slots`
-/// (resized), by compiler/ir/optimizer.hpp's formulas.
-void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64_t step, Tensor& out,
+/// (param, grad, slots...) at `step`, with the learning rate scaled by
+/// `lr_scale`: writes the variable's new value to `out` and the new values of
+/// its slot_count(n.op) optimizer slots to `slots` (resized), by
+/// compiler/ir/optimizer.hpp's formulas.
+void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64_t step, double lr_scale, Tensor& out,
             std::vector<Tensor>& slots);
 
 }  // namespace tl::exec::kernels

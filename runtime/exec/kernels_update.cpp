@@ -6,7 +6,7 @@
 
 namespace tl::exec::kernels {
 
-void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64_t step, Tensor& out,
+void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64_t step, double lr_scale, Tensor& out,
             std::vector<Tensor>& slots) {
   const int count = ir::slot_count(n.op);
   const ir::Shape shape = shape_of(*in[0]);
@@ -18,7 +18,7 @@ void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64
     ns[static_cast<std::size_t>(s)] = reshape_to(slots[static_cast<std::size_t>(s)], shape);
     os[static_cast<std::size_t>(s)] = in[static_cast<std::size_t>(2 + s)]->data();
   }
-  const float scalar = ir::takes_step_scalar(n.op) ? ir::step_scalar(n.attrs, step) : 0.0f;
+  const float scalar = ir::takes_step_scalar(n.op) ? ir::step_scalar(n.op, n.attrs, step, lr_scale) : 0.0f;
   const float* p = in[0]->data();
   const float* g = in[1]->data();
   ir::FloatArith ar;

@@ -206,7 +206,7 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
       case OpCategory::Update: {
         std::vector<const Tensor*> operands;
         for (std::size_t j = 0; j < n.inputs.size(); ++j) operands.push_back(&in(j));
-        k::update(n, operands, ctx.step, out, slots_[i]);
+        k::update(n, operands, ctx.step, ctx.lr_scale, out, slots_[i]);
         break;
       }
     }

@@ -154,13 +154,18 @@ TEST_CASE("each optimizer's form, slots and step scalar come from one place") {
   CHECK(ir::slot_count(a.op) == 2);
   CHECK(ir::takes_step_scalar(a.op));
   // lr_t at t = 1: lr * sqrt(1 - b2) / (1 - b1).
-  CHECK(ir::step_scalar(a.attrs, 1) == doctest::Approx(1e-3 * std::sqrt(1 - 0.999) / (1 - 0.9)));
+  CHECK(ir::step_scalar(a.op, a.attrs, 1) == doctest::Approx(1e-3 * std::sqrt(1 - 0.999) / (1 - 0.9)));
+  // A schedule's factor scales the learning rate, rounded once.
+  CHECK(ir::step_scalar(a.op, a.attrs, 1, 0.5) == static_cast<float>(0.5e-3 * std::sqrt(1 - 0.999) / (1 - 0.9)));
   OptimizerSpec sgd;
   sgd.kind = OptimizerSpec::Kind::Sgd;
   CHECK(ir::update_form(sgd).slots == std::vector<std::string>{""});  // plain SGD keeps no velocity
   sgd.momentum = 0.9;
   CHECK(ir::update_form(sgd).slots == std::vector<std::string>{"momentum"});
-  CHECK_FALSE(ir::takes_step_scalar(OpKind::SgdUpdate));
+  CHECK(ir::takes_step_scalar(OpKind::SgdUpdate));  // SGD's scalar is its (scheduled) learning rate
+  const ir::UpdateForm s = ir::update_form(sgd);
+  CHECK(ir::step_scalar(s.op, s.attrs, 7, 0.25) == static_cast<float>(sgd.lr * 0.25));
+  CHECK_FALSE(ir::takes_step_scalar(OpKind::MovingAverage));
   CHECK(ir::slot_count(OpKind::MovingAverage) == 0);
   CHECK(ir::slot_count(OpKind::Add) == 0);
   CHECK(ir::is_optimizer_slot("dense/kernel/adam_m"));
