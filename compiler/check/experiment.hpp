@@ -184,6 +184,27 @@ struct LossSpec {
   bool from_logits = false;
 };
 
+/// A learning-rate schedule: the factor the optimizer's learning rate (and
+/// every layer's `lr` multiplier with it) is multiplied by at each update.
+///   constant:    1
+///   step:        gamma^floor((epoch - 1) / every)         (PyTorch StepLR)
+///   exponential: gamma^(epoch - 1)                         (ExponentialLR)
+///   cosine:      linear warmup over `warmup` epochs, (u + 1) / W for update u
+///                < W (W = warmup x steps per epoch), then min + (1 - min)
+///                (1 + cos(pi (u - W) / (T - W))) / 2 to the last of T updates
+///   plateau:     times `factor` each time the monitored loss (validation loss
+///                if the training has validation, else training loss) has not
+///                improved by more than 1e-4 for `patience` epochs (ReduceLROnPlateau)
+struct LrSchedule {
+  enum class Kind { Constant, Step, Exponential, Cosine, Plateau } kind = Kind::Constant;
+  int every = 1;            ///< step
+  double gamma = 0.1;       ///< step, exponential
+  int warmup = 0;           ///< cosine: epochs of linear warmup
+  double min_factor = 0.0;  ///< cosine: the floor, a fraction of the learning rate
+  double factor = 0.1;      ///< plateau
+  int patience = 10;        ///< plateau
+};
+
 struct TrainConfig {
   ir::OptimizerSpec optimizer;
   LossSpec loss;
@@ -193,6 +214,7 @@ struct TrainConfig {
   std::optional<std::uint64_t> seed;
   int validation = -1;       // data node evaluated after every epoch, or -1
   bool continue_on_nan = false;  // `on_nan continue`: warn instead of stopping
+  LrSchedule schedule;
 };
 
 struct Step {

@@ -45,6 +45,67 @@ ir::OptimizerSpec optimizer(const ast::Expr& e) {
   return spec;
 }
 
+/// `step(every = 3, gamma = 0.5)`, `exponential(gamma = 0.9)`,
+/// `cosine(warmup = 1, min = 0)`, `plateau(factor = 0.5, patience = 2)`, `constant`.
+LrSchedule schedule(const ast::Expr& e, int epochs) {
+  LrSchedule s;
+  const ast::Call* call = as_call(e);
+  const std::string name = call ? call->callee.text : bare_word(e);
+  auto positive = [](const ast::Expr& v, const char* what) {
+    const double x = number(v, nullptr, what);
+    if (!(x > 0 && x <= 1)) fail(where(v), std::string(what) + " must be in (0, 1], not " + describe(v));
+    return x;
+  };
+  using Kind = LrSchedule::Kind;
+  if (name == "constant") {
+    if (call) BoundArgs(*call, {}, "constant()");
+  } else if (name == "step") {
+    s.kind = Kind::Step;
+    if (!call) fail(where(e), "step needs its period: schedule step(every = 3, gamma = 0.5)");
+    const BoundArgs args(*call, {{"every"}, {"gamma"}}, "step()");
+    if (!args.slot(0)) fail(where(e), "step needs every = N (epochs between decays)");
+    s.every = static_cast<int>(at_least(*args.slot(0), nullptr, "every", 1));
+    if (args.slot(1)) s.gamma = positive(*args.slot(1), "gamma");
+  } else if (name == "exponential") {
+    s.kind = Kind::Exponential;
+    if (!call) fail(where(e), "exponential needs its factor: schedule exponential(gamma = 0.9)");
+    const BoundArgs args(*call, {{"gamma"}}, "exponential()");
+    if (!args.slot(0)) fail(where(e), "exponential needs gamma = G (the factor per epoch)");
+    s.gamma = positive(*args.slot(0), "gamma");
+  } else if (name == "cosine") {
+    s.kind = Kind::Cosine;
+    if (call) {
+      const BoundArgs args(*call, {{"warmup"}, {"min"}}, "cosine()");
+      if (args.slot(0)) {
+        s.warmup = static_cast<int>(at_least(*args.slot(0), nullptr, "warmup", 0));
+        if (s.warmup >= epochs)
+          fail(where(*args.slot(0)), fmt::format("a warmup of {} epochs leaves none of the {} to decay over", s.warmup, epochs),
+               "warm up for fewer epochs than the training has");
+      }
+      if (args.slot(1)) {
+        s.min_factor = number(*args.slot(1), nullptr, "min");
+        if (!(s.min_factor >= 0 && s.min_factor < 1)) fail(where(*args.slot(1)), "min must be in [0, 1): a fraction of the learning rate");
+      }
+    }
+  } else if (name == "plateau") {
+    s.kind = Kind::Plateau;
+    if (call) {
+      const BoundArgs args(*call, {{"factor"}, {"patience"}}, "plateau()");
+      if (args.slot(0)) {
+        s.factor = number(*args.slot(0), nullptr, "factor");
+        if (!(s.factor > 0 && s.factor < 1)) fail(where(*args.slot(0)), "factor must be in (0, 1), not " + describe(*args.slot(0)));
+      }
+      if (args.slot(1)) s.patience = static_cast<int>(at_least(*args.slot(1), nullptr, "patience", 1));
+    }
+  } else {
+    const std::string best = closest(name, {"constant", "step", "exponential", "cosine", "plateau"});
+    fail(where(e), "unknown schedule '" + describe(e) + "'",
+         (best.empty() ? "" : "did you mean '" + best + "'? ") +
+             "schedules: constant, step(every, gamma), exponential(gamma), cosine(warmup, min), plateau(factor, patience)");
+  }
+  return s;
+}
+
 LossSpec loss(const ast::Expr& e) {
   LossSpec spec;
   const ast::Call* call = as_call(e);
@@ -76,6 +137,7 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
                                        const ast::Located& statement) {
   TrainConfig cfg;
   std::map<std::string, const ast::Setting*> seen;
+  const ast::Expr* schedule_at = nullptr;  // read once the epochs are known
   for (const ast::Setting& s : settings) {
     const std::string& key = s.key.text;
     if (auto it = seen.find(key); it != seen.end())
@@ -99,23 +161,27 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
       else cfg.shuffle = at_least(s.value, nullptr, "shuffle buffer size", 0);
     } else if (key == "seed") {
       cfg.seed = static_cast<std::uint64_t>(at_least(s.value, nullptr, "seed", 0));
+    } else if (key == "schedule") {
+      schedule_at = &s.value;
     } else if (key == "on_nan") {
       cfg.continue_on_nan = choice(s.value, nullptr, "on_nan policy", {"stop", "continue"}) == "continue";
     } else if (key == "validation") {
       cfg.validation = dataset(s.value);
       check_fit(model, cfg.validation, where(s.value), s.key);
     } else {
-      const std::string settings = "settings are optimizer, loss, batch, epochs, shuffle, seed, validation and on_nan";
+      const std::string settings =
+          "settings are optimizer, loss, batch, epochs, shuffle, seed, validation, schedule and on_nan";
       // Keras' names for what tl spells otherwise.
       if (key == "learning_rate" || key == "lr")
         fail(s.key, "unknown training setting '" + key + "'",
              "the learning rate belongs to the optimizer: optimizer adam(lr = " + describe(s.value) + ")");
       if (key == "batch_size") fail(s.key, "unknown training setting 'batch_size'", "write batch " + describe(s.value));
       const std::string best =
-          closest(key, {"optimizer", "loss", "batch", "epochs", "shuffle", "seed", "validation", "on_nan"});
+          closest(key, {"optimizer", "loss", "batch", "epochs", "shuffle", "seed", "validation", "schedule", "on_nan"});
       fail(s.key, "unknown training setting '" + key + "'", (best.empty() ? "" : "did you mean '" + best + "'? ") + settings);
     }
   }
+  if (schedule_at) cfg.schedule = schedule(*schedule_at, cfg.epochs);
   // The loss needs probabilities from a softmax, or logits when from_logits.
   const Layer& out = model.layers[static_cast<std::size_t>(model.output)];
   if (!cfg.loss.from_logits && out.activation != Activation::Softmax) {

@@ -17,6 +17,18 @@ nlohmann::json optimizer_json(const ir::OptimizerSpec& o) {
   return {{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
 }
 
+nlohmann::json schedule_json(const check::LrSchedule& s) {
+  using Kind = check::LrSchedule::Kind;
+  switch (s.kind) {
+    case Kind::Constant: return {{"name", "constant"}};
+    case Kind::Step: return {{"name", "step"}, {"every", s.every}, {"gamma", s.gamma}};
+    case Kind::Exponential: return {{"name", "exponential"}, {"gamma", s.gamma}};
+    case Kind::Cosine: return {{"name", "cosine"}, {"warmup", s.warmup}, {"min", s.min_factor}};
+    case Kind::Plateau: return {{"name", "plateau"}, {"factor", s.factor}, {"patience", s.patience}};
+  }
+  return nullptr;
+}
+
 /// How the dataset's bytes become the floats the model saw: value =
 /// float(byte) * scale + offset (the `scale` and `normalize` stages folded).
 nlohmann::json pixels_json(const data::Dataset& ds) { return data::pixel_map_json(ds.pixels); }
@@ -59,7 +71,8 @@ void Results::add_training(const check::ModelSpec& model, const std::string& nam
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : history) {
     nlohmann::json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy},
-                        {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}};
+                        {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples},
+                        {"lr", config.optimizer.lr * e.lr_scale}};
     if (e.val_loss) j["val_loss"] = *e.val_loss, j["val_accuracy"] = *e.val_accuracy;
     epochs.push_back(j);
   }
@@ -71,6 +84,7 @@ void Results::add_training(const check::ModelSpec& model, const std::string& nam
                           {"batch", config.batch},
                           {"shuffle", config.shuffle},
                           {"optimizer", optimizer_json(config.optimizer)},
+                          {"schedule", schedule_json(config.schedule)},
                           {"history", epochs}};
   add_data_facts(entry, model, data);
   json_["trainings"].push_back(std::move(entry));

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 json to_json(const EpochStats& e) {
   json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy},
-            {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}};
+            {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}, {"lr_scale", e.lr_scale}};
   if (e.val_loss) j["val_loss"] = *e.val_loss, j["val_accuracy"] = *e.val_accuracy;
   return j;
 }
@@ -30,6 +30,7 @@ EpochStats epoch_from(const json& j) {
   e.seconds = j.at("seconds");
   e.steps = j.at("steps");
   e.samples = j.at("samples");
+  e.lr_scale = j.value("lr_scale", 1.0);
   if (j.contains("val_loss")) e.val_loss = j["val_loss"].get<double>(), e.val_accuracy = j["val_accuracy"].get<double>();
   return e;
 }

@@ -9,6 +9,7 @@
 
 #include "runtime/data/batches.hpp"
 #include "runtime/train/batch_buffers.hpp"
+#include "runtime/train/lr_schedule.hpp"
 
 namespace tl::train {
 
@@ -63,6 +64,8 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
   std::uint64_t step_counter = hooks.resume ? hooks.resume->step_counter : 0;  // Adam's t
   bool warned = false;
   std::vector<EpochStats> history = hooks.resume ? hooks.resume->history : std::vector<EpochStats>{};
+  LrScheduler scheduler(config.schedule, config.epochs, steps);
+  for (const EpochStats& e : history) scheduler.epoch_end(e.val_loss.value_or(e.loss));  // a resumed plateau
 
   for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1; epoch <= config.epochs; ++epoch) {
     const auto start = Clock::now();
@@ -78,7 +81,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
       if (count == 0) continue;
       const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(count), config);
-      const exec::StepContext ctx{seed, ++step_counter};
+      const exec::StepContext ctx{seed, ++step_counter, scheduler.factor(epoch, b)};
       const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
       const double loss = outputs.at("loss").data()[0];
       // Numerical guard: a non-finite loss or weight stops training, naming
@@ -118,6 +121,8 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       stats.val_accuracy = v.accuracy;
     }
     stats.seconds = seconds_since(start);
+    stats.lr_scale = scheduler.factor(epoch, 0);
+    scheduler.epoch_end(stats.val_loss.value_or(stats.loss));
     progress.epoch_end(stats);
     history.push_back(stats);
     if (hooks.on_epoch_end) hooks.on_epoch_end({epoch, step_counter, history});

@@ -24,6 +24,7 @@ struct EpochStats {
   double loss = 0, accuracy = 0, seconds = 0;
   std::int64_t steps = 0, samples = 0;
   std::optional<double> val_loss, val_accuracy;
+  double lr_scale = 1.0;  // the schedule's factor at the epoch's first update
 };
 
 struct EvalStats {
