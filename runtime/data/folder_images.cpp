@@ -59,17 +59,22 @@ void FolderImages::start_pool() {
   for (int t = 0; t < std::max(1, threads_ - 1); ++t) pool_.emplace_back([this] { worker(); });
 }
 
-void FolderImages::worker() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
+template <class Done>
+void FolderImages::work_until(std::unique_lock<std::mutex>& lock, std::condition_variable& wake, Done&& done) {
+  while (!done()) {
     if (queue_.empty()) {
-      queued_.wait(lock);
+      wake.wait(lock);
       continue;
     }
     const std::uint32_t id = queue_.front();
     queue_.pop_front();
-    if (slots_[id].state == State::Queued) decode(lock, id);
+    if (slots_[id].state == State::Queued) decode(lock, id);  // else a stale entry
   }
+}
+
+void FolderImages::worker() {
+  std::unique_lock<std::mutex> lock(mu_);
+  work_until(lock, queued_, [this] { return stopping_; });
 }
 
 void FolderImages::decode(std::unique_lock<std::mutex>& lock, std::uint32_t id) {
@@ -148,15 +153,7 @@ void FolderImages::read(const std::uint32_t* ids, std::size_t n, std::uint8_t* d
     }
     return all;
   };
-  while (!settled()) {
-    if (queue_.empty()) {
-      finished_.wait(lock);
-      continue;
-    }
-    const std::uint32_t id = queue_.front();
-    queue_.pop_front();
-    if (slots_[id].state == State::Queued) decode(lock, id);
-  }
+  work_until(lock, finished_, settled);
   // 3. Copy; then free what the cache does not keep. A failure stops the
   //    read (the first in batch order), unless bad files are skipped.
   for (std::size_t k = 0; k < n; ++k) {

@@ -74,6 +74,11 @@ class FolderImages final : public LazyImages {
 
   void start_pool();  // with mu_ held
   void worker();
+  /// Decodes queued images (with `lock` held) until `done()`, waiting on
+  /// `wake` while the queue is empty: a worker until stopped (woken by new
+  /// work), a reader until its batch is settled (woken by finished decodes).
+  template <class Done>
+  void work_until(std::unique_lock<std::mutex>& lock, std::condition_variable& wake, Done&& done);
   /// Decodes image `id` (Queued) outside the lock; call with `lock` held.
   void decode(std::unique_lock<std::mutex>& lock, std::uint32_t id);
 

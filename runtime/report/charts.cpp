@@ -13,6 +13,10 @@ std::string gnuplot_quoted(const std::string& s) {
   return out + "'";
 }
 
+const char* const curves_preamble =
+    "set terminal svg size 720,440 noenhanced font 'sans,12' background rgb 'white'\n"
+    "set datafile missing '?'\nset grid\nset key outside right top\nset xlabel 'epoch'\nset xtics 1\n";
+
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat) {
   const std::string command = "cd " + gnuplot_quoted(dir) + " && gnuplot " + gnuplot_quoted(gp) + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
@@ -54,9 +58,7 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
   const std::string gp = stem + ".gp";
   {
     std::ofstream out(dir + "/" + gp);
-    out << "set terminal svg size 720,440 noenhanced font 'sans,12' background rgb 'white'\n"
-        << "set datafile missing '?'\nset grid\nset key outside right top\nset xlabel 'epoch'\n"
-        << "set xtics 1\n";
+    out << curves_preamble;
     const struct {
       const char* file_suffix;
       const char* label;

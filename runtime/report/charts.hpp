@@ -17,6 +17,9 @@ struct ChartFiles {
 /// `s` as a gnuplot string: in single quotes, inner ones doubled.
 std::string gnuplot_quoted(const std::string& s);
 
+/// The start of a learning-curve script: SVG terminal, grid, key, epochs on x.
+extern const char* const curves_preamble;
+
 /// Runs gnuplot on the script DIR/GP (in DIR, so its file names stay
 /// relative); "" when it drew, else why not (with what to install).
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat);

@@ -36,9 +36,7 @@ ChartFiles write_repeat_charts(const nlohmann::json& comparison, const std::stri
   const std::string gp = stem + ".gp";
   {
     std::ofstream out(dir + "/" + gp);
-    out << "set terminal svg size 720,440 noenhanced font 'sans,12' background rgb 'white'\n"
-        << "set datafile missing '?'\nset grid\nset key outside right top\nset xlabel 'epoch'\nset xtics 1\n"
-        << "set style fill transparent solid 0.18 noborder\n";
+    out << curves_preamble << "set style fill transparent solid 0.18 noborder\n";
     const struct {
       const char* file_suffix;
       const char* label;
