@@ -64,7 +64,11 @@ LrSchedule schedule(const ast::Expr& e, int epochs) {
     if (!call) fail(where(e), "step needs its period: schedule step(every = 3, gamma = 0.5)");
     const BoundArgs args(*call, {{"every"}, {"gamma"}}, "step()");
     if (!args.slot(0)) fail(where(e), "step needs every = N (epochs between decays)");
-    s.every = static_cast<int>(at_least(*args.slot(0), nullptr, "every", 1));
+    const std::int64_t every = at_least(*args.slot(0), nullptr, "every", 1);
+    if (every >= epochs)
+      fail(where(*args.slot(0)), fmt::format("every {} epochs, in a training of {}: the rate would never change", every, epochs),
+           fmt::format("decay more often than every {} epochs, or leave the schedule out", epochs));
+    s.every = static_cast<int>(every);
     if (args.slot(1)) s.gamma = positive(*args.slot(1), "gamma");
   } else if (name == "exponential") {
     s.kind = Kind::Exponential;
@@ -77,10 +81,11 @@ LrSchedule schedule(const ast::Expr& e, int epochs) {
     if (call) {
       const BoundArgs args(*call, {{"warmup"}, {"min"}}, "cosine()");
       if (args.slot(0)) {
-        s.warmup = static_cast<int>(at_least(*args.slot(0), nullptr, "warmup", 0));
-        if (s.warmup >= epochs)
-          fail(where(*args.slot(0)), fmt::format("a warmup of {} epochs leaves none of the {} to decay over", s.warmup, epochs),
+        const std::int64_t warmup = at_least(*args.slot(0), nullptr, "warmup", 0);
+        if (warmup >= epochs)
+          fail(where(*args.slot(0)), fmt::format("a warmup of {} epochs leaves none of the {} to decay over", warmup, epochs),
                "warm up for fewer epochs than the training has");
+        s.warmup = static_cast<int>(warmup);
       }
       if (args.slot(1)) {
         s.min_factor = number(*args.slot(1), nullptr, "min");
@@ -95,7 +100,11 @@ LrSchedule schedule(const ast::Expr& e, int epochs) {
         s.factor = number(*args.slot(0), nullptr, "factor");
         if (!(s.factor > 0 && s.factor < 1)) fail(where(*args.slot(0)), "factor must be in (0, 1), not " + describe(*args.slot(0)));
       }
-      if (args.slot(1)) s.patience = static_cast<int>(at_least(*args.slot(1), nullptr, "patience", 1));
+      if (args.slot(1)) {
+        const std::int64_t patience = at_least(*args.slot(1), nullptr, "patience", 1);
+        if (patience > 100000) fail(where(*args.slot(1)), "patience must be at most 100000 epochs");
+        s.patience = static_cast<int>(patience);
+      }
     }
   } else {
     const std::string best = closest(name, {"constant", "step", "exponential", "cosine", "plateau"});

@@ -162,15 +162,14 @@ check::DataFacts DataStore::facts(const Experiment& exp, int index) {
 }
 
 check::ByteStats DataStore::byte_stats(const Experiment& exp, int index) {
-  Dataset bytes;
-  try {
-    bytes = *get(exp, index);
+  try {  // an image folder is decoded here: its files' errors are the checker's too
+    Dataset bytes = *get(exp, index);
+    bytes.pixels = {};  // the bytes themselves
+    const PixelStats s = pixel_stats(bytes);
+    return {s.mean, s.std, s.channel_mean, s.channel_std};
   } catch (const DataError& e) {
     throw to_check_error(e);
   }
-  bytes.pixels = {};  // the bytes themselves
-  const PixelStats s = pixel_stats(bytes);
-  return {s.mean, s.std, s.channel_mean, s.channel_std};
 }
 
 }  // namespace tl::data

@@ -91,6 +91,10 @@ void FolderImages::decode(std::unique_lock<std::mutex>& lock, std::uint32_t id) 
     error = std::current_exception();
   } catch (const std::bad_alloc&) {
     error = std::make_exception_ptr(DataError(path, std::nullopt, "out of memory decoding it"));
+  } catch (const std::exception& e) {  // never leave the slot Decoding: readers wait for it
+    error = std::make_exception_ptr(DataError(path, std::nullopt, std::string("cannot decode it: ") + e.what()));
+  } catch (...) {
+    error = std::make_exception_ptr(DataError(path, std::nullopt, "cannot decode it"));
   }
   lock.lock();
   Slot& slot = slots_[id];
@@ -155,7 +159,9 @@ void FolderImages::read(const std::uint32_t* ids, std::size_t n, std::uint8_t* d
   };
   work_until(lock, finished_, settled);
   // 3. Copy; then free what the cache does not keep. A failure stops the
-  //    read (the first in batch order), unless bad files are skipped.
+  //    read (the first in batch order, once the batch is freed), unless bad
+  //    files are skipped.
+  std::exception_ptr first_error;
   for (std::size_t k = 0; k < n; ++k) {
     const Slot& slot = slots_[ids[k]];
     ok[k] = slot.state == State::Ready;
@@ -163,7 +169,10 @@ void FolderImages::read(const std::uint32_t* ids, std::size_t n, std::uint8_t* d
       std::memcpy(dst + k * bytes_, slot.pixels.get(), bytes_);
       continue;
     }
-    if (!skip_bad_) std::rethrow_exception(errors_.at(ids[k]));
+    if (!skip_bad_) {
+      if (!first_error) first_error = errors_.at(ids[k]);
+      continue;
+    }
     if (!reported_[ids[k]]) {
       reported_[ids[k]] = true;
       try {
@@ -180,6 +189,7 @@ void FolderImages::read(const std::uint32_t* ids, std::size_t n, std::uint8_t* d
       slot.state = State::Idle;
     }
   }
+  if (first_error) std::rethrow_exception(first_error);
 }
 
 std::vector<std::pair<std::string, std::string>> FolderImages::skipped() const {

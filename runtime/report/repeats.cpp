@@ -15,6 +15,14 @@ namespace {
 
 using nlohmann::json;
 
+/// A figure of a run; a run that diverged has null (NaN) figures, which no
+/// statistics over seeds can use.
+double finite(const json& v, std::uint64_t seed, const std::string& what) {
+  if (!v.is_number())
+    throw std::invalid_argument(fmt::format("the run with seed {} has no finite {} (did it diverge?)", seed, what));
+  return v.get<double>();
+}
+
 json figures(const std::vector<double>& values) {
   const SeedSummary s = summarize(values);
   return {{"values", values}, {"mean", s.mean}, {"sd", s.sd}, {"ci95", {s.ci_low, s.ci_high}}};
@@ -28,7 +36,7 @@ std::vector<double> per_seed(const std::vector<SeedRun>& runs, std::size_t c, st
   for (const auto& run : runs) {
     const json& row = run.results.at("comparisons").at(c).at("rows").at(r);
     if (!row.contains(key)) return {};
-    out.push_back(row.at(key).get<double>());
+    out.push_back(finite(row.at(key), run.seed, key));
   }
   return out;
 }
@@ -59,7 +67,7 @@ json curves(const std::vector<SeedRun>& runs, const std::string& model) {
     for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
       std::vector<double> v;
       for (const json* h : histories)
-        if ((*h)[e].contains(key)) v.push_back((*h)[e][key].get<double>());
+        if ((*h)[e].contains(key) && (*h)[e][key].is_number()) v.push_back((*h)[e][key].get<double>());
       if (v.size() == histories.size()) point[key] = figures(v);
     }
     out.push_back(point);
@@ -135,8 +143,8 @@ json aggregate_repeats(const std::vector<SeedRun>& runs) {
     std::vector<double> acc, loss;
     for (const auto& run : runs) {
       const json& ev = run.results.at("evaluations").at(e);
-      acc.push_back(ev.at("accuracy").get<double>());
-      loss.push_back(ev.at("loss").get<double>());
+      acc.push_back(finite(ev.at("accuracy"), run.seed, "evaluation accuracy"));
+      loss.push_back(finite(ev.at("loss"), run.seed, "evaluation loss"));
     }
     const json& fe = first["evaluations"][e];
     out["evaluations"].push_back(

@@ -139,7 +139,14 @@ int run_repeats(const RepeatOptions& o) {
   std::vector<report::SeedRun> runs;
   for (const std::uint64_t seed : o.seeds)
     runs.push_back({seed, folder_of(seed), read_results(o.out_dir + "/" + folder_of(seed))});
-  nlohmann::json results = report::aggregate_repeats(runs);
+  nlohmann::json results;
+  try {
+    results = report::aggregate_repeats(runs);
+  } catch (const std::exception& e) {
+    std::fprintf(o.out, "cannot give figures over the seeds: %s; every run's results are in %s/seed-N/\n", e.what(),
+                 o.out_dir.c_str());
+    return 1;
+  }
   results["script"] = o.script;
   results["status"] = "ok";
   const std::string path = o.out_dir + "/results.json";

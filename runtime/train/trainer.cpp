@@ -72,7 +72,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     progress.epoch_begin(epoch, config.epochs, static_cast<std::int64_t>(steps));
     const std::vector<std::uint32_t> order = data::epoch_order(n, buffer, seed, static_cast<std::uint32_t>(epoch));
     double loss_sum = 0, correct = 0;
-    std::size_t seen = 0;
+    std::size_t seen = 0, delivered = 0;  // samples counted; samples read (NaN steps skipped with on_nan continue)
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
       data::prefetch_batches(data, order, batch, b);  // an image folder decodes the next batches meanwhile
@@ -80,6 +80,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size(), &draw);
       const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
       if (count == 0) continue;
+      delivered += count;
       const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(count), config);
       const exec::StepContext ctx{seed, ++step_counter, scheduler.factor(epoch, b)};
       const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
@@ -106,7 +107,7 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
       if (hooks.should_stop && hooks.should_stop())
         throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1));
     }
-    if (seen == 0)
+    if (delivered == 0)
       throw std::runtime_error("no sample of the training data could be read in epoch " + std::to_string(epoch) +
                                " (every image file failed to decode and was skipped)");
     EpochStats stats;

@@ -29,6 +29,7 @@
 #include "dsl/diagnostics.hpp"
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
+#include "runtime/data/folder_images.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/onnx/onnx_export.hpp"
 #include "runtime/report/summary.hpp"
@@ -247,7 +248,9 @@ int execute(const std::string& command, const Options& o) {
     const int threads = o.threads > 0 ? o.threads : 1;  // several runs at once, one thread each, unless told
     repeat.jobs = std::max(1, cores / threads);
     repeat.run_args = {"--threads", std::to_string(threads), "--backend", o.backend, "--on-nan", o.on_nan};
-    if (o.image_cache) repeat.run_args.insert(repeat.run_args.end(), {"--image-cache", std::to_string(*o.image_cache)});
+    // The runs share the machine's memory: each gets its share of the image cache.
+    const std::size_t cache = o.image_cache ? *o.image_cache : tl::data::default_image_cache_bytes() / static_cast<std::size_t>(repeat.jobs);
+    repeat.run_args.insert(repeat.run_args.end(), {"--image-cache", std::to_string(cache)});
     if (o.onnx) repeat.run_args.push_back("--onnx");
     repeat.resume = o.resume;
     repeat.should_stop = [] { return interrupted != 0; };
