@@ -30,6 +30,15 @@ std::string run_gnuplot(const std::string& dir, const std::string& gp, const std
          " (install gnuplot-nox; the data is in " + dat + ")";
 }
 
+ChartFiles draw_curves(ChartFiles files, const std::string& dir, const std::string& gp, const std::string& dat) {
+  files.error = run_gnuplot(dir, gp, dat);
+  if (!files.error.empty()) {
+    files.loss.clear();
+    files.accuracy.clear();
+  }
+  return files;
+}
+
 namespace {
 
 const auto& quoted = gnuplot_quoted;
@@ -80,12 +89,7 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
     }
   }
   // 3. Draw.
-  files.error = run_gnuplot(dir, gp, dat);
-  if (!files.error.empty()) {
-    files.loss.clear();
-    files.accuracy.clear();
-  }
-  return files;
+  return draw_curves(files, dir, gp, dat);
 }
 
 }  // namespace tl::report

@@ -24,6 +24,10 @@ extern const char* const curves_preamble;
 /// relative); "" when it drew, else why not (with what to install).
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat);
 
+/// Draws a learning-curve script: `files` as given when gnuplot drew, or with
+/// no file names and the error when it could not.
+ChartFiles draw_curves(ChartFiles files, const std::string& dir, const std::string& gp, const std::string& dat);
+
 /// Writes DIR/STEM-loss.svg and DIR/STEM-accuracy.svg (plus the .dat and .gp
 /// they are made from, so the charts can be redrawn or restyled).
 ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::string& stem);

@@ -63,12 +63,7 @@ ChartFiles write_repeat_charts(const nlohmann::json& comparison, const std::stri
       out << "\n";
     }
   }
-  files.error = run_gnuplot(dir, gp, dat);
-  if (!files.error.empty()) {
-    files.loss.clear();
-    files.accuracy.clear();
-  }
-  return files;
+  return draw_curves(files, dir, gp, dat);
 }
 
 }  // namespace tl::report
