@@ -228,10 +228,10 @@ void apply_rule(Rule& r) {
     case OpCategory::Loss:
       switch (ir::sub_op<ir::LossOp>(n.op)) {
         case ir::LossOp::SoftmaxXent:
-          r.give(0, [&] { return r.emit(OpKind::SoftmaxXentGrad, {x(0), x(1), g}); });
+          r.give(0, [&] { return r.emit(OpKind::SoftmaxXentGrad, {x(0), x(1), g}, n.attrs); });  // the smoothing
           return;
         case ir::LossOp::ProbXent:
-          r.give(0, [&] { return r.emit(OpKind::ProbXentGrad, {x(0), x(1), g}); });
+          r.give(0, [&] { return r.emit(OpKind::ProbXentGrad, {x(0), x(1), g}, n.attrs); });
           return;
         case ir::LossOp::CountCorrect: return;  // a metric
       }

@@ -182,6 +182,9 @@ enum class LossKind { SparseCategoricalCrossentropy };
 struct LossSpec {
   LossKind kind = LossKind::SparseCategoricalCrossentropy;
   bool from_logits = false;
+  /// Targets (1 - s) onehot + s / classes while training (Keras' and
+  /// PyTorch's label_smoothing); evaluations use the plain cross-entropy.
+  double label_smoothing = 0.0;
 };
 
 /// A learning-rate schedule: the factor the optimizer's learning rate (and
@@ -205,6 +208,24 @@ struct LrSchedule {
   int patience = 10;        ///< plateau
 };
 
+/// A per-epoch figure a training watches (early stopping, the best epoch's
+/// model file): the training loss or accuracy, or the validation's.
+enum class MonitorMetric { Loss, Accuracy, ValLoss, ValAccuracy };
+const char* metric_name(MonitorMetric m);  // "val_loss", ...
+/// Losses improve downwards, accuracies upwards.
+bool lower_is_better(MonitorMetric m);
+
+/// `early_stop val_loss(patience = 5, min_delta = 0, restore_best = true)`:
+/// training stops once the monitored figure has not improved by more than
+/// min_delta for `patience` epochs in a row (Keras' EarlyStopping), and the
+/// weights of the best epoch are put back unless restore_best is false.
+struct EarlyStop {
+  MonitorMetric monitor = MonitorMetric::ValLoss;
+  int patience = 5;
+  double min_delta = 0.0;
+  bool restore_best = true;
+};
+
 struct TrainConfig {
   ir::OptimizerSpec optimizer;
   LossSpec loss;
@@ -215,6 +236,14 @@ struct TrainConfig {
   int validation = -1;       // data node evaluated after every epoch, or -1
   bool continue_on_nan = false;  // `on_nan continue`: warn instead of stopping
   LrSchedule schedule;
+  std::optional<EarlyStop> early_stop;
+  /// `save_best METRIC`: the weights of the best epoch so far, by METRIC,
+  /// written as "<model>.best.safetensors" whenever it improves (Keras'
+  /// ModelCheckpoint(save_best_only = True)). With early_stop, the same metric.
+  std::optional<MonitorMetric> save_best;
+  /// `clip_norm C`: gradients scaled by min(1, C / (global norm + 1e-6))
+  /// before the update (Keras' global_clipnorm, PyTorch's clip_grad_norm_); 0: off.
+  double clip_norm = 0.0;
 };
 
 struct Step {

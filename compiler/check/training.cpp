@@ -10,15 +10,39 @@ namespace tl::check {
 
 namespace {
 
-/// `adam`, `adam(lr = 1e-3, ...)`, `sgd(lr = 0.01, momentum = 0.9, nesterov = true)`.
+/// A weight decay's value: in [0, 1).
+double decay_value(const ast::Expr& v, const char* what) {
+  const double x = number(v, nullptr, what);
+  if (!(x >= 0 && x < 1)) fail(where(v), std::string(what) + " must be in [0, 1), not " + describe(v), "typical values are 1e-4 to 0.1");
+  return x;
+}
+
+/// `adam(weight_decay = ...)` means L2 in PyTorch and a decoupled decay in
+/// Keras 3: refused, pointing at the two unambiguous spellings.
+void refuse_ambiguous_decay(const ast::Call& call, const std::string& name) {
+  for (const ast::Arg& a : call.args)
+    if (a.keyword && a.keyword->text == "weight_decay")
+      fail(*a.keyword, name + "() has no weight_decay: PyTorch reads it as an L2 penalty, Keras 3 as a decoupled decay",
+           "write the training setting `weight_decay " + describe(a.value) + "` (decoupled, as AdamW), or `l2 " +
+               describe(a.value) + "` (added to the gradient, as PyTorch's " + name + "), or use optimizer adamw(weight_decay = " +
+               describe(a.value) + ")");
+}
+
+/// `adam`, `adam(lr = 1e-3, ...)`, `adamw(..., weight_decay = 0.01)`,
+/// `sgd(lr = 0.01, momentum = 0.9, nesterov = true)`.
 ir::OptimizerSpec optimizer(const ast::Expr& e) {
   ir::OptimizerSpec spec;
   const ast::Call* call = as_call(e);
   const std::string name = call ? call->callee.text : bare_word(e);
-  if (name == "adam") {
+  if (name == "adam" || name == "adamw") {
     spec.kind = ir::OptimizerSpec::Kind::Adam;
+    if (name == "adamw") spec.weight_decay = 0.01;  // PyTorch's AdamW default
     if (call) {
-      const BoundArgs args(*call, {{"lr"}, {"beta1"}, {"beta2"}, {"epsilon"}}, "adam()");
+      if (name == "adam") refuse_ambiguous_decay(*call, name);
+      std::vector<Formal> formals = {{"lr"}, {"beta1"}, {"beta2"}, {"epsilon"}};
+      if (name == "adamw") formals.push_back({"weight_decay"});
+      const BoundArgs args(*call, formals, name + "()");
+      if (name == "adamw" && args.slot(4)) spec.weight_decay = decay_value(*args.slot(4), "weight_decay");
       if (args.slot(0)) spec.lr = number(*args.slot(0), nullptr, "learning rate");
       if (args.slot(1)) spec.beta1 = number(*args.slot(1), nullptr, "beta1");
       if (args.slot(2)) spec.beta2 = number(*args.slot(2), nullptr, "beta2");
@@ -32,6 +56,7 @@ ir::OptimizerSpec optimizer(const ast::Expr& e) {
     spec.kind = ir::OptimizerSpec::Kind::Sgd;
     spec.lr = 0.01;  // Keras' SGD default
     if (call) {
+      refuse_ambiguous_decay(*call, name);
       const BoundArgs args(*call, {{"lr"}, {"momentum"}, {"nesterov"}}, "sgd()");
       if (args.slot(0)) spec.lr = number(*args.slot(0), nullptr, "learning rate");
       if (args.slot(1)) spec.momentum = number(*args.slot(1), nullptr, "momentum");
@@ -40,7 +65,7 @@ ir::OptimizerSpec optimizer(const ast::Expr& e) {
       if (!(spec.momentum >= 0 && spec.momentum < 1)) fail(where(*args.slot(1)), "momentum must be in [0, 1)");
     }
   } else {
-    fail(where(e), "unknown optimizer '" + describe(e) + "'", "use adam or sgd, e.g. optimizer adam(lr = 0.001)");
+    fail(where(e), "unknown optimizer '" + describe(e) + "'", "use adam, adamw or sgd, e.g. optimizer adam(lr = 0.001)");
   }
   return spec;
 }
@@ -115,6 +140,38 @@ LrSchedule schedule(const ast::Expr& e, int epochs) {
   return s;
 }
 
+/// `val_loss`, `val_accuracy`, `loss`, `accuracy`.
+MonitorMetric monitor_metric(const ast::Expr& e) {
+  const ast::Call* call = as_call(e);
+  const std::string name = call ? call->callee.text : bare_word(e);
+  for (MonitorMetric m : {MonitorMetric::Loss, MonitorMetric::Accuracy, MonitorMetric::ValLoss, MonitorMetric::ValAccuracy})
+    if (name == metric_name(m)) return m;
+  const std::string best = closest(name, {"loss", "accuracy", "val_loss", "val_accuracy"});
+  fail(where(e), "'" + describe(e) + "' is not a figure a training can watch",
+       (best.empty() ? "" : "did you mean '" + best + "'? ") + "watch val_loss, val_accuracy, loss or accuracy");
+}
+
+/// `val_loss`, `val_accuracy(patience = 3, min_delta = 0.001, restore_best = false)`.
+EarlyStop early_stop(const ast::Expr& e) {
+  EarlyStop stop;
+  stop.monitor = monitor_metric(e);
+  if (const ast::Call* call = as_call(e)) {
+    const BoundArgs args(*call, {{"patience"}, {"min_delta"}, {"restore_best"}}, call->callee.text + "()");
+    if (args.slot(0)) {
+      const std::int64_t patience = at_least(*args.slot(0), nullptr, "patience", 1);
+      if (patience > 100000) fail(where(*args.slot(0)), "patience must be at most 100000 epochs");
+      stop.patience = static_cast<int>(patience);
+    }
+    if (args.slot(1)) {
+      stop.min_delta = number(*args.slot(1), nullptr, "min_delta");
+      if (!(stop.min_delta >= 0 && stop.min_delta < 1e30))
+        fail(where(*args.slot(1)), "min_delta must be 0 or more: the least change that counts as an improvement");
+    }
+    if (args.slot(2)) stop.restore_best = boolean(*args.slot(2), nullptr, "restore_best");
+  }
+  return stop;
+}
+
 LossSpec loss(const ast::Expr& e) {
   LossSpec spec;
   const ast::Call* call = as_call(e);
@@ -122,8 +179,13 @@ LossSpec loss(const ast::Expr& e) {
   if (name != "sparse_categorical_crossentropy")
     fail(where(e), "unknown loss '" + describe(e) + "'", "tl has sparse_categorical_crossentropy");
   if (call) {
-    const BoundArgs args(*call, {{"from_logits"}}, name + "()");
+    const BoundArgs args(*call, {{"from_logits"}, {"label_smoothing"}}, name + "()");
     if (args.slot(0)) spec.from_logits = boolean(*args.slot(0), nullptr, "from_logits");
+    if (args.slot(1)) {
+      spec.label_smoothing = number(*args.slot(1), nullptr, "label_smoothing");
+      if (!(spec.label_smoothing >= 0 && spec.label_smoothing < 1))
+        fail(where(*args.slot(1)), "label_smoothing must be in [0, 1), not " + describe(*args.slot(1)), "0.1 is the usual value");
+    }
   }
   return spec;
 }
@@ -172,6 +234,19 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
       cfg.seed = static_cast<std::uint64_t>(at_least(s.value, nullptr, "seed", 0));
     } else if (key == "schedule") {
       schedule_at = &s.value;
+    } else if (key == "weight_decay") {
+      if (cfg.optimizer.weight_decay != 0.0 && seen.count("optimizer"))
+        fail(s.key, "the weight decay is set twice: by adamw and by this setting", "keep one of them");
+      cfg.optimizer.weight_decay = decay_value(s.value, "weight_decay");
+    } else if (key == "l2") {
+      cfg.optimizer.l2 = decay_value(s.value, "l2");
+    } else if (key == "clip_norm") {
+      cfg.clip_norm = number(s.value, nullptr, "clip_norm");
+      if (!(cfg.clip_norm > 0 && cfg.clip_norm < 1e30)) fail(where(s.value), "clip_norm must be a positive norm, not " + describe(s.value), "1.0 is a common value");
+    } else if (key == "early_stop") {
+      cfg.early_stop = early_stop(s.value);
+    } else if (key == "save_best") {
+      cfg.save_best = monitor_metric(s.value);
     } else if (key == "on_nan") {
       cfg.continue_on_nan = choice(s.value, nullptr, "on_nan policy", {"stop", "continue"}) == "continue";
     } else if (key == "validation") {
@@ -179,18 +254,41 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
       check_fit(model, cfg.validation, where(s.value), s.key);
     } else {
       const std::string settings =
-          "settings are optimizer, loss, batch, epochs, shuffle, seed, validation, schedule and on_nan";
+          "settings are optimizer, loss, batch, epochs, shuffle, seed, validation, schedule, weight_decay, l2, clip_norm, "
+          "early_stop, save_best and on_nan";
       // Keras' names for what tl spells otherwise.
       if (key == "learning_rate" || key == "lr")
         fail(s.key, "unknown training setting '" + key + "'",
              "the learning rate belongs to the optimizer: optimizer adam(lr = " + describe(s.value) + ")");
       if (key == "batch_size") fail(s.key, "unknown training setting 'batch_size'", "write batch " + describe(s.value));
+      if (key == "global_clipnorm" || key == "clipnorm" || key == "max_norm")
+        fail(s.key, "unknown training setting '" + key + "'", "write clip_norm " + describe(s.value) + " (clipping by global norm)");
+      if (key == "early_stopping" || key == "patience")
+        fail(s.key, "unknown training setting '" + key + "'", "write early_stop val_loss(patience = 5)");
       const std::string best =
-          closest(key, {"optimizer", "loss", "batch", "epochs", "shuffle", "seed", "validation", "schedule", "on_nan"});
+          closest(key, {"optimizer", "loss", "batch", "epochs", "shuffle", "seed", "validation", "schedule", "weight_decay", "l2",
+                        "clip_norm", "early_stop", "save_best", "on_nan"});
       fail(s.key, "unknown training setting '" + key + "'", (best.empty() ? "" : "did you mean '" + best + "'? ") + settings);
     }
   }
   if (schedule_at) cfg.schedule = schedule(*schedule_at, cfg.epochs);
+  // Validation figures need a validation set; early_stop and save_best watch one figure.
+  for (const char* key : {"early_stop", "save_best"}) {
+    if (!seen.count(key)) continue;
+    const MonitorMetric m = key[0] == 'e' ? cfg.early_stop->monitor : *cfg.save_best;
+    if ((m == MonitorMetric::ValLoss || m == MonitorMetric::ValAccuracy) && cfg.validation < 0)
+      fail(where(seen[key]->value), std::string(key) + " watches " + metric_name(m) + ", but this training has no validation",
+           "add validation DATASET to the block, or watch loss or accuracy");
+  }
+  if (cfg.early_stop && cfg.save_best && cfg.early_stop->monitor != *cfg.save_best)
+    fail(where(seen["save_best"]->value),
+         std::string("save_best watches ") + metric_name(*cfg.save_best) + " but early_stop watches " +
+             metric_name(cfg.early_stop->monitor),
+         std::string("watch one figure: save_best ") + metric_name(cfg.early_stop->monitor));
+  if (cfg.early_stop && cfg.early_stop->patience >= cfg.epochs)
+    fail(where(seen["early_stop"]->value),
+         fmt::format("a patience of {} epochs in a training of {} can never stop it", cfg.early_stop->patience, cfg.epochs),
+         "train for more epochs, or lower the patience");
   // The loss needs probabilities from a softmax, or logits when from_logits.
   const Layer& out = model.layers[static_cast<std::size_t>(model.output)];
   if (!cfg.loss.from_logits && out.activation != Activation::Softmax) {

@@ -109,13 +109,28 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
             e.loop(0, M, [&](llvm::Value* k) {
               sum.set(e.b.CreateFAdd(sum.get(), e.libm("exp", e.b.CreateFSub(e.to_f64(e.load(e.f32, x, k)), m))));
             });
-            llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), e.to_f64(e.load(e.f32, x, label)));
+            llvm::Value* target = e.to_f64(e.load(e.f32, x, label));  // sum t x over the (smoothed) targets
+            if (const double s = n.attrs.smoothing; s != 0.0) {
+              Emitter::Var all = e.var(e.f64, e.cd(0.0));
+              e.loop(0, M, [&](llvm::Value* k) { all.set(e.b.CreateFAdd(all.get(), e.to_f64(e.load(e.f32, x, k)))); });
+              target = e.b.CreateFAdd(e.b.CreateFMul(e.cd(1.0 - s), target),
+                                      e.b.CreateFMul(e.cd(s / static_cast<double>(M)), all.get()));
+            }
+            llvm::Value* term = e.b.CreateFSub(e.b.CreateFAdd(m, e.libm("log", sum.get())), target);
             sums.at(id).set(e.b.CreateFAdd(sums.at(id).get(), term));
             break;
           }
-          case ir::LossOp::ProbXent: {  // -log(clip(p[label]))
-            llvm::Value* p = clip(e, e.to_f64(e.load(e.f32, x, label)));
-            sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), e.libm("log", p)));
+          case ir::LossOp::ProbXent: {  // -log(clip(p[label])); smoothed: -sum t log(clip(p))
+            llvm::Value* term = e.libm("log", clip(e, e.to_f64(e.load(e.f32, x, label))));
+            if (const double s = n.attrs.smoothing; s != 0.0) {
+              Emitter::Var all = e.var(e.f64, e.cd(0.0));
+              e.loop(0, M, [&](llvm::Value* k) {
+                all.set(e.b.CreateFAdd(all.get(), e.libm("log", clip(e, e.to_f64(e.load(e.f32, x, k))))));
+              });
+              term = e.b.CreateFAdd(e.b.CreateFMul(e.cd(1.0 - s), term),
+                                    e.b.CreateFMul(e.cd(s / static_cast<double>(M)), all.get()));
+            }
+            sums.at(id).set(e.b.CreateFSub(sums.at(id).get(), term));
             break;
           }
           case ir::LossOp::CountCorrect: {  // the row's first maximum is at the label
@@ -135,7 +150,7 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
       }
       if (const auto op = ir::as_op<ir::LossGradOp>(n.op)) {
         switch (*op) {
-          case ir::LossGradOp::SoftmaxXentGrad: {  // (softmax(x) - onehot(label)) * g / B
+          case ir::LossGradOp::SoftmaxXentGrad: {  // (softmax(x) - t) * g / B, t = (1 - s) onehot(label) + s / M
             llvm::Value* d = e.row(f.ptr(id), r, M);
             llvm::Value* source = x;
             if (x != sm) {
@@ -143,21 +158,35 @@ void emit_loss_head(KernelFrame& f, RowRange rows) {
               source = probs;
             }
             llvm::Value* coef = e.b.CreateFDiv(f.element(n.inputs[2], e.c64(0), 1, nullptr), e.b.CreateSIToFP(B, e.f32));
+            const double s = n.attrs.smoothing;
             e.loop(0, M, [&](llvm::Value* k) {
               llvm::Value* v = e.load(e.f32, source, k);
-              v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(1.0f)), v);
+              if (s != 0.0) v = e.b.CreateFSub(v, e.cf(static_cast<float>(s / static_cast<double>(M))));
+              v = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.b.CreateFSub(v, e.cf(static_cast<float>(1.0 - s))), v);
               e.store(e.b.CreateFMul(v, coef), d, k);
             });
             break;
           }
-          case ir::LossGradOp::ProbXentGrad: {  // -g / (B p) at the label inside the clip range, 0 elsewhere
+          case ir::LossGradOp::ProbXentGrad: {  // -g t / (B p) inside the clip range, 0 elsewhere (t: the targets)
             llvm::Value* d = e.row(f.ptr(id), r, M);
             e.zero(d, e.c64(0), e.c64(M), e.f32);
-            llvm::Value* p = e.to_f64(e.load(e.f32, x, label));
-            llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
             llvm::Value* g = e.to_f64(e.b.CreateFNeg(f.element(n.inputs[2], e.c64(0), 1, nullptr)));
-            llvm::Value* v = e.to_f32(e.b.CreateFDiv(g, e.b.CreateFMul(e.b.CreateSIToFP(B, e.f64), p)));
-            e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, label);
+            llvm::Value* rows_f = e.b.CreateSIToFP(B, e.f64);
+            auto store = [&](llvm::Value* k, llvm::Value* numerator) {
+              llvm::Value* p = e.to_f64(e.load(e.f32, x, k));
+              llvm::Value* inside = e.b.CreateAnd(e.b.CreateFCmpOGE(p, e.cd(kProbClip)), e.b.CreateFCmpOLE(p, e.cd(1.0 - kProbClip)));
+              llvm::Value* v = e.to_f32(e.b.CreateFDiv(numerator, e.b.CreateFMul(rows_f, p)));
+              e.store(e.b.CreateSelect(inside, v, e.cf(0.0f)), d, k);
+            };
+            if (const double s = n.attrs.smoothing; s == 0.0) {
+              store(label, g);
+            } else {
+              const double spread = s / static_cast<double>(M);
+              e.loop(0, M, [&](llvm::Value* k) {
+                llvm::Value* t = e.b.CreateSelect(e.b.CreateICmpEQ(k, label), e.cd((1.0 - s) + spread), e.cd(0.0 + spread));
+                store(k, e.b.CreateFMul(g, t));
+              });
+            }
             break;
           }
         }

@@ -29,16 +29,21 @@ void emit_update(KernelFrame& f, ir::NodeId id, RowRange rows) {
   const ir::Node& n = f.node(id);
   const std::int64_t row = ir::element_count(n.shape) / leading(n.shape);
   const int slots = ir::slot_count(n.op);
-  // The per-step scalar (Adam's lr_t) depends on the step: the host computes it.
+  // The per-step scalars (Adam's lr_t, the decay's keep factor) depend on the
+  // step: the host computes them (ir::step_scalars).
   llvm::Value* scalar = nullptr;
-  if (ir::takes_step_scalar(n.op))
-    scalar = e.splat(e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), f.plan.scalar_of[static_cast<std::size_t>(id)]), e.width);
+  llvm::Value* keep = nullptr;
+  const int first = f.plan.scalar_of[static_cast<std::size_t>(id)];
+  auto step_scalar = [&](int k) { return e.splat(e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), first + k), e.width); };
+  const int count = ir::step_scalar_count(n.op, n.attrs);
+  if (count > 0) scalar = step_scalar(0);
+  if (count > 1) keep = step_scalar(1);
   IrArith ar{e, e.vec(e.width, e.f32)};
   e.vector_loop(e.mul(rows.first, row), e.mul(rows.last, row), row % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
     auto value = [&](std::size_t input) { return f.element(n.inputs[input], i, e.width, mask); };
     std::array<llvm::Value*, 2> old{};
     for (int s = 0; s < slots; ++s) old[static_cast<std::size_t>(s)] = value(2 + static_cast<std::size_t>(s));
-    const ir::UpdateValues<llvm::Value*> v = ir::update_element(ar, n.op, n.attrs, scalar, value(0), value(1), old);
+    const ir::UpdateValues<llvm::Value*> v = ir::update_element(ar, n.op, n.attrs, scalar, keep, value(0), value(1), old);
     for (int s = 0; s < slots; ++s)
       if (llvm::Value* to = f.new_slot(id, static_cast<std::size_t>(s))) e.vstore(v.slots[static_cast<std::size_t>(s)], to, i, mask);
     e.vstore(v.param, f.ptr(id), i, mask);

@@ -52,7 +52,10 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
       plan.kernel_of[i] = static_cast<int>(plan.kernels.size());
       plan.kernels.push_back({KernelKind::Op, {id}});
       plan.work += op_work(graph, n);
-      if (ir::takes_step_scalar(n.op)) plan.scalar_of[i] = plan.scalar_count++;
+      if (const int scalars = ir::step_scalar_count(n.op, n.attrs); scalars > 0) {
+        plan.scalar_of[i] = plan.scalar_count;
+        plan.scalar_count += scalars;
+      }
     }
   }
 }

@@ -89,7 +89,7 @@ struct StepPlan {
   std::vector<std::int64_t> scratch_of; ///< Reduce node -> its partials' offset in a thread's scratch
   std::vector<Storage> argmax;          ///< MaxPool2D node -> where it saves each window's argmax (int32)
   std::vector<ir::NodeId> argmax_of;    ///< MaxPool2DGrad node -> the MaxPool2D whose argmax it uses, or -1
-  std::vector<int> scalar_of;           ///< update taking a step scalar (ir::takes_step_scalar) -> index into StepArgs::scalars, else -1
+  std::vector<int> scalar_of;           ///< update taking step scalars (ir::step_scalar_count of them, consecutive) -> index of the first in StepArgs::scalars, else -1
   int scalar_count = 0;
   int byte_leaf = -1;                   ///< options.byte_images: the Images input's leaf slot, else -1
   int image_scale = -1;                 ///< options.byte_images: the pixel scale's index in StepArgs::scalars

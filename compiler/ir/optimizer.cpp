@@ -3,9 +3,13 @@
 
 namespace tl::ir {
 
-UpdateForm update_form(const OptimizerSpec& spec) {
+UpdateForm update_form(const OptimizerSpec& spec, bool decayed) {
   UpdateForm form{OpKind::AdamUpdate, {}, {}};
   form.attrs.lr = spec.lr;
+  if (decayed) {
+    form.attrs.decay = spec.weight_decay;
+    form.attrs.l2 = spec.l2;
+  }
   switch (spec.kind) {
     case OptimizerSpec::Kind::Adam:
       form.attrs.beta1 = spec.beta1;
@@ -54,6 +58,18 @@ bool takes_step_scalar(OpKind update) {
     case UpdateOp::MovingAverage: return false;
   }
   return false;
+}
+
+int step_scalar_count(OpKind update, const Attrs& a) {
+  if (!takes_step_scalar(update)) return 0;
+  return a.decay != 0.0 ? 2 : 1;
+}
+
+float decay_keep(const Attrs& a, double lr_scale) { return static_cast<float>(1.0 - a.lr * lr_scale * a.decay); }
+
+std::array<float, 2> step_scalars(OpKind update, const Attrs& a, std::uint64_t step, double lr_scale) {
+  if (!takes_step_scalar(update)) return {0.0f, 1.0f};
+  return {step_scalar(update, a, step, lr_scale), a.decay != 0.0 ? decay_keep(a, lr_scale) : 1.0f};
 }
 
 float step_scalar(OpKind update, const Attrs& a, std::uint64_t step, double lr_scale) {

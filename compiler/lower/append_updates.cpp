@@ -26,11 +26,18 @@ NodeId slot(ir::Graph& graph, const std::string& name, const ir::Shape& shape, i
 
 }  // namespace
 
+bool decays(const std::string& tensor) {
+  const std::string_view name = tensor;
+  const std::size_t slash = name.rfind('/');
+  const std::string_view param = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  return param == "kernel" || param == "depthwise_kernel";
+}
+
 void append_updates(ir::Graph& graph, const autodiff::Gradients& grads, const ir::OptimizerSpec& opt) {
-  const ir::UpdateForm form = ir::update_form(opt);
   for (const auto& [param, grad] : grads.params) {
     // Copies: adding nodes may move the graph's storage.
     const std::string name = graph.node(param).name;
+    const ir::UpdateForm form = ir::update_form(opt, decays(name));
     const ir::Shape shape = graph.node(param).shape;
     const ir::Origin origin = graph.node(param).origin;
     if (graph.node(param).op != OpKind::Param)

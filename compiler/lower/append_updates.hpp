@@ -20,4 +20,10 @@ namespace tl::lower {
 /// `grads`, so they get no state and no update.
 void append_updates(ir::Graph& graph, const autodiff::Gradients& grads, const ir::OptimizerSpec& opt);
 
+/// Whether weight decay (either form) applies to persistent tensor `tensor`
+/// ("<layer>/<param>"): to the kernels of dense and convolution layers, not
+/// to biases or batchnorm's scale and offset (the common practice, and what
+/// docs/language.md promises).
+bool decays(const std::string& tensor);
+
 }  // namespace tl::lower

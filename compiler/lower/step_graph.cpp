@@ -6,6 +6,7 @@
 
 #include "compiler/autodiff/autodiff.hpp"
 #include "compiler/lower/append_updates.hpp"
+#include "compiler/lower/clip_gradients.hpp"
 
 namespace tl::lower {
 
@@ -200,8 +201,12 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
   const NodeId labels = lw.add(OpKind::Input, {}, "labels", out_layer, role, {batch});
   const bool fuse = !train->loss.from_logits && out_layer.activation == Activation::Softmax && lw.output_pre_activation >= 0;
   const NodeId logits = fuse || train->loss.from_logits ? (fuse ? lw.output_pre_activation : scores) : -1;
-  const NodeId loss = logits >= 0 ? lw.add(OpKind::SoftmaxXent, {logits, labels}, "loss", out_layer)
-                                  : lw.add(OpKind::ProbXent, {scores, labels}, "loss", out_layer);
+  // Label smoothing shapes the training objective; evaluations measure the
+  // plain cross-entropy.
+  ir::Attrs smoothing;
+  if (kind == StepKind::Train) smoothing.smoothing = train->loss.label_smoothing;
+  const NodeId loss = logits >= 0 ? lw.add(OpKind::SoftmaxXent, {logits, labels}, "loss", out_layer, smoothing)
+                                  : lw.add(OpKind::ProbXent, {scores, labels}, "loss", out_layer, smoothing);
   lw.g().set_output("loss", loss);
   lw.g().set_output("correct", lw.add(OpKind::CountCorrect, {scores, labels}, "correct", out_layer));
   if (kind == StepKind::Eval) {
@@ -210,7 +215,8 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
   }
 
   // 3. Backward to the trainable params only, then their updates.
-  const autodiff::Gradients grads = autodiff::differentiate(lw.g(), loss, lw.out.trainable);
+  autodiff::Gradients grads = autodiff::differentiate(lw.g(), loss, lw.out.trainable);
+  if (train->clip_norm > 0) grads = clip_by_global_norm(lw.g(), grads, train->clip_norm, lw.g().node(loss).origin);
   append_updates(lw.g(), grads, train->optimizer);
   // 4. Per-layer learning-rate multipliers (`| lr {layer: factor}`).
   for (const NodeId effect : lw.g().effects()) {

@@ -125,9 +125,12 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
   // 2. Per-run values: the updates' step scalars (Adam's bias-corrected rate), as the reference computes them.
   m.scalars.assign(static_cast<std::size_t>(plan.scalar_count), 0.0f);
   for (std::size_t i = 0; i < graph.size(); ++i)
-    if (const int s = plan.scalar_of[i]; s >= 0)
-      m.scalars[static_cast<std::size_t>(s)] =
-          ir::step_scalar(graph.node(static_cast<NodeId>(i)).op, graph.node(static_cast<NodeId>(i)).attrs, ctx.step, ctx.lr_scale);
+    if (const int s = plan.scalar_of[i]; s >= 0) {
+      const ir::Node& n = graph.node(static_cast<NodeId>(i));
+      const std::array<float, 2> values = ir::step_scalars(n.op, n.attrs, ctx.step, ctx.lr_scale);
+      for (int k = 0; k < ir::step_scalar_count(n.op, n.attrs); ++k)
+        m.scalars[static_cast<std::size_t>(s + k)] = values[static_cast<std::size_t>(k)];
+    }
   if (plan.image_scale >= 0) {  // the pixel map of a byte-fed batch
     m.scalars[static_cast<std::size_t>(plan.image_scale)] = feeds.image_bytes->scale;
     m.scalars[static_cast<std::size_t>(plan.image_offset)] = feeds.image_bytes->offset;

@@ -141,10 +141,11 @@ void spatial_broadcast(const Tensor& x, const Tensor& g, bool mean, Tensor& out)
 // --- losses and metrics (kernels_loss.cpp); scores (B,M), labels (B) ---------
 // Labels are floats holding class indices; an index outside [0, M) throws
 // std::runtime_error (bad data, not a compiler bug). Losses are shape ().
-void softmax_xent(const Tensor& logits, const Tensor& labels, Tensor& out);
-void softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, Tensor& out);
-void prob_xent(const Tensor& probs, const Tensor& labels, Tensor& out);
-void prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g, Tensor& out);
+/// The cross-entropies take the label smoothing s: targets (1 - s) onehot + s / M.
+void softmax_xent(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& out);
+void softmax_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, double smoothing, Tensor& out);
+void prob_xent(const Tensor& probs, const Tensor& labels, double smoothing, Tensor& out);
+void prob_xent_grad(const Tensor& probs, const Tensor& labels, const Tensor& g, double smoothing, Tensor& out);
 void count_correct(const Tensor& scores, const Tensor& labels, Tensor& out);
 
 // --- updates (kernels_update.cpp) ---------------------------------------------

@@ -18,13 +18,13 @@ void update(const ir::Node& n, const std::vector<const Tensor*>& in, std::uint64
     ns[static_cast<std::size_t>(s)] = reshape_to(slots[static_cast<std::size_t>(s)], shape);
     os[static_cast<std::size_t>(s)] = in[static_cast<std::size_t>(2 + s)]->data();
   }
-  const float scalar = ir::takes_step_scalar(n.op) ? ir::step_scalar(n.op, n.attrs, step, lr_scale) : 0.0f;
+  const std::array<float, 2> scalars = ir::step_scalars(n.op, n.attrs, step, lr_scale);
   const float* p = in[0]->data();
   const float* g = in[1]->data();
   ir::FloatArith ar;
   for (std::size_t i = 0, size = in[0]->size(); i < size; ++i) {
     const std::array<float, 2> old = {count > 0 ? os[0][i] : 0.0f, count > 1 ? os[1][i] : 0.0f};
-    const ir::UpdateValues<float> v = ir::update_element(ar, n.op, n.attrs, scalar, p[i], g[i], old);
+    const ir::UpdateValues<float> v = ir::update_element(ar, n.op, n.attrs, scalars[0], scalars[1], p[i], g[i], old);
     np[i] = v.param;
     for (int s = 0; s < count; ++s) ns[static_cast<std::size_t>(s)][i] = v.slots[static_cast<std::size_t>(s)];
   }

@@ -192,15 +192,15 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
         break;
       case OpCategory::Loss:
         switch (ir::sub_op<ir::LossOp>(n.op)) {
-          case ir::LossOp::SoftmaxXent: k::softmax_xent(in(0), in(1), out); break;
-          case ir::LossOp::ProbXent: k::prob_xent(in(0), in(1), out); break;
+          case ir::LossOp::SoftmaxXent: k::softmax_xent(in(0), in(1), n.attrs.smoothing, out); break;
+          case ir::LossOp::ProbXent: k::prob_xent(in(0), in(1), n.attrs.smoothing, out); break;
           case ir::LossOp::CountCorrect: k::count_correct(in(0), in(1), out); break;
         }
         break;
       case OpCategory::LossGrad:
         switch (ir::sub_op<ir::LossGradOp>(n.op)) {
-          case ir::LossGradOp::SoftmaxXentGrad: k::softmax_xent_grad(in(0), in(1), in(2), out); break;
-          case ir::LossGradOp::ProbXentGrad: k::prob_xent_grad(in(0), in(1), in(2), out); break;
+          case ir::LossGradOp::SoftmaxXentGrad: k::softmax_xent_grad(in(0), in(1), in(2), n.attrs.smoothing, out); break;
+          case ir::LossGradOp::ProbXentGrad: k::prob_xent_grad(in(0), in(1), in(2), n.attrs.smoothing, out); break;
         }
         break;
       case OpCategory::Update: {
