@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,10 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
 struct Metrics {
   double loss = 0, accuracy = 0;
   std::int64_t samples = 0;
+  /// Model::train with validation data: that epoch's validation figures
+  /// (NaN without validation, and for evaluate()).
+  double val_loss = std::numeric_limits<double>::quiet_NaN();
+  double val_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TrainOptions {
@@ -89,9 +94,27 @@ struct TrainOptions {
   int batch = 32;
   std::int64_t shuffle = -1;   // buffer size; -1 = full shuffle, 0 = none
   std::uint64_t seed = 0;
-  std::string optimizer = "adam";  // or "sgd"
+  std::string optimizer = "adam";  // "adam", "adamw" (weight_decay 0.01 unless set) or "sgd"
   double learning_rate = 1e-3;
   double momentum = 0;             // sgd
+  /// Weight decay of the kernels (dense and convolution weights), as the
+  /// script's settings: decoupled (AdamW: kernel *= 1 - lr * weight_decay
+  /// each step) and L2 (l2 * kernel added to the gradient). 0: none.
+  double weight_decay = -1;        // -1: the optimizer's default (adamw 0.01, else 0)
+  double l2 = 0;
+  double label_smoothing = 0;      // targets (1 - s) onehot + s / classes
+  double clip_norm = 0;            // > 0: gradients clipped to this global norm
+  /// Validation data, evaluated after every epoch (Metrics::val_loss, ...).
+  const Images* validation = nullptr;
+  const std::int32_t* validation_labels = nullptr;
+  /// Early stopping: "" (off), "loss", "accuracy", "val_loss" or
+  /// "val_accuracy" (these need validation data); stops after `patience`
+  /// epochs without an improvement by more than min_delta and, with
+  /// restore_best, puts the best epoch's weights back.
+  std::string early_stop;
+  int patience = 5;
+  double min_delta = 0;
+  bool restore_best = true;
 };
 
 class Model {

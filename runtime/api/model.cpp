@@ -230,15 +230,46 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   if (options.optimizer == "sgd") {
     config.optimizer.kind = ir::OptimizerSpec::Kind::Sgd;
     config.optimizer.momentum = options.momentum;
+  } else if (options.optimizer == "adamw") {
+    config.optimizer.weight_decay = 0.01;
   } else if (options.optimizer != "adam") {
-    throw Error("tl: unknown optimizer '" + options.optimizer + "' (adam or sgd)");
+    throw Error("tl: unknown optimizer '" + options.optimizer + "' (adam, adamw or sgd)");
+  }
+  auto fraction = [](double v, const char* what) {
+    if (!(v >= 0 && v < 1)) throw Error(std::string("tl: ") + what + " must be in [0, 1)");
+    return v;
+  };
+  if (options.weight_decay != -1) config.optimizer.weight_decay = fraction(options.weight_decay, "weight_decay");
+  config.optimizer.l2 = fraction(options.l2, "l2");
+  config.loss.label_smoothing = fraction(options.label_smoothing, "label_smoothing");
+  if (!(options.clip_norm >= 0)) throw Error("tl: clip_norm must be 0 (off) or positive");
+  config.clip_norm = options.clip_norm;
+  if ((options.validation == nullptr) != (options.validation_labels == nullptr))
+    throw Error("tl: validation needs both images and labels");
+  std::optional<data::Dataset> validation;
+  if (options.validation) validation = as_dataset(*options.validation, options.validation_labels, impl_->spec);
+  if (!options.early_stop.empty()) {
+    check::EarlyStop stop;
+    bool known = false;
+    for (auto m : {check::MonitorMetric::Loss, check::MonitorMetric::Accuracy, check::MonitorMetric::ValLoss,
+                   check::MonitorMetric::ValAccuracy})
+      if (options.early_stop == check::metric_name(m)) stop.monitor = m, known = true;
+    if (!known) throw Error("tl: early_stop watches loss, accuracy, val_loss or val_accuracy, not '" + options.early_stop + "'");
+    if (!validation && (stop.monitor == check::MonitorMetric::ValLoss || stop.monitor == check::MonitorMetric::ValAccuracy))
+      throw Error("tl: early_stop on " + options.early_stop + " needs validation data (TrainOptions::validation)");
+    if (options.patience < 1) throw Error("tl: patience must be at least 1");
+    if (!(options.min_delta >= 0)) throw Error("tl: min_delta must be 0 or more");
+    stop.patience = options.patience;
+    stop.min_delta = options.min_delta;
+    stop.restore_best = options.restore_best;
+    config.early_stop = stop;
   }
   const auto executor = exec::make_executor(impl_->backend, 1);
   train::ModelState state{&impl_->spec, std::move(impl_->vars)};
   Silent quiet;
   std::vector<train::EpochStats> history;
   try {
-    history = train::fit(*executor, state, ds, config, options.seed, nullptr, quiet);
+    history = train::fit(*executor, state, ds, config, options.seed, validation ? &*validation : nullptr, quiet).history;
   } catch (const std::runtime_error& e) {
     impl_->vars = std::move(state.vars);
     throw Error(std::string("tl: training stopped: ") + e.what());
@@ -247,7 +278,11 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   impl_->vars = std::move(state.vars);
   impl_->pixels = images.bytes ? std::optional<PixelMap>(images.map()) : std::nullopt;
   std::vector<Metrics> out;
-  for (const auto& e : history) out.push_back({e.loss, e.accuracy, e.samples});
+  for (const auto& e : history) {
+    Metrics m{e.loss, e.accuracy, e.samples};
+    if (e.val_loss) m.val_loss = *e.val_loss, m.val_accuracy = *e.val_accuracy;
+    out.push_back(m);
+  }
   return out;
 }
 

@@ -66,4 +66,10 @@ void ConsoleProgress::warning(const std::string& message) {
   std::fflush(out_);
 }
 
+void ConsoleProgress::note(const std::string& message) {
+  if (live_) std::fprintf(out_, "\r\x1b[K");
+  std::fprintf(out_, "%s\n", message.c_str());
+  std::fflush(out_);
+}
+
 }  // namespace tl::report

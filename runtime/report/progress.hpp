@@ -22,6 +22,7 @@ class ConsoleProgress : public train::ProgressSink {
   void step(std::int64_t done, double loss, double accuracy) override;
   void epoch_end(const train::EpochStats& stats) override;
   void warning(const std::string& message) override;
+  void note(const std::string& message) override;
 
  private:
   std::FILE* out_;

@@ -12,9 +12,27 @@ namespace tl::report {
 namespace {
 
 nlohmann::json optimizer_json(const ir::OptimizerSpec& o) {
-  if (o.kind == ir::OptimizerSpec::Kind::Adam)
-    return {{"name", "adam"}, {"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.eps}};
-  return {{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
+  nlohmann::json j = o.kind == ir::OptimizerSpec::Kind::Adam
+                         ? nlohmann::json{{"name", o.weight_decay != 0.0 ? "adamw" : "adam"}, {"lr", o.lr}, {"beta1", o.beta1},
+                                          {"beta2", o.beta2}, {"epsilon", o.eps}}
+                         : nlohmann::json{{"name", "sgd"}, {"lr", o.lr}, {"momentum", o.momentum}, {"nesterov", o.nesterov}};
+  j["weight_decay"] = o.weight_decay;  // decoupled, on kernels
+  j["l2"] = o.l2;                      // added to kernels' gradients
+  return j;
+}
+
+nlohmann::json early_stop_json(const check::TrainConfig& config, const train::FitResult& fit, const std::string& best_file) {
+  nlohmann::json j = nlohmann::json::object();
+  if (config.early_stop) {
+    const check::EarlyStop& e = *config.early_stop;
+    j = {{"monitor", check::metric_name(e.monitor)}, {"patience", e.patience}, {"min_delta", e.min_delta},
+         {"restore_best", e.restore_best}, {"stopped", fit.best && fit.best->stopped}, {"restored", fit.restored}};
+  } else {
+    j["monitor"] = check::metric_name(*config.save_best);
+  }
+  if (fit.best && fit.best->epoch > 0) j["best_epoch"] = fit.best->epoch, j["best_value"] = fit.best->value;
+  if (!best_file.empty()) j["best_file"] = best_file;
+  return j;
 }
 
 nlohmann::json schedule_json(const check::LrSchedule& s) {
@@ -67,9 +85,9 @@ Results::Results(const check::Experiment& exp, const std::string& backend, int t
 }
 
 void Results::add_training(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
-                           const check::TrainConfig& config, const std::vector<train::EpochStats>& history) {
+                           const check::TrainConfig& config, const train::FitResult& fit, const std::string& best_file) {
   nlohmann::json epochs = nlohmann::json::array();
-  for (const auto& e : history) {
+  for (const auto& e : fit.history) {
     nlohmann::json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy},
                         {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples},
                         {"lr", config.optimizer.lr * e.lr_scale}};
@@ -85,7 +103,11 @@ void Results::add_training(const check::ModelSpec& model, const std::string& nam
                           {"shuffle", config.shuffle},
                           {"optimizer", optimizer_json(config.optimizer)},
                           {"schedule", schedule_json(config.schedule)},
+                          {"loss", {{"from_logits", config.loss.from_logits}, {"label_smoothing", config.loss.label_smoothing}}},
+                          {"clip_norm", config.clip_norm},
+                          {"lr_multipliers", model.lr_factors},
                           {"history", epochs}};
+  if (config.early_stop || config.save_best) entry["early_stop"] = early_stop_json(config, fit, best_file);
   add_data_facts(entry, model, data);
   json_["trainings"].push_back(std::move(entry));
 }

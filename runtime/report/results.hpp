@@ -19,8 +19,9 @@ class Results {
   Results(const check::Experiment& exp, const std::string& backend, int threads);
   /// `name`: the dataset's name in the script; `data`: the dataset (its size
   /// and pixel map are recorded).
+  /// `best_file`: the model file save_best wrote ("" for none).
   void add_training(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
-                    const check::TrainConfig& config, const std::vector<train::EpochStats>& history);
+                    const check::TrainConfig& config, const train::FitResult& fit, const std::string& best_file = {});
   void add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                       const train::EvalStats& stats);
   /// Per-class figures of the last evaluation (class_metrics.hpp), and the

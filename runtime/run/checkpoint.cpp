@@ -53,6 +53,9 @@ std::vector<EpochStats> history_from(const json& j) {
   return out;
 }
 
+/// Checkpoint tensors of the best epoch (early_stop restore_best): "best:<tensor>".
+constexpr const char* kBestPrefix = "best:";
+
 std::string tensor_key(std::size_t model, const std::string& tensor) { return std::to_string(model) + ":" + tensor; }
 
 }  // namespace
@@ -88,9 +91,14 @@ void save_checkpoint(const std::string& dir, const std::string& key, const RunSt
   json j = {{"key", key}, {"next_step", st.next_step}, {"train_index", st.train_index}, {"trained", trained},
             {"evaluations", evaluations}, {"sections", sections}, {"history_csv", st.history_csv},
             {"results", st.results}};
-  if (st.fit)
+  if (st.fit) {
     j["fit"] = {{"epochs_done", st.fit->epochs_done}, {"step_counter", st.fit->step_counter},
                 {"history", history_json(st.fit->history)}};
+    if (const auto& best = st.fit->best) {  // the watch, and the weights early_stop would restore
+      j["fit"]["best"] = {{"epoch", best->epoch}, {"value", best->value}, {"wait", best->wait}, {"stopped", best->stopped}};
+      for (const auto& [name, t] : best->weights.tensors) tensors.tensors[kBestPrefix + name] = t;
+    }
+  }
   // One file holds both the tensors and the state (in its metadata), written
   // by an atomic rename: a process killed at any moment leaves either the
   // previous checkpoint or the new one, never a mix.
@@ -121,7 +129,12 @@ void load_checkpoint(const std::string& dir, const std::string& key, const check
     st.next_step = j.at("next_step");
     st.train_index = j.at("train_index");
     for (auto& s : st.states) s.vars.tensors.clear();
+    exec::Variables best_weights;
     for (const auto& [name, t] : tensors.tensors) {
+      if (name.rfind(kBestPrefix, 0) == 0) {
+        best_weights.tensors[name.substr(std::string(kBestPrefix).size())] = t;
+        continue;
+      }
       const auto colon = name.find(':');
       const std::size_t model = std::stoul(name.substr(0, colon));
       if (model >= st.states.size()) throw std::out_of_range("model index");
@@ -147,8 +160,14 @@ void load_checkpoint(const std::string& dir, const std::string& key, const check
     }
     st.history_csv = j.at("history_csv");
     st.results = j.at("results");
-    if (j.contains("fit"))
-      st.fit = FitProgress{j["fit"].at("epochs_done"), j["fit"].at("step_counter"), history_from(j["fit"].at("history"))};
+    if (j.contains("fit")) {
+      st.fit = FitProgress{j["fit"].at("epochs_done"), j["fit"].at("step_counter"), history_from(j["fit"].at("history")),
+                           std::nullopt};
+      if (j["fit"].contains("best")) {
+        const json& b = j["fit"]["best"];
+        st.fit->best = BestEpoch{b.at("epoch"), b.at("value"), b.at("wait"), b.at("stopped"), std::move(best_weights)};
+      }
+    }
     if (st.next_step > exp.steps.size()) throw std::out_of_range("step index");
   } catch (const std::exception& e) {
     throw data::DataError(state_path, std::nullopt, std::string("the checkpoint is damaged: ") + e.what(),

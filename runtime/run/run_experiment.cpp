@@ -215,12 +215,18 @@ class Runner {
       st_.fit = p;
       save_checkpoint(options_.out_dir, key_, st_);
     };
-    const auto history = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
-    results_.add_training(model, node.display, *data, step.train, history);
-    st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
     // A pixel map describes bytes; a float source's (NumPy) is not recorded.
     const std::optional<data::PixelMap> pixels =
         data->has_float_pixels() ? std::nullopt : std::optional<data::PixelMap>(data->pixels);
+    const std::string best_file = config.save_best ? model.name + ".best.safetensors" : "";
+    if (config.save_best)  // the best epoch so far, written when it improves
+      hooks.on_best = [&](const ModelState& s, const EpochStats&) {
+        io::save_model(folder_.file(best_file), model, s.vars, pixels, data->class_list(model.outputs()));
+      };
+    const FitResult result = fit(*executor_, state, *data, config, seed, validation.get(), progress, hooks);
+    const auto& history = result.history;
+    results_.add_training(model, node.display, *data, step.train, result, best_file);
+    st_.trained[step.model] = {static_cast<int>(&step - exp_.steps.data()), history};
     io::save_model(folder_.file(model.name + ".safetensors"), model, state.vars, pixels, data->class_list(model.outputs()));
     if (options_.export_onnx) onnx_export::export_onnx(folder_.file(model.name + ".onnx"), model, state.vars, pixels);
     for (const auto& e : history) {

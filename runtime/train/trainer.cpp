@@ -7,8 +7,11 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "runtime/data/batches.hpp"
 #include "runtime/train/batch_buffers.hpp"
+#include "compiler/ir/optimizer.hpp"
 #include "runtime/train/lr_schedule.hpp"
 
 namespace tl::train {
@@ -34,6 +37,14 @@ std::string first_non_finite(const ModelState& state) {
   return {};
 }
 
+/// The model's weights and statistics, without optimizer slots.
+exec::Variables weights_of(const ModelState& state) {
+  exec::Variables out;
+  for (const auto& [name, t] : state.vars.tensors)
+    if (!ir::is_optimizer_slot(name)) out.tensors.emplace(name, t);
+  return out;
+}
+
 }  // namespace
 
 const lower::StepGraph& StepGraphs::get(const check::ModelSpec& model, lower::StepKind kind, std::int64_t batch,
@@ -51,9 +62,8 @@ check::TrainConfig default_eval_config(const check::ModelSpec& model) {
   return config;
 }
 
-std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
-                            const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
-                            ProgressSink& progress, const FitHooks& hooks) {
+FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& data, const check::TrainConfig& config,
+              std::uint64_t seed, const data::Dataset* validation, ProgressSink& progress, const FitHooks& hooks) {
   if (!hooks.resume) reset_optimizer(state);
   StepGraphs graphs;
   BatchBuffers buffers;
@@ -66,8 +76,10 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
   std::vector<EpochStats> history = hooks.resume ? hooks.resume->history : std::vector<EpochStats>{};
   LrScheduler scheduler(config.schedule, config.epochs, steps);
   for (const EpochStats& e : history) scheduler.epoch_end(e.val_loss.value_or(e.loss));  // a resumed plateau
+  EpochWatch watch(config, hooks.resume ? hooks.resume->best : std::nullopt);
 
-  for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1; epoch <= config.epochs; ++epoch) {
+  for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1;
+       epoch <= config.epochs && !watch.state().stopped; ++epoch) {
     const auto start = Clock::now();
     progress.epoch_begin(epoch, config.epochs, static_cast<std::int64_t>(steps));
     const std::vector<std::uint32_t> order = data::epoch_order(n, buffer, seed, static_cast<std::uint32_t>(epoch));
@@ -126,9 +138,28 @@ std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const d
     scheduler.epoch_end(stats.val_loss.value_or(stats.loss));
     progress.epoch_end(stats);
     history.push_back(stats);
-    if (hooks.on_epoch_end) hooks.on_epoch_end({epoch, step_counter, history});
+    if (watch.active() && watch.observe(stats)) {
+      if (watch.keeps_weights()) watch.state().weights = weights_of(state);
+      if (hooks.on_best) hooks.on_best(state, stats);
+    }
+    if (watch.state().stopped)
+      progress.note("Early stop after epoch " + std::to_string(epoch) + ": " + watch.stop_reason());
+    if (hooks.on_epoch_end)
+      hooks.on_epoch_end({epoch, step_counter, history, watch.active() ? std::optional<BestEpoch>(watch.state()) : std::nullopt});
   }
-  return history;
+  FitResult result{std::move(history), std::nullopt, false};
+  if (watch.active()) {
+    BestEpoch& best = watch.state();
+    if (watch.keeps_weights() && best.epoch > 0 && best.epoch != result.history.back().epoch) {
+      for (auto& [name, t] : best.weights.tensors) state.vars.tensors[name] = std::move(t);
+      result.restored = true;
+      progress.note(fmt::format("Restored the weights of epoch {} ({} {:.4f})", best.epoch,
+                                check::metric_name(config.early_stop->monitor), best.value));
+    }
+    best.weights.tensors.clear();
+    result.best = best;
+  }
+  return result;
 }
 
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,

@@ -15,6 +15,7 @@
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/data/dataset.hpp"
 #include "runtime/exec/executor.hpp"
+#include "runtime/train/best_epoch.hpp"
 #include "runtime/train/model_state.hpp"
 
 namespace tl::train {
@@ -42,6 +43,8 @@ class ProgressSink {
   virtual void epoch_end(const EpochStats& stats) = 0;
   /// Something the user should know that does not stop the run.
   virtual void warning(const std::string& message) { (void)message; }
+  /// A line of news between epochs (early stopping).
+  virtual void note(const std::string& message) { (void)message; }
 };
 
 /// Where a training stands after a whole epoch: what a checkpoint stores to
@@ -50,6 +53,7 @@ struct FitProgress {
   int epochs_done = 0;
   std::uint64_t step_counter = 0;  // updates so far (Adam's t, dropout counter)
   std::vector<EpochStats> history;
+  std::optional<BestEpoch> best;   // early_stop / save_best: the watch, with the weights to restore
 };
 
 /// Optional hooks into fit(): resuming, checkpointing, stopping.
@@ -57,6 +61,17 @@ struct FitHooks {
   const FitProgress* resume = nullptr;  // continue after this; the optimizer is not reset
   std::function<void(const FitProgress&)> on_epoch_end;
   std::function<bool()> should_stop;     // polled after every step
+  /// After an epoch that is the best so far by the watched figure (save_best
+  /// writes the model file here), before on_epoch_end.
+  std::function<void(const ModelState&, const EpochStats&)> on_best;
+};
+
+/// What a training did: its epochs and, when it watched a figure, the best
+/// epoch (without weights) and whether its weights were put back.
+struct FitResult {
+  std::vector<EpochStats> history;
+  std::optional<BestEpoch> best;
+  bool restored = false;  ///< early_stop restore_best put the best epoch's weights back
 };
 
 /// Thrown by fit() when should_stop() says so, after a complete step.
@@ -77,11 +92,13 @@ class StepGraphs {
   std::map<std::pair<int, std::int64_t>, lower::StepGraph> graphs_;
 };
 
-/// Trains `state` on `data` for config.epochs. `seed` keys shuffling and
-/// dropout. The optimizer starts fresh. Throws std::runtime_error naming the
-/// epoch, step and layer if the loss or a weight becomes NaN or infinite,
-/// unless config.continue_on_nan (then it warns once through `progress`).
-std::vector<EpochStats> fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
+/// Trains `state` on `data` for config.epochs, or until config.early_stop
+/// stops it (then, with restore_best, the best epoch's weights are put back).
+/// `seed` keys shuffling and dropout. The optimizer starts fresh. Throws
+/// std::runtime_error naming the epoch, step and layer if the loss or a
+/// weight becomes NaN or infinite, unless config.continue_on_nan (then it
+/// warns once through `progress`).
+FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& data,
                             const check::TrainConfig& config, std::uint64_t seed, const data::Dataset* validation,
                             ProgressSink& progress, const FitHooks& hooks = {});
 

@@ -303,3 +303,61 @@ TEST_CASE("bad host input is an error, not a crash") {
   tl::Images none;
   CHECK_THROWS_AS(model.predict(none), tl::Error);
 }
+
+TEST_CASE("training options: weight decay, smoothing, clipping, validation and early stopping") {
+  auto exp = tl::Experiment::compile_source("api.tl", script);
+  exp.run({(std::filesystem::temp_directory_path() / "tl-api-options").string(), "reference", 1, {}});
+  const Toy toy(64);
+  // Validation whose labels disagree with the images: its loss rises as the
+  // model learns the training labels, so early stopping has a best epoch to go back to.
+  std::vector<std::int32_t> wrong(toy.labels);
+  for (std::size_t i = 0; i < wrong.size(); ++i) wrong[i] = (wrong[i] + 1 + static_cast<std::int32_t>(i % 3)) % 4;
+  const tl::Images images = toy.byte_images();
+
+  tl::TrainOptions options;
+  options.epochs = 30;
+  options.batch = 8;
+  options.learning_rate = 0.02;
+  options.optimizer = "adamw";
+  options.label_smoothing = 0.1;
+  options.clip_norm = 1.0;
+  options.validation = &images;
+  options.validation_labels = wrong.data();
+  options.early_stop = "val_loss";
+  options.patience = 2;
+  tl::Model model = exp.model("net");
+  const auto history = model.train(images, toy.labels.data(), options);
+  REQUIRE(history.size() < 30);
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    CHECK(history[i].val_loss == history[i].val_loss);  // recorded every epoch
+    if (history[i].val_loss < history[best].val_loss) best = i;
+  }
+  CHECK(history.size() == best + 1 + 2);  // stopped `patience` epochs after the best
+  // The best epoch's weights are back: evaluate (batch 8, as the validation) measures its val_loss.
+  CHECK(model.evaluate(images, wrong.data(), 8).loss == doctest::Approx(history[best].val_loss).epsilon(1e-6));
+  CHECK(model.evaluate(images, toy.labels.data()).val_loss != model.evaluate(images, toy.labels.data()).val_loss);
+
+  // Decay pulls the kernels towards zero: with a strong L2 the training loss stays higher.
+  auto final_loss = [&](double l2) {
+    tl::TrainOptions o;
+    o.epochs = 6;
+    o.batch = 8;
+    o.learning_rate = 0.02;
+    o.l2 = l2;
+    tl::Model m = exp.model("net");
+    return m.train(images, toy.labels.data(), o).back().loss;
+  };
+  CHECK(final_loss(0.5) > 1.5 * final_loss(0.0));
+
+  tl::Model other = exp.model("net");
+  tl::TrainOptions bad;
+  bad.early_stop = "val_loss";  // without validation data
+  CHECK_THROWS_WITH_AS(other.train(images, toy.labels.data(), bad), doctest::Contains("needs validation data"), tl::Error);
+  bad = {};
+  bad.early_stop = "val_los";
+  CHECK_THROWS_WITH_AS(other.train(images, toy.labels.data(), bad), doctest::Contains("not 'val_los'"), tl::Error);
+  bad = {};
+  bad.label_smoothing = 1.0;
+  CHECK_THROWS_AS(other.train(images, toy.labels.data(), bad), tl::Error);
+}

@@ -82,4 +82,5 @@ def main():
     print(f"numpy reader: {len(tensors)} tensors, accuracy {ours:.4f} equals tl's")
 
 
-main()
+if __name__ == "__main__":
+    main()

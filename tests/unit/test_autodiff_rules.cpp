@@ -184,15 +184,19 @@ TEST_CASE("pooling adjoints match finite differences") {
 
 TEST_CASE("loss adjoints match finite differences") {
   // The loss is 2.5 * loss_op(...), so the rules must honour an incoming g != 1.
-  auto check_loss = [](OpKind op, Tensor scores) {
+  auto check_loss = [](OpKind op, Tensor scores, double smoothing = 0.0) {
     GraphCase c;
     const ir::NodeId ps = c.param("scores", std::move(scores));
     const ir::NodeId labels = c.labels_input(test::make_tensor({4}, {0, 3, 4, 1}));
-    const ir::NodeId loss = c.add(OpKind::Scale, {c.add(op, {ps, labels})}, value_attr(2.5));
+    ir::Attrs a;
+    a.smoothing = smoothing;
+    const ir::NodeId loss = c.add(OpKind::Scale, {c.add(op, {ps, labels}, a)}, value_attr(2.5));
     check_gradients(c, loss, {ps});
   };
   SUBCASE("softmax_xent") { check_loss(OpKind::SoftmaxXent, random_tensor({4, 5}, 50, -2.0f, 2.0f)); }
   SUBCASE("prob_xent") { check_loss(OpKind::ProbXent, random_tensor({4, 5}, 51, 0.2f, 0.9f)); }
+  SUBCASE("softmax_xent, label smoothing") { check_loss(OpKind::SoftmaxXent, random_tensor({4, 5}, 52, -2.0f, 2.0f), 0.2); }
+  SUBCASE("prob_xent, label smoothing") { check_loss(OpKind::ProbXent, random_tensor({4, 5}, 53, 0.05f, 0.9f), 0.2); }
 }
 
 TEST_CASE("dropout adjoint matches finite differences with the step's mask") {

@@ -202,7 +202,7 @@ TEST_CASE("print gives one line per node, then outputs and effects") {
         "%1 = param() : (3,3,1,10)  # conv2d/kernel\n"
         "%2 = conv2d(%0, %1) {stride_h=1, stride_w=1, padding=valid} : (64,26,26,10)  # conv2d\n"
         "%3 = state() : (3,3,1,10)  # conv2d/kernel/momentum\n"
-        "%4 = sgd_update(%1, %1, %3) {lr=0.01, momentum=0.9, nesterov=false} : (3,3,1,10)  # update/conv2d/kernel\n"
+        "%4 = sgd_update(%1, %1, %3) {lr=0.01, momentum=0.9, nesterov=false, decay=0, l2=0} : (3,3,1,10)  # update/conv2d/kernel\n"
         "output features = %2\n"
         "effects %4\n");
 }

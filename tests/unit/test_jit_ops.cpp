@@ -286,6 +286,12 @@ TEST_CASE("jit: losses and metrics") {
   check_op(OpKind::ProbXent, {probs}, {}, {}, labels);
   check_op(OpKind::ProbXentGrad, {probs, random_tensor({}, 5)}, {}, {}, labels);
   check_op(OpKind::CountCorrect, {coarse({5, 7}, 6)}, {}, {}, labels);
+  ir::Attrs smoothed;  // label smoothing: every column of the gradient, every log in the loss
+  smoothed.smoothing = 0.1;
+  check_op(OpKind::SoftmaxXent, {random_tensor({5, 7}, 11, -20, 20)}, smoothed, {}, labels);
+  check_op(OpKind::SoftmaxXentGrad, {random_tensor({5, 7}, 12, -20, 20), random_tensor({}, 13)}, smoothed, {}, labels);
+  check_op(OpKind::ProbXent, {probs}, smoothed, {}, labels);
+  check_op(OpKind::ProbXentGrad, {probs, random_tensor({}, 15)}, smoothed, {}, labels);
 }
 
 TEST_CASE("jit: optimizer updates and moving averages, committed over steps") {
@@ -319,6 +325,10 @@ TEST_CASE("jit: optimizer updates and moving averages, committed over steps") {
   adam.beta2 = 0.999;
   adam.eps = 1e-7;
   updates(OpKind::AdamUpdate, adam, false);
+  adam.decay = 0.05;  // AdamW: a second step scalar
+  updates(OpKind::AdamUpdate, adam, false);
+  adam.l2 = 0.01;
+  updates(OpKind::AdamUpdate, adam, false);
   ir::Attrs sgd;
   sgd.lr = 0.1;
   updates(OpKind::SgdUpdate, sgd, true);
@@ -326,6 +336,10 @@ TEST_CASE("jit: optimizer updates and moving averages, committed over steps") {
   updates(OpKind::SgdUpdate, sgd, false);
   sgd.nesterov = true;
   updates(OpKind::SgdUpdate, sgd, false);
+  sgd.l2 = 0.02;
+  updates(OpKind::SgdUpdate, sgd, false);
+  sgd.decay = 0.1;
+  updates(OpKind::SgdUpdate, sgd, true);
   ir::Attrs avg;
   avg.momentum = 0.99;
   updates(OpKind::MovingAverage, avg, false);
