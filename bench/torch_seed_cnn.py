@@ -29,6 +29,7 @@ Usage (from the repository root; one training process at a time):
 The data folder holds the four IDX files, raw or .gz.
 """
 import argparse
+import math
 import gzip
 import json
 import os
@@ -148,10 +149,12 @@ class SeedCNN(nn.Module):
 
 class KerasAdam(torch.optim.Optimizer):
     """Adam as Keras (and tl) apply it:
-    lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);  p -= lr_t * m / (sqrt(v) + eps)."""
+    lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);  p -= lr_t * m / (sqrt(v) + eps).
+    A group's `weight_decay` is decoupled (AdamW: p *= 1 - lr * wd first), its
+    `l2` joins the gradient (g + l2 p), as tl's settings of those names."""
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=0.0, l2=0.0))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -163,25 +166,77 @@ class KerasAdam(torch.optim.Optimizer):
                     state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
                 state["t"] += 1
                 t, m, v = state["t"], state["m"], state["v"]
-                m.mul_(b1).add_(p.grad, alpha=1 - b1)
-                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                g = p.grad if not group["l2"] else p.grad.add(p, alpha=group["l2"])
+                if group["weight_decay"]:
+                    p.mul_(1 - group["lr"] * group["weight_decay"])
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
                 lr_t = group["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
                 p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-lr_t)
 
 
+class DecoupledSGD(torch.optim.SGD):
+    """torch.optim.SGD (its weight_decay is tl's l2) with a decoupled decay
+    (p *= 1 - lr * decoupled) before the step, as tl's weight_decay."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            if group.get("decoupled"):
+                for p in group["params"]:
+                    p.mul_(1 - group["lr"] * group["decoupled"])
+        return super().step(closure)
+
+
+def lr_factor(schedule, epoch, step, epochs, steps):
+    """tl's schedule factor at update `step` (0-based) of `epoch` (1-based);
+    runtime/train/lr_schedule.cpp's formulas. `schedule`: ("constant",),
+    ("step", every, gamma), ("exponential", gamma) or ("cosine", warmup, min)."""
+    kind = schedule[0]
+    if kind == "step":
+        return schedule[2] ** ((epoch - 1) // schedule[1])
+    if kind == "exponential":
+        return schedule[1] ** (epoch - 1)
+    if kind == "cosine":
+        update, warmup, total = (epoch - 1) * steps + step, schedule[1] * steps, epochs * steps
+        if update < warmup:
+            return (update + 1) / warmup
+        progress = (update - warmup) / (total - warmup) if total > warmup else 0.0
+        return schedule[2] + (1 - schedule[2]) * 0.5 * (1 + math.cos(math.pi * progress))
+    return 1.0
+
+
+def parse_schedule(text):
+    """`constant`, `step:EVERY:GAMMA`, `exponential:GAMMA`, `cosine:WARMUP:MIN`."""
+    parts = text.split(":")
+    kinds = {"constant": (), "step": (int, float), "exponential": (float,), "cosine": (int, float)}
+    if parts[0] not in kinds or len(parts) - 1 != len(kinds[parts[0]]):
+        sys.exit(f"error: --schedule {text}: use constant, step:EVERY:GAMMA, exponential:GAMMA or cosine:WARMUP:MIN")
+    return (parts[0],) + tuple(f(v) for f, v in zip(kinds[parts[0]], parts[1:]))
+
+
 # ---- train / evaluate -----------------------------------------------------
 
-def train_epoch(model, opt, images, labels, order, batch):
-    """One epoch over `order`; returns the sample-weighted mean loss and accuracy."""
+def train_epoch(model, opt, images, labels, order, batch, settings=None, epoch=1):
+    """One epoch over `order`; returns the sample-weighted mean loss and accuracy.
+    `settings`: label_smoothing, clip_norm, schedule, epochs, lr (the options)."""
     model.train()
     loss_sum, correct = 0.0, 0
-    for start in range(0, len(order), batch):
+    steps = (len(order) + batch - 1) // batch
+    for b, start in enumerate(range(0, len(order), batch)):
         idx = torch.from_numpy(order[start:start + batch])
         x, y = to_float(images[idx]), labels[idx]
         logits = model(x)
-        loss = F.cross_entropy(logits, y)     # mean over the batch, like Keras
+        smoothing = settings.label_smoothing if settings else 0.0
+        loss = F.cross_entropy(logits, y, label_smoothing=smoothing)  # mean over the batch, like Keras
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if settings:
+            if settings.clip_norm:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+            factor = lr_factor(settings.schedule, epoch, b, settings.epochs, steps)
+            for group in opt.param_groups:
+                group["lr"] = settings.lr * factor
         opt.step()
         loss_sum += loss.item() * len(idx)
         correct += (logits.argmax(1) == y).sum().item()
@@ -212,6 +267,14 @@ def main():
     ap.add_argument("--normalize", type=float, nargs=2, metavar=("MEAN", "STD"),
                     help="after scaling by 1/255, (x - MEAN) / STD (e.g. 0.1307 0.3081 for MNIST)")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    ap.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    ap.add_argument("--lr", type=float, help="learning rate (adam 0.001, sgd 0.01)")
+    ap.add_argument("--momentum", type=float, default=0.0, help="sgd")
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="decoupled (AdamW), on kernels: tl's weight_decay")
+    ap.add_argument("--l2", type=float, default=0.0, help="added to kernels' gradients: tl's l2")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--clip-norm", type=float, default=0.0, help="clip_grad_norm_ to this global norm (0: off)")
+    ap.add_argument("--schedule", default="constant", help="constant, step:EVERY:GAMMA, exponential:GAMMA, cosine:WARMUP:MIN")
     ap.add_argument("--json", help="write the measurements to this file")
     args = ap.parse_args()
 
@@ -229,7 +292,17 @@ def main():
     n, h, w, c = train_x.shape
     classes = int(max(train_y.max(), test_y.max())) + 1
     model = SeedCNN(h, w, c, classes)
-    opt = KerasAdam(model.parameters())
+    args.schedule = parse_schedule(args.schedule)
+    if args.lr is None:
+        args.lr = 1e-3 if args.optimizer == "adam" else 0.01
+    # Kernels decay, biases do not (tl's rule).
+    kernels = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if not name.endswith("weight")]
+    if args.optimizer == "adam":
+        opt = KerasAdam([{"params": kernels, "weight_decay": args.weight_decay, "l2": args.l2}, {"params": biases}], lr=args.lr)
+    else:
+        opt = DecoupledSGD([{"params": kernels, "weight_decay": args.l2, "decoupled": args.weight_decay},
+                            {"params": biases}], lr=args.lr, momentum=args.momentum)
     params = sum(p.numel() for p in model.parameters())
     steps = (n + args.batch - 1) // args.batch
     print(f"torch {torch.__version__}, {args.threads} thread(s), seed {args.seed}; "
@@ -239,7 +312,7 @@ def main():
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()           # the epoch's time includes its shuffle
         order = shuffle_buffer_order(n, args.shuffle, rng)
-        loss, acc = train_epoch(model, opt, train_x, train_y, order, args.batch)
+        loss, acc = train_epoch(model, opt, train_x, train_y, order, args.batch, args, epoch)
         seconds = time.perf_counter() - start
         history.append(dict(epoch=epoch, loss=loss, accuracy=acc, seconds=seconds))
         print(f"Epoch {epoch}/{args.epochs}")

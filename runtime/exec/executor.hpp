@@ -54,6 +54,9 @@ class Executor {
   /// throws std::runtime_error naming it.
   virtual std::unordered_map<std::string, Tensor> run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
                                                       const StepContext& ctx) = 0;
+  /// Seconds spent compiling steps so far (the JIT's; 0 for an interpreter),
+  /// so that training time can be reported without it.
+  virtual double compile_seconds() const { return 0.0; }
 };
 
 /// "reference" or "jit" (throws std::invalid_argument for others, or when

@@ -112,6 +112,8 @@ std::string JitExecutor::profile_report(const ir::Graph& graph) const {
   return report;
 }
 
+double JitExecutor::compile_seconds() const { return codegen::compile_stats().seconds; }
+
 std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
                                                          const StepContext& ctx) {
   Impl& m = *impl_;

@@ -32,6 +32,8 @@ class JitExecutor : public Executor {
   /// std::runtime_error naming it. The first run of a graph shape compiles it.
   std::unordered_map<std::string, Tensor> run(const ir::Graph& graph, Variables& vars, const Feeds& feeds,
                                               const StepContext& ctx) override;
+  /// Every step compiled in this process so far (the compile cache is shared).
+  double compile_seconds() const override;
 
   int threads() const;
 

@@ -3,9 +3,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace tl::report {
+
+std::string chart_source(const std::string& dir, const std::string& name) {
+  std::filesystem::create_directories(dir + "/charts");
+  return "charts/" + name;
+}
 
 std::string gnuplot_quoted(const std::string& s) {
   std::string out = "'";
@@ -14,8 +20,8 @@ std::string gnuplot_quoted(const std::string& s) {
 }
 
 const char* const curves_preamble =
-    "set terminal svg size 720,440 noenhanced font 'sans,12' background rgb 'white'\n"
-    "set datafile missing '?'\nset grid\nset key outside right top\nset xlabel 'epoch'\nset xtics 1\n";
+    "set terminal svg size 640,440 noenhanced font 'sans,15' background rgb 'white'\n"
+    "set datafile missing '?'\nset grid\nset key below\nset xlabel 'epoch'\nset xtics 1\n";
 
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat) {
   const std::string command = "cd " + gnuplot_quoted(dir) + " && gnuplot " + gnuplot_quoted(gp) + " 2>&1";
@@ -49,7 +55,7 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
   ChartFiles files{stem + "-loss.svg", stem + "-accuracy.svg", {}};
   // 1. The data: one block per model (gnuplot's `index`), columns
   //    epoch, loss, accuracy, val_loss, val_accuracy ('?' when absent).
-  const std::string dat = stem + ".dat";
+  const std::string dat = chart_source(dir, stem + ".dat");
   {
     std::ofstream out(dir + "/" + dat);
     for (const auto& r : c.rows) {
@@ -64,7 +70,7 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
     }
   }
   // 2. The script: one chart per metric, scratch and transfer on one chart.
-  const std::string gp = stem + ".gp";
+  const std::string gp = chart_source(dir, stem + ".gp");
   {
     std::ofstream out(dir + "/" + gp);
     out << curves_preamble;

@@ -14,6 +14,11 @@ struct ChartFiles {
   std::string error;           // why no charts were drawn, or empty
 };
 
+/// The path, relative to DIR, of a chart's source file `name` (its .gp
+/// script or .dat data): "charts/NAME", the folder created. The sources stay
+/// out of the run folder itself, which holds the SVGs; gnuplot runs in DIR.
+std::string chart_source(const std::string& dir, const std::string& name);
+
 /// `s` as a gnuplot string: in single quotes, inner ones doubled.
 std::string gnuplot_quoted(const std::string& s);
 
@@ -29,7 +34,7 @@ std::string run_gnuplot(const std::string& dir, const std::string& gp, const std
 ChartFiles draw_curves(ChartFiles files, const std::string& dir, const std::string& gp, const std::string& dat);
 
 /// Writes DIR/STEM-loss.svg and DIR/STEM-accuracy.svg (plus the .dat and .gp
-/// they are made from, so the charts can be redrawn or restyled).
+/// they are made from in DIR/charts/, so the charts can be redrawn or restyled).
 ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::string& stem);
 
 }  // namespace tl::report

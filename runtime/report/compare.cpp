@@ -31,7 +31,8 @@ CompareRowStats stats_of(const CompareRow& row) {
   double best = 0;
   for (const auto& e : row.history) best = std::max(best, e.accuracy);
   for (const auto& e : row.history) {
-    s.train_seconds += e.seconds;
+    s.train_seconds += e.seconds - e.compile_seconds;
+    s.compile_seconds += e.compile_seconds;
     if (s.converged_epoch == 0 && e.accuracy >= 0.99 * best) {
       s.converged_epoch = e.epoch;
       s.converged_step = static_cast<std::int64_t>(e.epoch) * e.steps;
@@ -42,8 +43,9 @@ CompareRowStats stats_of(const CompareRow& row) {
 
 std::string render_table(const Comparison& c) {
   std::string out = "Comparison on " + c.data + " (" + std::to_string(c.rows.front().test.samples) + " samples)\n";
-  const std::vector<std::size_t> widths = {18, 10, 10, 10, 8, 16, 10};
-  const std::vector<std::string> head = {"model", "test acc", "test loss", "train acc", "gap", "converged at", "train time"};
+  const std::vector<std::size_t> widths = {18, 10, 10, 10, 8, 16, 11, 8};
+  const std::vector<std::string> head = {"model", "test acc", "test loss", "train acc", "gap", "converged at", "train time",
+                                         "compile"};
   for (std::size_t i = 0; i < head.size(); ++i) out += pad(head[i], widths[i]);
   out += "\n";
   for (const auto& r : c.rows) {
@@ -53,7 +55,7 @@ std::string render_table(const Comparison& c) {
         r.train ? fmt("%.2f%%", 100 * r.train->accuracy) : "-", r.train ? fmt("%+.2f", 100 * s.gap) : "-",
         s.converged_epoch ? "epoch " + std::to_string(s.converged_epoch) + " (" + std::to_string(s.converged_step) + ")"
                           : "-",
-        r.history.empty() ? "-" : fmt("%.1fs", s.train_seconds)};
+        r.history.empty() ? "-" : fmt("%.1fs", s.train_seconds), r.history.empty() ? "-" : fmt("%.2fs", s.compile_seconds)};
     for (std::size_t i = 0; i < cells.size(); ++i) out += pad(cells[i], widths[i]);
     out += "\n";
   }
@@ -84,13 +86,14 @@ std::string render_table(const Comparison& c) {
 
 std::string render_csv(const Comparison& c) {
   std::string out =
-      "model,data,test_accuracy,test_loss,train_accuracy,generalization_gap,converged_epoch,converged_step,train_seconds\n";
+      "model,data,test_accuracy,test_loss,train_accuracy,generalization_gap,converged_epoch,converged_step,train_seconds,"
+      "compile_seconds\n";
   for (const auto& r : c.rows) {
     const CompareRowStats s = stats_of(r);
     out += csv_field(r.model) + "," + csv_field(c.data) + "," + fmt("%.6f", r.test.accuracy) + "," + fmt("%.6f", r.test.loss) + "," +
            (r.train ? fmt("%.6f", r.train->accuracy) : "") + "," + (r.train ? fmt("%.6f", s.gap) : "") + "," +
            std::to_string(s.converged_epoch) + "," + std::to_string(s.converged_step) + "," +
-           fmt("%.3f", s.train_seconds) + "\n";
+           fmt("%.3f", s.train_seconds) + "," + fmt("%.3f", s.compile_seconds) + "\n";
   }
   return out;
 }

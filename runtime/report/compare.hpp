@@ -29,7 +29,8 @@ struct CompareRowStats {
   double gap = 0;                 // train accuracy - test accuracy
   int converged_epoch = 0;        // 0 when never trained
   std::int64_t converged_step = 0;
-  double train_seconds = 0;
+  double train_seconds = 0;    // the epochs' wall time without compiling
+  double compile_seconds = 0;  // compiling its steps (JIT)
 };
 
 CompareRowStats stats_of(const CompareRow& row);

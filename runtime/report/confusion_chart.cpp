@@ -10,7 +10,7 @@ namespace tl::report {
 
 std::string write_confusion_chart(const ClassMetrics& m, const std::vector<std::string>& names, const std::string& title,
                                   const std::string& dir, const std::string& stem) {
-  const std::string dat = stem + ".dat", gp = stem + ".gp";
+  const std::string dat = chart_source(dir, stem + ".dat"), gp = chart_source(dir, stem + ".gp");
   {
     std::ofstream out(dir + "/" + dat);
     for (std::size_t t = 0; t < m.classes; ++t) {
@@ -21,7 +21,7 @@ std::string write_confusion_chart(const ClassMetrics& m, const std::vector<std::
   {
     const int side = static_cast<int>(std::clamp<std::size_t>(m.classes * 48 + 220, 480, 1200));
     std::ofstream out(dir + "/" + gp);
-    out << "set terminal svg size " << side << "," << side << " noenhanced font 'sans,13' background rgb 'white'\n"
+    out << "set terminal svg size " << side << "," << side << " noenhanced font 'sans,15' background rgb 'white'\n"
         << "set output " << gnuplot_quoted(stem + ".svg") << "\n"
         << "set title " << gnuplot_quoted(title) << "\n"
         << "set xlabel 'predicted'\nset ylabel 'true'\nunset key\nset tics scale 0\n"
@@ -38,7 +38,7 @@ std::string write_confusion_chart(const ClassMetrics& m, const std::vector<std::
     tics("xtics");
     tics("ytics");
     out << "plot " << gnuplot_quoted(dat) << " matrix with image pixels, " << gnuplot_quoted(dat)
-        << " matrix using 1:2:(sprintf('%d', $3)) with labels font 'sans,11'\n";
+        << " matrix using 1:2:(sprintf('%d', $3)) with labels font 'sans,13'\n";
   }
   return run_gnuplot(dir, gp, dat);
 }

@@ -2,6 +2,7 @@
 // charts next to it; no scripts.
 #include "runtime/report/html.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace tl::report {
@@ -31,9 +32,13 @@ std::string num(const char* format, double v) {
 /// The page's head, style and title.
 std::string page_start(const std::string& script) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>tl report: " + escape(script) +
-         "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
-         "td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}"
-         "th{background:#eee}.verdict{font-family:monospace}img{max-width:48%;margin:4px}</style>\n</head><body>\n<h1>" +
+         "</title>\n<style>body{font-family:sans-serif;font-size:16px;margin:1.5em auto;max-width:1150px;padding:0 1em}"
+         "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}"
+         "td:first-child,th:first-child{text-align:left}th{background:#eee}"
+         ".verdict{font-family:monospace;white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:0.5em}"
+         ".charts{display:flex;flex-wrap:wrap;gap:8px}.charts>img{width:calc(50% - 4px);min-width:420px;height:auto}"
+         "figure{margin:0;max-width:100%}figure img{max-width:100%;height:auto}"
+         "figcaption{font-size:14px;color:#444}</style>\n</head><body>\n<h1>" +
          escape(script) + "</h1>\n";
 }
 
@@ -43,16 +48,87 @@ std::string charts_html(const ChartFiles& charts) {
          "<img src=\"" + escape(charts.accuracy) + "\" alt=\"training accuracy per epoch\"></div>\n";
 }
 
+/// A number member of `j`, or NaN.
+double number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+}
+
+std::string percent(double v) { return std::isnan(v) ? "-" : num("%.2f%%", 100 * v); }
+
+/// Every training: its last epoch's figures, its best epoch (with
+/// early_stop or save_best), its time; then the history charts.
+std::string trainings_html(const nlohmann::json& results, const ChartFiles& history) {
+  const auto& trainings = results.value("trainings", nlohmann::json::array());
+  if (trainings.empty()) return {};
+  std::string out = "<section class=\"trainings\">\n<h2>Trainings</h2>\n<table>\n<tr><th>model</th><th>data</th>"
+                    "<th>epochs</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>best epoch</th>"
+                    "<th>train time</th><th>compile</th></tr>\n";
+  for (const auto& t : trainings) {
+    const auto& h = t.at("history");
+    const nlohmann::json last = h.empty() ? nlohmann::json::object() : h.back();
+    double seconds = 0, compile = 0;
+    for (const auto& e : h) seconds += e.value("seconds", 0.0), compile += e.value("compile_seconds", 0.0);
+    std::string best = "-";
+    if (t.contains("early_stop") && t["early_stop"].contains("best_epoch")) {
+      const auto& es = t["early_stop"];
+      best = std::to_string(es["best_epoch"].get<int>()) + " (" + es.at("monitor").get<std::string>() + " " +
+             num("%.4f", es["best_value"].get<double>()) + ")";
+      if (es.value("stopped", false)) best += ", stopped early";
+      if (es.value("restored", false)) best += ", restored";
+    }
+    out += "<tr><td>" + escape(t.at("model").get<std::string>()) + "</td><td>" + escape(t.at("data").get<std::string>()) +
+           "</td><td>" + std::to_string(h.size()) + " of " + std::to_string(t.value("epochs", 0)) + "</td><td>" +
+           num("%.4f", number(last, "loss")) + "</td><td>" + percent(number(last, "accuracy")) + "</td><td>" +
+           (last.contains("val_loss") ? num("%.4f", number(last, "val_loss")) : "-") + "</td><td>" +
+           percent(number(last, "val_accuracy")) + "</td><td>" + escape(best) + "</td><td>" +
+           num("%.1f s", seconds - compile) + "</td><td>" + num("%.2f s", compile) + "</td></tr>\n";
+  }
+  out += "</table>\n<p>Loss and accuracy of each training's last epoch (dropout on, as Keras reports them); train time "
+         "without compiling the steps, shown on its own. The charts draw every training on one axis: a model's later "
+         "trainings go on from its earlier ones, and a model derived from others starts where they ended.</p>\n";
+  return out + charts_html(history) + "</section>\n";
+}
+
+/// Every evaluation: its figures, then the confusion matrix charts.
+std::string evaluations_html(const nlohmann::json& results) {
+  const auto& evaluations = results.value("evaluations", nlohmann::json::array());
+  if (evaluations.empty()) return {};
+  std::string out = "<section class=\"evaluations\">\n<h2>Evaluations</h2>\n<table>\n<tr><th>model</th><th>data</th>"
+                    "<th>accuracy</th><th>loss</th><th>macro F1</th><th>weighted F1</th><th>top-k accuracy</th>"
+                    "<th>samples</th></tr>\n";
+  std::string figures;
+  for (const auto& e : evaluations) {
+    const std::string model = e.at("model").get<std::string>(), data = e.at("split").get<std::string>();
+    const std::string top = e.contains("top_k") ? percent(number(e["top_k"], "accuracy")) + " (k = " +
+                                                      std::to_string(e["top_k"].at("k").get<int>()) + ")"
+                                                : "-";
+    out += "<tr><td>" + escape(model) + "</td><td>" + escape(data) + "</td><td>" + percent(number(e, "accuracy")) +
+           "</td><td>" + num("%.4f", number(e, "loss")) + "</td><td>" +
+           (e.contains("macro") ? num("%.4f", number(e["macro"], "f1")) : "-") + "</td><td>" +
+           (e.contains("weighted_f1") ? num("%.4f", number(e, "weighted_f1")) : "-") + "</td><td>" + top + "</td><td>" +
+           std::to_string(e.value("samples", 0)) + "</td></tr>\n";
+    if (e.contains("files") && e["files"].contains("confusion_chart"))
+      figures += "<figure><img src=\"" + escape(e["files"]["confusion_chart"].get<std::string>()) + "\" alt=\"confusion of " +
+                 escape(model) + " on " + escape(data) + "\"><figcaption>" + escape(model) + " on " + escape(data) +
+                 ": rows the true class, columns the predicted one</figcaption></figure>";
+  }
+  out += "</table>\n";
+  if (!figures.empty()) out += "<div class=\"charts\">" + figures + "</div>\n";
+  return out + "</section>\n";
+}
+
 }  // namespace
 
-std::string render_html(const std::string& script, const std::vector<ReportSection>& sections) {
-  std::string out = page_start(script);
+std::string render_html(const std::string& script, const nlohmann::json& results, const ChartFiles& history,
+                        const std::vector<ReportSection>& sections) {
+  std::string out = page_start(script) + trainings_html(results, history) + evaluations_html(results);
+
   for (const auto& section : sections) {
     const Comparison& c = section.comparison;
     out += "<section class=\"comparison\">\n<h2>Compared on " + escape(c.data) + " (" +
            std::to_string(c.rows.front().test.samples) + " samples)</h2>\n<table>\n<tr><th>model</th><th>test accuracy</th>"
            "<th>test loss</th><th>train accuracy</th><th>generalisation gap</th><th>converged at epoch (step)</th>"
-           "<th>train time</th></tr>\n";
+           "<th>train time</th><th>compile</th></tr>\n";
     for (const auto& r : c.rows) {
       const CompareRowStats s = stats_of(r);
       out += "<tr><td>" + escape(r.model) + "</td><td>" + num("%.2f%%", 100 * r.test.accuracy) + "</td><td>" +
@@ -60,7 +136,8 @@ std::string render_html(const std::string& script, const std::vector<ReportSecti
              "</td><td>" + (r.train ? num("%+.2f", 100 * s.gap) : "-") + "</td><td>" +
              (s.converged_epoch ? std::to_string(s.converged_epoch) + " (" + std::to_string(s.converged_step) + ")"
                                 : "-") +
-             "</td><td>" + (r.history.empty() ? "-" : num("%.1f s", s.train_seconds)) + "</td></tr>\n";
+             "</td><td>" + (r.history.empty() ? "-" : num("%.1f s", s.train_seconds)) + "</td><td>" +
+             (r.history.empty() ? "-" : num("%.2f s", s.compile_seconds)) + "</td></tr>\n";
     }
     out += "</table>\n<pre class=\"verdict\">";
     const std::string table = render_table(c);

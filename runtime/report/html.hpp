@@ -17,7 +17,12 @@ struct ReportSection {
   ChartFiles charts;
 };
 
-std::string render_html(const std::string& script, const std::vector<ReportSection>& sections);
+/// report.html of a run: its trainings (a table and `history`, the charts of
+/// every training on one axis), its evaluations (per-class figures and
+/// confusion charts), both from results.json's document `results`, then each
+/// comparison with its verdicts and charts.
+std::string render_html(const std::string& script, const nlohmann::json& results, const ChartFiles& history,
+                        const std::vector<ReportSection>& sections);
 
 /// The page of a repeated experiment: aggregate_repeats' figures (one table
 /// per comparison, its verdicts and its band charts, then the evaluations),

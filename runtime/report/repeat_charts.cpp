@@ -11,7 +11,7 @@ ChartFiles write_repeat_charts(const nlohmann::json& comparison, const std::stri
   const std::size_t seeds = models.empty() ? 0 : models.front().at("test_accuracy").at("values").size();
   // 1. The data: one block per model, columns epoch, then mean, mean - sd,
   //    mean + sd of loss, accuracy, val_loss, val_accuracy ('?' when absent).
-  const std::string dat = stem + ".dat";
+  const std::string dat = chart_source(dir, stem + ".dat");
   {
     std::ofstream out(dir + "/" + dat);
     for (const auto& m : models) {
@@ -33,7 +33,7 @@ ChartFiles write_repeat_charts(const nlohmann::json& comparison, const std::stri
     }
   }
   // 2. The script: a band and a mean line per model.
-  const std::string gp = stem + ".gp";
+  const std::string gp = chart_source(dir, stem + ".gp");
   {
     std::ofstream out(dir + "/" + gp);
     out << curves_preamble << "set style fill transparent solid 0.18 noborder\n";

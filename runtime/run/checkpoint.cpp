@@ -17,7 +17,8 @@ using nlohmann::json;
 
 json to_json(const EpochStats& e) {
   json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy},
-            {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}, {"lr_scale", e.lr_scale}};
+            {"seconds", e.seconds}, {"steps", e.steps}, {"samples", e.samples}, {"lr_scale", e.lr_scale},
+            {"compile_seconds", e.compile_seconds}};
   if (e.val_loss) j["val_loss"] = *e.val_loss, j["val_accuracy"] = *e.val_accuracy;
   return j;
 }
@@ -31,6 +32,7 @@ EpochStats epoch_from(const json& j) {
   e.steps = j.at("steps");
   e.samples = j.at("samples");
   e.lr_scale = j.value("lr_scale", 1.0);
+  e.compile_seconds = j.value("compile_seconds", 0.0);
   if (j.contains("val_loss")) e.val_loss = j["val_loss"].get<double>(), e.val_accuracy = j["val_accuracy"].get<double>();
   return e;
 }

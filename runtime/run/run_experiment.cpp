@@ -18,6 +18,7 @@
 #include "runtime/report/compare.hpp"
 #include "runtime/report/confusion_chart.hpp"
 #include "runtime/report/csv_field.hpp"
+#include "runtime/report/history_chart.hpp"
 #include "runtime/report/html.hpp"
 #include "runtime/report/progress.hpp"
 #include "runtime/report/results.hpp"
@@ -85,8 +86,11 @@ class Runner {
     }
     closing_table();
     finish("ok");
+    const bool report = !results_.json().value("trainings", nlohmann::json::array()).empty() || !st_.evaluations.empty();
+    if (report) write_report();
     remove_checkpoint(options_.out_dir);
     std::fprintf(out_, "\nresults: %s\n", results_path_.c_str());
+    if (report) std::fprintf(out_, "report: %s/report.html\n", options_.out_dir.c_str());
     std::fflush(out_);
     return std::move(st_.states);
   }
@@ -268,7 +272,8 @@ class Runner {
     else if (m.top_k > 0) std::fprintf(out_, "  top-%d accuracy: %.4f\n", m.top_k, m.top_k_accuracy);
     nlohmann::json files = {{"confusion_csv", stem + "-confusion.csv"}};
     write_text(stem + "-confusion.csv", report::confusion_csv(m, names));
-    for (const char* suffix : {"-confusion.dat", "-confusion.gp", "-confusion.svg"}) folder_.file(stem + suffix);
+    for (const char* suffix : {"-confusion.dat", "-confusion.gp"}) folder_.file("charts/" + stem + suffix);
+    folder_.file(stem + "-confusion.svg");
     const std::string error = report::write_confusion_chart(
         m, names, "confusion of " + model.name + " on " + data_name, options_.out_dir, stem + "-confusion");
     if (error.empty()) files["confusion_chart"] = stem + "-confusion.svg";
@@ -310,13 +315,37 @@ class Runner {
     const std::string stem = "compare-" + std::to_string(st_.sections.size() + 1);
     std::fprintf(out_, "\n%s", report::render_table(comparison).c_str());
     write_text(stem + ".csv", report::render_csv(comparison));
-    for (const char* suffix : {".dat", ".gp", "-loss.svg", "-accuracy.svg"}) folder_.file(stem + suffix);
+    for (const char* suffix : {".dat", ".gp"}) folder_.file("charts/" + stem + suffix);
+    for (const char* suffix : {"-loss.svg", "-accuracy.svg"}) folder_.file(stem + suffix);
     const report::ChartFiles charts = report::write_charts(comparison, options_.out_dir, stem);
     if (!charts.error.empty()) std::fprintf(out_, "warning: %s\n", charts.error.c_str());
     results_.add_comparison(comparison, stem);
     st_.sections.push_back({comparison, charts});
-    write_text("report.html", report::render_html(exp_.script, st_.sections));
+    write_report();
     std::fprintf(out_, "report: %s/report.html\n\n", options_.out_dir.c_str());
+  }
+
+  /// report.html as the run stands: its trainings (with the history charts
+  /// of all of them), evaluations and comparisons.
+  void write_report() {
+    std::map<std::string, std::vector<std::string>> donors;  // derived model -> the models its tensors came from
+    for (const auto& m : exp_.models)
+      for (const auto& [tensor, origin] : m.origins)
+        if (origin.model >= 0) {
+          auto& list = donors[m.name];
+          const std::string& donor = exp_.models[static_cast<std::size_t>(origin.model)].name;
+          if (std::find(list.begin(), list.end(), donor) == list.end()) list.push_back(donor);
+        }
+    const nlohmann::json& results = results_.json();
+    report::ChartFiles history;
+    const auto& trainings = results.value("trainings", nlohmann::json::array());
+    if (!trainings.empty()) {
+      for (const char* name : {"charts/history.dat", "charts/history.gp", "history-loss.svg", "history-accuracy.svg"})
+        folder_.file(name);
+      history = report::write_history_charts(report::history_phases(trainings, donors), options_.out_dir, "history");
+      if (!history.error.empty()) std::fprintf(out_, "warning: %s\n", history.error.c_str());
+    }
+    write_text("report.html", report::render_html(exp_.script, results, history, st_.sections));
   }
 
   void closing_table() const {

@@ -34,8 +34,10 @@ void RunFolder::start_fresh(const std::set<std::string>& keep) {
   std::set<std::string> kept;
   for (const std::string& k : keep) kept.insert(resolved(k));
   for (const std::string& name : read_record(fs::path(dir_) / record_name)) {
-    // Only plain names of this folder: a damaged or hostile record can't reach elsewhere.
-    if (name.find('/') != std::string::npos || name == "." || name == "..") continue;
+    // Only plain names of this folder or of its charts/ (the chart sources): a
+    // damaged or hostile record can't reach elsewhere.
+    const std::string plain = name.rfind("charts/", 0) == 0 ? name.substr(7) : name;
+    if (plain.empty() || plain.find('/') != std::string::npos || plain == "." || plain == "..") continue;
     const fs::path path = fs::path(dir_) / name;
     if (kept.count(resolved(path))) continue;
     std::error_code ec;

@@ -1,7 +1,7 @@
 // The run folder (`tlc run --out DIR`): every file a run writes there is
 // recorded in DIR/.tl-files as it is written, so the next fresh run of any
 // script in that folder first removes exactly the files the previous run
-// wrote: no comparison, chart or model file of a step the script no longer
+// wrote (in DIR and DIR/charts/): no comparison, chart or model file of a step the script no longer
 // has survives to contradict results.json, and no file of the user's is
 // touched. A resumed run continues the record.
 #pragma once

@@ -81,6 +81,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
   for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1;
        epoch <= config.epochs && !watch.state().stopped; ++epoch) {
     const auto start = Clock::now();
+    const double compiled_before = executor.compile_seconds();
     progress.epoch_begin(epoch, config.epochs, static_cast<std::int64_t>(steps));
     const std::vector<std::uint32_t> order = data::epoch_order(n, buffer, seed, static_cast<std::uint32_t>(epoch));
     double loss_sum = 0, correct = 0;
@@ -134,6 +135,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
       stats.val_accuracy = v.accuracy;
     }
     stats.seconds = seconds_since(start);
+    stats.compile_seconds = executor.compile_seconds() - compiled_before;
     stats.lr_scale = scheduler.factor(epoch, 0);
     scheduler.epoch_end(stats.val_loss.value_or(stats.loss));
     progress.epoch_end(stats);

@@ -26,6 +26,7 @@ struct EpochStats {
   std::int64_t steps = 0, samples = 0;
   std::optional<double> val_loss, val_accuracy;
   double lr_scale = 1.0;  // the schedule's factor at the epoch's first update
+  double compile_seconds = 0;  // of `seconds`, compiling steps (the first epoch's, mostly)
 };
 
 struct EvalStats {

@@ -60,9 +60,10 @@ echo "mine" > "$work/folder/notes.txt"
 [[ -e "$work/folder/compare-1.csv" && -e "$work/folder/report.html" && -e "$work/folder/b.safetensors" ]] && passes=$((passes + 1)) ||
   { echo "FAIL: the first run wrote no comparison"; ls "$work/folder"; failures=$((failures + 1)); }
 expect "rerun without it" 0 "" -- env TL_DATA_PATH="$work/data" "$tlc" run without_compare.tl --out "$work/folder"
-[[ ! -e "$work/folder/compare-1.csv" && ! -e "$work/folder/compare-1-loss.svg" && ! -e "$work/folder/report.html" &&
+[[ ! -e "$work/folder/compare-1.csv" && ! -e "$work/folder/compare-1-loss.svg" && ! -e "$work/folder/charts/compare-1.gp" &&
    ! -e "$work/folder/b.safetensors" && -e "$work/folder/a.safetensors" && -e "$work/folder/notes.txt" ]] &&
-  ! grep -q '"comparisons": \[[^]]' "$work/folder/results.json" && passes=$((passes + 1)) ||
+  ! grep -q '"comparisons": \[[^]]' "$work/folder/results.json" && ! grep -q "compare-1" "$work/folder/report.html" &&
+  passes=$((passes + 1)) ||
   { echo "FAIL: stale files after the rerun"; ls -a "$work/folder"; failures=$((failures + 1)); }
 # CSV files read back by Python's csv module: a dataset expression with commas
 # stays one field.
