@@ -90,7 +90,7 @@ void save_checkpoint(const std::string& dir, const std::string& key, const RunSt
     sections.push_back({{"data", s.comparison.data}, {"rows", rows},
                         {"charts", {s.charts.loss, s.charts.accuracy, s.charts.error}}});
   }
-  json j = {{"key", key}, {"next_step", st.next_step}, {"train_index", st.train_index}, {"trained", trained},
+  json j = {{"key", key}, {"next_step", st.next_step}, {"trained", trained},
             {"evaluations", evaluations}, {"sections", sections}, {"history_csv", st.history_csv},
             {"results", st.results}};
   if (st.fit) {
@@ -129,7 +129,6 @@ void load_checkpoint(const std::string& dir, const std::string& key, const check
                           "resume with the same script and seed, or remove " + folder);
   try {
     st.next_step = j.at("next_step");
-    st.train_index = j.at("train_index");
     for (auto& s : st.states) s.vars.tensors.clear();
     exec::Variables best_weights;
     for (const auto& [name, t] : tensors.tensors) {

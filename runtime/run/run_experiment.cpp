@@ -206,9 +206,12 @@ class Runner {
                  data->size(), static_cast<long long>(step.train.batch), step.train.epochs,
                  step.train.epochs == 1 ? "" : "s");
     report::ConsoleProgress progress(out_, options_.live);
-    // Each train step draws its own shuffles and dropout masks.
-    if (!st_.fit) ++st_.train_index;
-    const std::uint64_t seed = step.train.seed.value_or(exp_.seed + 0x9E3779B97F4A7C15ull * st_.train_index);
+    // Shuffles (and dropout masks, with each model's own streams) are keyed by
+    // the experiment's seed and the training data: trainings on the same data
+    // see the same order, so a baseline and a transfer model are compared on
+    // equal terms, and a repeat pairs them seed by seed.
+    const std::uint64_t seed =
+        step.train.seed.value_or(exp_.seed + 0x9E3779B97F4A7C15ull * (static_cast<std::uint64_t>(step.data) + 1));
     check::TrainConfig config = step.train;
     config.continue_on_nan = config.continue_on_nan || options_.continue_on_nan;
     FitHooks hooks;

@@ -33,7 +33,6 @@ struct RunState {
   std::string history_csv;
   nlohmann::json results;             // results.json as it stands
   std::size_t next_step = 0;          // first step not yet finished
-  int train_index = 0;                // train steps started so far (seeds)
   std::optional<train::FitProgress> fit;     // a training interrupted after whole epochs
 };
 
