@@ -2,6 +2,7 @@
 #include "runtime/report/summary.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 namespace tl::report {
@@ -79,7 +80,10 @@ std::string summary(const check::ModelSpec& model, const std::set<std::string>& 
 }
 
 std::string manifest(const check::ModelSpec& model, const std::vector<std::string>& model_names) {
+  // A learning-rate column when some tensor has a multiplier (`| lr {...}`).
+  const bool factors = std::any_of(model.lr_factors.begin(), model.lr_factors.end(), [](const auto& f) { return f.second != 1.0; });
   std::vector<std::vector<std::string>> rows = {{"tensor", "shape", "from", "trainable"}};
+  if (factors) rows[0].push_back("lr");
   for (const auto& l : model.layers)
     for (const auto& p : l.params) {
       const std::string t = check::ModelSpec::tensor_name(l, p);
@@ -90,10 +94,16 @@ std::string manifest(const check::ModelSpec& model, const std::vector<std::strin
       for (auto d : p.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
       const bool trainable = p.trainable && !model.frozen.count(t);
       rows.push_back({t, shape, from, trainable ? "yes" : (p.trainable ? "frozen" : "no (statistic)")});
+      if (factors) {
+        const auto f = model.lr_factors.find(t);
+        char factor[32];
+        std::snprintf(factor, sizeof factor, "x%g", f == model.lr_factors.end() ? 1.0 : f->second);
+        rows.back().push_back(trainable ? factor : "-");
+      }
     }
   // Columns as wide as their longest cell plus two spaces: names are never cut
   // (batch_normalization/moving_mean and /moving_variance must stay apart).
-  std::vector<std::size_t> stops(4, 0);
+  std::vector<std::size_t> stops(rows[0].size(), 0);
   for (std::size_t c = 0; c < stops.size(); ++c) {
     std::size_t width = 0;
     for (const auto& r : rows) width = std::max(width, r[c].size());

@@ -124,3 +124,24 @@ summary frozen
   }
   CHECK(rows == 8);  // conv2d kernel, bias; batchnorm gamma, beta, mean, variance; dense kernel, bias
 }
+
+TEST_CASE("the transfer manifest shows learning-rate multipliers when a model has them") {
+  tl::data::DataStore store;
+  const auto exp = tl::test::check_ok("manifest_lr.tl", R"(
+model m(classes) {
+  input(8, 8, 1)
+  flatten()
+  dense(8, relu)
+  dense(classes, softmax)
+}
+source = m(5)
+plain = copy(source) | freeze dense
+tuned = copy(source) | freeze dense_1 | lr {dense: 0.1}
+)", store);
+  CHECK(tl::report::manifest(exp.models[1], {"source", "plain", "tuned"}).find(" lr") == std::string::npos);
+  const std::string text = tl::report::manifest(exp.models[2], {"source", "plain", "tuned"});
+  CHECK(text.find("trainable  lr\n") != std::string::npos);
+  for (const char* row : {"dense/kernel    64x8   source.dense/kernel    yes        x0.1\n",
+                          "dense_1/kernel  8x5    source.dense_1/kernel  frozen     -\n"})
+    CHECK_MESSAGE(text.find(row) != std::string::npos, row, "\n", text);
+}
