@@ -31,6 +31,8 @@ class Results {
   void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);
   const nlohmann::json& json() const { return json_; }
+  /// Sets a top-level member (the run's script key, ...).
+  void set(const std::string& key, nlohmann::json value) { json_[key] = std::move(value); }
   /// Continues from a document saved in a checkpoint.
   void restore(nlohmann::json saved) { json_ = std::move(saved); }
   /// Writes to `path` atomically (a temporary file renamed over it).

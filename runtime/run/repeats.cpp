@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/report/html.hpp"
+#include "runtime/run/checkpoint.hpp"
 #include "runtime/report/repeat_charts.hpp"
 #include "runtime/report/repeats.hpp"
 
@@ -68,8 +70,21 @@ std::string tail(const std::string& path, std::size_t lines) {
 
 }  // namespace
 
+/// Removes the figures over the seeds a previous repeat wrote in `dir`: a
+/// run that fails must not leave them to contradict its seeds' results.
+void remove_aggregate(const std::string& dir) {
+  std::error_code ec;
+  for (const char* name : {"results.json", "repeats.csv", "report.html"}) fs::remove(fs::path(dir) / name, ec);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("compare-", 0) == 0 && entry.path().extension() == ".svg") fs::remove(entry.path(), ec);
+  }
+  fs::remove_all(fs::path(dir) / "charts", ec);
+}
+
 int run_repeats(const RepeatOptions& o) {
   fs::create_directories(o.out_dir);
+  remove_aggregate(o.out_dir);
   std::string seed_list;
   for (const auto s : o.seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(s);
   std::fprintf(o.out, "Repeating %s over %zu seeds (%s), %d at a time; each run's output is in %s/seed-N/log.txt\n",
@@ -82,11 +97,19 @@ int run_repeats(const RepeatOptions& o) {
   };
   std::map<pid_t, Running> running;
   std::vector<std::uint64_t> failed;
-  bool stopped = false;
+  bool stopped = false, passed_on = false;
+  // Waits for a run to end, polling: an interrupt of this process alone (not
+  // of the terminal's whole group) is passed on to the runs, which stop after
+  // their current step.
   auto wait_one = [&] {
     int status = 0;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
+    pid_t pid = 0;
+    while ((pid = waitpid(-1, &status, WNOHANG)) == 0 || (pid < 0 && errno == EINTR)) {
+      if (!passed_on && o.should_stop && o.should_stop()) {
+        passed_on = stopped = true;
+        for (const auto& [child, run] : running) kill(child, SIGINT);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (pid < 0) throw std::runtime_error(std::string("waiting for a run: ") + std::strerror(errno));
     const Running r = running.at(pid);
@@ -106,27 +129,41 @@ int run_repeats(const RepeatOptions& o) {
     std::fflush(o.out);
   };
 
-  for (const std::uint64_t seed : o.seeds) {
-    const std::string dir = o.out_dir + "/" + folder_of(seed);
-    if (o.resume) {
-      const nlohmann::json done = read_results(dir);
-      if (done.is_object() && done.value("status", "") == "ok") {
-        std::fprintf(o.out, "  seed %llu: finished before\n", static_cast<unsigned long long>(seed));
-        continue;
+  try {
+    for (const std::uint64_t seed : o.seeds) {
+      const std::string dir = o.out_dir + "/" + folder_of(seed);
+      bool resume = o.resume;
+      if (o.resume) {
+        const nlohmann::json done = read_results(dir);
+        const bool same_script = done.is_object() && done.value("script_key", "") == checkpoint_key(o.script_text, seed);
+        if (done.is_object() && !same_script) {
+          // Finished or not, it ran another script text: start it again.
+          std::fprintf(o.out, "  seed %llu: the script changed since it ran; running it again\n",
+                       static_cast<unsigned long long>(seed));
+          resume = false;
+        } else if (done.is_object() && done.value("status", "") == "ok") {
+          std::fprintf(o.out, "  seed %llu: finished before\n", static_cast<unsigned long long>(seed));
+          continue;
+        }
       }
+      while (static_cast<int>(running.size()) >= o.jobs) wait_one();
+      if (stopped || (o.should_stop && o.should_stop())) {
+        stopped = true;
+        break;
+      }
+      fs::create_directories(dir);
+      std::vector<std::string> args = {o.tlc, "run", o.script, "--once", "--seed", std::to_string(seed), "--out", dir};
+      args.insert(args.end(), o.run_args.begin(), o.run_args.end());
+      if (resume && fs::exists(dir + "/checkpoint")) args.push_back("--resume");
+      running[spawn(args, dir + "/log.txt")] = {seed, Clock::now()};
     }
-    while (static_cast<int>(running.size()) >= o.jobs) wait_one();
-    if (stopped || (o.should_stop && o.should_stop())) {
-      stopped = true;
-      break;
-    }
-    fs::create_directories(dir);
-    std::vector<std::string> args = {o.tlc, "run", o.script, "--once", "--seed", std::to_string(seed), "--out", dir};
-    args.insert(args.end(), o.run_args.begin(), o.run_args.end());
-    if (o.resume && fs::exists(dir + "/checkpoint")) args.push_back("--resume");
-    running[spawn(args, dir + "/log.txt")] = {seed, Clock::now()};
+    while (!running.empty()) wait_one();
+  } catch (...) {
+    // No run outlives this one: stop and reap the rest before reporting.
+    for (const auto& [child, run] : running) kill(child, SIGTERM);
+    for (const auto& [child, run] : running) waitpid(child, nullptr, 0);
+    throw;
   }
-  while (!running.empty()) wait_one();
   if (stopped) {
     std::fprintf(o.out, "stopped; finish the runs with the same command and --resume\n");
     return 130;

@@ -18,13 +18,16 @@ namespace tl::run {
 struct RepeatOptions {
   std::string tlc;                 ///< the tlc executable the runs use
   std::string script;              ///< the script's path, as given
+  std::string script_text;         ///< its text: a finished run of another text is not kept by --resume
   std::string out_dir;
   std::vector<std::uint64_t> seeds;
   int jobs = 1;                    ///< runs at a time
   std::vector<std::string> run_args;  ///< passed to every run (--threads, --backend, --image-cache, --on-nan, --onnx)
   bool resume = false;             ///< runs that finished are kept; the others resume or start again
   std::FILE* out = stdout;
-  std::function<bool()> should_stop;  ///< polled while waiting: stop starting runs (Ctrl-C reaches the runs themselves)
+  /// Polled while waiting: stop starting runs, and pass the interrupt on to
+  /// the running ones (each stops after its current step, resumable).
+  std::function<bool()> should_stop;
 };
 
 /// Runs the seeds and writes the aggregate. Returns 0 when every run

@@ -41,6 +41,7 @@ class Runner {
         results_(exp, options.backend, options.threads),
         executor_(exec::make_executor(options.backend, options.threads)),
         key_(checkpoint_key(options.script_text, exp.seed)) {
+    results_.set("script_key", key_);  // the script text and seed this run is of (repeats' --resume compares it)
     for (const auto& m : exp.models) st_.states.push_back(initialise(m, exp.seed));
     st_.history_csv = "model,data,epoch,loss,accuracy,val_loss,val_accuracy,seconds,steps\n";
     st_.results = results_.json();

@@ -88,6 +88,34 @@ cp rep/results.json before.json
 if "$tlc" run rep.tl --out rep --resume > out 2>&1; then pass; else fail "resume: exit $?"; cat out; fi
 [[ $(grep -c "finished before" out) -eq 3 ]] && pass || { fail "resume reran finished seeds"; cat out; }
 cmp -s before.json rep/results.json && pass || fail "the resumed aggregate differs"
+# 4b. --resume after the script changed runs every seed again.
+sed -e 's/epochs 4  batch 32/epochs 3  batch 32/' rep.tl > rep2.tl && cp rep2.tl rep.tl
+if "$tlc" run rep.tl --out rep --resume > out 2>&1; then pass; else fail "resume after a change: exit $?"; cat out; fi
+[[ $(grep -c "the script changed since it ran" out) -eq 3 ]] && pass || { fail "resume kept runs of another script"; cat out; }
+/usr/bin/python3 -c "import json; assert len(json.load(open('rep/seed-5/results.json'))['trainings'][1]['history']) == 3" &&
+  pass || fail "the rerun seed did not run the new script"
+# 4c. A repeat whose run fails leaves no figures over the seeds of an earlier one.
+[[ -e rep/report.html && -e rep/charts ]] && pass || fail "no aggregate report before the failing rerun"
+# (a learning rate that makes the loss infinite: every run stops with an error)
+sed -e 's/{ epochs 2  batch 32 }/{ epochs 2  batch 32  optimizer sgd(lr = 1e30) }/' rep.tl > broken.tl
+cp -r rep brokenrun
+if "$tlc" run broken.tl --out brokenrun > out 2>&1; then fail "a repeat whose runs fail passed"; else pass; fi
+[[ ! -e brokenrun/results.json && ! -e brokenrun/report.html && ! -e brokenrun/repeats.csv && ! -e brokenrun/charts ]] &&
+  pass || { fail "stale figures over the seeds after a failed repeat"; ls brokenrun; }
+# 4d. An interrupt of the repeating process alone reaches its runs: it ends
+# promptly with status 130 and the runs resume.
+sed -e 's/epochs 2  batch 32/epochs 400  batch 4/' rep.tl > slow.tl
+"$tlc" run slow.tl --out slow --backend reference > slow.out 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do grep -qs "Epoch 1" slow/seed-5/log.txt && break; sleep 0.05; done
+start=$(date +%s)
+kill -INT $pid
+set +e; wait $pid; status=$?; set -e
+took=$(( $(date +%s) - start ))
+[[ $status -eq 130 ]] && pass || { fail "interrupted repeat exit $status"; cat slow.out; }
+[[ $took -lt 20 ]] && pass || fail "the interrupted repeat took $took s to stop"
+grep -q "stopped; finish the runs with the same command and --resume" slow.out && pass || { fail "no resume hint"; cat slow.out; }
+pgrep -f "slow.tl --once" > /dev/null && fail "runs outlived the interrupted repeat" || pass
 # 5. Listed seeds.
 sed -e 's/^repeat 3$/repeat seeds 11, 3/' rep.tl > listed.tl
 if "$tlc" run listed.tl --out listed > out 2>&1; then pass; else fail "repeat seeds: exit $?"; cat out; fi

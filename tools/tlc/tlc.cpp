@@ -242,6 +242,7 @@ int execute(const std::string& command, const Options& o) {
     if (len <= 0) throw std::runtime_error("cannot find the tlc executable to start the runs");
     repeat.tlc = std::string(self, static_cast<std::size_t>(len));
     repeat.script = o.file;
+    repeat.script_text = script.source.text();
     repeat.out_dir = out_dir;
     repeat.seeds = exp.repeat_seeds;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
