@@ -105,7 +105,8 @@ PairedTest paired_t_test(const std::vector<double>& baseline, const std::vector<
     return t;
   }
   t.t = t.mean / (t.sd / std::sqrt(static_cast<double>(t.n)));
-  t.p = 2 * (1 - student_t_cdf(std::fabs(t.t), static_cast<double>(t.n - 1)));
+  // Two-sided, from the lower tail directly: 1 - cdf would lose tiny p-values to rounding.
+  t.p = 2 * student_t_cdf(-std::fabs(t.t), static_cast<double>(t.n - 1));
   return t;
 }
 

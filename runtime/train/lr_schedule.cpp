@@ -30,8 +30,9 @@ double LrScheduler::factor(int epoch, std::size_t step) const {
 void LrScheduler::epoch_end(double monitored) {
   if (s_.kind != check::LrSchedule::Kind::Plateau) return;
   // An improvement is a drop by more than 1e-4 (Keras' and PyTorch's
-  // ReduceLROnPlateau: min_delta 1e-4, absolute).
-  if (!seen_ || monitored < best_ - 1e-4) {
+  // ReduceLROnPlateau: min_delta 1e-4, absolute); a NaN never is one (and
+  // never becomes the best, so a later finite loss still improves on it).
+  if (!std::isnan(monitored) && (!seen_ || monitored < best_ - 1e-4)) {
     best_ = monitored;
     seen_ = true;
     wait_ = 0;

@@ -59,6 +59,15 @@ TEST_CASE("lr schedules: step, exponential, cosine with warmup, plateau") {
   p.epoch_end(0.5);  // an improvement resets the wait
   p.epoch_end(0.6);
   CHECK(p.factor(9, 0) == 0.25);
+
+  // A NaN loss (on_nan continue) never improves, and never becomes the best.
+  LrScheduler q(plateau, 10, 1);
+  q.epoch_end(std::nan(""));
+  q.epoch_end(2.0);  // improves on the NaN
+  q.epoch_end(std::nan(""));
+  CHECK(q.factor(4, 0) == 1.0);
+  q.epoch_end(std::nan(""));
+  CHECK(q.factor(5, 0) == 0.5);
 }
 
 TEST_CASE("lr schedules: a step with lr_scale s is the step with lr * s, on both executors") {

@@ -68,4 +68,10 @@ TEST_CASE("seed stats: the paired t-test of differences per seed") {
   CHECK(same.p == 0);
   CHECK(same.significant());
   CHECK_THROWS_AS(paired_t_test({1, 2}, {1}), std::invalid_argument);
+  // A tiny p keeps its digits: df 2 has the closed form p = 1 - t / sqrt(t^2 + 2)
+  // = 2 / ((sqrt(t^2 + 2) + t) sqrt(t^2 + 2)), about 1 / t^2 = 3e-19 here.
+  const PairedTest huge = paired_t_test({0, 0, 0}, {1e9 + 1, 1e9, 1e9 - 1});
+  const double r = std::sqrt(huge.t * huge.t + 2);
+  CHECK(huge.p > 0);
+  CHECK(huge.p == doctest::Approx(2 / ((r + huge.t) * r)).epsilon(1e-6));
 }
