@@ -259,22 +259,21 @@ class Runner {
     const check::ModelSpec& model = exp_.models[static_cast<std::size_t>(step.model)];
     const auto& node = exp_.data[static_cast<std::size_t>(step.data)];
     const auto data = store_.get(exp_, step.data);
+    train::Predictions predictions;  // the same pass gives the per-class figures
     const EvalStats stats = evaluate(*executor_, st_.states[static_cast<std::size_t>(step.model)], *data,
-                                     step.eval_batch, eval_config(step.model));
+                                     step.eval_batch, eval_config(step.model), nullptr, &predictions);
     std::fprintf(out_, "Evaluate %s on %s: loss %.4f - accuracy %.4f (%lld samples, %.1fs)\n", model.name.c_str(),
                  node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples), stats.seconds);
     results_.add_evaluation(model, node.display, *data, stats);
     st_.evaluations.push_back({model.name, node.display, stats});
-    class_metrics(step, model, node.display, *data);
+    class_metrics(step, model, node.display, *data, predictions);
   }
 
   /// Per-class precision, recall and F1, top-k accuracy and the confusion
   /// matrix of the last evaluation (evaluate-N-confusion.csv and .svg), and
   /// its per-sample predictions when the step asks (evaluate-N-predictions.csv).
   void class_metrics(const check::Step& step, const check::ModelSpec& model, const std::string& data_name,
-                     const data::Dataset& data) {
-    ModelState& state = st_.states[static_cast<std::size_t>(step.model)];
-    const train::Predictions p = train::predict(*executor_, state, data, step.eval_batch);
+                     const data::Dataset& data, const train::Predictions& p) {
     const std::size_t classes = model.outputs();
     const report::ClassMetrics m = report::class_metrics(p.scores, p.labels, classes, step.top_k);
     const std::vector<std::string> names = data.class_list(classes);

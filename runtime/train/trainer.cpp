@@ -165,7 +165,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
 }
 
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config, StepGraphs* graphs) {
+                   const check::TrainConfig& config, StepGraphs* graphs, Predictions* predictions) {
   const auto start = Clock::now();
   StepGraphs own;
   StepGraphs& cache = graphs ? *graphs : own;
@@ -186,6 +186,14 @@ EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Data
     loss_sum += outputs.at("loss").data()[0] * static_cast<double>(count);
     correct += outputs.at("correct").data()[0];
     seen += count;
+    if (predictions) {
+      const Tensor& s = outputs.at("scores");
+      predictions->scores.insert(predictions->scores.end(), s.data(), s.data() + s.size());
+      for (std::size_t k = 0; k < count; ++k) {
+        predictions->samples.push_back(buffers.kept[k]);
+        predictions->labels.push_back(data.labels[buffers.kept[k]]);
+      }
+    }
   }
   EvalStats stats;
   stats.samples = static_cast<std::int64_t>(seen);

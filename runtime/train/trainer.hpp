@@ -17,6 +17,7 @@
 #include "runtime/exec/executor.hpp"
 #include "runtime/train/best_epoch.hpp"
 #include "runtime/train/model_state.hpp"
+#include "runtime/train/predict.hpp"
 
 namespace tl::train {
 
@@ -106,8 +107,10 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
 /// Loss and accuracy of `state` on all of `data`, in batches of `batch`.
 /// `graphs`, when given, holds graphs lowered for the same model and config
 /// (fit's validation passes its own, so no epoch lowers them again).
+/// `predictions`, when given, receives every sample's scores from the same
+/// pass (what predict() gives), for per-class figures without a second one.
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config, StepGraphs* graphs = nullptr);
+                   const check::TrainConfig& config, StepGraphs* graphs = nullptr, Predictions* predictions = nullptr);
 
 /// The loss settings used to evaluate a model that has not been trained in
 /// the script: cross-entropy on its probabilities (or logits if it has no softmax).
