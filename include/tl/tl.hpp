@@ -89,6 +89,19 @@ struct Metrics {
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// A learning-rate schedule, as the script's `schedule` setting
+/// (docs/language.md): kind "constant", "step" (every, gamma), "exponential"
+/// (gamma), "cosine" (warmup epochs, min) or "plateau" (factor, patience).
+struct Schedule {
+  std::string kind = "constant";
+  int every = 1;
+  double gamma = 0.1;
+  int warmup = 0;
+  double min = 0;
+  double factor = 0.1;
+  int patience = 10;
+};
+
 struct TrainOptions {
   int epochs = 1;
   int batch = 32;
@@ -104,6 +117,7 @@ struct TrainOptions {
   double l2 = 0;
   double label_smoothing = 0;      // targets (1 - s) onehot + s / classes
   double clip_norm = 0;            // > 0: gradients clipped to this global norm
+  Schedule schedule;
   /// Validation data, evaluated after every epoch (Metrics::val_loss, ...).
   const Images* validation = nullptr;
   const std::int32_t* validation_labels = nullptr;

@@ -244,6 +244,32 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   config.loss.label_smoothing = fraction(options.label_smoothing, "label_smoothing");
   if (!(options.clip_norm >= 0)) throw Error("tl: clip_norm must be 0 (off) or positive");
   config.clip_norm = options.clip_norm;
+  {
+    const Schedule& s = options.schedule;
+    using Kind = check::LrSchedule::Kind;
+    check::LrSchedule& out = config.schedule;
+    auto fraction_in = [](double v, bool open_top, const char* what) {
+      if (!(v > 0 && (open_top ? v < 1 : v <= 1))) throw Error(std::string("tl: schedule ") + what + " out of range");
+      return v;
+    };
+    if (s.kind == "constant") {
+      out.kind = Kind::Constant;
+    } else if (s.kind == "step") {
+      if (s.every < 1 || s.every >= options.epochs) throw Error("tl: schedule step's every must be in [1, epochs)");
+      out.kind = Kind::Step, out.every = s.every, out.gamma = fraction_in(s.gamma, false, "gamma");
+    } else if (s.kind == "exponential") {
+      out.kind = Kind::Exponential, out.gamma = fraction_in(s.gamma, false, "gamma");
+    } else if (s.kind == "cosine") {
+      if (s.warmup < 0 || s.warmup >= options.epochs) throw Error("tl: schedule cosine's warmup must be in [0, epochs)");
+      if (!(s.min >= 0 && s.min < 1)) throw Error("tl: schedule cosine's min must be in [0, 1)");
+      out.kind = Kind::Cosine, out.warmup = s.warmup, out.min_factor = s.min;
+    } else if (s.kind == "plateau") {
+      if (s.patience < 1) throw Error("tl: schedule plateau's patience must be at least 1");
+      out.kind = Kind::Plateau, out.factor = fraction_in(s.factor, true, "factor"), out.patience = s.patience;
+    } else {
+      throw Error("tl: unknown schedule '" + s.kind + "' (constant, step, exponential, cosine or plateau)");
+    }
+  }
   if ((options.validation == nullptr) != (options.validation_labels == nullptr))
     throw Error("tl: validation needs both images and labels");
   std::optional<data::Dataset> validation;

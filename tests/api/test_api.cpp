@@ -350,8 +350,30 @@ TEST_CASE("training options: weight decay, smoothing, clipping, validation and e
   };
   CHECK(final_loss(0.5) > 1.5 * final_loss(0.0));
 
+  // A schedule: step(every 1, gamma 0.5) keeps epoch 1's rate, then halves it.
+  auto run = [&](const tl::Schedule& schedule) {
+    tl::TrainOptions o;
+    o.epochs = 3;
+    o.batch = 8;
+    o.learning_rate = 0.02;
+    o.shuffle = 0;
+    o.schedule = schedule;
+    tl::Model m = exp.model("net");
+    return m.train(images, toy.labels.data(), o);
+  };
+  tl::Schedule halve;
+  halve.kind = "step";
+  halve.every = 1;
+  halve.gamma = 0.5;
+  const auto constant = run({}), halved = run(halve);
+  CHECK(constant[0].loss == halved[0].loss);
+  CHECK(constant[1].loss != halved[1].loss);
+
   tl::Model other = exp.model("net");
   tl::TrainOptions bad;
+  bad.schedule.kind = "cosin";
+  CHECK_THROWS_WITH_AS(other.train(images, toy.labels.data(), bad), doctest::Contains("unknown schedule 'cosin'"), tl::Error);
+  bad = {};
   bad.early_stop = "val_loss";  // without validation data
   CHECK_THROWS_WITH_AS(other.train(images, toy.labels.data(), bad), doctest::Contains("needs validation data"), tl::Error);
   bad = {};
