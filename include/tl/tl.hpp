@@ -102,6 +102,18 @@ struct Schedule {
   int patience = 10;
 };
 
+/// Per-class figures of an evaluation, as `evaluate` gives them in a script
+/// (scikit-learn's definitions; docs/language.md, `evaluate`).
+struct ClassReport {
+  std::size_t classes = 0, samples = 0;
+  std::vector<std::int64_t> confusion;  ///< classes x classes: row = true class, column = predicted
+  std::vector<double> precision, recall, f1;
+  std::vector<std::int64_t> support;    ///< samples of each class
+  double accuracy = 0, macro_precision = 0, macro_recall = 0, macro_f1 = 0, weighted_f1 = 0;
+  int top_k = 0;                        ///< 0: not computed
+  double top_k_accuracy = 0;
+};
+
 struct TrainOptions {
   int epochs = 1;
   int batch = 32;
@@ -167,6 +179,9 @@ class Model {
   std::vector<float> predict_scores(const Images& images) const;
   std::vector<int> predict(const Images& images) const;
   Metrics evaluate(const Images& images, const std::int32_t* labels, int batch = 32) const;
+  /// Precision, recall and F1 per class, their averages, the confusion
+  /// matrix and (top_k > 0, below the number of classes) top-k accuracy.
+  ClassReport class_report(const Images& images, const std::int32_t* labels, int top_k = 0) const;
   /// Trains in place; one Metrics per epoch. Not concurrent with predict.
   std::vector<Metrics> train(const Images& images, const std::int32_t* labels, const TrainOptions& options);
 

@@ -11,6 +11,7 @@
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/dataset.hpp"
 #include "runtime/io/model_file.hpp"
+#include "runtime/report/class_metrics.hpp"
 #include "runtime/report/summary.hpp"
 #include "runtime/train/trainer.hpp"
 
@@ -215,6 +216,36 @@ Metrics Model::evaluate(const Images& images, const std::int32_t* labels, int ba
   train::ModelState state{&self.spec, self.vars};
   const train::EvalStats stats = train::evaluate(*executor, state, ds, batch, train::default_eval_config(self.spec));
   return {stats.loss, stats.accuracy, stats.samples};
+}
+
+ClassReport Model::class_report(const Images& images, const std::int32_t* labels, int top_k) const {
+  if (!labels) throw Error("tl: class_report needs labels");
+  const std::size_t classes = impl_->spec.outputs();
+  if (top_k < 0 || (top_k > 0 && static_cast<std::size_t>(top_k) >= classes))
+    throw Error("tl: top_k must be 0 (off) or below the " + std::to_string(classes) + " classes");
+  const std::vector<float> scores = predict_scores(images);
+  const std::vector<std::int32_t> truth(labels, labels + images.count);
+  for (std::size_t i = 0; i < truth.size(); ++i)
+    if (truth[i] < 0 || static_cast<std::size_t>(truth[i]) >= classes)
+      throw Error("tl: label " + std::to_string(truth[i]) + " of sample " + std::to_string(i) + " is not one of the " +
+                  std::to_string(classes) + " classes");
+  const report::ClassMetrics m = report::class_metrics(scores, truth, classes, top_k);
+  ClassReport out;
+  out.classes = m.classes;
+  out.samples = m.samples;
+  out.confusion = m.confusion;
+  out.precision = m.precision;
+  out.recall = m.recall;
+  out.f1 = m.f1;
+  out.support = m.support;
+  out.accuracy = m.accuracy;
+  out.macro_precision = m.macro_precision;
+  out.macro_recall = m.macro_recall;
+  out.macro_f1 = m.macro_f1;
+  out.weighted_f1 = m.weighted_f1;
+  out.top_k = m.top_k;
+  out.top_k_accuracy = m.top_k_accuracy;
+  return out;
 }
 
 std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labels, const TrainOptions& options) {

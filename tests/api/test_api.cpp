@@ -383,3 +383,30 @@ TEST_CASE("training options: weight decay, smoothing, clipping, validation and e
   bad.label_smoothing = 1.0;
   CHECK_THROWS_AS(other.train(images, toy.labels.data(), bad), tl::Error);
 }
+
+TEST_CASE("class_report: per-class figures agree with the predictions they come from") {
+  const tl::Model model = trained_model(5);
+  const Toy toy(64);
+  std::vector<std::int32_t> labels(toy.labels);
+  labels[0] = 1;  // one sample of class 0 labelled 1: a false positive of 0 and a false negative of 1
+  const auto predicted = model.predict(toy.byte_images());
+  const tl::ClassReport r = model.class_report(toy.byte_images(), labels.data(), 2);
+  REQUIRE(r.classes == 4);
+  CHECK(r.samples == 64);
+  // Recomputed here from predict(): the confusion matrix, then precision and recall of each class.
+  std::vector<std::int64_t> confusion(16, 0);
+  for (std::size_t i = 0; i < 64; ++i) ++confusion[static_cast<std::size_t>(labels[i]) * 4 + static_cast<std::size_t>(predicted[i])];
+  CHECK(r.confusion == confusion);
+  for (std::size_t c = 0; c < 4; ++c) {
+    std::int64_t predicted_c = 0, true_c = 0;
+    for (std::size_t t = 0; t < 4; ++t) predicted_c += confusion[t * 4 + c], true_c += confusion[c * 4 + t];
+    CHECK(r.support[c] == true_c);
+    CHECK(r.precision[c] == doctest::Approx(predicted_c ? double(confusion[c * 5]) / predicted_c : 0.0));
+    CHECK(r.recall[c] == doctest::Approx(true_c ? double(confusion[c * 5]) / true_c : 0.0));
+  }
+  CHECK(r.top_k == 2);
+  CHECK(r.top_k_accuracy >= r.accuracy);
+  CHECK_THROWS_AS(model.class_report(toy.byte_images(), labels.data(), 4), tl::Error);  // k below the classes
+  labels[3] = 9;
+  CHECK_THROWS_WITH_AS(model.class_report(toy.byte_images(), labels.data()), doctest::Contains("label 9 of sample 3"), tl::Error);
+}
