@@ -251,6 +251,14 @@ struct SummaryStmt : Located {
   Name model;
 };
 
+/// `export model to "file.onnx"` (or "file.safetensors"): the model as it is
+/// at this point of the script, written into the run folder.
+struct ExportStmt : Located {
+  std::string keyword;  // "export"
+  Name model;
+  String path;
+};
+
 /// `seed N`: the experiment's default seed (tlc --seed overrides it).
 struct SeedStmt : Located {
   std::string keyword;  // "seed"
@@ -266,7 +274,7 @@ struct RepeatStmt : Located {
 };
 
 using Statement =
-    x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, SeedStmt, RepeatStmt, Assign>;
+    x3::variant<ModelDef, SplitStmt, TrainStmt, EvalStmt, CompareStmt, SummaryStmt, ExportStmt, SeedStmt, RepeatStmt, Assign>;
 
 /// Statements in a deque: a script of a million statements grows it without
 /// the vector's copy at each doubling (the peak memory of checking a huge

@@ -174,6 +174,7 @@ struct Printer {
         p.settings(e.settings);
       }
       void operator()(const ast::SummaryStmt& s) const { p.line(s, "summary " + s.model.text); }
+      void operator()(const ast::ExportStmt& s) const { p.line(s, "export " + s.model.text + " to \"" + s.path.text + "\""); }
       void operator()(const ast::CompareStmt& c) const {
         std::string names;
         for (const auto& n : c.models) names += (names.empty() ? "" : ", ") + n.text;

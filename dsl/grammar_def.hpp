@@ -140,13 +140,14 @@ x3::rule<class settings_r, std::vector<ast::Setting>> const settings = "a block 
 x3::rule<class train_stmt_r, ast::TrainStmt> const train_stmt = "a train statement";
 x3::rule<class eval_stmt_r, ast::EvalStmt> const eval_stmt = "an evaluate statement";
 x3::rule<class summary_stmt_r, ast::SummaryStmt> const summary_stmt = "a summary statement";
+x3::rule<class export_stmt_r, ast::ExportStmt> const export_stmt = "an export statement such as export net to \"net.onnx\"";
 x3::rule<class compare_names_r, std::vector<ast::Name>> const compare_names = "model names separated by commas";
 x3::rule<class compare_stmt_r, ast::CompareStmt> const compare_stmt = "a compare statement";
 x3::rule<class seed_stmt_r, ast::SeedStmt> const seed_stmt = "a seed statement";
 x3::rule<class repeat_stmt_r, ast::RepeatStmt> const repeat_stmt = "a repeat statement such as repeat 5";
 x3::rule<class statement_r, ast::Statement> const statement = "a statement";
 x3::rule<class statement_or_end_r> const statement_or_end =
-    "a statement (model, split, train, evaluate, compare, summary, seed, or name = value)";
+    "a statement (model, split, train, evaluate, compare, summary, export, seed, or name = value)";
 x3::rule<class program_r, ast::Program> const program = "a program";
 
 // Named punctuation and keywords for readable "expected ..." messages.
@@ -159,6 +160,7 @@ x3::rule<class equals_r> const equals = "'='";
 x3::rule<class on_r> const on_kw = "'on'";
 x3::rule<class into_r> const into_kw = "'into'";
 x3::rule<class after_r> const after_kw = "'after'";
+x3::rule<class to_r> const to_kw = "'to'";
 x3::rule<class mean_kw_r> const mean_kw = "'mean'";
 x3::rule<class std_kw_r> const std_kw = "'std'";
 x3::rule<class from_kw_r> const from_kw = "'from'";
@@ -284,7 +286,8 @@ auto const split_stmt_def = statement_kw("split") > expr > into_kw > split_parts
 // settings ::= '{' (key expr)* '}'
 // A word that starts a statement (but `seed`, also a setting) ends a settings
 // block that lacks its '}', instead of being read as a setting.
-auto const setting_def = !(kw("train") | kw("evaluate") | kw("compare") | kw("summary") | kw("split") | kw("model")) >>
+auto const setting_def =
+    !(kw("train") | kw("evaluate") | kw("compare") | kw("summary") | kw("export") | kw("split") | kw("model")) >>
                          key > expr;
 // Commas between settings are allowed, as a Keras user writes them: { epochs 1, batch 32 }
 auto const settings_body_def = *(setting >> -lit(',')) > rbrace;
@@ -300,13 +303,17 @@ auto const compare_names_def = statement_kw("compare") > compare_list;
 auto const compare_stmt_def = compare_names > on_kw > expr > -settings;
 // summary ::= 'summary' name
 auto const summary_stmt_def = raw[statement_kw("summary")] > name;
+// export ::= 'export' name 'to' string
+auto const to_kw_def = kw("to");
+auto const export_stmt_def = raw[statement_kw("export")] > name > to_kw > string_lit;
 // seed ::= 'seed' number
 auto const seed_stmt_def = raw[statement_kw("seed")] > number;
 // repeat ::= 'repeat' (number | 'seeds' number (',' number)*)
 auto const repeat_stmt_def = raw[statement_kw("repeat")] > x3::matches[kw("seeds")] > number_list;
 // statement ::= model_def | split | train | evaluate | summary | seed | assign
 auto const statement_def =
-    model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | seed_stmt | repeat_stmt | assign;
+    model_def | split_stmt | train_stmt | eval_stmt | compare_stmt | summary_stmt | export_stmt | seed_stmt | repeat_stmt |
+    assign;
 // program ::= statement* end
 auto const statement_or_end_def = eoi;
 auto const program_def = *statement > statement_or_end;
@@ -314,6 +321,7 @@ auto const program_def = *statement > statement_or_end;
 BOOST_SPIRIT_DEFINE(layer_factor, factor_entries, layer_factors, mean_std, mean_kw, std_kw, from_kw, channel_kw, from_parts,
                     normalize_from, normalize_arg, compare_names, compare_stmt)
 BOOST_SPIRIT_DEFINE(split_parts, compare_list, number_list, factor_list, append_arg, augment_block, label_ref, label_list)
+BOOST_SPIRIT_DEFINE(export_stmt, to_kw)
 BOOST_SPIRIT_DEFINE(block_lines, layer_block, names, name_list, word, ident, dims_values, string_body, path_parts, and_terms, or_terms, map_entries, name, key, number_text, number, dims, string_lit, path, call_args, call, layer_call, arg,
                     primary, expr, stage, cmp_op, membership, comparison, pred_not, pred_atom, pred_and, pred_or,
                     map_entry, map_lit, param, layer_line, model_body, model_def, assign, split_part, shuffle,
@@ -359,6 +367,7 @@ struct setting_r : annotate_offset {};
 struct train_stmt_r : annotate_offset {};
 struct eval_stmt_r : annotate_offset {};
 struct summary_stmt_r : annotate_offset {};
+struct export_stmt_r : annotate_offset {};
 struct compare_stmt_r : annotate_offset {};
 struct seed_stmt_r : annotate_offset {};
 struct repeat_stmt_r : annotate_offset {};

@@ -220,6 +220,25 @@ void statement(CheckerState& st, const ast::Statement& stmt) {
       step.where = {s.offset, s.length};
       st.exp.steps.push_back(step);
     }
+    void operator()(const ast::ExportStmt& s) const {
+      Step step;
+      step.kind = Step::Kind::Export;
+      step.model = model_index(st, s.model);
+      step.where = {s.offset, s.length};
+      step.path = s.path.text;
+      const std::string& p = step.path;
+      auto ends_with = [&](const std::string& tail) {
+        return p.size() > tail.size() && p.compare(p.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      if (ends_with(".onnx")) step.format = Step::Format::Onnx;
+      else if (ends_with(".safetensors")) step.format = Step::Format::Tl;
+      else
+        fail(s.path, "export writes a file named *.onnx (ONNX, opset 14) or *.safetensors (a tl model file), not \"" + p + "\"",
+             "e.g. export " + s.model.text + " to \"" + s.model.text + ".onnx\"");
+      if (p.find('\0') != std::string::npos || p.back() == '/')
+        fail(s.path, "\"" + p + "\" is not a file name");
+      st.exp.steps.push_back(step);
+    }
     void operator()(const ast::SeedStmt&) const {}    // handled before the walk
     void operator()(const ast::RepeatStmt&) const {}  // likewise
   };

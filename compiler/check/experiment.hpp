@@ -251,11 +251,12 @@ struct Step {
   /// from that model's weights as they are at this point of the script.
   /// Compare: `models` side by side on `data` (the first is the baseline).
   /// Load: the weights of `model` come from the model file `path`.
-  enum class Kind { Train, Evaluate, Summary, Derive, Compare, Load } kind = Kind::Train;
+  /// Export: `model` written to `path` (relative: in the run folder) as `format`.
+  enum class Kind { Train, Evaluate, Summary, Derive, Compare, Load, Export } kind = Kind::Train;
   int model = -1;
   std::vector<int> models;  // Compare
-  std::string path;         // Load
-  enum class Format { Tl, Onnx } format = Format::Tl;  // Load: a tl model file, or an ONNX file
+  std::string path;         // Load, Export
+  enum class Format { Tl, Onnx } format = Format::Tl;  // Load, Export: a tl model file, or an ONNX file
   int data = -1;  // Train / Evaluate
   TrainConfig train;
   std::int64_t eval_batch = 32;

@@ -112,6 +112,11 @@ void Results::add_training(const check::ModelSpec& model, const std::string& nam
   json_["trainings"].push_back(std::move(entry));
 }
 
+void Results::add_export(const std::string& model, const std::string& path, const std::string& format) {
+  if (!json_.contains("exports")) json_["exports"] = nlohmann::json::array();
+  json_["exports"].push_back({{"model", model}, {"file", path}, {"format", format}});
+}
+
 void Results::add_evaluation(const check::ModelSpec& model, const std::string& name, const data::Dataset& data,
                              const train::EvalStats& s) {
   nlohmann::json entry = {{"model", model.name}, {"split", name},       {"loss", s.loss},

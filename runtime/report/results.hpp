@@ -31,6 +31,8 @@ class Results {
   void add_comparison(const Comparison& comparison, const std::string& stem);
   void finish(double seconds, const std::string& status);
   const nlohmann::json& json() const { return json_; }
+  /// An `export` step: the model, the file, its format ("onnx" or "tl").
+  void add_export(const std::string& model, const std::string& path, const std::string& format);
   /// Sets a top-level member (the run's script key, ...).
   void set(const std::string& key, nlohmann::json value) { json_[key] = std::move(value); }
   /// Continues from a document saved in a checkpoint.

@@ -141,6 +141,7 @@ class Runner {
       case check::Step::Kind::Load: load(step); break;
       case check::Step::Kind::Derive: derive(step); break;
       case check::Step::Kind::Summary: summary(step); break;
+      case check::Step::Kind::Export: export_model(step); break;
       case check::Step::Kind::Train: train(step); break;
       case check::Step::Kind::Evaluate: evaluate_step(step); break;
       case check::Step::Kind::Compare: compare(step); break;
@@ -185,6 +186,28 @@ class Runner {
                    first.first.c_str(), first.second.c_str());
       noted = skipped.size();
     }
+  }
+
+  /// `export m to "file"`: the model as it is now, with the pixel map and
+  /// class names of its last training's data when it has been trained here.
+  void export_model(const check::Step& step) {
+    const check::ModelSpec& model = exp_.models[static_cast<std::size_t>(step.model)];
+    const ModelState& state = st_.states[static_cast<std::size_t>(step.model)];
+    std::optional<data::PixelMap> pixels;
+    std::vector<std::string> classes;
+    if (auto t = st_.trained.find(step.model); t != st_.trained.end()) {
+      const auto data = store_.get(exp_, exp_.steps[static_cast<std::size_t>(t->second.step)].data);
+      if (!data->has_float_pixels()) pixels = data->pixels;
+      classes = data->class_list(model.outputs());
+    }
+    const std::filesystem::path given(step.path);
+    const bool inside = given.is_relative() && !given.has_parent_path();  // a plain name: the run's own file
+    const std::string path = inside ? folder_.file(step.path) : given.is_relative() ? options_.out_dir + "/" + step.path : step.path;
+    if (!inside) std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    if (step.format == check::Step::Format::Onnx) onnx_export::export_onnx(path, model, state.vars, pixels);
+    else io::save_model(path, model, state.vars, pixels, classes);
+    std::fprintf(out_, "Exported %s to %s\n", model.name.c_str(), path.c_str());
+    results_.add_export(model.name, path, step.format == check::Step::Format::Onnx ? "onnx" : "tl");
   }
 
   void summary(const check::Step& step) {

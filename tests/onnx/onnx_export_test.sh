@@ -3,7 +3,7 @@
 # with explicit and 'same' padding, depthwise with a multiplier, batchnorm,
 # squeeze-and-excite multiply, add, max and average pools, global pooling,
 # flatten, dropout, dense) and most activations is trained on MNIST, then
-#   - tlc run --onnx and tlc export write the same ONNX file;
+#   - tlc run --onnx, tlc export and the script's `export net to "..."` write the same ONNX file;
 #   - onnx.checker (python3-onnx) accepts it, with full shape inference;
 #   - ONNX Runtime (npm's onnxruntime-node) runs it on the 10,000 MNIST test
 #     images, and its scores match tl's (libtl's Model::predict_scores) within
@@ -50,11 +50,13 @@ model wide(classes) {
 }
 net = wide(10)
 train net on digits { epochs 1  batch 32 }
+export net to "from-script.onnx"
 TL
 (cd "$work" && "$tlc" run net.tl --onnx --out run > run.log 2>&1) || { cat "$work/run.log"; fail "tlc run --onnx"; }
 [[ -s "$work/run/net.onnx" ]] || fail "tlc run --onnx wrote no run/net.onnx"
 "$tlc" export "$work/run/net.safetensors" "$work/exported.onnx" 2> "$work/export.log" || { cat "$work/export.log"; fail "tlc export"; }
 cmp -s "$work/run/net.onnx" "$work/exported.onnx" || fail "tlc export and tlc run --onnx wrote different files"
+cmp -s "$work/run/from-script.onnx" "$work/exported.onnx" || fail "the script's export and tlc export wrote different files"
 /usr/bin/python3 -c "
 import onnx, sys
 m = onnx.load(sys.argv[1])
