@@ -23,6 +23,8 @@ const char* const curves_preamble =
     "set terminal svg size 640,440 noenhanced font 'sans,15' background rgb 'white'\n"
     "set datafile missing '?'\nset grid\nset key below\nset xlabel 'epoch'\nset xtics 1\n";
 
+const CurveMetric curve_metrics[2] = {{"-loss.svg", "loss", 2}, {"-accuracy.svg", "accuracy", 3}};
+
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat) {
   const std::string command = "cd " + gnuplot_quoted(dir) + " && gnuplot " + gnuplot_quoted(gp) + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
@@ -74,12 +76,7 @@ ChartFiles write_charts(const Comparison& c, const std::string& dir, const std::
   {
     std::ofstream out(dir + "/" + gp);
     out << curves_preamble;
-    const struct {
-      const char* file_suffix;
-      const char* label;
-      int column;
-    } metrics[] = {{"-loss.svg", "loss", 2}, {"-accuracy.svg", "accuracy", 3}};
-    for (const auto& m : metrics) {
+    for (const auto& m : curve_metrics) {
       out << "set output " << quoted(stem + m.file_suffix) << "\n"
           << "set title " << quoted("training " + std::string(m.label) + " per epoch (compared on " + c.data + ")")
           << "\nset ylabel " << quoted(m.label) << "\nplot ";

@@ -25,6 +25,16 @@ std::string gnuplot_quoted(const std::string& s);
 /// The start of a learning-curve script: SVG terminal, grid, key, epochs on x.
 extern const char* const curves_preamble;
 
+/// The two learning-curve charts of a data file whose columns are epoch,
+/// loss, accuracy, val_loss, val_accuracy: the SVG's suffix, the y label and
+/// the training figure's column (its validation figure is 2 columns on).
+struct CurveMetric {
+  const char* file_suffix;
+  const char* label;
+  int column;
+};
+extern const CurveMetric curve_metrics[2];
+
 /// Runs gnuplot on the script DIR/GP (in DIR, so its file names stay
 /// relative); "" when it drew, else why not (with what to install).
 std::string run_gnuplot(const std::string& dir, const std::string& gp, const std::string& dat);

@@ -59,12 +59,7 @@ ChartFiles write_history_charts(const std::vector<HistoryPhase>& phases, const s
     int last = 1;
     for (const auto& p : phases) last = std::max(last, p.first_epoch + static_cast<int>(p.history.size()) - 1);
     if (last > 20) out << "set xtics autofreq\n";  // one tic per epoch only while they fit
-    const struct {
-      const char* file_suffix;
-      const char* label;
-      int column;
-    } metrics[] = {{"-loss.svg", "loss", 2}, {"-accuracy.svg", "accuracy", 3}};
-    for (const auto& m : metrics) {
+    for (const auto& m : curve_metrics) {
       out << "set output " << gnuplot_quoted(stem + m.file_suffix) << "\nset title "
           << gnuplot_quoted(std::string(m.label) + " per epoch, every training (validation dashed)") << "\nset ylabel "
           << gnuplot_quoted(m.label) << "\nplot ";
