@@ -4,7 +4,8 @@ norm, checked against PyTorch's own optimizers and losses: an MLP made in
 PyTorch goes to tl through ONNX, both train it on the same batches in the same
 order, and the trained weights must agree. PyTorch is the judge: AdamW,
 SGD(weight_decay) (L2), CrossEntropyLoss(label_smoothing) and
-clip_grad_norm_. Usage: optimizer_peer_test.py TLC"""
+clip_grad_norm_. The JIT's weights are also checked against the reference
+interpreter's. Usage: optimizer_peer_test.py TLC"""
 import json
 import os
 import struct
@@ -79,6 +80,13 @@ def main():
         open(f"{name}.tl", "w").write(script)
         subprocess.run([tlc, "run", f"{name}.tl", "--out", name], check=True, stdout=subprocess.DEVNULL)
         got = read_safetensors(f"{name}/net.safetensors")
+        # The JIT's fused step against the reference interpreter, same settings.
+        subprocess.run([tlc, "run", f"{name}.tl", "--out", f"{name}-ref", "--backend", "reference", "--threads", "1"],
+                       check=True, stdout=subprocess.DEVNULL)
+        ref = read_safetensors(f"{name}-ref/net.safetensors")
+        for tensor, value in ref.items():
+            diff = float(np.max(np.abs(got[tensor] - value)))
+            assert diff <= 1e-5 * float(np.max(np.abs(value))) + 1e-7, f"{name}: {tensor}: JIT and reference differ by {diff}"
         losses = [e["loss"] for e in json.load(open(f"{name}/results.json"))["trainings"][0]["history"]]
 
         net = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
