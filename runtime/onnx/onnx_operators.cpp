@@ -205,10 +205,30 @@ void Importer::pool(const onnx::NodeProto& n, const std::string& name) {
   only_attributes(n, max ? std::set<std::string>{"kernel_shape", "strides", "pads", "auto_pad", "dilations", "ceil_mode", "storage_order"}
                          : std::set<std::string>{"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad"});
   const Attributes a(n, where(n));
-  if (a.integer("ceil_mode", 0) != 0) throw ImportError(where(n) + " has ceil_mode = 1; tl rounds window counts down", "export with ceil_mode = False");
   if (a.integer("storage_order", 0) != 0) throw ImportError(where(n) + " has storage_order = 1");
   const Value& x = image(n);
-  const Window win = window(n, a, std::nullopt);
+  Window win = window(n, a, std::nullopt);
+  if (a.integer("ceil_mode", 0) != 0 && win.padding != ir::Padding::Same) {
+    // Window counts rounded up (a last window that starts inside the image or
+    // its leading pad, as ONNX and PyTorch count them) are the counts rounded
+    // down over extra cells after the image: padded cells count in neither a
+    // max nor an average (count_include_pad = 1 is refused below), so the
+    // result is the same.
+    auto extra = [](std::int64_t size, int k, int s, int before, int after) {
+      const std::int64_t span = size + before + after - k;
+      if (span < 0) return 0;
+      std::int64_t windows = (span + s - 1) / s + 1;
+      if ((windows - 1) * s >= size + before) --windows;
+      return static_cast<int>(std::max<std::int64_t>(0, (windows - 1) * s + k - (size + before + after)));
+    };
+    const int eh = extra(x.shape[1], win.kh, win.sh, win.pads[0], win.pads[1]);
+    const int ew = extra(x.shape[2], win.kw, win.sw, win.pads[2], win.pads[3]);
+    if (eh || ew) {
+      win.padding = ir::Padding::Explicit;
+      win.pads[1] += eh;
+      win.pads[3] += ew;
+    }
+  }
   if (!max && a.integer("count_include_pad", 0) != 0 && win.padding != ir::Padding::Valid)
     throw ImportError(where(n) + " counts padded cells in its averages (count_include_pad = 1); tl averages the cells inside the image",
                       "export with count_include_pad = False");

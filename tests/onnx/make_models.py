@@ -82,6 +82,24 @@ class Tiny(nn.Module):
         return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
 
 
+class CeilPools(nn.Module):
+    """Pooling with ceil_mode = True (torchvision's GoogLeNet and SqueezeNet
+    use it): windows that overhang the image's end, with and without padding,
+    max and average (average not counting padded cells)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3)
+        self.pool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.pool2 = nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)
+        self.pool3 = nn.AvgPool2d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(6 * 3 * 3, 4)
+
+    def forward(self, x):  # 20x20 -> 18 -> 9 (ceil) -> 5 (ceil, padded; a 6th window would start in the pad) -> 3 (ceil)
+        x = self.pool3(self.pool2(self.pool1(torch.relu(self.conv(x)))))
+        return self.fc(torch.flatten(x, 1))
+
+
 class Branches(nn.Module):
     """Joins two branches with torch.cat: an operator tl does not import."""
 
@@ -111,6 +129,7 @@ MODELS = {
     "excite": (Excite, (3, 3, 32, 32), 13, True),
     "tiny": (Tiny, (4, 1, 8, 8), 11, True),
     "branches": (Branches, (2, 1, 8, 8), 13, False),
+    "ceil_pools": (CeilPools, (3, 3, 20, 20), 13, False),
     "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (2, 3, 64, 64), 13, False),
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64), 13, False),
 }
