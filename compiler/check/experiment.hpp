@@ -241,7 +241,7 @@ struct TrainConfig {
   /// written as "<model>.best.safetensors" whenever it improves (Keras'
   /// ModelCheckpoint(save_best_only = True)). With early_stop, the same metric.
   std::optional<MonitorMetric> save_best;
-  /// `clip_norm C`: gradients scaled by min(1, C / (global norm + 1e-6))
+  /// `clip_norm C`: gradients scaled by min(1, C / sqrt(sum of squares + 1e-12))
   /// before the update (Keras' global_clipnorm, PyTorch's clip_grad_norm_); 0: off.
   double clip_norm = 0.0;
 };

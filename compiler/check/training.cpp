@@ -209,6 +209,7 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
   TrainConfig cfg;
   std::map<std::string, const ast::Setting*> seen;
   const ast::Expr* schedule_at = nullptr;  // read once the epochs are known
+  std::optional<double> weight_decay, l2;  // set into the optimizer once it is known
   for (const ast::Setting& s : settings) {
     const std::string& key = s.key.text;
     if (auto it = seen.find(key); it != seen.end())
@@ -235,11 +236,9 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
     } else if (key == "schedule") {
       schedule_at = &s.value;
     } else if (key == "weight_decay") {
-      if (cfg.optimizer.weight_decay != 0.0 && seen.count("optimizer"))
-        fail(s.key, "the weight decay is set twice: by adamw and by this setting", "keep one of them");
-      cfg.optimizer.weight_decay = decay_value(s.value, "weight_decay");
+      weight_decay = decay_value(s.value, "weight_decay");  // applied after the loop: the optimizer may come later
     } else if (key == "l2") {
-      cfg.optimizer.l2 = decay_value(s.value, "l2");
+      l2 = decay_value(s.value, "l2");
     } else if (key == "clip_norm") {
       cfg.clip_norm = number(s.value, nullptr, "clip_norm");
       if (!(cfg.clip_norm > 0 && cfg.clip_norm < 1e30)) fail(where(s.value), "clip_norm must be a positive norm, not " + describe(s.value), "1.0 is a common value");
@@ -272,6 +271,16 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
     }
   }
   if (schedule_at) cfg.schedule = schedule(*schedule_at, cfg.epochs);
+  if (weight_decay) {
+    if (seen.count("optimizer"))
+      if (const ast::Call* call = as_call(seen["optimizer"]->value))
+        for (const ast::Arg& a : call->args)
+          if (a.keyword && a.keyword->text == "weight_decay")
+            fail(seen["weight_decay"]->key, "the weight decay is set twice: by adamw(weight_decay = ...) and by this setting",
+                 "keep one of them");
+    cfg.optimizer.weight_decay = *weight_decay;
+  }
+  if (l2) cfg.optimizer.l2 = *l2;
   // Validation figures need a validation set; early_stop and save_best watch one figure.
   for (const char* key : {"early_stop", "save_best"}) {
     if (!seen.count(key)) continue;

@@ -208,6 +208,7 @@ void Importer::pool(const onnx::NodeProto& n, const std::string& name) {
   if (a.integer("storage_order", 0) != 0) throw ImportError(where(n) + " has storage_order = 1");
   const Value& x = image(n);
   Window win = window(n, a, std::nullopt);
+  const ir::Padding written = win.padding;  // before ceil_mode's extra cells (which no average counts)
   if (a.integer("ceil_mode", 0) != 0 && win.padding != ir::Padding::Same) {
     // Window counts rounded up (a last window that starts inside the image or
     // its leading pad, as ONNX and PyTorch count them) are the counts rounded
@@ -229,7 +230,7 @@ void Importer::pool(const onnx::NodeProto& n, const std::string& name) {
       win.pads[3] += ew;
     }
   }
-  if (!max && a.integer("count_include_pad", 0) != 0 && win.padding != ir::Padding::Valid)
+  if (!max && a.integer("count_include_pad", 0) != 0 && written != ir::Padding::Valid)
     throw ImportError(where(n) + " counts padded cells in its averages (count_include_pad = 1); tl averages the cells inside the image",
                       "export with count_include_pad = False");
   const auto [oh, ow] = checked_slide(n, win, x.shape[1], x.shape[2]);

@@ -48,11 +48,19 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // A process group of its own: a Ctrl-C at the terminal reaches only the
+  // repeating process, which passes one interrupt on to each run (two would
+  // kill a run in the middle of a step).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+  const int err = posix_spawn(&pid, args[0].c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(err));
   return pid;
@@ -79,7 +87,11 @@ void remove_aggregate(const std::string& dir) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("compare-", 0) == 0 && entry.path().extension() == ".svg") fs::remove(entry.path(), ec);
   }
-  fs::remove_all(fs::path(dir) / "charts", ec);
+  for (const auto& entry : fs::directory_iterator(fs::path(dir) / "charts", ec)) {  // only the charts' own sources
+    const std::string name = entry.path().filename().string();
+    const std::string ext = entry.path().extension().string();
+    if (name.rfind("compare-", 0) == 0 && (ext == ".gp" || ext == ".dat")) fs::remove(entry.path(), ec);
+  }
 }
 
 int run_repeats(const RepeatOptions& o) {

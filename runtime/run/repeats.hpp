@@ -26,7 +26,9 @@ struct RepeatOptions {
   bool resume = false;             ///< runs that finished are kept; the others resume or start again
   std::FILE* out = stdout;
   /// Polled while waiting: stop starting runs, and pass the interrupt on to
-  /// the running ones (each stops after its current step, resumable).
+  /// the running ones (each in a process group of its own, so the terminal's
+  /// Ctrl-C reaches them only this way; each stops after its current step,
+  /// resumable).
   std::function<bool()> should_stop;
 };
 

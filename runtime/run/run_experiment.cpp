@@ -234,15 +234,21 @@ class Runner {
     // the experiment's seed and the training data: trainings on the same data
     // see the same order, so a baseline and a transfer model are compared on
     // equal terms, and a repeat pairs them seed by seed. The data is numbered
-    // by its first training in the script (1, 2, ...).
-    std::uint64_t ordinal = 0;
+    // by its first training in the script (1, 2, ...). A model's later
+    // training on the same data (a second phase) draws new ones.
+    std::uint64_t ordinal = 0, again = 0;
     std::vector<int> seen;
+    for (const check::Step& s : exp_.steps) {
+      if (&s == &step) break;
+      if (s.kind == check::Step::Kind::Train && s.model == step.model && s.data == step.data) ++again;
+    }
     for (const check::Step& s : exp_.steps)
       if (s.kind == check::Step::Kind::Train && std::find(seen.begin(), seen.end(), s.data) == seen.end()) {
         seen.push_back(s.data);
         if (s.data == step.data) ordinal = seen.size();
       }
-    const std::uint64_t seed = step.train.seed.value_or(exp_.seed + 0x9E3779B97F4A7C15ull * ordinal);
+    const std::uint64_t seed =
+        step.train.seed.value_or(exp_.seed + 0x9E3779B97F4A7C15ull * ordinal + 0xD1B54A32D192ED03ull * again);
     check::TrainConfig config = step.train;
     config.continue_on_nan = config.continue_on_nan || options_.continue_on_nan;
     FitHooks hooks;

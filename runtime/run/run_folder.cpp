@@ -33,10 +33,16 @@ void RunFolder::start_fresh(const std::set<std::string>& keep) {
   fs::create_directories(dir_);
   std::set<std::string> kept;
   for (const std::string& k : keep) kept.insert(resolved(k));
+  // Names under charts/ only while charts/ is a directory of its own, not a
+  // link to somewhere else.
+  std::error_code link_ec;
+  const bool charts_dir = fs::is_directory(fs::symlink_status(fs::path(dir_) / "charts", link_ec));
   for (const std::string& name : read_record(fs::path(dir_) / record_name)) {
     // Only plain names of this folder or of its charts/ (the chart sources): a
     // damaged or hostile record can't reach elsewhere.
-    const std::string plain = name.rfind("charts/", 0) == 0 ? name.substr(7) : name;
+    const bool in_charts = name.rfind("charts/", 0) == 0;
+    if (in_charts && !charts_dir) continue;
+    const std::string plain = in_charts ? name.substr(7) : name;
     if (plain.empty() || plain.find('/') != std::string::npos || plain == "." || plain == "..") continue;
     const fs::path path = fs::path(dir_) / name;
     if (kept.count(resolved(path))) continue;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "runtime/train/trainer.hpp"
 
 namespace tl::train {
@@ -20,7 +22,7 @@ double monitored_value(const EpochStats& stats, MonitorMetric metric) {
 }
 
 EpochWatch::EpochWatch(const check::TrainConfig& config, const std::optional<BestEpoch>& resumed)
-    : stop_(config.early_stop) {
+    : stop_(config.early_stop), epochs_(config.epochs) {
   if (config.early_stop) metric_ = config.early_stop->monitor;
   else if (config.save_best) metric_ = *config.save_best;
   if (resumed) best_ = *resumed;
@@ -33,9 +35,10 @@ bool EpochWatch::observe(const EpochStats& stats) {
   const double value = monitored_value(stats, *metric_);
   const double delta = stop_ ? stop_->min_delta : 0.0;
   // Keras: the figure must beat the best by more than min_delta; a NaN never does.
-  const bool better = best_.epoch == 0
-                          ? value == value
-                          : (check::lower_is_better(*metric_) ? value < best_.value - delta : value > best_.value + delta);
+  // An infinite or NaN figure is never the best (nor could a checkpoint store it).
+  const bool better = std::isfinite(value) &&
+                      (best_.epoch == 0 ||
+                       (check::lower_is_better(*metric_) ? value < best_.value - delta : value > best_.value + delta));
   if (better) {
     best_.epoch = stats.epoch;
     best_.value = value;
@@ -43,7 +46,8 @@ bool EpochWatch::observe(const EpochStats& stats) {
   } else {
     ++best_.wait;
   }
-  if (stop_ && best_.wait >= stop_->patience) best_.stopped = true;
+  // Stopped early: patience ran out before the last epoch.
+  if (stop_ && best_.wait >= stop_->patience && stats.epoch < epochs_) best_.stopped = true;
   return better;
 }
 

@@ -48,6 +48,7 @@ class EpochWatch {
  private:
   std::optional<check::MonitorMetric> metric_;
   std::optional<check::EarlyStop> stop_;
+  int epochs_ = 0;
   BestEpoch best_;
 };
 

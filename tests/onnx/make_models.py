@@ -85,14 +85,14 @@ class Tiny(nn.Module):
 class CeilPools(nn.Module):
     """Pooling with ceil_mode = True (torchvision's GoogLeNet and SqueezeNet
     use it): windows that overhang the image's end, with and without padding,
-    max and average (average not counting padded cells)."""
+    max and average (PyTorch's default count_include_pad = 1 without pads)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 6, 3)
         self.pool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.pool2 = nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True)
-        self.pool3 = nn.AvgPool2d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.pool3 = nn.AvgPool2d(2, stride=2, ceil_mode=True)  # count_include_pad = 1: no pads, so no padded cell to count
         self.fc = nn.Linear(6 * 3 * 3, 4)
 
     def forward(self, x):  # 20x20 -> 18 -> 9 (ceil) -> 5 (ceil, padded; a 6th window would start in the pad) -> 3 (ceil)

@@ -98,4 +98,16 @@ check::Experiment check_ok(const std::string& name, const std::string& text, dat
   }
 }
 
+std::string check_error(const std::string& name, const std::string& text, data::DataStore& store) {
+  const SourceFile source(name, text);
+  check::CheckOptions options;
+  options.data_dirs = {fixture_data_dir()};
+  try {
+    check::check(dsl::parse(source), source, store, options);
+  } catch (const DiagnosticError& e) {
+    return e.render();
+  }
+  throw std::runtime_error("the script passed its check:\n" + text);
+}
+
 }  // namespace tl::test

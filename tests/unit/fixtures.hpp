@@ -37,5 +37,8 @@ std::string read_file(const std::string& path);
 /// Parses and checks `text` (named `name`) against the fixtures; the checked
 /// experiment, or a doctest failure with the diagnostics.
 check::Experiment check_ok(const std::string& name, const std::string& text, data::DataStore& store);
+/// The rendered diagnostics of a script that must fail its check (throws
+/// std::runtime_error when it passes).
+std::string check_error(const std::string& name, const std::string& text, data::DataStore& store);
 
 }  // namespace tl::test
