@@ -212,8 +212,12 @@ struct LrSchedule {
 /// model file): the training loss or accuracy, or the validation's.
 enum class MonitorMetric { Loss, Accuracy, ValLoss, ValAccuracy };
 const char* metric_name(MonitorMetric m);  // "val_loss", ...
+/// The figure called `name` ("val_loss", ...), if there is one.
+std::optional<MonitorMetric> monitor_metric_named(const std::string& name);
 /// Losses improve downwards, accuracies upwards.
 bool lower_is_better(MonitorMetric m);
+/// val_loss and val_accuracy need a validation set.
+bool needs_validation(MonitorMetric m);
 
 /// `early_stop val_loss(patience = 5, min_delta = 0, restore_best = true)`:
 /// training stops once the monitored figure has not improved by more than

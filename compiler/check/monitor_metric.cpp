@@ -13,6 +13,14 @@ const char* metric_name(MonitorMetric m) {
   return "?";
 }
 
+std::optional<MonitorMetric> monitor_metric_named(const std::string& name) {
+  for (MonitorMetric m : {MonitorMetric::Loss, MonitorMetric::Accuracy, MonitorMetric::ValLoss, MonitorMetric::ValAccuracy})
+    if (name == metric_name(m)) return m;
+  return std::nullopt;
+}
+
 bool lower_is_better(MonitorMetric m) { return m == MonitorMetric::Loss || m == MonitorMetric::ValLoss; }
+
+bool needs_validation(MonitorMetric m) { return m == MonitorMetric::ValLoss || m == MonitorMetric::ValAccuracy; }
 
 }  // namespace tl::check

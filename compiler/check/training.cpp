@@ -144,8 +144,7 @@ LrSchedule schedule(const ast::Expr& e, int epochs) {
 MonitorMetric monitor_metric(const ast::Expr& e) {
   const ast::Call* call = as_call(e);
   const std::string name = call ? call->callee.text : bare_word(e);
-  for (MonitorMetric m : {MonitorMetric::Loss, MonitorMetric::Accuracy, MonitorMetric::ValLoss, MonitorMetric::ValAccuracy})
-    if (name == metric_name(m)) return m;
+  if (const auto m = monitor_metric_named(name)) return *m;
   const std::string best = closest(name, {"loss", "accuracy", "val_loss", "val_accuracy"});
   fail(where(e), "'" + describe(e) + "' is not a figure a training can watch",
        (best.empty() ? "" : "did you mean '" + best + "'? ") + "watch val_loss, val_accuracy, loss or accuracy");
@@ -285,7 +284,7 @@ TrainConfig CheckerState::train_config(const std::vector<ast::Setting>& settings
   for (const char* key : {"early_stop", "save_best"}) {
     if (!seen.count(key)) continue;
     const MonitorMetric m = key[0] == 'e' ? cfg.early_stop->monitor : *cfg.save_best;
-    if ((m == MonitorMetric::ValLoss || m == MonitorMetric::ValAccuracy) && cfg.validation < 0)
+    if (needs_validation(m) && cfg.validation < 0)
       fail(where(seen[key]->value), std::string(key) + " watches " + metric_name(m) + ", but this training has no validation",
            "add validation DATASET to the block, or watch loss or accuracy");
   }

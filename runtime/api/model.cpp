@@ -307,12 +307,10 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   if (options.validation) validation = as_dataset(*options.validation, options.validation_labels, impl_->spec);
   if (!options.early_stop.empty()) {
     check::EarlyStop stop;
-    bool known = false;
-    for (auto m : {check::MonitorMetric::Loss, check::MonitorMetric::Accuracy, check::MonitorMetric::ValLoss,
-                   check::MonitorMetric::ValAccuracy})
-      if (options.early_stop == check::metric_name(m)) stop.monitor = m, known = true;
-    if (!known) throw Error("tl: early_stop watches loss, accuracy, val_loss or val_accuracy, not '" + options.early_stop + "'");
-    if (!validation && (stop.monitor == check::MonitorMetric::ValLoss || stop.monitor == check::MonitorMetric::ValAccuracy))
+    const auto monitor = check::monitor_metric_named(options.early_stop);
+    if (!monitor) throw Error("tl: early_stop watches loss, accuracy, val_loss or val_accuracy, not '" + options.early_stop + "'");
+    stop.monitor = *monitor;
+    if (!validation && check::needs_validation(stop.monitor))
       throw Error("tl: early_stop on " + options.early_stop + " needs validation data (TrainOptions::validation)");
     if (options.patience < 1) throw Error("tl: patience must be at least 1");
     if (!(options.min_delta >= 0)) throw Error("tl: min_delta must be 0 or more");
