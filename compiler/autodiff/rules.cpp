@@ -160,6 +160,28 @@ void apply_rule(Rule& r) {
       r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); });
       return;
 
+    // Blocks of channels: each one's adjoint is the other's move.
+    case OpCategory::ChannelBlock: {
+      auto at = [](std::int64_t offset) {
+        Attrs a;
+        a.offset = static_cast<int>(offset);
+        return a;
+      };
+      switch (ir::sub_op<ir::ChannelBlockOp>(n.op)) {
+        case ir::ChannelBlockOp::Concat:
+          r.give(0, [&] { return r.emit(OpKind::SliceChannels, {g}, at(0), r.shape_of(x(0))); });
+          r.give(1, [&] { return r.emit(OpKind::SliceChannels, {g}, at(r.shape_of(x(0)).back()), r.shape_of(x(1))); });
+          return;
+        case ir::ChannelBlockOp::SliceChannels:
+          r.give(0, [&] { return r.emit(OpKind::PadChannels, {g}, n.attrs, r.shape_of(x(0))); });
+          return;
+        case ir::ChannelBlockOp::PadChannels:
+          r.give(0, [&] { return r.emit(OpKind::SliceChannels, {g}, n.attrs, r.shape_of(x(0))); });
+          return;
+      }
+      return;
+    }
+
     case OpCategory::Reshape:
       r.give(0, [&] { return r.emit(OpKind::Reshape, {g}, {}, r.shape_of(x(0))); });
       return;

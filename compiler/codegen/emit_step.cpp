@@ -77,6 +77,7 @@ void emit_op(KernelFrame& f) {
     case ir::OpCategory::ActivationGrad:
     case ir::OpCategory::ChannelBinary:
     case ir::OpCategory::ChannelBroadcast: return emit_elementwise(f, rows);
+    case ir::OpCategory::ChannelBlock: return emit_channel_block(f, rows);
     case ir::OpCategory::MatMul: return n.attrs.trans_a ? emit_matmul_partial(f, id, rows) : emit_matmul(f, rows);
     case ir::OpCategory::Rows:
       switch (ir::sub_op<ir::RowsOp>(n.op)) {

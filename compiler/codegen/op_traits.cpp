@@ -73,6 +73,13 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
       t.streams = true;
       t.aligned = n.shape.size() == 1 ? 0b1u : 0u;
       return t;
+    // Copies by rows of the output's leading axis (a vector is one row):
+    // every input has the same rows.
+    case OpCategory::ChannelBlock:
+      t.split = {Split::Rows, row_extent(n.shape), 1};
+      t.aligned = n.shape.size() >= 2 ? inputs_from(n, 0) : 0u;
+      t.row_source = 0;
+      return t;
     case OpCategory::ChannelReduce:
       t.split = {Split::Reduce, row_extent(in_shape(g, n, 0)), out_lead};
       t.scratch = n.shape[0] * 8;  // double per channel

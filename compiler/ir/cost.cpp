@@ -42,6 +42,7 @@ std::int64_t flops(const Graph& graph, NodeId id) {
     case OpCategory::Bound:
     case OpCategory::Generator:
     case OpCategory::ChannelBroadcast:
+    case OpCategory::ChannelBlock:
     case OpCategory::Reshape:
       return 0;
 

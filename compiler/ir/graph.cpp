@@ -34,6 +34,7 @@ bool is_elementwise(OpKind op) {
     case OpCategory::Bound:
     case OpCategory::Generator:
     case OpCategory::ChannelBroadcast:
+    case OpCategory::ChannelBlock:
     case OpCategory::ChannelReduce:
     case OpCategory::Reshape:
     case OpCategory::MatMul:

@@ -4,6 +4,7 @@
 // std::logic_error naming the node.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "compiler/ir/graph.hpp"
@@ -86,6 +87,25 @@ Shape infer_shape(const Graph& graph, const Node& n) {
       expect(!n.shape.empty() && n.shape.back() == in(0)[0], n,
              fmt::format("cannot broadcast {} to {}", to_string(in(0)), to_string(n.shape)));
       return n.shape;
+
+    // Blocks of channels: every axis but the last agrees; a slice or pad
+    // carries its own shape and the block must lie inside the wider tensor.
+    case OpCategory::ChannelBlock: {
+      const bool concat = n.op == OpKind::Concat;
+      const Shape& narrow = concat ? in(0) : n.op == OpKind::SliceChannels ? n.shape : in(0);
+      const Shape& wide = concat ? in(1) : n.op == OpKind::SliceChannels ? in(0) : n.shape;
+      expect(!narrow.empty() && narrow.size() == wide.size() &&
+                 std::equal(narrow.begin(), narrow.end() - 1, wide.begin()),
+             n, fmt::format("channel blocks of {} and {} differ on an axis other than the last", to_string(narrow), to_string(wide)));
+      if (concat) {
+        Shape out = in(0);
+        out.back() += in(1).back();
+        return out;
+      }
+      expect(n.attrs.offset >= 0 && n.attrs.offset + narrow.back() <= wide.back(), n,
+             fmt::format("channels [{}, {}) are not inside {}", n.attrs.offset, n.attrs.offset + narrow.back(), to_string(wide)));
+      return n.shape;
+    }
 
     case OpCategory::Reshape:
       expect(element_count(n.shape) == element_count(in(0)), n,

@@ -111,6 +111,12 @@ void channel_sum(const Tensor& x, Tensor& out);                   // (...,C) -> 
 void channel_mean(const Tensor& x, Tensor& out);                  // (...,C) -> (C)
 void channel_broadcast(const Tensor& c, const ir::Shape& shape, Tensor& out);  // (C) -> (...,C)
 void reshape(const Tensor& x, const ir::Shape& shape, Tensor& out);
+/// Blocks of channels, row by row (a row: one position of every other axis).
+void concat(const Tensor& a, const Tensor& b, Tensor& out);  // (...,Ca), (...,Cb) -> (...,Ca+Cb)
+/// out (shape, ...,N) = x's channels [offset, offset + N).
+void slice_channels(const Tensor& x, std::int64_t offset, const ir::Shape& shape, Tensor& out);
+/// out (shape, ...,C): x at channels [offset, offset + N), zero elsewhere.
+void pad_channels(const Tensor& x, std::int64_t offset, const ir::Shape& shape, Tensor& out);
 /// op(a) (M,K) x op(b) (K,N) -> (M,N), op transposes when the flag is set.
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out);
 void softmax(const Tensor& x, Tensor& out);                       // over the last axis

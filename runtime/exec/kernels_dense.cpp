@@ -59,6 +59,30 @@ void channel_mean(const Tensor& x, Tensor& out) {
   for (std::size_t k = 0; k < acc.size(); ++k) o[k] = static_cast<float>(acc[k] / rows);
 }
 
+void concat(const Tensor& a, const Tensor& b, Tensor& out) {
+  const ir::Shape as = shape_of(a);
+  const std::int64_t ca = as.back(), cb = shape_of(b).back(), rows = ir::element_count(as) / std::max<std::int64_t>(ca, 1);
+  ir::Shape shape = as;
+  shape.back() = ca + cb;
+  float* o = reshape_to(out, shape);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::copy(a.data() + r * ca, a.data() + (r + 1) * ca, o + r * (ca + cb));
+    std::copy(b.data() + r * cb, b.data() + (r + 1) * cb, o + r * (ca + cb) + ca);
+  }
+}
+
+void slice_channels(const Tensor& x, std::int64_t offset, const ir::Shape& shape, Tensor& out) {
+  const std::int64_t c = shape_of(x).back(), n = shape.back(), rows = ir::element_count(shape) / std::max<std::int64_t>(n, 1);
+  float* o = reshape_to(out, shape);
+  for (std::int64_t r = 0; r < rows; ++r) std::copy(x.data() + r * c + offset, x.data() + r * c + offset + n, o + r * n);
+}
+
+void pad_channels(const Tensor& x, std::int64_t offset, const ir::Shape& shape, Tensor& out) {
+  const std::int64_t n = shape_of(x).back(), c = shape.back(), rows = ir::element_count(shape) / std::max<std::int64_t>(c, 1);
+  float* o = fill_to(out, shape);
+  for (std::int64_t r = 0; r < rows; ++r) std::copy(x.data() + r * n, x.data() + (r + 1) * n, o + r * c + offset);
+}
+
 void channel_broadcast(const Tensor& c, const ir::Shape& shape, Tensor& out) {
   float* o = reshape_to(out, shape);
   const std::size_t C = c.size(), rows = out.size() / C;

@@ -136,6 +136,13 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::ChannelReduceOp::ChannelMean: k::channel_mean(in(0), out); break;
         }
         break;
+      case OpCategory::ChannelBlock:
+        switch (ir::sub_op<ir::ChannelBlockOp>(n.op)) {
+          case ir::ChannelBlockOp::Concat: k::concat(in(0), in(1), out); break;
+          case ir::ChannelBlockOp::SliceChannels: k::slice_channels(in(0), n.attrs.offset, n.shape, out); break;
+          case ir::ChannelBlockOp::PadChannels: k::pad_channels(in(0), n.attrs.offset, n.shape, out); break;
+        }
+        break;
       case OpCategory::Reshape: k::reshape(in(0), n.shape, out); break;
       case OpCategory::MatMul: k::matmul(in(0), in(1), n.attrs.trans_a, n.attrs.trans_b, out); break;
       case OpCategory::Rows:

@@ -243,3 +243,12 @@ TEST_CASE("a small CNN differentiates end to end") {
   const ir::NodeId loss = c.add(OpKind::SoftmaxXent, {logits, c.labels_input(test::make_tensor({2}, {2, 0}))});
   check_gradients(c, loss, {x, k, w, b}, 1e-3);
 }
+
+TEST_CASE("channel block adjoints match finite differences") {
+  ir::Attrs at2;
+  at2.offset = 2;
+  SUBCASE("concat of images") { check_binary(OpKind::Concat, random_tensor({2, 3, 2, 3}, 40), random_tensor({2, 3, 2, 5}, 41)); }
+  SUBCASE("concat of features") { check_binary(OpKind::Concat, random_tensor({3, 4}, 42), random_tensor({3, 1}, 43)); }
+  SUBCASE("slice_channels") { check_unary(OpKind::SliceChannels, random_tensor({2, 3, 3, 7}, 44), at2, {2, 3, 3, 4}); }
+  SUBCASE("pad_channels") { check_unary(OpKind::PadChannels, random_tensor({2, 3, 3, 4}, 45), at2, {2, 3, 3, 9}); }
+}

@@ -121,6 +121,22 @@ TEST_CASE("jit: per-channel ops, reshape") {
   check_op(OpKind::Reshape, {random_tensor({5, 4, 6}, 11)}, {}, {5, 24});
 }
 
+TEST_CASE("jit: channel blocks (concat, slice, pad), across vector boundaries") {
+  // Channel counts below, at and across the vector width (16 lanes at most).
+  for (const auto& [ca, cb] : std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 5}, {16, 16}, {20, 7}, {1, 33}}) {
+    CAPTURE(ca);
+    CAPTURE(cb);
+    check_op(OpKind::Concat, {random_tensor({5, 3, 2, ca}, 1), random_tensor({5, 3, 2, cb}, 2)});
+    check_op(OpKind::Concat, {random_tensor({5, ca}, 3), random_tensor({5, cb}, 4)});
+    ir::Attrs at;
+    at.offset = static_cast<int>(ca);
+    check_op(OpKind::SliceChannels, {random_tensor({5, 2, 3, ca + cb}, 5)}, at, {5, 2, 3, cb});
+    check_op(OpKind::PadChannels, {random_tensor({5, 2, 3, cb}, 6)}, at, {5, 2, 3, ca + cb + 2});
+    at.offset = 0;
+    check_op(OpKind::SliceChannels, {random_tensor({3, 3, ca, cb + 1}, 7)}, at, {3, 3, ca, cb});  // a kernel's outputs
+  }
+}
+
 TEST_CASE("jit: matmul in all four transpositions") {
   for (std::int64_t K : {7, 8}) {
     check_op(OpKind::MatMul, {random_tensor({5, K}, 1), random_tensor({K, 6}, 2)});
