@@ -68,6 +68,9 @@ struct Layer {
   // Conv2D: filters = units; Dense: units.
   int units = 0;
   int window_h = 1, window_w = 1, stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;        // conv2d, depthwise_conv2d: the kernel's taps are this far apart
+  int groups = 1;                            // conv2d: input and output channels split into this many groups
+  bool count_include_pad = false;            // avgpool2d: padded cells count in each window's mean
   ir::Padding padding = ir::Padding::Valid;
   std::array<int, 4> pads{};                 // explicit padding: top, bottom, left, right
   Activation activation = Activation::Linear;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -103,6 +104,9 @@ std::int64_t slide(std::int64_t in, int k, int s, ir::Padding p, int before, int
   return in < k ? 0 : (in - k) / s + 1;
 }
 
+/// The cells a k-tap window spans when its taps are d apart.
+int dilated(int k, int d) { return d * (k - 1) + 1; }
+
 struct LayerBuilder {
   const Scope& scope;
   std::vector<Layer>& layers;
@@ -120,11 +124,13 @@ struct LayerBuilder {
 
   void spatial(const ast::LayerLine& line, Layer& l, const char* what) const {
     const Layer& in = input_of(l);
-    const std::int64_t h = slide(in.shape[0], l.window_h, l.stride_h, l.padding, l.pads[0], l.pads[1]);
-    const std::int64_t w = slide(in.shape[1], l.window_w, l.stride_w, l.padding, l.pads[2], l.pads[3]);
+    const int span_h = dilated(l.window_h, l.dilation_h), span_w = dilated(l.window_w, l.dilation_w);
+    const std::int64_t h = slide(in.shape[0], span_h, l.stride_h, l.padding, l.pads[0], l.pads[1]);
+    const std::int64_t w = slide(in.shape[1], span_w, l.stride_w, l.padding, l.pads[2], l.pads[3]);
     if (h <= 0 || w <= 0)
-      fail(line.call, std::string(what) + " window " + std::to_string(l.window_h) + "x" + std::to_string(l.window_w) +
-                          " does not fit the " + shape_text(in.shape) + " input from '" + in.name + "'",
+      fail(line.call, std::string(what) + " window " + std::to_string(span_h) + "x" + std::to_string(span_w) +
+                          (span_h != l.window_h || span_w != l.window_w ? " (dilated)" : "") + " does not fit the " +
+                          shape_text(in.shape) + " input from '" + in.name + "'",
            "use padding=same or a smaller window");
     const bool conv = l.kind == LayerKind::Conv2D || l.kind == LayerKind::DepthwiseConv2D;
     l.shape = {h, w, conv ? l.units : in.shape[2]};
@@ -156,10 +162,11 @@ struct LayerBuilder {
       l.padding = choice(e, &scope, "padding", {"valid", "same"}) == "same" ? ir::Padding::Same : ir::Padding::Valid;
       return;
     }
-    if (cells.first >= l.window_h || cells.second >= l.window_w)
+    const int span_h = dilated(l.window_h, l.dilation_h), span_w = dilated(l.window_w, l.dilation_w);
+    if (cells.first >= span_h || cells.second >= span_w)
       fail(where(v),
            "padding " + std::to_string(cells.first) + "x" + std::to_string(cells.second) + " must be less than the window " +
-               std::to_string(l.window_h) + "x" + std::to_string(l.window_w) + " on each side",
+               std::to_string(span_h) + "x" + std::to_string(span_w) + " on each side",
            "a window never lies wholly in the padding; use padding = same for TF's choice");
     l.padding = ir::Padding::Explicit;
     const int rows = static_cast<int>(cells.first), cols = static_cast<int>(cells.second);
@@ -171,26 +178,41 @@ struct LayerBuilder {
     const std::string& kind = call.callee.text;
     const std::string what = kind + "()";
     if (kind == "conv2d") {
-      const BoundArgs args(call, {{"filters", true}, {"kernel", true}, {"strides"}, {"padding"}, {"activation"}, {"use_bias"}}, what);
+      const BoundArgs args(call,
+                           {{"filters", true}, {"kernel", true}, {"strides"}, {"padding"}, {"activation"}, {"use_bias"},
+                            {"dilation"}, {"groups"}},
+                           what);
       l.kind = LayerKind::Conv2D;
       need_image(line, l);
       l.units = static_cast<int>(count_value(*args.slot(0), scope, "conv2d filters"));
       std::tie(l.window_h, l.window_w) = window(*args.slot(1), &scope, "conv2d kernel");
+      if (args.slot(6)) std::tie(l.dilation_h, l.dilation_w) = window(*args.slot(6), &scope, "conv2d dilation");
       padding_and_strides(args, 2, 3, l, {1, 1});
       if (args.slot(4)) read_activation(*args.slot(4), scope, l);
       if (args.slot(5)) l.use_bias = boolean(*args.slot(5), &scope, "use_bias");
       spatial(line, l, "conv2d kernel");
       const std::int64_t c = input_of(l).shape[2];
-      ParamSpec kernel{"kernel", {l.window_h, l.window_w, c, l.units}, true, Init::GlorotUniform,
-                       l.window_h * l.window_w * c, std::int64_t{l.window_h} * l.window_w * l.units};
+      if (args.slot(7)) {
+        l.groups = static_cast<int>(count_value(*args.slot(7), scope, "conv2d groups"));
+        if (c % l.groups != 0 || l.units % l.groups != 0)
+          fail(where(resolve(*args.slot(7), &scope)),
+               "conv2d groups " + std::to_string(l.groups) + " must divide both the input's " + std::to_string(c) +
+                   " channels and the " + std::to_string(l.units) + " filters",
+               "each group convolves channels/groups inputs into filters/groups outputs; use a common divisor");
+      }
+      // Keras' fans for a grouped kernel (K,K,C/groups,filters).
+      const std::int64_t per_group = c / l.groups;
+      ParamSpec kernel{"kernel", {l.window_h, l.window_w, per_group, l.units}, true, Init::GlorotUniform,
+                       l.window_h * l.window_w * per_group, std::int64_t{l.window_h} * l.window_w * l.units};
       l.params.push_back(kernel);
       if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
     } else if (kind == "depthwise_conv2d") {
       const BoundArgs args(
-          call, {{"kernel", true}, {"strides"}, {"padding"}, {"multiplier"}, {"activation"}, {"use_bias"}}, what);
+          call, {{"kernel", true}, {"strides"}, {"padding"}, {"multiplier"}, {"activation"}, {"use_bias"}, {"dilation"}}, what);
       l.kind = LayerKind::DepthwiseConv2D;
       need_image(line, l);
       std::tie(l.window_h, l.window_w) = window(*args.slot(0), &scope, "depthwise_conv2d kernel");
+      if (args.slot(6)) std::tie(l.dilation_h, l.dilation_w) = window(*args.slot(6), &scope, "depthwise_conv2d dilation");
       padding_and_strides(args, 1, 2, l, {1, 1});
       const std::int64_t c = input_of(l).shape[2];
       const std::int64_t multiplier = args.slot(3) ? count_value(*args.slot(3), scope, "depthwise_conv2d multiplier") : 1;
@@ -206,11 +228,17 @@ struct LayerBuilder {
                           std::int64_t{l.window_h} * l.window_w * c, std::int64_t{l.window_h} * l.window_w * multiplier});
       if (l.use_bias) l.params.push_back({"bias", {l.units}, true, Init::Zeros, 0, 0});
     } else if (kind == "maxpool2d" || kind == "avgpool2d") {
-      const BoundArgs args(call, {{"pool"}, {"strides"}, {"padding"}}, what);
-      l.kind = kind == "maxpool2d" ? LayerKind::MaxPool2D : LayerKind::AvgPool2D;
+      const bool average = kind == "avgpool2d";
+      std::vector<Formal> formals{{"pool"}, {"strides"}, {"padding"}};
+      if (average) formals.push_back({"count_include_pad"});
+      const BoundArgs args(call, formals, what);
+      l.kind = average ? LayerKind::AvgPool2D : LayerKind::MaxPool2D;
       need_image(line, l);
       std::tie(l.window_h, l.window_w) = args.slot(0) ? window(*args.slot(0), &scope, kind + " pool") : std::pair{2, 2};
       padding_and_strides(args, 1, 2, l, {l.window_h, l.window_w});
+      // Every window lies inside the padded image, so counting the padded
+      // cells divides each sum by the window's area.
+      if (average && args.slot(3)) l.count_include_pad = boolean(*args.slot(3), &scope, "count_include_pad");
       spatial(line, l, (kind + " pool").c_str());
     } else if (kind == "global_maxpool2d" || kind == "global_avgpool2d") {
       const BoundArgs args(call, {}, what);
@@ -272,12 +300,13 @@ struct LayerBuilder {
     }
   }
 
-  /// add(a, b, ...) and multiply(a, b, ...): every argument names an
-  /// earlier layer; shapes must agree. multiply also takes (C) inputs with
-  /// (H, W, C) ones: each scales the image's channels (squeeze-and-excite).
+  /// add(a, b, ...), multiply(a, b, ...) and concat(a, b, ...): every
+  /// argument names an earlier layer; shapes must agree (concat's on every
+  /// axis but the channels). multiply also takes (C) inputs with (H, W, C)
+  /// ones: each scales the image's channels (squeeze-and-excite).
   void build_merge(const ast::LayerLine& line, Layer& l) {
     const std::string& kind = line.call.callee.text;
-    l.kind = kind == "add" ? LayerKind::Add : LayerKind::Multiply;
+    l.kind = kind == "add" ? LayerKind::Add : kind == "multiply" ? LayerKind::Multiply : LayerKind::Concat;
     if (line.from) fail(*line.from, kind + "() takes its inputs as arguments, not with 'from'");
     if (line.call.args.size() < 2)
       fail(line.call, kind + "() needs at least two inputs", "name the layers: " + kind + "(stem, branch)");
@@ -299,6 +328,22 @@ struct LayerBuilder {
           break;
         }
     const Layer& first = layers[static_cast<std::size_t>(l.inputs[base])];
+    if (l.kind == LayerKind::Concat) {
+      l.shape = first.shape;
+      l.shape.back() = 0;
+      for (std::size_t i = 0; i < l.inputs.size(); ++i) {
+        const Layer& other = layers[static_cast<std::size_t>(l.inputs[i])];
+        const bool fits = other.shape.size() == first.shape.size() &&
+                          std::equal(other.shape.begin(), other.shape.end() - 1, first.shape.begin());
+        if (!fits)
+          fail(line.call.args[i],
+               "concat() joins along the channels, so the other sizes must agree, but '" + first.name + "' is " +
+                   shape_text(first.shape) + " and '" + other.name + "' is " + shape_text(other.shape),
+               first.shape.size() == 3 ? "pool or pad the branches to the same height and width" : "");
+        l.shape.back() += other.shape.back();
+      }
+      return;
+    }
     for (std::size_t i = 0; i < l.inputs.size(); ++i) {
       const Layer& other = layers[static_cast<std::size_t>(l.inputs[i])];
       if (other.shape == first.shape) continue;
@@ -364,7 +409,7 @@ void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, con
       if (line.from) fail(*line.from, "input() has no predecessor to take 'from'");
     } else if (kind == "input") {
       fail(line.call.callee, "a model has exactly one input(), as its first line");
-    } else if (kind == "add" || kind == "multiply") {
+    } else if (kind == "add" || kind == "multiply" || kind == "concat") {
       builder.build_merge(line, layer);
     } else {
       if (line.from) {
@@ -405,7 +450,7 @@ void append_lines(ModelSpec& spec, const std::vector<ast::LayerLine>& lines, con
   for (std::size_t i = first_new; i + 1 < spec.layers.size(); ++i)
     if (!used[i])
       fail(lines[i - first_new], "the output of layer '" + spec.layers[i].name + "' is never used",
-           "a later line should take it with 'from " + spec.layers[i].name + "' or add(...) or multiply(...)");
+           "a later line should take it with 'from " + spec.layers[i].name + "' or add(...), multiply(...) or concat(...)");
 }
 
 ModelSpec instantiate(const ast::ModelDef& def, const ast::Call& call, const std::string& instance_name) {

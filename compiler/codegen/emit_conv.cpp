@@ -72,7 +72,7 @@ ConvShape::ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a)
   const ir::WindowAxis h = ir::window_rows(a, x[1], w[0]);
   const ir::WindowAxis v = ir::window_cols(a, x[2], w[1]);
   B = x[0], H = x[1], W = x[2], I = x[3], OH = h.out, OW = v.out, O = w[3], KH = w[0], KW = w[1];
-  SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before;
+  SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before, DH = a.dilation_h, DW = a.dilation_w;
   padded = a.padding != ir::Padding::Valid;
 }
 
@@ -99,8 +99,8 @@ std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvSha
     e.unrolled(0, c.KW, [&](llvm::Value* kw) {
       std::vector<llvm::Value*> ih(pixels.size()), ok(pixels.size()), row(pixels.size());
       for (std::size_t p = 0; p < pixels.size(); ++p) {
-        ih[p] = e.add(e.mad(pixels[p].first, c.SH, kh), -c.PH);
-        llvm::Value* iw = e.add(e.mad(pixels[p].second, c.SW, kw), -c.PW);
+        ih[p] = e.add(e.mad(pixels[p].first, c.SH, e.mul(kh, c.DH)), -c.PH);
+        llvm::Value* iw = e.add(e.mad(pixels[p].second, c.SW, e.mul(kw, c.DW)), -c.PW);
         ok[p] = c.padded ? e.b.CreateAnd(inside(e, true, ih[p], c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
         row[p] = e.mul(e.mad(e.mad(b, c.H, ih[p]), c.W, iw), c.I);
       }
@@ -177,12 +177,12 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
         auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
         e.unrolled(0, c.KH, [&](llvm::Value* kh) {
           llvm::Value* oh = nullptr;
-          llvm::Value* row_ok = source(ih, kh, c.PH, c.SH, c.OH, oh);
+          llvm::Value* row_ok = source(ih, e.mul(kh, c.DH), c.PH, c.SH, c.OH, oh);
           e.unrolled(0, c.KW, [&](llvm::Value* kw) {
             std::vector<llvm::Value*> ok(static_cast<std::size_t>(pixels)), at(static_cast<std::size_t>(pixels));
             for (int p = 0; p < pixels; ++p) {
               llvm::Value* ow = nullptr;
-              ok[p] = e.b.CreateAnd(row_ok, source(iw(p), kw, c.PW, c.SW, c.OW, ow));
+              ok[p] = e.b.CreateAnd(row_ok, source(iw(p), e.mul(kw, c.DW), c.PW, c.SW, c.OW, ow));
               at[p] = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
             }
             e.loop(0, c.O, [&](llvm::Value* co) {
@@ -242,8 +242,8 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
           std::vector<llvm::Value*> gv;
           for (std::int64_t v = 0; v < OV; ++v) gv.push_back(e.vload(g, e.add(gat, v * e.width), e.width, mask_of(e, c.O, v)));
           auto tap = [&](llvm::Value* kh, llvm::Value* kw, llvm::Value* ci, std::size_t unrolled) {
-            llvm::Value* ih = e.add(e.mad(oh, c.SH, kh), -c.PH);
-            llvm::Value* iw = e.add(e.mad(ow, c.SW, kw), -c.PW);
+            llvm::Value* ih = e.add(e.mad(oh, c.SH, e.mul(kh, c.DH)), -c.PH);
+            llvm::Value* iw = e.add(e.mad(ow, c.SW, e.mul(kw, c.DW)), -c.PW);
             llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
             llvm::Value* xv = e.splat(load_if(e, ok, xi.base, e.mad(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I, ci)), e.width);
             for (std::int64_t v = 0; v < OV; ++v) {

@@ -222,8 +222,8 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
               const ConvShape& c = flt.shape;
               for (std::int64_t t = 0; t < c.KH * c.KW * c.I; ++t) {
                 const std::int64_t kh = t / (c.KW * c.I), kw = t / c.I % c.KW, ci = t % c.I;
-                llvm::Value* ih = e.add(e.mul(oh, c.SH), kh - c.PH);
-                llvm::Value* iw = e.add(e.mul(ow, c.SW), kw - c.PW);
+                llvm::Value* ih = e.add(e.mul(oh, c.SH), kh * c.DH - c.PH);
+                llvm::Value* iw = e.add(e.mul(ow, c.SW), kw * c.DW - c.PW);
                 llvm::Value* at = e.mad(e.mad(e.mad(flt.input.image, c.H, ih), c.W, iw), c.I, e.c64(ci));
                 llvm::Value* xv = e.load(e.f32, flt.input.base, at);
                 if (c.padded) {

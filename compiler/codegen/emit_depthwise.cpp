@@ -17,14 +17,14 @@ namespace tl::codegen {
 namespace {
 
 struct Geometry {
-  std::int64_t H, W, C, M, O, OH, OW, KH, KW, SH, SW, PH, PW;
+  std::int64_t H, W, C, M, O, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW;
   int lanes;  // channels per vector: the emitter's width when M = 1, else 1
 
   Geometry(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a, int width) {
     const ir::WindowAxis h = ir::window_rows(a, x[1], w[0]);
     const ir::WindowAxis v = ir::window_cols(a, x[2], w[1]);
     H = x[1], W = x[2], C = x[3], M = w[3], O = C * M, OH = h.out, OW = v.out, KH = w[0], KW = w[1];
-    SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before;
+    SH = a.stride_h, SW = a.stride_w, PH = h.pad_before, PW = v.pad_before, DH = a.dilation_h, DW = a.dilation_w;
     lanes = M == 1 ? width : 1;
   }
 };
@@ -67,9 +67,9 @@ void emit_depthwise_conv(KernelFrame& f, RowRange rows) {
           llvm::Value* c = d.M == 1 ? o : e.b.CreateSDiv(o, e.c64(d.M));
           Emitter::Var acc = e.var(t, e.constant(t, 0.0));
           e.unrolled(0, d.KH, [&](llvm::Value* kh) {
-            llvm::Value* ih = e.add(e.mad(oh, d.SH, kh), -d.PH);
+            llvm::Value* ih = e.add(e.mad(oh, d.SH, e.mul(kh, d.DH)), -d.PH);
             e.unrolled(0, d.KW, [&](llvm::Value* kw) {
-              llvm::Value* iw = e.add(e.mad(ow, d.SW, kw), -d.PW);
+              llvm::Value* iw = e.add(e.mad(ow, d.SW, e.mul(kw, d.DW)), -d.PW);
               llvm::Value* ok = e.b.CreateAnd(inside(e, ih, d.H), inside(e, iw, d.W));
               llvm::Value* at = e.add(e.mul(e.mad(e.mad(image.image, d.H, ih), d.W, iw), d.C), c);
               llvm::Value* xv = load_if(e, ok, image.base, at, d.lanes, mask);
@@ -101,10 +101,10 @@ void emit_depthwise_conv_grad_input(KernelFrame& f, RowRange rows) {
           Emitter::Var acc = e.var(t, e.constant(t, 0.0));
           e.unrolled(0, d.KH, [&](llvm::Value* kh) {
             llvm::Value* oh = nullptr;
-            llvm::Value* row_ok = source(ih, kh, d.PH, d.SH, d.OH, oh);
+            llvm::Value* row_ok = source(ih, e.mul(kh, d.DH), d.PH, d.SH, d.OH, oh);
             e.unrolled(0, d.KW, [&](llvm::Value* kw) {
               llvm::Value* ow = nullptr;
-              llvm::Value* ok = e.b.CreateAnd(row_ok, source(iw, kw, d.PW, d.SW, d.OW, ow));
+              llvm::Value* ok = e.b.CreateAnd(row_ok, source(iw, e.mul(kw, d.DW), d.PW, d.SW, d.OW, ow));
               llvm::Value* gat = e.mul(e.mad(e.mad(b, d.OH, oh), d.OW, ow), d.O);
               llvm::Value* wat = e.mul(e.mad(kh, d.KW, kw), d.O);
               e.unrolled(0, d.M, [&](llvm::Value* m) {
@@ -140,9 +140,9 @@ void emit_depthwise_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowR
       e.loop(0, d.OW, [&](llvm::Value* ow) {
         llvm::Value* gat = e.mul(e.mad(e.mad(b, d.OH, oh), d.OW, ow), d.O);
         e.unrolled(0, d.KH, [&](llvm::Value* kh) {
-          llvm::Value* ih = e.add(e.mad(oh, d.SH, kh), -d.PH);
+          llvm::Value* ih = e.add(e.mad(oh, d.SH, e.mul(kh, d.DH)), -d.PH);
           e.unrolled(0, d.KW, [&](llvm::Value* kw) {
-            llvm::Value* iw = e.add(e.mad(ow, d.SW, kw), -d.PW);
+            llvm::Value* iw = e.add(e.mad(ow, d.SW, e.mul(kw, d.DW)), -d.PW);
             llvm::Value* ok = e.b.CreateAnd(inside(e, ih, d.H), inside(e, iw, d.W));
             llvm::Value* xat = e.mul(e.mad(e.mad(xi.image, d.H, ih), d.W, iw), d.C);
             llvm::Value* tap = e.mul(e.mad(kh, d.KW, kw), d.O);

@@ -138,8 +138,10 @@ void avg_pool(KernelFrame& f, const ir::Node& n, ir::NodeId id, RowRange rows, b
   Epilogue epilogue(f);
   if (grad) p.zero_images(dx, rows, p.H * p.W * p.C);
   p.for_each_window(rows, [&](llvm::Value* b, const Pool::Taps& t, llvm::Value* at) {
-    llvm::Value* count = e.mul(e.b.CreateSub(t.kh_hi, t.kh_lo), e.b.CreateSub(t.kw_hi, t.kw_lo));
-    llvm::Value* inv = e.splat(e.b.CreateFDiv(e.cf(1.0f), e.b.CreateSIToFP(count, e.f32)), e.width);  // real cells only
+    // Real cells only, or with count_pad the window's area (padded cells too).
+    llvm::Value* count = n.attrs.count_pad ? e.c64(std::int64_t{n.attrs.window_h} * n.attrs.window_w)
+                                           : e.mul(e.b.CreateSub(t.kh_hi, t.kh_lo), e.b.CreateSub(t.kw_hi, t.kw_lo));
+    llvm::Value* inv = e.splat(e.b.CreateFDiv(e.cf(1.0f), e.b.CreateSIToFP(count, e.f32)), e.width);
     for (std::int64_t v = 0; v < p.vectors(); ++v) {
       llvm::Value* mask = p.mask_of(v);
       if (grad) {  // dx[cell] += inv * g[window]

@@ -110,7 +110,7 @@ void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows);  // from the save
 void emit_pool_grads(KernelFrame& f, RowRange rows);            // PoolGrads kernels
 /// Conv geometry and the accumulation of output pixels (emit_conv.cpp).
 struct ConvShape {
-  std::int64_t B, H, W, I, OH, OW, O, KH, KW, SH, SW, PH, PW;
+  std::int64_t B, H, W, I, OH, OW, O, KH, KW, SH, SW, PH, PW, DH, DW;  // DH, DW: the taps' spacing (dilation)
   bool padded;
   ConvShape(const ir::Shape& x, const ir::Shape& w, const ir::Attrs& a);
   std::int64_t vectors(int width) const { return (O + width - 1) / width; }

@@ -85,11 +85,11 @@ WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding 
 }
 
 WindowAxis window_rows(const Attrs& a, std::int64_t in, std::int64_t k) {
-  return window_axis(in, k, a.stride_h, a.padding, a.pad_top, a.pad_bottom);
+  return window_axis(in, dilated_span(k, a.dilation_h), a.stride_h, a.padding, a.pad_top, a.pad_bottom);
 }
 
 WindowAxis window_cols(const Attrs& a, std::int64_t in, std::int64_t k) {
-  return window_axis(in, k, a.stride_w, a.padding, a.pad_left, a.pad_right);
+  return window_axis(in, dilated_span(k, a.dilation_w), a.stride_w, a.padding, a.pad_left, a.pad_right);
 }
 
 NodeId Graph::add(Node node) {
@@ -136,7 +136,8 @@ NodeId Graph::find_variable(std::string_view name) const {
 namespace {
 
 /// The attributes the op reads (ops.def), as ` {name=value, ...}`; empty when
-/// none. The pad_* cells only mean something under explicit padding.
+/// none. The pad_* cells only mean something under explicit padding; a
+/// dilation of 1 and an uncounted padding are left out (the common case).
 std::string attrs_text(const Node& n) {
   const AttrSet used = op_info(n.op).attrs;
   const AttrSet pads = attr_bit(AttrId::pad_top) | attr_bit(AttrId::pad_bottom) | attr_bit(AttrId::pad_left) |
@@ -145,6 +146,8 @@ std::string attrs_text(const Node& n) {
   for_each_attr(n.attrs, [&](AttrId id, const auto& value) {
     if (!(used & attr_bit(id))) return;
     if ((pads & attr_bit(id)) && n.attrs.padding != Padding::Explicit) return;
+    if ((id == AttrId::dilation_h || id == AttrId::dilation_w) && n.attrs.dilation_h == 1 && n.attrs.dilation_w == 1) return;
+    if (id == AttrId::count_pad && !n.attrs.count_pad) return;
     body += fmt::format("{}{}={}", body.empty() ? "" : ", ", attr_name(id), attr_text(value));
   });
   return body.empty() ? std::string{} : " {" + body + "}";

@@ -35,7 +35,10 @@ struct WindowAxis {
 };
 WindowAxis window_axis(std::int64_t in, std::int64_t k, std::int64_t s, Padding padding, std::int64_t before = 0,
                        std::int64_t after = 0);
-/// The rows (height) and columns (width) axes of a window op's attributes.
+/// The cells a window of k taps spans when its taps are `dilation` apart.
+inline std::int64_t dilated_span(std::int64_t k, std::int64_t dilation) { return dilation * (k - 1) + 1; }
+/// The rows (height) and columns (width) axes of a window op's attributes,
+/// for a window of k taps (spread by the attributes' dilation).
 WindowAxis window_rows(const Attrs& a, std::int64_t in, std::int64_t k);
 WindowAxis window_cols(const Attrs& a, std::int64_t in, std::int64_t k);
 

@@ -74,6 +74,7 @@ inline constexpr std::array<OpInfo, op_count> op_table = [] {
 #define A(name) attr_bit(AttrId::name)
 #define STRIDES (A(stride_h) | A(stride_w) | A(padding) | A(pad_top) | A(pad_bottom) | A(pad_left) | A(pad_right))
 #define WINDOW (A(window_h) | A(window_w) | STRIDES)
+#define DILATION (A(dilation_h) | A(dilation_w))
 #define TL_CATEGORY(name, doc) \
   current = OpCategory::name;  \
   index = 0;
@@ -83,6 +84,7 @@ inline constexpr std::array<OpInfo, op_count> op_table = [] {
 #undef TL_OP
 #undef TL_CATEGORY
 #undef WINDOW
+#undef DILATION
 #undef STRIDES
 #undef A
   return rows;

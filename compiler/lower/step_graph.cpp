@@ -107,6 +107,45 @@ struct Lowering {
     return add(OpKind::BiasAdd, {add(OpKind::ChannelMul, {centered, factor}, l.name + "/scaled", l), beta}, l.name, l);
   }
 
+  /// Channels [offset, offset + count) of x.
+  NodeId slice(NodeId x, std::int64_t offset, std::int64_t count, const std::string& name, const Layer& l) {
+    ir::Shape shape = g().node(x).shape;
+    shape.back() = count;
+    ir::Attrs a;
+    a.offset = static_cast<int>(offset);
+    return add(OpKind::SliceChannels, {x}, name, l, a, std::move(shape));
+  }
+
+  /// parts[first, last) side by side along the channels, as a balanced tree
+  /// of concats (each value is copied log2(parts) times, not parts times).
+  NodeId concat(const std::vector<NodeId>& parts, std::size_t first, std::size_t last, const std::string& name,
+                const Layer& l) {
+    if (last - first == 1) return parts[first];
+    const std::size_t mid = first + (last - first) / 2;
+    return add(OpKind::Concat, {concat(parts, first, mid, name, l), concat(parts, mid, last, name, l)}, name, l);
+  }
+
+  /// conv2d with groups: each group of input channels convolved with its
+  /// block of the kernel's outputs. groups = channels is a depthwise conv
+  /// whose (K,K,1,C*M) kernel is the depthwise (K,K,C,M) one reshaped.
+  NodeId grouped_conv(NodeId x, NodeId kernel, const Layer& l, const ir::Attrs& a) {
+    const ir::Shape k = g().node(kernel).shape;  // (K,K,C/groups,filters); a copy: add() moves nodes
+    const std::int64_t channels = g().node(x).shape.back();
+    if (k[2] == 1 && l.groups == channels) {
+      const NodeId dw = add(OpKind::Reshape, {kernel}, l.name + "/depthwise_kernel", l, {}, {k[0], k[1], channels, k[3] / channels});
+      return add(OpKind::DepthwiseConv2D, {x, dw}, l.name + "/conv", l, a);
+    }
+    const std::int64_t outs = k[3] / l.groups;
+    std::vector<NodeId> parts;
+    for (int j = 0; j < l.groups; ++j) {
+      const std::string group = l.name + "/group" + std::to_string(j);
+      parts.push_back(add(OpKind::Conv2D,
+                          {slice(x, j * k[2], k[2], group + "/input", l), slice(kernel, j * outs, outs, group + "/kernel", l)},
+                          group + "/conv", l, a));
+    }
+    return concat(parts, 0, parts.size(), l.name + "/conv", l);
+  }
+
   NodeId layer(std::size_t index) {
     const Layer& l = model.layers[index];
     auto in = [&](std::size_t k = 0) { return value[static_cast<std::size_t>(l.inputs.at(k))]; };
@@ -117,6 +156,9 @@ struct Lowering {
     a.stride_w = l.stride_w;
     a.padding = l.padding;
     a.pad_top = l.pads[0], a.pad_bottom = l.pads[1], a.pad_left = l.pads[2], a.pad_right = l.pads[3];
+    a.dilation_h = l.dilation_h;
+    a.dilation_w = l.dilation_w;
+    a.count_pad = l.count_include_pad;
     NodeId pre = -1;  // before the activation
     switch (l.kind) {
       case LayerKind::Input: {
@@ -125,7 +167,8 @@ struct Lowering {
         return add(OpKind::Input, {}, "images", l, role, batched(l.shape));
       }
       case LayerKind::Conv2D: {
-        pre = add(OpKind::Conv2D, {in(), variable(l, l.params[0])}, l.name + "/conv", l, a);
+        pre = l.groups > 1 ? grouped_conv(in(), variable(l, l.params[0]), l, a)
+                           : add(OpKind::Conv2D, {in(), variable(l, l.params[0])}, l.name + "/conv", l, a);
         if (l.use_bias) pre = add(OpKind::BiasAdd, {pre, variable(l, l.params[1])}, l.name + "/bias", l);
         break;
       }
@@ -158,6 +201,11 @@ struct Lowering {
         NodeId sum = in(0);
         for (std::size_t k = 1; k < l.inputs.size(); ++k) sum = add(OpKind::Add, {sum, in(k)}, l.name, l);
         return sum;
+      }
+      case LayerKind::Concat: {
+        std::vector<NodeId> parts;
+        for (std::size_t k = 0; k < l.inputs.size(); ++k) parts.push_back(in(k));
+        return concat(parts, 0, parts.size(), l.name, l);
       }
       case LayerKind::Multiply: {
         // Inputs of the layer's shape multiply in order; a (C) input is

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
@@ -26,28 +27,34 @@ float* reshape_to(Tensor& out, const ir::Shape& shape);
 float* fill_to(Tensor& out, const ir::Shape& shape, float value = 0.0f);
 
 /// Sliding-window geometry over an input (B,H,W,C), shared by conv and pooling:
-/// output extent OH x OW, window KH x KW, strides SH x SW, and the padding PH,
-/// PW before the first row/column (ir::window_axis).
+/// output extent OH x OW, window KH x KW taps DH x DW cells apart (1 for
+/// pooling), strides SH x SW, and the padding PH, PW before the first
+/// row/column (ir::window_axis).
 struct Window {
-  std::int64_t B, H, W, C, OH, OW, KH, KW, SH, SW, PH, PW;
+  std::int64_t B, H, W, C, OH, OW, KH, KW, SH, SW, PH, PW, DH = 1, DW = 1;
 };
 Window window(const ir::Shape& x, std::int64_t kh, std::int64_t kw, const ir::Attrs& attrs);
 
 /// The window of output (oh, ow) starts at input cell (top, left); its taps
 /// kh in [kh_lo, kh_hi), kw in [kw_lo, kw_hi) are the ones inside the input
-/// (the others fall on padding). Tap (kh, kw) reads input (top + kh, left + kw).
+/// (the others fall on padding). Tap (kh, kw) reads input (top + kh * DH,
+/// left + kw * DW).
 struct Taps {
   std::int64_t top, left, kh_lo, kh_hi, kw_lo, kw_hi;
   std::int64_t count() const { return (kh_hi - kh_lo) * (kw_hi - kw_lo); }
 };
+/// The taps k in [0, K) with 0 <= start + k * D < size, as [lo, hi).
+inline std::pair<std::int64_t, std::int64_t> taps_inside(std::int64_t start, std::int64_t K, std::int64_t D,
+                                                         std::int64_t size) {
+  const std::int64_t lo = start >= 0 ? 0 : (-start + D - 1) / D;
+  const std::int64_t hi = size - start <= 0 ? 0 : std::min(K, (size - start + D - 1) / D);
+  return {lo, std::max(lo, hi)};
+}
 inline Taps taps(const Window& g, std::int64_t oh, std::int64_t ow) {
   const std::int64_t top = oh * g.SH - g.PH, left = ow * g.SW - g.PW;
-  return {top,
-          left,
-          std::max<std::int64_t>(0, -top),
-          std::min(g.KH, g.H - top),
-          std::max<std::int64_t>(0, -left),
-          std::min(g.KW, g.W - left)};
+  const auto [kh_lo, kh_hi] = taps_inside(top, g.KH, g.DH, g.H);
+  const auto [kw_lo, kw_hi] = taps_inside(left, g.KW, g.DW, g.W);
+  return {top, left, kh_lo, kh_hi, kw_lo, kw_hi};
 }
 
 /// y[0, n) += a * x[0, n). Fixed-width blocks (8, then 4) let -O2 vectorize

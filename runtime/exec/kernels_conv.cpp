@@ -10,25 +10,26 @@ namespace tl::exec::kernels {
 Window window(const ir::Shape& x, std::int64_t kh, std::int64_t kw, const ir::Attrs& a) {
   const ir::WindowAxis h = ir::window_rows(a, x[1], kh);
   const ir::WindowAxis w = ir::window_cols(a, x[2], kw);
-  return {x[0], x[1], x[2], x[3], h.out, w.out, kh, kw, a.stride_h, a.stride_w, h.pad_before, w.pad_before};
+  return {x[0], x[1], x[2], x[3], h.out, w.out, kh, kw, a.stride_h, a.stride_w, h.pad_before, w.pad_before,
+          a.dilation_h, a.dilation_w};
 }
 
 namespace {
 
 /// Output columns [lo, hi) whose tap kw lands inside the input:
-/// 0 <= ow * SW + kw - PW < W.
+/// 0 <= ow * SW + kw * DW - PW < W.
 struct Columns {
   std::int64_t lo, hi;
 };
 Columns columns_for_tap(const Window& g, std::int64_t kw) {
-  const std::int64_t first = g.PW - kw, last = g.W - 1 + g.PW - kw;  // bounds on ow * SW
+  const std::int64_t first = g.PW - kw * g.DW, last = g.W - 1 + g.PW - kw * g.DW;  // bounds on ow * SW
   if (last < 0) return {0, 0};
   return {first <= 0 ? 0 : (first + g.SW - 1) / g.SW, std::min(g.OW, last / g.SW + 1)};
 }
 
 /// Calls tap(b, oh, kh, kw, ih, columns) for every kernel row/column pair of
 /// every output row that reads inside the input; input column iw of output
-/// column ow is ow * SW + kw - PW.
+/// column ow is ow * SW + kw * DW - PW.
 template <class F>
 void for_each_row_tap(const Window& g, F tap) {
   std::vector<Columns> columns(static_cast<std::size_t>(g.KW));
@@ -37,7 +38,7 @@ void for_each_row_tap(const Window& g, F tap) {
     for (std::int64_t oh = 0; oh < g.OH; ++oh) {
       const Taps rows = taps(g, oh, 0);  // only its row part (top, kh range) is used
       for (std::int64_t kh = rows.kh_lo; kh < rows.kh_hi; ++kh)
-        for (std::int64_t kw = 0; kw < g.KW; ++kw) tap(b, oh, kh, kw, rows.top + kh, columns[static_cast<std::size_t>(kw)]);
+        for (std::int64_t kw = 0; kw < g.KW; ++kw) tap(b, oh, kh, kw, rows.top + kh * g.DH, columns[static_cast<std::size_t>(kw)]);
     }
 }
 
@@ -58,7 +59,7 @@ void conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, Tensor& ou
     for (std::int64_t ci = 0; ci < I; ++ci) {
       const float* wrow = pw + ((kh * g.KW + kw) * I + ci) * O;
       for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
-        axpy(orow + ow * O, wrow, xrow[(ow * g.SW + kw - g.PW) * I + ci], static_cast<std::size_t>(O));
+        axpy(orow + ow * O, wrow, xrow[(ow * g.SW + kw * g.DW - g.PW) * I + ci], static_cast<std::size_t>(O));
     }
   });
 }
@@ -79,7 +80,7 @@ void conv2d_grad_input(const Tensor& g, const Tensor& w, const ir::Attrs& attrs,
     for (std::int64_t ci = 0; ci < I; ++ci) {
       const float* wrow = pw + ((kh * geo.KW + kw) * I + ci) * O;
       for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
-        dxrow[(ow * geo.SW + kw - geo.PW) * I + ci] += dot(grow + ow * O, wrow, static_cast<std::size_t>(O));
+        dxrow[(ow * geo.SW + kw * geo.DW - geo.PW) * I + ci] += dot(grow + ow * O, wrow, static_cast<std::size_t>(O));
     }
   });
 }
@@ -106,7 +107,7 @@ void conv2d_grad_filter(const Tensor& x, const Tensor& g, const ir::Attrs& attrs
       for (std::int64_t ci = 0; ci < I; ++ci) {
         float* acc = image.data() + ((kh * geo.KW + kw) * I + ci) * O;
         for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
-          axpy(acc, grow + ow * O, xrow[(ow * geo.SW + kw - geo.PW) * I + ci], static_cast<std::size_t>(O));
+          axpy(acc, grow + ow * O, xrow[(ow * geo.SW + kw * geo.DW - geo.PW) * I + ci], static_cast<std::size_t>(O));
       }
     });
     for (std::size_t i = 0; i < size; ++i) total[i] += image[i];

@@ -31,7 +31,7 @@ void depthwise_conv2d(const Tensor& x, const Tensor& w, const ir::Attrs& attrs, 
         float* o = po + ((b * g.OH + oh) * g.OW + ow) * d.O;
         for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
           for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-            const float* xin = x.data() + ((b * g.H + t.top + kh) * g.W + t.left + kw) * g.C;
+            const float* xin = x.data() + ((b * g.H + t.top + kh * g.DH) * g.W + t.left + kw * g.DW) * g.C;
             const float* wk = w.data() + (kh * g.KW + kw) * d.O;
             for (std::int64_t k = 0; k < d.O; ++k) o[k] += xin[k / d.M] * wk[k];
           }
@@ -50,10 +50,10 @@ void depthwise_conv2d_grad_input(const Tensor& gy, const Tensor& w, const ir::At
       for (std::int64_t iw = 0; iw < g.W; ++iw) {
         float* out = pdx + ((b * g.H + ih) * g.W + iw) * g.C;
         for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-          const std::int64_t th = ih + g.PH - kh;  // = oh * SH
+          const std::int64_t th = ih + g.PH - kh * g.DH;  // = oh * SH
           if (th < 0 || th % g.SH != 0 || th / g.SH >= g.OH) continue;
           for (std::int64_t kw = 0; kw < g.KW; ++kw) {
-            const std::int64_t tw = iw + g.PW - kw;
+            const std::int64_t tw = iw + g.PW - kw * g.DW;
             if (tw < 0 || tw % g.SW != 0 || tw / g.SW >= g.OW) continue;
             const float* gin = gy.data() + ((b * g.OH + th / g.SH) * g.OW + tw / g.SW) * d.O;
             const float* wk = w.data() + (kh * g.KW + kw) * d.O;
@@ -82,7 +82,7 @@ void depthwise_conv2d_grad_filter(const Tensor& x, const Tensor& gy, const ir::A
         const float* gin = gy.data() + ((b * g.OH + oh) * g.OW + ow) * d.O;
         for (std::int64_t kh = t.kh_lo; kh < t.kh_hi; ++kh)
           for (std::int64_t kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-            const float* xin = x.data() + ((b * g.H + t.top + kh) * g.W + t.left + kw) * g.C;
+            const float* xin = x.data() + ((b * g.H + t.top + kh * g.DH) * g.W + t.left + kw * g.DW) * g.C;
             float* acc = image.data() + (kh * g.KW + kw) * d.O;
             for (std::int64_t k = 0; k < d.O; ++k) acc[k] += xin[k / d.M] * gin[k];
           }

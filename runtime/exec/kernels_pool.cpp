@@ -94,7 +94,8 @@ void avgpool2d(const Tensor& x, const ir::Attrs& attrs, Tensor& out) {
     for_each_cell(g, b, t, [&](std::int64_t base) {
       for (std::int64_t c = 0; c < g.C; ++c) o[c] += px[base + c];
     });
-    const float inv = 1.0f / static_cast<float>(t.count());  // real cells only
+    // Real cells only, or with count_pad the window's area (padded cells too).
+    const float inv = 1.0f / static_cast<float>(attrs.count_pad ? g.KH * g.KW : t.count());
     for (std::int64_t c = 0; c < g.C; ++c) o[c] *= inv;
   });
 }
@@ -104,7 +105,7 @@ void avgpool2d_grad(const Tensor& g, const ir::Attrs& attrs, const ir::Shape& x_
   float* pdx = fill_to(dx, x_shape);
   const float* pg = g.data();
   for_each_window(geo, [&](std::int64_t b, const Taps& t, std::int64_t at) {
-    const float inv = 1.0f / static_cast<float>(t.count());
+    const float inv = 1.0f / static_cast<float>(attrs.count_pad ? geo.KH * geo.KW : t.count());
     for_each_cell(geo, b, t, [&](std::int64_t base) { axpy(pdx + base, pg + at, inv, static_cast<std::size_t>(geo.C)); });
   });
 }

@@ -106,6 +106,10 @@ nlohmann::json describe_model(const check::ModelSpec& m) {
                       {"activation", ir::to_string(l.activation)}, {"use_bias", l.use_bias}, {"rate", l.rate},
                       {"momentum", l.momentum}, {"epsilon", l.epsilon}, {"params", params}};
     if (l.padding == ir::Padding::Explicit) layer["pads"] = l.pads;
+    // Written only when set, so files of models without them read as before.
+    if (l.dilation_h != 1 || l.dilation_w != 1) layer["dilation"] = {l.dilation_h, l.dilation_w};
+    if (l.groups != 1) layer["groups"] = l.groups;
+    if (l.count_include_pad) layer["count_include_pad"] = true;
     const ir::ActivationInfo& info = ir::activation_info(l.activation);
     for (std::size_t i = 0; i < info.params.size(); ++i)
       if (!info.params[i].fixed) layer[std::string(info.params[i].name)] = l.activation_params.at(i);
@@ -145,7 +149,14 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
       if (l.padding == ir::Padding::Explicit)
         for (std::size_t k = 0; k < 4; ++k)  // fewer cells than the window's side
           l.pads[k] = small_whole(j.at("pads").at(k), 0, "layer '" + l.name + "' pads");
-      if (l.pads[0] >= l.window_h || l.pads[1] >= l.window_h || l.pads[2] >= l.window_w || l.pads[3] >= l.window_w)
+      if (j.contains("dilation")) {
+        l.dilation_h = small_whole(j.at("dilation").at(0), 1, "layer '" + l.name + "' dilation");
+        l.dilation_w = small_whole(j.at("dilation").at(1), 1, "layer '" + l.name + "' dilation");
+      }
+      if (j.contains("groups")) l.groups = small_whole(j.at("groups"), 1, "layer '" + l.name + "' groups");
+      if (j.contains("count_include_pad")) l.count_include_pad = j.at("count_include_pad").get<bool>();
+      const std::int64_t span_h = ir::dilated_span(l.window_h, l.dilation_h), span_w = ir::dilated_span(l.window_w, l.dilation_w);
+      if (l.pads[0] >= span_h || l.pads[1] >= span_h || l.pads[2] >= span_w || l.pads[3] >= span_w)
         throw std::invalid_argument("layer '" + l.name + "' pads as much as its window or more");
       read_activation(j, l);
       l.use_bias = j.at("use_bias").get<bool>();

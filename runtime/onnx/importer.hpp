@@ -35,6 +35,8 @@ struct Value {
   std::vector<std::int64_t> shape;  // ONNX's, without the batch: (C,H,W) or (F)
   bool spatial_one = false;         // (C,1,1) held as tl's flat (C)
   std::optional<std::array<std::int64_t, 3>> flattened;  // (C,H,W) flattened in tl's (h,w,c) order
+  std::array<int, 4> zero_pad{};  // a Pad's zeros (top, bottom, left, right) not yet applied: the next conv or average pool takes them
+  bool padded() const { return zero_pad != std::array<int, 4>{}; }
 };
 
 /// `name` as a tl identifier: letters, digits and '_', not starting with a
@@ -91,7 +93,7 @@ class Importer {
   // --- windows ------------------------------------------------------------------
 
   struct Window {
-    int kh = 1, kw = 1, sh = 1, sw = 1;
+    int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;  // dh, dw: dilations
     ir::Padding padding = ir::Padding::Valid;
     std::array<int, 4> pads{};  // top, bottom, left, right
   };
@@ -117,9 +119,18 @@ class Importer {
   /// Cast of a constant (exporters cast clip bounds): folded.
   void cast(const onnx::NodeProto& n);
 
-  /// Pad: exporters write an all-zero Pad before some average pools; it is
-  /// the tensor itself. Other padding is refused.
+  /// Pad: zeros around an image's rows and columns. PyTorch writes one before
+  /// an average pool that counts its padding; the conv or average pool that
+  /// reads it takes the cells as its own padding (zero padding is what a
+  /// conv pads with; an average over them counts them). Other padding, and
+  /// padded values read by anything else, are refused.
   void pad(const onnx::NodeProto& n);
+
+  /// image(n), possibly carrying a Pad's zeros (for conv and pool).
+  const Value& padded_image(const onnx::NodeProto& n) const;
+
+  /// Adds a Pad's zeros to a window's padding; `what` names the reader in errors.
+  void take_zero_pad(const onnx::NodeProto& n, const Value& x, Window& w) const;
 
   void conv(const onnx::NodeProto& n, const std::string& name);
 
@@ -146,6 +157,9 @@ class Importer {
                   float beta = 1);
 
   void merge(const onnx::NodeProto& n, const std::string& name);
+
+  /// Concat along the channels (axis 1) of images, of (C,1,1) values or of flat features.
+  void concat(const onnx::NodeProto& n, const std::string& name);
 
   void dropout(const onnx::NodeProto& n, const std::string& name);
 

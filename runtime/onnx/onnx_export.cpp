@@ -132,15 +132,18 @@ class Writer {
   const std::string& in(const Layer& l, std::size_t k = 0) const { return values_[static_cast<std::size_t>(l.inputs.at(k))]; }
   const Layer& input_layer(const Layer& l, std::size_t k = 0) const { return model_.layers[static_cast<std::size_t>(l.inputs.at(k))]; }
 
-  /// ONNX pads [top, left, bottom, right] and the window of a tl window layer.
+  /// ONNX pads [top, left, bottom, right] of a tl window layer (of kh x kw
+  /// taps, spread by the layer's dilation).
   std::vector<std::int64_t> pads(const Layer& l, const ir::Shape& input, std::int64_t kh, std::int64_t kw) const {
     ir::Attrs a;
     a.stride_h = l.stride_h, a.stride_w = l.stride_w, a.padding = l.padding;
     a.pad_top = l.pads[0], a.pad_bottom = l.pads[1], a.pad_left = l.pads[2], a.pad_right = l.pads[3];
+    a.dilation_h = l.dilation_h, a.dilation_w = l.dilation_w;
     const ir::WindowAxis h = ir::window_rows(a, input[0], kh), w = ir::window_cols(a, input[1], kw);
+    const std::int64_t span_h = ir::dilated_span(kh, l.dilation_h), span_w = ir::dilated_span(kw, l.dilation_w);
     // The cells after: whatever the last window reaches past the input (none under valid).
-    const std::int64_t after_h = std::max<std::int64_t>(0, (h.out - 1) * l.stride_h + kh - input[0] - h.pad_before);
-    const std::int64_t after_w = std::max<std::int64_t>(0, (w.out - 1) * l.stride_w + kw - input[1] - w.pad_before);
+    const std::int64_t after_h = std::max<std::int64_t>(0, (h.out - 1) * l.stride_h + span_h - input[0] - h.pad_before);
+    const std::int64_t after_w = std::max<std::int64_t>(0, (w.out - 1) * l.stride_w + span_w - input[1] - w.pad_before);
     return {h.pad_before, w.pad_before, after_h, after_w};
   }
 
@@ -167,6 +170,7 @@ class Writer {
         ints(n, "kernel_shape", {l.window_h, l.window_w});
         ints(n, "strides", {l.stride_h, l.stride_w});
         ints(n, "pads", pads(l, input_layer(l).shape, l.window_h, l.window_w));
+        if (l.count_include_pad) integer(n, "count_include_pad", 1);
         return out;
       }
       case LayerKind::GlobalMaxPool2D:
@@ -203,6 +207,14 @@ class Writer {
           sum = apply("Add", {sum, in(l, k)}, k + 1 == l.inputs.size() ? l.name : l.name + "/" + std::to_string(k));
         return sum;
       }
+      case LayerKind::Concat: {
+        std::vector<std::string> parts;
+        for (std::size_t k = 0; k < l.inputs.size(); ++k) parts.push_back(in(l, k));
+        onnx::NodeProto* n = nullptr;
+        const std::string out = apply("Concat", parts, l.name, &n);
+        integer(n, "axis", 1);  // the channels of (N,C,H,W), the features of (N,F)
+        return out;
+      }
       case LayerKind::Multiply: {
         // Inputs of the layer's shape multiply in order; a (C) one is
         // unsqueezed to (N,C,1,1) and broadcast over the image.
@@ -227,12 +239,12 @@ class Writer {
     const Tensor& k = weight(l, l.kind == LayerKind::Conv2D ? "kernel" : "depthwise_kernel");
     const std::int64_t KH = l.window_h, KW = l.window_w;
     const ir::Shape& x = input_layer(l).shape;
-    const std::int64_t C = x[2], O = l.units;
-    std::vector<float> w(static_cast<std::size_t>(KH * KW * C * (l.kind == LayerKind::Conv2D ? O : O / C)));
+    const std::int64_t C = x[2], O = l.units, per_group = C / l.groups;
+    std::vector<float> w(static_cast<std::size_t>(KH * KW * (l.kind == LayerKind::Conv2D ? per_group * O : O)));
     std::vector<std::int64_t> dims;
     if (l.kind == LayerKind::Conv2D) {
-      dims = {O, C, KH, KW};
-      onnx_layouts::conv_kernel(k.data(), w.data(), O, C, KH, KW, onnx_layouts::Direction::TlToOnnx);
+      dims = {O, per_group, KH, KW};
+      onnx_layouts::conv_kernel(k.data(), w.data(), O, per_group, KH, KW, onnx_layouts::Direction::TlToOnnx);
     } else {
       dims = {O, 1, KH, KW};
       onnx_layouts::depthwise_kernel(k.data(), w.data(), O, KH, KW, onnx_layouts::Direction::TlToOnnx);
@@ -244,7 +256,9 @@ class Writer {
     ints(n, "kernel_shape", {KH, KW});
     ints(n, "strides", {l.stride_h, l.stride_w});
     ints(n, "pads", pads(l, x, KH, KW));
+    if (l.dilation_h != 1 || l.dilation_w != 1) ints(n, "dilations", {l.dilation_h, l.dilation_w});
     if (l.kind == LayerKind::DepthwiseConv2D) integer(n, "group", C);
+    if (l.groups != 1) integer(n, "group", l.groups);
     return out;
   }
 

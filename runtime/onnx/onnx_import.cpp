@@ -34,7 +34,7 @@ std::string identifier(const std::string& name) {
 
 const std::vector<std::string>& ops() {
   static const std::vector<std::string> list = {
-      "Add",        "AveragePool",       "BatchNormalization", "Cast",    "Clip",      "Constant", "Conv",     "Dropout",
+      "Add",        "AveragePool",       "BatchNormalization", "Cast",    "Clip",      "Concat",    "Constant", "Conv",     "Dropout",
       "Flatten",    "Gemm",              "GlobalAveragePool",  "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity",
       "LeakyRelu",  "MatMul",            "MaxPool",            "Mul",     "Pad",       "Relu",      "Reshape",  "Sigmoid",
       "Softmax",    "Tanh"};
@@ -125,6 +125,9 @@ const Value& Importer::value(const std::string& name, const std::string& what) c
 const Value& Importer::input_value(const onnx::NodeProto& n, int i) const {
   if (n.input_size() <= i || n.input(i).empty()) throw ImportError(where(n) + " lacks its input " + std::to_string(i));
   const Value& v = value(n.input(i), where(n));
+  if (v.padded())
+    throw ImportError(where(n) + " reads '" + n.input(i) + "', an image padded by a Pad node; tl imports such padding only as "
+                                 "the padding of the convolution or average pool that reads it");
   if (v.flattened && n.op_type() != "Gemm" && n.op_type() != "MatMul")
     throw ImportError(where(n) + " reads a Flatten of a " + shape_text(*v.flattened) +
                           " image, whose element order differs between ONNX (c,h,w) and tl (h,w,c)",
@@ -199,11 +202,11 @@ Importer::Window Importer::window(const onnx::NodeProto& n, const Attributes& a,
   const auto s = a.integers("strides", {1, 1});
   const auto d = a.integers("dilations", {1, 1});
   if (s.size() != 2 || d.size() != 2) throw ImportError(where(n) + ": strides and dilations need two values");
-  if (d[0] != 1 || d[1] != 1)
-    throw ImportError(where(n) + fmt::format(" has dilations {}x{}; tl supports dilation 1 only", d[0], d[1]));
-  for (const std::int64_t v : {k[0], k[1], s[0], s[1]})
-    if (v < 1 || v > 4096) throw ImportError(where(n) + ": kernel and strides must be between 1 and 4096");
+  for (const std::int64_t v : {k[0], k[1], s[0], s[1], d[0], d[1]})
+    if (v < 1 || v > 4096) throw ImportError(where(n) + ": kernel, strides and dilations must be between 1 and 4096");
   w.kh = static_cast<int>(k[0]), w.kw = static_cast<int>(k[1]), w.sh = static_cast<int>(s[0]), w.sw = static_cast<int>(s[1]);
+  w.dh = static_cast<int>(d[0]), w.dw = static_cast<int>(d[1]);
+  const std::int64_t span_h = ir::dilated_span(k[0], d[0]), span_w = ir::dilated_span(k[1], d[1]);
   const std::string autopad = a.text("auto_pad", "NOTSET");
   if (autopad == "VALID") return w;
   if (autopad == "SAME_UPPER") {
@@ -216,8 +219,8 @@ Importer::Window Importer::window(const onnx::NodeProto& n, const Attributes& a,
   const auto p = a.integers("pads", {0, 0, 0, 0});
   if (p.size() != 4) throw ImportError(where(n) + ": pads needs four values (top, left, bottom, right)");
   w.pads = {static_cast<int>(p[0]), static_cast<int>(p[2]), static_cast<int>(p[1]), static_cast<int>(p[3])};
-  if (p[0] < 0 || p[1] < 0 || p[2] < 0 || p[3] < 0 || p[0] >= k[0] || p[2] >= k[0] || p[1] >= k[1] || p[3] >= k[1])
-    throw ImportError(where(n) + fmt::format(" pads [{}] the {}x{} window with as many cells as its side or more", fmt::join(p, ", "), k[0], k[1]),
+  if (p[0] < 0 || p[1] < 0 || p[2] < 0 || p[3] < 0 || p[0] >= span_h || p[2] >= span_h || p[1] >= span_w || p[3] >= span_w)
+    throw ImportError(where(n) + fmt::format(" pads [{}] the {}x{} window with as many cells as its side or more", fmt::join(p, ", "), span_h, span_w),
                       "tl pads each side with fewer cells than the window");
   if (p[0] || p[1] || p[2] || p[3]) w.padding = ir::Padding::Explicit;
   return w;
@@ -227,11 +230,13 @@ std::pair<std::int64_t, std::int64_t> Importer::slide(const Window& w, std::int6
   ir::Attrs a;
   a.stride_h = w.sh, a.stride_w = w.sw, a.padding = w.padding;
   a.pad_top = w.pads[0], a.pad_bottom = w.pads[1], a.pad_left = w.pads[2], a.pad_right = w.pads[3];
+  a.dilation_h = w.dh, a.dilation_w = w.dw;
   return {ir::window_rows(a, h, w.kh).out, ir::window_cols(a, wd, w.kw).out};
 }
 
 void Importer::set_window(Layer& l, const Window& w) const {
   l.window_h = w.kh, l.window_w = w.kw, l.stride_h = w.sh, l.stride_w = w.sw, l.padding = w.padding, l.pads = w.pads;
+  l.dilation_h = w.dh, l.dilation_w = w.dw;
 }
 
 const Value& Importer::image(const onnx::NodeProto& n) const {
@@ -239,6 +244,27 @@ const Value& Importer::image(const onnx::NodeProto& n) const {
   if (v.shape.size() != 3 || v.spatial_one)
     throw ImportError(where(n) + " needs an image (C,H,W), but its input is " + shape_text(v.shape));
   return v;
+}
+
+const Value& Importer::padded_image(const onnx::NodeProto& n) const {
+  if (n.input_size() < 1 || n.input(0).empty()) throw ImportError(where(n) + " lacks its input 0");
+  const Value& v = value(n.input(0), where(n));
+  if (!v.padded()) return image(n);
+  return v;  // pad() made sure it is an image
+}
+
+void Importer::take_zero_pad(const onnx::NodeProto& n, const Value& x, Window& w) const {
+  if (!x.padded()) return;
+  if (w.padding == ir::Padding::Same)
+    throw ImportError(where(n) + " has auto_pad SAME_UPPER and reads a Pad's output; tl takes one of the two",
+                      "export with explicit pads");
+  for (std::size_t k = 0; k < 4; ++k) w.pads[k] += x.zero_pad[k];
+  const std::int64_t span_h = ir::dilated_span(w.kh, w.dh), span_w = ir::dilated_span(w.kw, w.dw);
+  if (w.pads[0] >= span_h || w.pads[1] >= span_h || w.pads[2] >= span_w || w.pads[3] >= span_w)
+    throw ImportError(where(n) + fmt::format(" pads (its own and a Pad's) {}, {}, {}, {} around a {}x{} window: as many cells as its "
+                                             "side or more", w.pads[0], w.pads[1], w.pads[2], w.pads[3], span_h, span_w),
+                      "tl pads each side with fewer cells than the window");
+  w.padding = ir::Padding::Explicit;
 }
 
 }  // namespace detail

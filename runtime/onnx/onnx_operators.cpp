@@ -31,6 +31,7 @@ void Importer::node(const onnx::NodeProto& n, int index) {
   if (op == "Flatten" || op == "Reshape") return flatten(n, name);
   if (op == "Gemm" || op == "MatMul") return dense(n, name);
   if (op == "Add" || op == "Mul") return merge(n, name);
+  if (op == "Concat") return concat(n, name);
   if (op == "Dropout") return dropout(n, name);
   if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "LeakyRelu" || op == "HardSigmoid" || op == "HardSwish" ||
       op == "Softmax" || op == "Clip")
@@ -94,10 +95,32 @@ void Importer::pad(const onnx::NodeProto& n) {
   const Attributes a(n, where(n));
   std::vector<std::int64_t> pads = a.integers("pads", {});
   if (const Constant* c = constant(n, 1)) pads = c->ints;
-  if (std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p != 0; }))
-    throw ImportError(where(n) + " pads its input; tl imports padding only as a convolution's or pool's own pads",
+  float fill = a.real("value", 0.0f);
+  if (const Constant* c = constant(n, 2)) {
+    if (!c->is_float || c->floats.size() != 1) throw ImportError(where(n) + ": its constant_value is not one float");
+    fill = c->floats[0];
+  }
+  if (n.input_size() > 3 && !n.input(3).empty()) throw ImportError(where(n) + " pads chosen axes; tl imports Pad over every axis");
+  if (n.output_size() != 1) throw ImportError(where(n) + " must have one output");
+  const bool none = std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; });
+  const Value& x = value(n.input_size() > 0 ? n.input(0) : "", where(n));
+  if (none) {  // the tensor itself
+    values_[n.output(0)] = x;
+    return;
+  }
+  const std::string mode = a.text("mode", "constant");
+  // (N,C,H,W) pads: [N, C, H, W begins, N, C, H, W ends].
+  const bool spatial = pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0 &&
+                       std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p >= 0 && p <= 4096; });
+  if (mode != "constant" || fill != 0.0f || !spatial || x.shape.size() != 3 || x.spatial_one || x.flattened)
+    throw ImportError(where(n) + " pads other than an image's rows and columns with zeros; tl imports zero padding of an image "
+                                 "as the padding of the convolution or average pool that reads it",
                       "export the padding as the next layer's padding argument");
-  values_[n.output(0)] = input_value(n, 0);
+  Value v = x;
+  const std::array<int, 4> more = {static_cast<int>(pads[2]), static_cast<int>(pads[6]), static_cast<int>(pads[3]),
+                                   static_cast<int>(pads[7])};
+  for (std::size_t k = 0; k < 4; ++k) v.zero_pad[k] += more[k];
+  values_[n.output(0)] = v;
 }
 
 void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
@@ -119,9 +142,10 @@ void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
       throw ImportError(where(n) + " convolves a 1x1 image other than with a plain 1x1 kernel");
     return dense_from(n, name, x, w, bias, /*rows_are_inputs=*/false, std::nullopt);
   }
-  const Value& img = image(n);
+  const Value& img = padded_image(n);
   const std::int64_t C = img.shape[0];
-  const Window win = window(n, a, std::array<std::int64_t, 2>{KH, KW});
+  Window win = window(n, a, std::array<std::int64_t, 2>{KH, KW});
+  take_zero_pad(n, img, win);
   const auto [oh, ow] = checked_slide(n, win, img.shape[1], img.shape[2]);
   Layer l;
   set_window(l, win);
@@ -146,7 +170,17 @@ void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
     onnx_layouts::depthwise_kernel(w.floats.data(), kernel.data(), O, KH, KW, onnx_layouts::Direction::OnnxToTl);
     l.params.push_back({"depthwise_kernel", kshape, true, check::Init::GlorotUniform, KH * KW * C, KH * KW * M});
   } else {
-    throw ImportError(where(n) + fmt::format(" has group {} on {} channels; tl supports group 1 and depthwise (group = channels)", group, C));
+    // Grouped: (O, C/group, KH, KW) -> (KH, KW, C/group, O), as for one group.
+    if (group < 1 || C % group != 0 || O % group != 0 || per_group * group != C)
+      throw ImportError(where(n) + fmt::format(" has group {} with a weight of {} channels per group on {} channels and {} outputs; "
+                                               "the group must divide both and the weight take channels/group",
+                                               group, per_group, C, O));
+    l.kind = LayerKind::Conv2D;
+    l.groups = static_cast<int>(group);
+    kshape = {KH, KW, per_group, O};
+    kernel = tensor(kshape);
+    onnx_layouts::conv_kernel(w.floats.data(), kernel.data(), O, per_group, KH, KW, onnx_layouts::Direction::OnnxToTl);
+    l.params.push_back({"kernel", kshape, true, check::Init::GlorotUniform, KH * KW * per_group, KH * KW * O});
   }
   const int index = add(l, {img.layer}, name);
   Layer& made = loaded_.spec.layers[static_cast<std::size_t>(index)];
@@ -206,15 +240,27 @@ void Importer::pool(const onnx::NodeProto& n, const std::string& name) {
                          : std::set<std::string>{"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad"});
   const Attributes a(n, where(n));
   if (a.integer("storage_order", 0) != 0) throw ImportError(where(n) + " has storage_order = 1");
-  const Value& x = image(n);
+  const Value& x = max ? image(n) : padded_image(n);  // a max pool pads with -inf, not a Pad's zeros
   Window win = window(n, a, std::nullopt);
-  const ir::Padding written = win.padding;  // before ceil_mode's extra cells (which no average counts)
+  if (win.dh != 1 || win.dw != 1)
+    throw ImportError(where(n) + fmt::format(" has dilations {}x{}; tl pools over adjacent cells (dilation 1)", win.dh, win.dw));
+  bool counts_pad = !max && a.integer("count_include_pad", 0) != 0 && win.padding != ir::Padding::Valid;
+  if (x.padded()) {
+    // The Pad's zeros are cells of the image to the pool: its own pads must count too.
+    if (win.padding != ir::Padding::Valid && !counts_pad)
+      throw ImportError(where(n) + " reads a Pad's zeros (which count in its averages) and pads without counting (count_include_pad = 0)",
+                        "export with one kind of padding");
+    take_zero_pad(n, x, win);
+    counts_pad = true;
+  }
+  const ir::Padding written = win.padding;  // before ceil_mode's extra cells
   if (a.integer("ceil_mode", 0) != 0 && win.padding != ir::Padding::Same) {
     // Window counts rounded up (a last window that starts inside the image or
     // its leading pad, as ONNX and PyTorch count them) are the counts rounded
     // down over extra cells after the image: padded cells count in neither a
-    // max nor an average (count_include_pad = 1 is refused below), so the
-    // result is the same.
+    // max nor an average (with count_include_pad = 1 an average counts the
+    // written pads but not these cells: refused below), so the result is the
+    // same.
     auto extra = [](std::int64_t size, int k, int s, int before, int after) {
       const std::int64_t span = size + before + after - k;
       if (span < 0) return 0;
@@ -225,18 +271,31 @@ void Importer::pool(const onnx::NodeProto& n, const std::string& name) {
     const int eh = extra(x.shape[1], win.kh, win.sh, win.pads[0], win.pads[1]);
     const int ew = extra(x.shape[2], win.kw, win.sw, win.pads[2], win.pads[3]);
     if (eh || ew) {
+      if (counts_pad)
+        throw ImportError(where(n) + " counts padded cells in its averages (count_include_pad = 1) and rounds its window count up "
+                                     "(ceil_mode = 1); tl counts the padded cells of windows inside the padded image only",
+                          "export with count_include_pad = False or ceil_mode = False");
       win.padding = ir::Padding::Explicit;
       win.pads[1] += eh;
       win.pads[3] += ew;
     }
   }
-  if (!max && a.integer("count_include_pad", 0) != 0 && written != ir::Padding::Valid)
-    throw ImportError(where(n) + " counts padded cells in its averages (count_include_pad = 1); tl averages the cells inside the image",
-                      "export with count_include_pad = False");
   const auto [oh, ow] = checked_slide(n, win, x.shape[1], x.shape[2]);
+  if (win.padding == ir::Padding::Valid && win.kh == x.shape[1] && win.kw == x.shape[2]) {
+    // One window over the whole image (PyTorch's adaptive pools to 1x1): a
+    // global pool, whose (C,1,1) output joins and scales like GlobalMaxPool's.
+    Layer l;
+    l.kind = max ? LayerKind::GlobalMaxPool2D : LayerKind::GlobalAvgPool2D;
+    l.shape = {x.shape[0]};
+    Value v{add(l, {x.layer}, name), {x.shape[0], 1, 1}};
+    v.spatial_one = true;
+    return produce(n, v);
+  }
   Layer l;
   l.kind = max ? LayerKind::MaxPool2D : LayerKind::AvgPool2D;
   set_window(l, win);
+  // Without pads there is nothing to count (and the model reads as before).
+  l.count_include_pad = counts_pad;
   l.shape = {oh, ow, x.shape[0]};
   produce(n, Value{add(l, {x.layer}, name), {x.shape[0], oh, ow}});
 }
@@ -364,6 +423,46 @@ void Importer::merge(const onnx::NodeProto& n, const std::string& name) {
   const Value& big = scales && a.spatial_one ? b : a;
   l.shape = loaded_.spec.layers[static_cast<std::size_t>(big.layer)].shape;
   produce(n, Value{add(l, {a.layer, b.layer}, name), big.shape, big.spatial_one});
+}
+
+void Importer::concat(const onnx::NodeProto& n, const std::string& name) {
+  only_attributes(n, {"axis"});
+  if (n.input_size() < 1) throw ImportError(where(n) + " has no inputs");
+  const Value& first = input_value(n, 0);
+  const auto rank = static_cast<std::int64_t>(first.shape.size()) + 1;  // with the batch
+  std::int64_t axis = Attributes(n, where(n)).integer("axis", 1);
+  if (axis < 0) axis += rank;
+  if (axis != 1)
+    throw ImportError(where(n) + " joins along axis " + std::to_string(Attributes(n, where(n)).integer("axis", 1)) +
+                          "; tl joins along the channels (axis 1)");
+  std::vector<int> layers;
+  std::vector<std::int64_t> shape = first.shape;
+  shape[0] = 0;
+  for (int i = 0; i < n.input_size(); ++i) {
+    const Value& v = input_value(n, i);
+    const bool fits = v.shape.size() == first.shape.size() && v.spatial_one == first.spatial_one &&
+                      std::equal(v.shape.begin() + 1, v.shape.end(), first.shape.begin() + 1);
+    if (!fits)
+      throw ImportError(where(n) + " joins " + shape_text(first.shape) + " and " + shape_text(v.shape) +
+                        "; tl joins tensors whose other sizes agree");
+    if (v.flattened)
+      throw ImportError(where(n) + " joins a flattened image; tl orders flattened features (h,w,c), ONNX (c,h,w)",
+                        "join the images before flattening them");
+    shape[0] += v.shape[0];
+    layers.push_back(v.layer);
+  }
+  if (layers.size() == 1) {  // a copy
+    single_output(n);
+    values_[n.output(0)] = first;
+    return;
+  }
+  Layer l;
+  l.kind = LayerKind::Concat;
+  l.shape = loaded_.spec.layers[static_cast<std::size_t>(first.layer)].shape;
+  l.shape.back() = shape[0];
+  Value v{add(l, layers, name), shape};
+  v.spatial_one = first.spatial_one;
+  produce(n, v);
 }
 
 void Importer::dropout(const onnx::NodeProto& n, const std::string& name) {

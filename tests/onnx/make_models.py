@@ -101,15 +101,42 @@ class CeilPools(nn.Module):
 
 
 class Branches(nn.Module):
-    """Joins two branches with torch.cat: an operator tl does not import."""
+    """Inception, ResNeXt and DeepLab operators: three branches joined by
+    torch.cat (a 1x1 conv, a 3x3 conv at dilation 2, an average pool that
+    counts its padding as PyTorch does by default, then a 1x1 conv), a
+    grouped convolution (4 groups of 7 channels into 8), a depthwise one at
+    dilation 3, and the average- and max-pooled vectors joined."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.b1 = nn.Conv2d(16, 8, 1)
+        self.b2 = nn.Conv2d(16, 12, 3, padding=2, dilation=2)
+        self.b3 = nn.AvgPool2d(3, stride=1, padding=1)
+        self.b3c = nn.Conv2d(16, 8, 1)
+        self.grouped = nn.Conv2d(28, 32, 3, stride=2, padding=1, groups=4)
+        self.bn = nn.BatchNorm2d(32)
+        self.dw = nn.Conv2d(32, 32, 3, padding=3, dilation=3, groups=32)
+        self.head = nn.Linear(64, 6)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        x = torch.cat([torch.relu(self.b1(x)), torch.relu(self.b2(x)), self.b3c(self.b3(x))], 1)
+        x = torch.relu(self.bn(self.grouped(x)))
+        x = torch.relu(self.dw(x)) + x
+        v = torch.cat([nn.functional.adaptive_avg_pool2d(x, 1), nn.functional.adaptive_max_pool2d(x, 1)], 1)
+        return self.head(torch.flatten(v, 1))
+
+
+class Upsample(nn.Module):
+    """Resizes an image (nearest neighbour): an operator tl does not import."""
 
     def __init__(self):
         super().__init__()
         self.a = nn.Conv2d(1, 2, 3, padding=1)
-        self.b = nn.Conv2d(1, 2, 1)
 
     def forward(self, x):
-        return torch.flatten(torch.cat([self.a(x), self.b(x)], 1), 1)
+        return torch.flatten(nn.functional.interpolate(self.a(x), scale_factor=2.0, mode="nearest"), 1)
 
 
 def randomise_batchnorm(model):
@@ -128,10 +155,13 @@ MODELS = {
     "small_cnn_opset17": (SmallCNN, (4, 1, 28, 28), 17, False),
     "excite": (Excite, (3, 3, 32, 32), 13, True),
     "tiny": (Tiny, (4, 1, 8, 8), 11, True),
-    "branches": (Branches, (2, 1, 8, 8), 13, False),
+    "branches": (Branches, (3, 3, 20, 20), 13, True),
+    "upsample": (Upsample, (2, 1, 8, 8), 13, False),
     "ceil_pools": (CeilPools, (3, 3, 20, 20), 13, False),
     "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (2, 3, 64, 64), 13, False),
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64), 13, False),
+    "squeezenet1_1": (lambda: torchvision.models.squeezenet1_1(num_classes=10), (2, 3, 64, 64), 13, False),
+    "googlenet": (lambda: torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=True), (2, 3, 64, 64), 13, False),
 }
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ONNX export round trip: a model with every kind of layer tl has (convolutions
-# with explicit and 'same' padding, depthwise with a multiplier, batchnorm,
-# squeeze-and-excite multiply, add, max and average pools, global pooling,
-# flatten, dropout, dense) and most activations is trained on MNIST, then
+# with explicit and 'same' padding, depthwise with a multiplier, grouped and
+# dilated convolutions, batchnorm, squeeze-and-excite multiply, add, concat,
+# max and average pools (one counting its padding), global pooling, flatten,
+# dropout, dense) and most activations is trained on MNIST, then
 #   - tlc run --onnx, tlc export and the script's `export net to "..."` write the same ONNX file;
 #   - onnx.checker (python3-onnx) accepts it, with full shape inference;
 #   - ONNX Runtime (npm's onnxruntime-node) runs it on the 10,000 MNIST test
@@ -37,8 +38,12 @@ model wide(classes) {
   gate: dense(16, hard_sigmoid)
   scaled: multiply(body, gate)
   side: conv2d(16, 3x3, padding = same, activation = gelu) from dw
-  add(scaled, side)
+  sum: add(scaled, side)
+  grouped: conv2d(8, 3x3, padding = 2, dilation = 2, groups = 4, activation = relu)
+  dilated: depthwise_conv2d(3x3, padding = same, dilation = 2) from sum
+  concat(grouped, dilated)
   maxpool2d(3, strides = 2, padding = 1)
+  avgpool2d(3, strides = 1, padding = 1, count_include_pad = true)
   avgpool2d(2, padding = same)
   activation(leaky_relu(0.1))
   activation(clip(-2, 2))

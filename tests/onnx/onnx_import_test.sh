@@ -2,8 +2,10 @@
 # ONNX import against PyTorch. tests/onnx/make_models.py exports networks with
 # torch.onnx.export (a small CNN at opsets 13 and 17 with batchnorm, padded
 # pools and a flatten into a linear layer; a MobileNetV3-like block with
-# depthwise convolutions, squeeze-and-excite and clip; torchvision's
-# ResNet-18 and MobileNetV2), and onnx_predict runs each on PyTorch's inputs
+# depthwise convolutions, squeeze-and-excite and clip; Inception-style
+# branches joined by Concat with grouped and dilated convolutions and an
+# average pool that counts its padding; torchvision's ResNet-18,
+# MobileNetV2, SqueezeNet 1.1 and GoogLeNet), and onnx_predict runs each on PyTorch's inputs
 # with both backends: every output within 1e-4 of PyTorch's. Then a script
 # imports a network, cuts it, freezes it, trains a new head and evaluates it;
 # and files tl can't import give errors naming the node.
@@ -15,7 +17,7 @@ src="$3"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$src/tests/onnx/make_models.py" "$work" > "$work/make.log" 2>&1 || { cat "$work/make.log"; exit 1; }
-for m in small_cnn small_cnn_opset17 excite tiny ceil_pools resnet18 mobilenet_v2; do
+for m in small_cnn small_cnn_opset17 excite tiny ceil_pools branches resnet18 mobilenet_v2 squeezenet1_1 googlenet; do
   "$predict" "$work/$m.onnx" "$work/$m.input.bin" "$work/$m.output.bin" 1e-4
 done
 
@@ -61,11 +63,11 @@ assert np.array_equal(tensor("fc1_Gemm/kernel"), init["fc1.weight"].reshape(16, 
 PY
 
 # Errors name the file and the node, and say what tl supports.
-printf 'tiny = idx("tiny")\nnet = onnx("branches.onnx")\nsummary net\n' > "$work/concat.tl"
-if (cd "$work" && "$tlc" check concat.tl > concat.log 2>&1); then fail "a Concat model was accepted"; fi
-grep -q "concat.tl:2:12: error: cannot import the ONNX model: branches.onnx: node '/Concat' (Concat): tl does not support the operator Concat" "$work/concat.log" \
-  || { cat "$work/concat.log"; fail "the Concat error"; }
-grep -q "hint: tl imports Add, AveragePool" "$work/concat.log" || fail "the supported list"
+printf 'tiny = idx("tiny")\nnet = onnx("upsample.onnx")\nsummary net\n' > "$work/resize.tl"
+if (cd "$work" && "$tlc" check resize.tl > resize.log 2>&1); then fail "a Resize model was accepted"; fi
+grep -q "resize.tl:2:12: error: cannot import the ONNX model: upsample.onnx: node '/Resize' (Resize): tl does not support the operator Resize" "$work/resize.log" \
+  || { cat "$work/resize.log"; fail "the Resize error"; }
+grep -q "hint: tl imports Add, AveragePool" "$work/resize.log" || fail "the supported list"
 printf 'not a protobuf' > "$work/junk.onnx"
 printf 'net = onnx("junk.onnx")\nsummary net\n' > "$work/junk.tl"
 if (cd "$work" && "$tlc" check junk.tl > junk.log 2>&1); then fail "a junk file was accepted"; fi

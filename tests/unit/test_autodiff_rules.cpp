@@ -252,3 +252,37 @@ TEST_CASE("channel block adjoints match finite differences") {
   SUBCASE("slice_channels") { check_unary(OpKind::SliceChannels, random_tensor({2, 3, 3, 7}, 44), at2, {2, 3, 3, 4}); }
   SUBCASE("pad_channels") { check_unary(OpKind::PadChannels, random_tensor({2, 3, 3, 4}, 45), at2, {2, 3, 3, 9}); }
 }
+
+TEST_CASE("dilated convolutions and counted padding: adjoints match finite differences") {
+  auto dilated = [](ir::Attrs a, int dh, int dw) {
+    a.dilation_h = dh;
+    a.dilation_w = dw;
+    return a;
+  };
+  SUBCASE("conv2d, dilation 2, valid") {
+    check_binary(OpKind::Conv2D, random_tensor({2, 7, 7, 2}, 50), random_tensor({3, 3, 2, 3}, 51),
+                 dilated(window(1, 1, ir::Padding::Valid), 2, 2));
+  }
+  SUBCASE("conv2d, dilation 2x3, same, stride 2") {
+    check_binary(OpKind::Conv2D, random_tensor({2, 7, 8, 2}, 52), random_tensor({3, 3, 2, 3}, 53),
+                 dilated(window(1, 2, ir::Padding::Same), 2, 3));
+  }
+  SUBCASE("conv2d, dilation 2, explicit, asymmetric") {
+    ir::Attrs a = dilated(window(1, 1, ir::Padding::Explicit), 2, 2);
+    a.pad_top = 2, a.pad_bottom = 1, a.pad_left = 0, a.pad_right = 3;
+    check_binary(OpKind::Conv2D, random_tensor({1, 5, 6, 2}, 54), random_tensor({3, 3, 2, 2}, 55), a);
+  }
+  SUBCASE("depthwise, dilation 2, same, multiplier 2") {
+    check_binary(OpKind::DepthwiseConv2D, random_tensor({2, 6, 6, 3}, 56), random_tensor({3, 3, 3, 2}, 57),
+                 dilated(window(1, 1, ir::Padding::Same), 2, 2));
+  }
+  SUBCASE("avgpool counting padded cells, explicit and same") {
+    ir::Attrs a = window(3, 1, ir::Padding::Explicit);
+    a.pad_top = a.pad_bottom = a.pad_left = a.pad_right = 1;
+    a.count_pad = true;
+    check_unary(OpKind::AvgPool2D, random_tensor({2, 5, 4, 3}, 58), a);
+    ir::Attrs same = window(3, 2, ir::Padding::Same);
+    same.count_pad = true;
+    check_unary(OpKind::AvgPool2D, random_tensor({2, 5, 4, 3}, 59), same);
+  }
+}

@@ -238,6 +238,54 @@ TEST_CASE("jit: depthwise conv2d and its gradients, multipliers 1 and 3") {
   }
 }
 
+TEST_CASE("jit: dilated conv2d and depthwise conv2d and their gradients") {
+  struct Geometry {
+    ir::Shape x, w;
+    ir::Attrs a;
+    int dh, dw;
+  };
+  // DeepLab-style 3x3 at dilation 2 (same, and PyTorch's padding = 2),
+  // uneven dilations with strides, and a 1-row kernel.
+  const std::vector<Geometry> cases = {{{5, 9, 8, 3}, {3, 3, 3, 20}, window(1, 1, 1, 1, kSame), 2, 2},
+                                       {{5, 9, 8, 3}, {3, 3, 3, 4}, padded(3, 1, {2, 2, 2, 2}), 2, 2},
+                                       {{5, 9, 10, 2}, {3, 2, 2, 5}, window(1, 1, 2, 2, kValid), 2, 3},
+                                       {{4, 11, 9, 3}, {3, 3, 3, 6}, window(1, 1, 2, 1, kSame), 3, 2},
+                                       {{3, 6, 9, 4}, {1, 3, 4, 4}, padded(1, 1, {0, 0, 4, 4}), 1, 4}};
+  for (const Geometry& g : cases) {
+    ir::Attrs a = g.a;
+    a.window_h = static_cast<int>(g.w[0]), a.window_w = static_cast<int>(g.w[1]);
+    a.dilation_h = g.dh, a.dilation_w = g.dw;
+    const ir::WindowAxis h = ir::window_rows(a, g.x[1], g.w[0]), w = ir::window_cols(a, g.x[2], g.w[1]);
+    CAPTURE(g.dh);
+    CAPTURE(g.dw);
+    const ir::Shape out = {g.x[0], h.out, w.out, g.w[3]};
+    check_op(OpKind::Conv2D, {random_tensor(g.x, 1), random_tensor(g.w, 2)}, a);
+    check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
+    check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
+    // Depthwise with multipliers 1 and 2 on the same geometry.
+    for (std::int64_t m : {1, 2}) {
+      const ir::Shape dw = {g.w[0], g.w[1], g.x[3], m};
+      const ir::Shape dout = {g.x[0], h.out, w.out, g.x[3] * m};
+      check_op(OpKind::DepthwiseConv2D, {random_tensor(g.x, 7), random_tensor(dw, 8)}, a);
+      check_op(OpKind::DepthwiseConv2DGradInput, {random_tensor(dout, 9), random_tensor(dw, 10)}, a, g.x);
+      check_op(OpKind::DepthwiseConv2DGradFilter, {random_tensor(g.x, 11), random_tensor(dout, 12)}, a);
+    }
+  }
+}
+
+TEST_CASE("jit: average pooling that counts padded cells") {
+  const ir::Shape x = {5, 7, 6, 19};
+  for (const auto& [k, s] : std::vector<std::pair<int, int>>{{3, 1}, {3, 2}, {2, 2}}) {
+    for (const ir::Attrs& base : {padded(k, s, {1, 1, 1, 1}), padded(k, s, {0, 1, 1, 0}), window(k, k, s, s, kSame)}) {
+      ir::Attrs a = base;
+      a.count_pad = true;
+      const ir::WindowAxis h = ir::window_rows(a, x[1], k), w = ir::window_cols(a, x[2], k);
+      check_op(OpKind::AvgPool2D, {random_tensor(x, 4)}, a);
+      check_op(OpKind::AvgPool2DGrad, {random_tensor({x[0], h.out, w.out, x[3]}, 5)}, a, x);
+    }
+  }
+}
+
 TEST_CASE("jit: pooling and its gradients with explicit, asymmetric padding") {
   const ir::Shape x = {5, 7, 6, 3};
   struct Geometry {

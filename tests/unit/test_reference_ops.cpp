@@ -333,3 +333,23 @@ TEST_CASE("channel blocks move whole runs of channels, row by row") {
   CHECK_THROWS_WITH_AS(run_op(OpKind::SliceChannels, {make_tensor({2, 3}, {1, 2, 3, 4, 5, 6})}, at2, {2, 2}),
                        doctest::Contains("not inside"), std::logic_error);
 }
+
+TEST_CASE("dilated conv2d and counted padding on hand-computed examples") {
+  // 2x2 kernel with taps 2 apart spans 3x3: out = 1*1 + 2*3 + 3*7 + 4*9 = 64.
+  ir::Attrs a = window(1, 1, 1, ir::Padding::Valid);
+  a.dilation_h = a.dilation_w = 2;
+  check_values(run_op(OpKind::Conv2D, {nine(), make_tensor({2, 2, 1, 1}, {1, 2, 3, 4})}, a), {1, 1, 1, 1}, {64});
+  // Same padding at dilation 2 (one cell each side): a 3x3 output; the
+  // corner (0,0) reads only x(1,1) = 5 through the last tap; the centre
+  // reads the four corners (checked against numpy).
+  a.padding = ir::Padding::Same;
+  check_values(run_op(OpKind::Conv2D, {nine(), make_tensor({2, 2, 1, 1}, {1, 2, 3, 4})}, a), {1, 3, 3, 1},
+               {4 * 5, 3 * 4 + 4 * 6, 3 * 5, 2 * 2 + 4 * 8, 64, 1 * 2 + 3 * 8, 2 * 5, 1 * 4 + 2 * 6, 1 * 5});
+  // avgpool 3x3, padding 1: the corner's 4 real cells over 9, or over 4.
+  ir::Attrs p = window(3, 3, 1, ir::Padding::Explicit);
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  // (PyTorch's avg_pool2d(3, 1, 1) with count_include_pad False and True.)
+  check_values(run_op(OpKind::AvgPool2D, {nine()}, p), {1, 3, 3, 1}, {12.0f / 4, 21.0f / 6, 16.0f / 4, 27.0f / 6, 5});
+  p.count_pad = true;
+  check_values(run_op(OpKind::AvgPool2D, {nine()}, p), {1, 3, 3, 1}, {12.0f / 9, 21.0f / 9, 16.0f / 9, 27.0f / 9, 45.0f / 9});
+}
