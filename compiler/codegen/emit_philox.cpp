@@ -52,11 +52,13 @@ llvm::Value* dropout_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat
   const double rate = n.attrs.rate;
   const float keep = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
   const auto threshold = static_cast<std::uint32_t>(std::min(std::ceil(std::max(rate, 0.0) * 16777216.0), 16777216.0));
-  llvm::Value* index = flat;
+  // A data-parallel shard's rows come after row_offset rows of the batch.
+  const std::int64_t row = n.shape.empty() ? 0 : ir::element_count(n.shape) / n.shape[0];
+  llvm::Value* index = row == 0 ? flat : e.add(flat, e.mul(f.arg(StepSlot::RowOffset, e.i64), row));
   if (lanes > 1) {
     std::vector<llvm::Constant*> offsets;
     for (int i = 0; i < lanes; ++i) offsets.push_back(b.getInt64(static_cast<std::uint64_t>(i)));
-    index = b.CreateAdd(e.splat(flat, lanes), llvm::ConstantVector::get(offsets));
+    index = b.CreateAdd(e.splat(index, lanes), llvm::ConstantVector::get(offsets));
   }
   llvm::Type* i32s = e.vec(lanes, e.i32);
   llvm::Value* step = b.CreateTrunc(f.arg(StepSlot::Step, e.i64), e.i32);

@@ -23,11 +23,13 @@ struct StepArgs {
   std::int32_t* status = nullptr;    ///< per thread: StatusWords ints (error reporting)
   std::uint64_t* profile = nullptr;  ///< when set, thread 0 adds each pass's cycles at [pass]
   std::int64_t batch = 0;            ///< the batch size of this run (<= the plan's when batch-generic)
+  std::int64_t row_offset = 0;       ///< StepContext::row_offset (dropout draws of a data-parallel shard)
 };
 
 /// Slot index of each StepArgs field, as the generated code reads them.
 enum class StepSlot : int {
-  Tensors, Arena, Scratch, ScratchStride, Threads, Barrier, BarrierState, Seed, Step, Scalars, Status, Profile, Batch
+  Tensors, Arena, Scratch, ScratchStride, Threads, Barrier, BarrierState, Seed, Step, Scalars, Status, Profile, Batch,
+  RowOffset
 };
 
 /// A thread's status words: [0] error code (0 none, 1 bad label), [1] batch

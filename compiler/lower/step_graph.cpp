@@ -28,6 +28,8 @@ struct Lowering {
   NodeId output_pre_activation = -1;  // logits of the output layer
 
   ir::Graph& g() { return out.graph; }
+  /// Dropout on, batch statistics: a train step or its gradient half.
+  bool training() const { return kind == StepKind::Train || kind == StepKind::Gradients; }
 
   NodeId add(OpKind op, std::vector<NodeId> inputs, const std::string& name, const Layer& layer, ir::Attrs attrs = {},
              ir::Shape shape = {}) {
@@ -88,7 +90,7 @@ struct Lowering {
     const NodeId moving_var = variable(l, l.params[3]);
     ir::Attrs eps;
     eps.eps = l.epsilon;
-    if (kind == StepKind::Train && !frozen_layer(l)) {
+    if (training() && !frozen_layer(l)) {
       const NodeId mean = add(OpKind::ChannelMean, {x}, l.name + "/mean", l);
       const NodeId centered = add(OpKind::BiasAdd, {x, add(OpKind::Neg, {mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
       const NodeId var = add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l);
@@ -188,7 +190,7 @@ struct Lowering {
       case LayerKind::GlobalAvgPool2D: return add(OpKind::GlobalAvgPool2D, {in()}, l.name, l);
       case LayerKind::Flatten: return add(OpKind::Reshape, {in()}, l.name, l, {}, batched(l.shape));
       case LayerKind::Dropout: {
-        if (kind != StepKind::Train || l.rate == 0) return in();
+        if (!training() || l.rate == 0) return in();
         ir::Attrs d;
         d.rate = l.rate;
         d.stream = model.random_stream(l.name);
@@ -229,6 +231,20 @@ struct Lowering {
   }
 };
 
+/// Clipping, the optimizer's updates and the per-layer learning-rate
+/// multipliers (`| lr {layer: factor}`) for `grads`.
+void append_optimizer(ir::Graph& g, autodiff::Gradients grads, const check::TrainConfig& train,
+                      const check::ModelSpec& model, ir::Origin origin) {
+  if (train.clip_norm > 0) grads = clip_by_global_norm(g, grads, train.clip_norm, origin);
+  append_updates(g, grads, train.optimizer);
+  for (const NodeId effect : g.effects()) {
+    ir::Node& update = g.node(effect);
+    if (!(ir::op_info(update.op).attrs & ir::attr_bit(ir::AttrId::lr))) continue;  // not an optimizer's update
+    const auto it = model.lr_factors.find(g.node(update.inputs[0]).name);
+    if (it != model.lr_factors.end()) update.attrs.lr *= it->second;
+  }
+}
+
 }  // namespace
 
 StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind kind, const check::TrainConfig* train,
@@ -252,7 +268,7 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
   // Label smoothing shapes the training objective; evaluations measure the
   // plain cross-entropy.
   ir::Attrs smoothing;
-  if (kind == StepKind::Train) smoothing.smoothing = train->loss.label_smoothing;
+  if (lw.training()) smoothing.smoothing = train->loss.label_smoothing;
   const NodeId loss = logits >= 0 ? lw.add(OpKind::SoftmaxXent, {logits, labels}, "loss", out_layer, smoothing)
                                   : lw.add(OpKind::ProbXent, {scores, labels}, "loss", out_layer, smoothing);
   lw.g().set_output("loss", loss);
@@ -262,19 +278,35 @@ StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind
     return std::move(lw.out);
   }
 
-  // 3. Backward to the trainable params only, then their updates.
+  // 3. Backward to the trainable params only, then their updates (or, for
+  // the gradient half of a data-parallel step, the gradients as outputs).
   autodiff::Gradients grads = autodiff::differentiate(lw.g(), loss, lw.out.trainable);
-  if (train->clip_norm > 0) grads = clip_by_global_norm(lw.g(), grads, train->clip_norm, lw.g().node(loss).origin);
-  append_updates(lw.g(), grads, train->optimizer);
-  // 4. Per-layer learning-rate multipliers (`| lr {layer: factor}`).
-  for (const NodeId effect : lw.g().effects()) {
-    ir::Node& update = lw.g().node(effect);
-    if (!(ir::op_info(update.op).attrs & ir::attr_bit(ir::AttrId::lr))) continue;  // not an optimizer's update
-    const auto it = model.lr_factors.find(lw.g().node(update.inputs[0]).name);
-    if (it != model.lr_factors.end()) update.attrs.lr *= it->second;
+  if (kind == StepKind::Gradients) {
+    for (const auto& [param, grad] : grads.params) lw.g().set_output(gradient_output(lw.g().node(param).name), grad);
+    ir::verify(lw.g());
+    return std::move(lw.out);
   }
+  append_optimizer(lw.g(), grads, *train, model, lw.g().node(loss).origin);
   ir::verify(lw.g());
   return std::move(lw.out);
+}
+
+std::string gradient_output(const std::string& tensor) { return "grad:" + tensor; }
+
+StepGraph build_apply(const check::ModelSpec& model, const check::TrainConfig& train,
+                      const std::vector<std::pair<std::string, ir::Shape>>& gradients) {
+  StepGraph out;
+  autodiff::Gradients grads;
+  for (const auto& [name, shape] : gradients) {
+    ir::Node param{OpKind::Param, {}, shape, {}, name, {}};
+    const NodeId p = out.graph.add(std::move(param));
+    ir::Node sum{OpKind::State, {}, shape, {}, gradient_output(name), {}};
+    grads.params.emplace_back(p, out.graph.add(std::move(sum)));
+    out.trainable.push_back(p);
+  }
+  append_optimizer(out.graph, grads, train, model, {});
+  ir::verify(out.graph);
+  return out;
 }
 
 }  // namespace tl::lower

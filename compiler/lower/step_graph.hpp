@@ -5,6 +5,10 @@
 //   eval:    forward (dropout off, moving statistics) -> loss; outputs
 //            "loss", "correct" and "scores".
 //   predict: forward only; output "scores" (probabilities for a softmax model).
+//   gradients: a data-parallel train step's first half: train's forward,
+//            loss and backward, with each trainable tensor's gradient as the
+//            output "grad:<tensor>" (and the batchnorm moving averages);
+//            build_apply makes the second half.
 // The batch size is part of the graph (shapes are static), so a run keeps one
 // graph per distinct batch size (the last partial batch has its own).
 #pragma once
@@ -18,7 +22,7 @@
 
 namespace tl::lower {
 
-enum class StepKind { Train, Eval, Predict };
+enum class StepKind { Train, Eval, Predict, Gradients };
 
 struct StepGraph {
   ir::Graph graph;
@@ -31,5 +35,16 @@ struct StepGraph {
 /// `frozen` names tensors ("<layer>/<param>") that must not be trained.
 StepGraph build_step(const check::ModelSpec& model, std::int64_t batch, StepKind kind,
                      const check::TrainConfig* train, const std::set<std::string>& frozen = {});
+
+/// The output name of tensor `tensor`'s gradient in a Gradients step, and
+/// the State a build_apply step reads it from: "grad:<tensor>".
+std::string gradient_output(const std::string& tensor);
+
+/// A data-parallel train step's second half: for each (tensor, shape) of
+/// `gradients`, the Param and its summed gradient as the State
+/// gradient_output(tensor); clipping, the optimizer's updates and the
+/// learning-rate multipliers exactly as a Train step appends them.
+StepGraph build_apply(const check::ModelSpec& model, const check::TrainConfig& train,
+                      const std::vector<std::pair<std::string, ir::Shape>>& gradients);
 
 }  // namespace tl::lower

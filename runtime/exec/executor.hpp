@@ -43,6 +43,10 @@ struct StepContext {
   std::uint64_t seed = 0;
   std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
   double lr_scale = 1.0;   ///< the learning-rate schedule's factor for this step
+  /// Rows of the global batch before this one: a data-parallel process's
+  /// shard draws the dropout masks of its rows of the whole batch, as one
+  /// process running the whole batch would.
+  std::uint64_t row_offset = 0;
 };
 
 class Executor {

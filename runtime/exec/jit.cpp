@@ -158,6 +158,7 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
   args.scalars = m.scalars.data();
   args.status = m.status.data();
   args.batch = batch;
+  args.row_offset = static_cast<std::int64_t>(ctx.row_offset);
   if (m.profiling) {
     PassProfile& profile = m.profiles[step.get()];
     if (profile.labels.empty())

@@ -107,9 +107,11 @@ void clip_grad(const Tensor& y, const Tensor& g, float lo, float hi, Tensor& out
 void hard_sigmoid_grad(const Tensor& y, const Tensor& g, float alpha, Tensor& out);
 void hard_swish_grad(const Tensor& x, const Tensor& g, Tensor& out);  // takes x
 void swish_grad(const Tensor& x, const Tensor& g, Tensor& out);       // takes x
-/// Element i is 1/(1-rate) if Philox(seed, stream, step, i) >= rate, else 0.
+/// Element i is 1/(1-rate) if Philox(seed, stream, step, first + i) >= rate,
+/// else 0, where first = row_offset rows of `shape` (a data-parallel shard's
+/// place in the whole batch).
 void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,
-                  Tensor& out);
+                  std::uint64_t row_offset, Tensor& out);
 
 // --- last-axis ops and matmul (kernels_dense.cpp) ----------------------------
 void bias_add(const Tensor& x, const Tensor& c, Tensor& out);     // (...,C) + (C)

@@ -125,12 +125,13 @@ void swish_grad(const Tensor& x, const Tensor& g, Tensor& out) {
 }
 
 void dropout_mask(const ir::Shape& shape, double rate, std::uint64_t stream, std::uint64_t seed, std::uint64_t step,
-                  Tensor& out) {
+                  std::uint64_t row_offset, Tensor& out) {
   float* o = reshape_to(out, shape);
   const float keep = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
+  const std::size_t first = shape.empty() ? 0 : static_cast<std::size_t>(row_offset) * (out.size() / static_cast<std::size_t>(shape[0]));
   for (std::size_t i = 0, n = out.size(); i < n; ++i)
     // Compared in double, exactly as the op is specified.
-    o[i] = static_cast<double>(rng::uniform(seed, stream, static_cast<std::uint32_t>(step), i)) >= rate ? keep : 0.0f;
+    o[i] = static_cast<double>(rng::uniform(seed, stream, static_cast<std::uint32_t>(step), first + i)) >= rate ? keep : 0.0f;
 }
 
 }  // namespace tl::exec::kernels

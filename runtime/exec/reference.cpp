@@ -78,7 +78,7 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
       case OpCategory::Generator:
         switch (ir::sub_op<ir::GeneratorOp>(n.op)) {
           case ir::GeneratorOp::Fill: k::fill_to(out, n.shape, static_cast<float>(n.attrs.value)); break;
-          case ir::GeneratorOp::DropoutMask: k::dropout_mask(n.shape, n.attrs.rate, n.attrs.stream, ctx.seed, ctx.step, out); break;
+          case ir::GeneratorOp::DropoutMask: k::dropout_mask(n.shape, n.attrs.rate, n.attrs.stream, ctx.seed, ctx.step, ctx.row_offset, out); break;
         }
         break;
       case OpCategory::Unary:

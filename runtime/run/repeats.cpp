@@ -42,6 +42,20 @@ nlohmann::json read_results(const std::string& dir) {
   return j.is_discarded() ? nlohmann::json(nullptr) : j;
 }
 
+/// This process's environment without an MPI launcher's variables: a run
+/// started from a process of an MPI job is a process of its own.
+std::vector<char*> child_environment() {
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string v = *e;
+    const bool mpi = v.rfind("OMPI_", 0) == 0 || v.rfind("PMIX_", 0) == 0 || v.rfind("PMI_", 0) == 0 ||
+                     v.rfind("MPI_LOCALNRANKS=", 0) == 0 || v.rfind("MPI_LOCALRANKID=", 0) == 0;
+    if (!mpi) env.push_back(*e);
+  }
+  env.push_back(nullptr);
+  return env;
+}
+
 /// Starts `args` with stdout and stderr to `log`; returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   posix_spawn_file_actions_t actions;
@@ -59,7 +73,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, args[0].c_str(), &actions, &attributes, argv.data(), environ);
+  std::vector<char*> env = child_environment();
+  const int err = posix_spawn(&pid, args[0].c_str(), &actions, &attributes, argv.data(), env.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(err));
@@ -95,12 +110,20 @@ void remove_aggregate(const std::string& dir) {
 }
 
 int run_repeats(const RepeatOptions& o) {
-  fs::create_directories(o.out_dir);
-  remove_aggregate(o.out_dir);
+  const int rank = o.comm ? o.comm->rank() : 0, processes = o.comm ? o.comm->size() : 1;
+  if (rank == 0) {
+    fs::create_directories(o.out_dir);
+    remove_aggregate(o.out_dir);
+  }
+  if (o.comm) dist::barrier(*o.comm);  // the folder is there before anyone writes into it
+  std::vector<std::uint64_t> mine;  // the seeds this process runs
+  for (std::size_t i = 0; i < o.seeds.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(processes)) == rank) mine.push_back(o.seeds[i]);
   std::string seed_list;
   for (const auto s : o.seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(s);
-  std::fprintf(o.out, "Repeating %s over %zu seeds (%s), %d at a time; each run's output is in %s/seed-N/log.txt\n",
-               o.script.c_str(), o.seeds.size(), seed_list.c_str(), o.jobs, o.out_dir.c_str());
+  std::fprintf(o.out, "Repeating %s over %zu seeds (%s), %d at a time%s; each run's output is in %s/seed-N/log.txt\n",
+               o.script.c_str(), o.seeds.size(), seed_list.c_str(), o.jobs,
+               processes > 1 ? (" in each of " + std::to_string(processes) + " processes").c_str() : "", o.out_dir.c_str());
   std::fflush(o.out);
 
   struct Running {
@@ -142,7 +165,7 @@ int run_repeats(const RepeatOptions& o) {
   };
 
   try {
-    for (const std::uint64_t seed : o.seeds) {
+    for (const std::uint64_t seed : mine) {
       const std::string dir = o.out_dir + "/" + folder_of(seed);
       bool resume = o.resume;
       if (o.resume) {
@@ -176,6 +199,14 @@ int run_repeats(const RepeatOptions& o) {
     for (const auto& [child, run] : running) waitpid(child, nullptr, 0);
     throw;
   }
+  if (o.comm && processes > 1) {
+    // Every process's outcome, so that all of them end alike.
+    std::vector<std::uint64_t> all_failed = dist::gather_all(*o.comm, failed);
+    std::vector<double> flags = {stopped ? 1.0 : 0.0};
+    dist::sum_in_rank_order(*o.comm, flags);
+    failed = std::move(all_failed);
+    stopped = flags[0] > 0;
+  }
   if (stopped) {
     std::fprintf(o.out, "stopped; finish the runs with the same command and --resume\n");
     return 130;
@@ -184,6 +215,7 @@ int run_repeats(const RepeatOptions& o) {
     std::fprintf(o.out, "%zu of %zu runs failed; no figures over the seeds were written\n", failed.size(), o.seeds.size());
     return 1;
   }
+  if (rank != 0) return 0;  // rank 0 writes the summary
 
   std::vector<report::SeedRun> runs;
   for (const std::uint64_t seed : o.seeds)

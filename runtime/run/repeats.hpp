@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/dist/communicator.hpp"
+
 namespace tl::run {
 
 struct RepeatOptions {
@@ -30,10 +32,16 @@ struct RepeatOptions {
   /// Ctrl-C reaches them only this way; each stops after its current step,
   /// resumable).
   std::function<bool()> should_stop;
+  /// A sweep over an MPI job's processes: this process runs the seeds at
+  /// positions rank, rank + size, ... (each a child process as above, with
+  /// no MPI of its own), then rank 0 folds every seed's results into the
+  /// summary. The run folder must be one the processes share. Null: all here.
+  const dist::Communicator* comm = nullptr;
 };
 
 /// Runs the seeds and writes the aggregate. Returns 0 when every run
-/// finished, 1 when one failed (naming it and its log), 130 when stopped.
+/// finished, 1 when one failed (naming it and its log), 130 when stopped;
+/// in a sweep, the same on every process.
 int run_repeats(const RepeatOptions& options);
 
 }  // namespace tl::run

@@ -42,6 +42,7 @@ class Runner {
         executor_(exec::make_executor(options.backend, options.threads)),
         key_(checkpoint_key(options.script_text, exp.seed)) {
     results_.set("script_key", key_);  // the script text and seed this run is of (repeats' --resume compares it)
+    results_.set("processes", options.comm ? options.comm->size() : 1);
     for (const auto& m : exp.models) st_.states.push_back(initialise(m, exp.seed));
     st_.history_csv = "model,data,epoch,loss,accuracy,val_loss,val_accuracy,seconds,steps\n";
     st_.results = results_.json();
@@ -101,6 +102,12 @@ class Runner {
     load_checkpoint(options_.out_dir, key_, exp_, st_);
     // The backend and the thread count change results (sums in another
     // order), so a resumed run continues exactly as it started or not at all.
+    const int processes = st_.results.value("processes", 1), now = options_.comm ? options_.comm->size() : 1;
+    if (processes != now)
+      throw data::DataError(options_.out_dir + "/checkpoint/checkpoint.safetensors", std::nullopt,
+                            "this run started with " + std::to_string(processes) + " process(es); resuming it with " +
+                                std::to_string(now) + " would change its results (each step's sums run in another order)",
+                            "resume under the same mpirun -np, or run without --resume to start again");
     const std::string backend = st_.results.value("backend", "");
     const int threads = st_.results.value("threads", 0);
     if (backend != options_.backend || threads != options_.threads)
@@ -255,6 +262,7 @@ class Runner {
     const std::optional<FitProgress> resumed = st_.fit;
     if (resumed) hooks.resume = &*resumed;
     hooks.should_stop = options_.should_stop;
+    hooks.comm = options_.comm;
     hooks.on_epoch_end = [&](const FitProgress& p) {
       st_.fit = p;
       save_checkpoint(options_.out_dir, key_, st_);
@@ -290,7 +298,7 @@ class Runner {
     const auto data = store_.get(exp_, step.data);
     train::Predictions predictions;  // the same pass gives the per-class figures
     const EvalStats stats = evaluate(*executor_, st_.states[static_cast<std::size_t>(step.model)], *data,
-                                     step.eval_batch, eval_config(step.model), nullptr, &predictions);
+                                     step.eval_batch, eval_config(step.model), nullptr, &predictions, options_.comm);
     std::fprintf(out_, "Evaluate %s on %s: loss %.4f - accuracy %.4f (%lld samples, %.1fs)\n", model.name.c_str(),
                  node.display.c_str(), stats.loss, stats.accuracy, static_cast<long long>(stats.samples), stats.seconds);
     results_.add_evaluation(model, node.display, *data, stats);
@@ -342,12 +350,13 @@ class Runner {
       ModelState& s = st_.states[static_cast<std::size_t>(index)];
       report::CompareRow row;
       row.model = exp_.models[static_cast<std::size_t>(index)].name;
-      row.test = evaluate(*executor_, s, *data, step.eval_batch, eval_config(index));
+      row.test = evaluate(*executor_, s, *data, step.eval_batch, eval_config(index), nullptr, nullptr, options_.comm);
       if (auto t = st_.trained.find(index); t != st_.trained.end()) {
         const int train_data = exp_.steps[static_cast<std::size_t>(t->second.step)].data;
         row.history = t->second.history;
         row.train_data = exp_.data[static_cast<std::size_t>(train_data)].display;
-        row.train = evaluate(*executor_, s, *store_.get(exp_, train_data), step.eval_batch, eval_config(index));
+        row.train = evaluate(*executor_, s, *store_.get(exp_, train_data), step.eval_batch, eval_config(index), nullptr,
+                             nullptr, options_.comm);
       }
       comparison.rows.push_back(std::move(row));
     }

@@ -13,6 +13,7 @@
 #include "compiler/check/experiment.hpp"
 #include "dsl/source.hpp"
 #include "runtime/data/data_store.hpp"
+#include "runtime/dist/communicator.hpp"
 #include "runtime/train/model_state.hpp"
 
 namespace tl::run {
@@ -30,6 +31,9 @@ struct RunOptions {
   /// Polled after every training step; true stops the run after that step
   /// (the last checkpoint is kept) with train::Interrupted.
   std::function<bool()> should_stop;
+  /// A data-parallel run's processes (docs/scale-out.md): every train step
+  /// and evaluation is shared among them. Null: this process alone.
+  const dist::Communicator* comm = nullptr;
 };
 
 /// Throws DiagnosticError (pointing at the failing step) for a run-time

@@ -11,6 +11,7 @@
 
 #include "runtime/data/batches.hpp"
 #include "runtime/train/batch_buffers.hpp"
+#include "runtime/train/data_parallel.hpp"
 #include "compiler/ir/optimizer.hpp"
 #include "runtime/train/lr_schedule.hpp"
 
@@ -77,6 +78,9 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
   LrScheduler scheduler(config.schedule, config.epochs, steps);
   for (const EpochStats& e : history) scheduler.epoch_end(e.val_loss.value_or(e.loss));  // a resumed plateau
   EpochWatch watch(config, hooks.resume ? hooks.resume->best : std::nullopt);
+  const dist::Communicator* comm = hooks.comm && hooks.comm->size() > 1 ? hooks.comm : nullptr;
+  std::optional<DataParallel> parallel;
+  if (comm) parallel.emplace(*comm);
 
   for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1;
        epoch <= config.epochs && !watch.state().stopped; ++epoch) {
@@ -90,14 +94,25 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
       const auto indices = data::batch_indices(order, batch, b);
       data::prefetch_batches(data, order, batch, b);  // an image folder decodes the next batches meanwhile
       const data::AugmentDraw draw{seed, static_cast<std::uint32_t>(epoch)};
-      const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size(), &draw);
-      const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
-      if (count == 0) continue;
+      double loss = 0, right = 0;
+      std::size_t count = 0;  // less than the batch when bad image files are skipped
+      if (parallel) {
+        const exec::StepContext ctx{seed, step_counter + 1, scheduler.factor(epoch, b)};
+        const GlobalStep g = parallel->step(executor, state, data, indices.data(), indices.size(), draw, config, ctx, graphs, buffers);
+        if (g.samples == 0) continue;
+        ++step_counter;
+        loss = g.loss, right = g.correct, count = g.samples;
+      } else {
+        const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size(), &draw);
+        count = buffers.count;
+        if (count == 0) continue;
+        const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(count), config);
+        const exec::StepContext ctx{seed, ++step_counter, scheduler.factor(epoch, b)};
+        const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
+        loss = outputs.at("loss").data()[0];
+        right = outputs.at("correct").data()[0];
+      }
       delivered += count;
-      const auto& step = graphs.get(*state.spec, lower::StepKind::Train, static_cast<std::int64_t>(count), config);
-      const exec::StepContext ctx{seed, ++step_counter, scheduler.factor(epoch, b)};
-      const auto outputs = executor.run(step.graph, state.vars, feeds, ctx);
-      const double loss = outputs.at("loss").data()[0];
       // Numerical guard: a non-finite loss or weight stops training, naming
       // where it happened (or, with on_nan continue, is reported once).
       const std::string bad = std::isfinite(loss) ? first_non_finite(state) : "the loss";
@@ -113,7 +128,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
         if (!std::isfinite(loss)) continue;
       }
       loss_sum += loss * static_cast<double>(count);
-      correct += outputs.at("correct").data()[0];
+      correct += right;
       seen += count;
       progress.step(static_cast<std::int64_t>(b + 1), loss_sum / static_cast<double>(seen),
                     correct / static_cast<double>(seen));
@@ -130,7 +145,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
     stats.steps = static_cast<std::int64_t>(steps);
     stats.samples = static_cast<std::int64_t>(seen);
     if (validation) {
-      const EvalStats v = evaluate(executor, state, *validation, config.batch, config, &graphs);
+      const EvalStats v = evaluate(executor, state, *validation, config.batch, config, &graphs, nullptr, comm);
       stats.val_loss = v.loss;
       stats.val_accuracy = v.accuracy;
     }
@@ -165,14 +180,19 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
 }
 
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config, StepGraphs* graphs, Predictions* predictions) {
+                   const check::TrainConfig& config, StepGraphs* graphs, Predictions* predictions,
+                   const dist::Communicator* comm) {
   const auto start = Clock::now();
   StepGraphs own;
   StepGraphs& cache = graphs ? *graphs : own;
   BatchBuffers buffers;
-  std::vector<std::uint32_t> order(data.size());
-  std::iota(order.begin(), order.end(), 0u);
-  const std::size_t steps = data::batch_count(data.size(), static_cast<std::size_t>(batch));
+  // Data-parallel: each process its contiguous share of the samples, then
+  // the sums (and the predictions, in sample order) over the processes.
+  const bool sharded = comm && comm->size() > 1;
+  const dist::Share share = sharded ? dist::share_of(data.size(), comm->rank(), comm->size()) : dist::Share{0, data.size()};
+  std::vector<std::uint32_t> order(share.size());
+  std::iota(order.begin(), order.end(), static_cast<std::uint32_t>(share.first));
+  const std::size_t steps = data::batch_count(order.size(), static_cast<std::size_t>(batch));
   double loss_sum = 0, correct = 0;
   std::size_t seen = 0;
   for (std::size_t b = 0; b < steps; ++b) {
@@ -193,6 +213,16 @@ EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Data
         predictions->samples.push_back(buffers.kept[k]);
         predictions->labels.push_back(data.labels[buffers.kept[k]]);
       }
+    }
+  }
+  if (sharded) {
+    std::vector<double> sums = {loss_sum, correct, static_cast<double>(seen)};
+    dist::sum_in_rank_order(*comm, sums);
+    loss_sum = sums[0], correct = sums[1], seen = static_cast<std::size_t>(sums[2]);
+    if (predictions) {
+      predictions->scores = dist::gather_all(*comm, predictions->scores);
+      predictions->samples = dist::gather_all(*comm, predictions->samples);
+      predictions->labels = dist::gather_all(*comm, predictions->labels);
     }
   }
   EvalStats stats;

@@ -14,6 +14,7 @@
 #include "compiler/check/experiment.hpp"
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/data/dataset.hpp"
+#include "runtime/dist/communicator.hpp"
 #include "runtime/exec/executor.hpp"
 #include "runtime/train/best_epoch.hpp"
 #include "runtime/train/model_state.hpp"
@@ -66,6 +67,9 @@ struct FitHooks {
   /// After an epoch that is the best so far by the watched figure (save_best
   /// writes the model file here), before on_epoch_end.
   std::function<void(const ModelState&, const EpochStats&)> on_best;
+  /// The processes of a data-parallel run (runtime/train/data_parallel.hpp);
+  /// null or one process: the whole batch here.
+  const dist::Communicator* comm = nullptr;
 };
 
 /// What a training did: its epochs and, when it watched a figure, the best
@@ -110,7 +114,8 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
 /// `predictions`, when given, receives every sample's scores from the same
 /// pass (what predict() gives), for per-class figures without a second one.
 EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Dataset& data, std::int64_t batch,
-                   const check::TrainConfig& config, StepGraphs* graphs = nullptr, Predictions* predictions = nullptr);
+                   const check::TrainConfig& config, StepGraphs* graphs = nullptr, Predictions* predictions = nullptr,
+                   const dist::Communicator* comm = nullptr);
 
 /// The loss settings used to evaluate a model that has not been trained in
 /// the script: cross-entropy on its probabilities (or logits if it has no softmax).

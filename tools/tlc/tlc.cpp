@@ -6,6 +6,10 @@
 //   tlc predict MODEL.safetensors PATH...    the class of each image file or folder's images
 // Exit status: 0 success, 1 an error in the script, its data or the run,
 // 2 a usage error. Errors go to stderr as FILE:LINE:COL: error: ...
+// Under mpirun (docs/scale-out.md) every process runs `tlc run`: train steps
+// and evaluations are shared among them, or a repeated script's seeds are;
+// rank 0 prints and writes the run folder, the others write only into a
+// scratch folder they remove, and an error on any rank ends them all.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -30,6 +34,7 @@
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/folder_images.hpp"
+#include "runtime/dist/mpi_communicator.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/onnx/onnx_export.hpp"
 #include "runtime/report/summary.hpp"
@@ -44,6 +49,10 @@ namespace {
 /// Set by the first Ctrl-C: training stops after the current step and the
 /// last checkpoint is kept. A second Ctrl-C ends the process at once.
 volatile std::sig_atomic_t interrupted = 0;
+
+/// Set when every process of an MPI job ends with the same status (a
+/// sweep's outcome): no need to abort the others.
+bool agreed_exit = false;
 
 extern "C" void on_interrupt(int) {
   interrupted = 1;
@@ -198,7 +207,25 @@ void emit_cost(const tl::check::Experiment& exp, tl::data::DataStore& store) {
   }
 }
 
-int execute(const std::string& command, const Options& o) {
+namespace fs = std::filesystem;
+
+/// A data-parallel process other than rank 0: its own scratch copy of the run
+/// folder (a resumed run starts from rank 0's checkpoint), removed at exit.
+struct Scratch {
+  std::string dir;
+  Scratch(const std::string& out_dir, int rank, bool resume) {
+    std::string pattern = (fs::temp_directory_path() / ("tlc-rank" + std::to_string(rank) + "-XXXXXX")).string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot make a scratch folder in " + fs::temp_directory_path().string());
+    dir = pattern;
+    if (resume && fs::exists(out_dir)) fs::copy(out_dir, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+int execute(const std::string& command, const Options& o, const tl::dist::Communicator& comm) {
   if (command == "predict") return predict(o);
   if (command == "export") {
     const tl::io::LoadedModel m = tl::io::load_model(o.model);
@@ -234,6 +261,7 @@ int execute(const std::string& command, const Options& o) {
     return 0;
   }
   const std::string out_dir = o.out_dir.empty() ? "runs/" + std::filesystem::path(o.file).stem().string() : o.out_dir;
+  const bool parallel = comm.size() > 1;
   if (!exp.repeat_seeds.empty() && !o.once) {
     // One process per seed: each run exactly what `tlc run --once --seed S` gives.
     tl::run::RepeatOptions repeat;
@@ -255,14 +283,27 @@ int execute(const std::string& command, const Options& o) {
     if (o.onnx) repeat.run_args.push_back("--onnx");
     repeat.resume = o.resume;
     repeat.should_stop = [] { return interrupted != 0; };
+    if (parallel) {
+      // A sweep: each process runs every size-th seed, rank 0 the summary.
+      repeat.comm = &comm;
+      repeat.jobs = std::max(1, repeat.jobs / comm.size());
+    }
     std::signal(SIGINT, on_interrupt);
+    agreed_exit = true;
     return tl::run::run_repeats(repeat);
   }
   tl::run::RunOptions run;
   run.out_dir = out_dir;
+  std::optional<Scratch> scratch;
+  if (parallel) {
+    run.comm = &comm;
+    if (comm.rank() != 0) scratch.emplace(out_dir, comm.rank(), o.resume);
+    tl::dist::barrier(comm);  // copies taken before rank 0 writes
+    if (scratch) run.out_dir = scratch->dir;
+  }
   run.backend = o.backend;
   run.threads = tl::run::threads_for(o.backend, o.threads);
-  run.live = isatty(fileno(stdout));
+  run.live = isatty(fileno(stdout)) && comm.rank() == 0;
   run.continue_on_nan = o.on_nan == "continue";
   run.resume = o.resume;
   run.export_onnx = o.onnx;
@@ -276,6 +317,8 @@ int execute(const std::string& command, const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tl::dist::World world(argc, argv);
+  const tl::dist::Communicator& comm = world.comm();
   CLI::App app{"tlc: run transfer-learning experiments written in .tl"};
   app.set_version_flag("--version", std::string("tlc ") + TL_VERSION);
   app.require_subcommand(1);
@@ -326,21 +369,42 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   const std::string command = app.get_subcommands().front()->get_name();
-  try {
-    return execute(command, o);
-  } catch (const tl::DiagnosticError& e) {
-    const std::string text = e.render();  // written whole: a NUL in it must not end it
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    if (interrupted) return 130;
-    const auto n = e.diagnostics().size();
-    if (n > 1) std::fprintf(stderr, "%zu errors\n", n);
-    return 1;
-  } catch (const tl::data::DataError& e) {
-    std::fprintf(stderr, "%s\n", e.format().c_str());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
-                 e.what());
-    return 3;
+  if (tl::dist::launched_by_mpi() && !tl::dist::mpi_available()) {
+    std::fprintf(stderr, "tlc: started by an MPI launcher, but this tlc was built without MPI: every process would run "
+                         "the whole experiment into the same folder\n  hint: install libopenmpi-dev and rebuild, or run "
+                         "tlc without mpirun\n");
+    return 2;
   }
+  if (comm.size() > 1 && command != "run") {
+    if (comm.rank() == 0)
+      std::fprintf(stderr, "tlc %s: only tlc run takes part in an MPI job\n  hint: run tlc %s without mpirun\n",
+                   command.c_str(), command.c_str());
+    return 2;
+  }
+  // Rank 0 speaks for the job; another rank's errors are its own, marked.
+  if (comm.rank() != 0 && !std::freopen("/dev/null", "w", stdout)) return 3;
+  const std::string rank = comm.rank() != 0 ? "[rank " + std::to_string(comm.rank()) + "] " : "";
+  int code = 0;
+  try {
+    code = execute(command, o, comm);
+  } catch (const tl::DiagnosticError& e) {
+    const std::string text = rank + e.render();  // written whole: a NUL in it must not end it
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    const auto n = e.diagnostics().size();
+    if (n > 1) std::fprintf(stderr, "%s%zu errors\n", rank.c_str(), n);
+    code = interrupted ? 130 : 1;
+  } catch (const tl::data::DataError& e) {
+    std::fprintf(stderr, "%s%s\n", rank.c_str(), e.format().c_str());
+    code = 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%stlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
+                 rank.c_str(), e.what());
+    code = 3;
+  }
+  // A failed rank may leave the others inside a collective: end them all.
+  if (code != 0 && comm.size() > 1 && !agreed_exit) {
+    std::fflush(stderr);
+    comm.abort(code);
+  }
+  return code;
 }

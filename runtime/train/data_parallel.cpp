@@ -1,0 +1,95 @@
+// One data-parallel train step (see data_parallel.hpp).
+#include "runtime/train/data_parallel.hpp"
+
+#include <algorithm>
+
+#include "runtime/train/trainer.hpp"
+
+namespace tl::train {
+
+GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const data::Dataset& data,
+                              const std::uint32_t* indices, std::size_t n, const data::AugmentDraw& draw,
+                              const check::TrainConfig& config, exec::StepContext ctx, StepGraphs& graphs,
+                              BatchBuffers& buffers) {
+  const check::ModelSpec& model = *state.spec;
+  if (gradients_.empty()) {
+    // What the gradient half outputs and which statistics it moves, from its
+    // graph at any batch (the lowering alone; nothing is compiled).
+    const lower::StepGraph& g = graphs.get(model, lower::StepKind::Gradients, 1, config);
+    for (const auto& [name, id] : g.graph.outputs())
+      if (name.rfind("grad:", 0) == 0) gradients_.emplace_back(name.substr(5), g.graph.node(id).shape);
+    std::sort(gradients_.begin(), gradients_.end());
+    for (const ir::NodeId e : g.graph.effects()) statistics_.push_back(g.graph.node(g.graph.node(e).inputs[0]).name);
+    std::sort(statistics_.begin(), statistics_.end());
+    apply_ = lower::build_apply(model, config, gradients_);
+  }
+  // 1. This process's rows of the batch: count, loss sum, correct, then each
+  //    gradient times the count (the step's gradient is the share's mean).
+  const dist::Share share = dist::share_of(n, comm_.rank(), comm_.size());
+  std::size_t total_size = 3;
+  for (const auto& [name, shape] : gradients_) total_size += static_cast<std::size_t>(ir::element_count(shape));
+  std::size_t stats_size = 1;
+  for (const std::string& s : statistics_) stats_size += state.vars.tensors.count(s) ? state.vars.tensors.at(s).size() : 0;
+  std::vector<double> sums(total_size, 0.0);
+  std::size_t count = 0;
+  if (share.size() > 0) {
+    const exec::Feeds feeds = buffers.fill(data, indices + share.first, share.size(), &draw);
+    count = buffers.count;
+    if (count > 0) {
+      const auto& g = graphs.get(model, lower::StepKind::Gradients, static_cast<std::int64_t>(count), config);
+      exec::StepContext shard = ctx;
+      shard.row_offset = share.first;
+      const auto outputs = executor.run(g.graph, state.vars, feeds, shard);
+      const double c = static_cast<double>(count);
+      sums[0] = c;
+      sums[1] = outputs.at("loss").data()[0] * c;
+      sums[2] = outputs.at("correct").data()[0];
+      std::size_t at = 3;
+      for (const auto& [name, shape] : gradients_) {
+        const Tensor& t = outputs.at(lower::gradient_output(name));
+        for (std::size_t i = 0; i < t.size(); ++i) sums[at + i] = static_cast<double>(t.data()[i]) * c;
+        at += t.size();
+      }
+    }
+  }
+  // 2. Added over the processes, rank 0 first.
+  dist::sum_in_rank_order(comm_, sums);
+  GlobalStep result;
+  result.samples = static_cast<std::size_t>(sums[0]);
+  if (result.samples == 0) return result;
+  result.loss = sums[1] / sums[0];
+  result.correct = sums[2];
+  // 3. The whole batch's mean gradient, applied by every process alike.
+  std::size_t at = 3;
+  for (const auto& [name, shape] : gradients_) {
+    Tensor t = Tensor::from_shape(std::vector<std::size_t>(shape.begin(), shape.end()));
+    for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(sums[at + i] / sums[0]);
+    at += t.size();
+    state.vars.tensors[lower::gradient_output(name)] = std::move(t);
+  }
+  executor.run(apply_->graph, state.vars, {}, ctx);
+  for (const auto& [name, shape] : gradients_) state.vars.tensors.erase(lower::gradient_output(name));
+  // 4. Moving statistics: the mean over the processes that read samples.
+  if (!statistics_.empty()) {
+    std::vector<double> stats(stats_size, 0.0);
+    if (count > 0) {
+      stats[0] = 1;
+      std::size_t k = 1;
+      for (const std::string& s : statistics_) {
+        const Tensor& t = state.vars.tensors.at(s);
+        for (std::size_t i = 0; i < t.size(); ++i) stats[k + i] = t.data()[i];
+        k += t.size();
+      }
+    }
+    dist::sum_in_rank_order(comm_, stats);
+    std::size_t k = 1;
+    for (const std::string& s : statistics_) {
+      Tensor& t = state.vars.tensors.at(s);
+      for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(stats[k + i] / stats[0]);
+      k += t.size();
+    }
+  }
+  return result;
+}
+
+}  // namespace tl::train

@@ -1,0 +1,50 @@
+// One data-parallel train step (docs/scale-out.md): every process takes its
+// share of the global batch (contiguous rows, split as evenly as possible),
+// runs the gradient half of the step on it (lower::StepKind::Gradients:
+// dropout drawn for its rows of the whole batch), the shares' gradient sums
+// are added over the processes in rank order, and every process applies the
+// same update to the same weights (lower::build_apply). The result is the
+// one-process step's up to the order of the sums. Batchnorm normalises with
+// each process's own batch statistics (as PyTorch's DistributedDataParallel
+// does without SyncBatchNorm); the moving statistics are then averaged over
+// the processes, so every process keeps the same model.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compiler/lower/step_graph.hpp"
+#include "runtime/data/augment.hpp"
+#include "runtime/dist/communicator.hpp"
+#include "runtime/train/batch_buffers.hpp"
+#include "runtime/train/model_state.hpp"
+
+namespace tl::train {
+
+class StepGraphs;
+
+struct GlobalStep {
+  double loss = 0;          ///< mean over the samples read, every process's
+  double correct = 0;       ///< samples whose argmax was the label
+  std::size_t samples = 0;  ///< read by all processes together
+};
+
+class DataParallel {
+ public:
+  explicit DataParallel(const dist::Communicator& comm) : comm_(comm) {}
+  /// Runs global batch indices[0, n) as one step; throws like a step does.
+  GlobalStep step(exec::Executor& executor, ModelState& state, const data::Dataset& data, const std::uint32_t* indices,
+                  std::size_t n, const data::AugmentDraw& draw, const check::TrainConfig& config,
+                  exec::StepContext ctx, StepGraphs& graphs, BatchBuffers& buffers);
+
+ private:
+  const dist::Communicator& comm_;
+  std::vector<std::pair<std::string, ir::Shape>> gradients_;  // the trainable tensors, in the Gradients step's order
+  std::optional<lower::StepGraph> apply_;
+  std::vector<std::string> statistics_;  // moving statistics a train step updates
+};
+
+}  // namespace tl::train

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Scale-out under Open MPI (docs/scale-out.md), on this machine's loopback:
+#   1. data-parallel: the seed CNN (dropout included) trained by
+#      `mpirun -np 2 tlc run` ends within float tolerance of one process at
+#      the same global batch, on both backends, with the same evaluation;
+#      two 2-process runs are bit-identical; only rank 0 writes (the run
+#      folder holds what one process writes; no scratch folder is left);
+#   2. a sweep: a `repeat 3` script under mpirun -np 2 runs each seed once,
+#      spread over the processes, and its figures equal one process's;
+#   3. an error ends every rank: killing one rank mid-training stops the job
+#      (no hang), and a resume with another process count is refused.
+#   mpi_test.sh TLC SOURCE_DIR
+set -euo pipefail
+tlc="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+[[ -e "$src/data/mnist" ]] || fail "MNIST is missing (scripts/setup.sh fetches it)"
+mkdir -p "$work/data" "$work/tmp"
+ln -s "$src/data/mnist" "$work/data/mnist"
+export TMPDIR="$work/tmp"  # where ranks other than 0 keep their scratch folders
+mpi=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2)
+
+cat > "$work/seed.tl" <<'TL'
+seed 3
+mnist = idx("mnist")
+digits = mnist.train | take 3000 | scale 1/255
+held_out = mnist.test | take 1000 | scale 1/255
+model seed_cnn(classes) {
+  input(28, 28, 1)
+  conv2d(10, 3x3, activation = relu)
+  maxpool2d(2)
+  flatten()
+  dense(15, relu)
+  dropout(0.3)
+  dense(classes, softmax)
+}
+net = seed_cnn(10)
+train net on digits { optimizer adam  batch 64  epochs 2 }
+evaluate net on held_out
+TL
+compare() {  # compare DIR_A DIR_B TOLERANCE: weights, loss history, evaluation
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import json, os, sys
+sys.path.insert(0, os.environ["TL_TESTS"])
+import numpy as np
+from safetensors_reader import read_safetensors
+a, b, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+wa, wb = read_safetensors(a + "/net.safetensors")[0], read_safetensors(b + "/net.safetensors")[0]
+assert wa.keys() == wb.keys()
+worst = max(float(np.abs(wa[k] - wb[k]).max() / max(1e-12, np.abs(wa[k]).max())) for k in wa)
+ra, rb = json.load(open(a + "/results.json")), json.load(open(b + "/results.json"))
+la = [e["loss"] for e in ra["trainings"][0]["history"]]
+lb = [e["loss"] for e in rb["trainings"][0]["history"]]
+ea, eb = ra["evaluations"][0], rb["evaluations"][0]
+print(f"  weights differ by {worst:.2e} of their scale; losses {la} / {lb}; accuracy {ea['accuracy']} / {eb['accuracy']}")
+assert worst <= tol, f"weights differ by {worst}"
+assert all(abs(x - y) <= 1e-4 * abs(x) for x, y in zip(la, lb)), (la, lb)
+assert abs(ea["loss"] - eb["loss"]) <= 1e-4 * ea["loss"] and ea["samples"] == eb["samples"] == 1000, (ea, eb)
+assert rb["processes"] == 2 and ra["processes"] == 1
+PY
+}
+export TL_TESTS="$src/tests/cli"
+
+echo "1. data-parallel training against one process"
+for backend in jit reference; do
+  (cd "$work" && "$tlc" run seed.tl --backend "$backend" --threads 1 --out "one-$backend" > "one-$backend.log" 2>&1) \
+    || { cat "$work/one-$backend.log"; fail "one process ($backend)"; }
+  (cd "$work" && "${mpi[@]}" "$tlc" run seed.tl --backend "$backend" --threads 1 --out "two-$backend" > "two-$backend.log" 2>&1) \
+    || { cat "$work/two-$backend.log"; fail "mpirun -np 2 ($backend)"; }
+  compare "$work/one-$backend" "$work/two-$backend" 1e-5 || fail "2 processes differ from one ($backend)"
+done
+(cd "$work" && "${mpi[@]}" "$tlc" run seed.tl --threads 1 --out two-again > two-again.log 2>&1) || { cat "$work/two-again.log"; fail "second run"; }
+cmp -s "$work/two-jit/net.safetensors" "$work/two-again/net.safetensors" || fail "two 2-process runs differ"
+grep -q "Train net on digits" "$work/two-jit.log" || fail "rank 0 printed no progress"
+[[ $(grep -c "Train net on digits" "$work/two-jit.log") == 1 ]] || fail "more than one rank printed"
+(cd "$work/one-jit" && find . -type f | sort) > "$work/one.files"
+(cd "$work/two-jit" && find . -type f | sort) > "$work/two.files"
+diff "$work/one.files" "$work/two.files" || fail "the 2-process run folder holds other files than one process's"
+[[ -z "$(ls -A "$work/tmp")" ]] || { ls -la "$work/tmp"; fail "a scratch folder was left behind"; }
+
+echo "2. a sweep over the processes"
+sed 's/^seed 3$/seed 3\nrepeat 3/; s/epochs 2/epochs 1/' "$work/seed.tl" > "$work/sweep.tl"
+(cd "$work" && "${mpi[@]}" "$tlc" run sweep.tl --threads 1 --out sweep-two > sweep-two.log 2>&1) || { cat "$work/sweep-two.log"; fail "the sweep"; }
+(cd "$work" && "$tlc" run sweep.tl --threads 1 --out sweep-one > sweep-one.log 2>&1) || { cat "$work/sweep-one.log"; fail "the one-process repeat"; }
+/usr/bin/python3 - "$work/sweep-one" "$work/sweep-two" <<'PY' || fail "the sweep's figures"
+import json, sys
+one, two = (json.load(open(d + "/results.json")) for d in sys.argv[1:])
+for s in (3, 4, 5):
+    a = json.load(open(f"{sys.argv[1]}/seed-{s}/results.json"))["evaluations"][0]
+    b = json.load(open(f"{sys.argv[2]}/seed-{s}/results.json"))["evaluations"][0]
+    assert a["accuracy"] == b["accuracy"] and a["loss"] == b["loss"], (s, a, b)
+assert one["evaluations"] == two["evaluations"], "the figures over the seeds differ"
+print("  seeds 3, 4, 5: the same evaluations with one process and two")
+PY
+grep -q "in each of 2 processes" "$work/sweep-two.log" || fail "the sweep did not say it was spread"
+
+echo "3. an error on one rank ends the job"
+sed 's/take 3000/take 60000/; s/epochs 2/epochs 50/' "$work/seed.tl" > "$work/long.tl"
+(cd "$work" && timeout 120 "${mpi[@]}" "$tlc" run long.tl --threads 1 --out long > long.log 2>&1) &
+job=$!
+victim=""
+for _ in $(seq 1 200); do  # rank 1, once it is training
+  for pid in $(pgrep -f "tlc run long.tl" || true); do
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then victim=$pid; fi
+  done
+  [[ -n "$victim" ]] && grep -q "Train net" "$work/long.log" 2>/dev/null && break
+  sleep 0.1
+done
+[[ -n "$victim" ]] || { kill "$job" 2>/dev/null || true; fail "rank 1 never started"; }
+sleep 1
+kill -9 "$victim"
+status=0
+wait "$job" || status=$?
+[[ $status != 0 && $status != 124 ]] || { cat "$work/long.log"; fail "the job did not end after a rank was killed (status $status)"; }
+echo "  killed rank 1: mpirun ended with status $status"
+# The killed job's checkpoint (rank 0's) is of 2 processes: one may not resume it.
+[[ -d "$work/long/checkpoint" ]] || fail "the killed job left no checkpoint"
+if (cd "$work" && "$tlc" run long.tl --threads 1 --out long --resume > resume.log 2>&1); then
+  fail "a 2-process checkpoint resumed in one process"
+fi
+grep -q "this run started with 2 process(es); resuming it with 1 would change its results" "$work/resume.log" \
+  || { cat "$work/resume.log"; fail "the resume refusal"; }
+echo "mpi: ok"
