@@ -1,0 +1,235 @@
+// Data-parallel training without MPI: ranks as threads of this process, each
+// with its own model state and executor, exchanging through an in-process
+// Communicator. A fit over 2 or 3 ranks ends within float tolerance of one
+// process (dropout included: each shard draws its rows' masks), every rank
+// holds bit-identical weights, a repeat is bit-identical, and a sharded
+// evaluation gives one process's figures and predictions. tests/cli/mpi_test.sh
+// checks the same under mpirun.
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "runtime/exec/reference.hpp"
+#include "runtime/train/model_state.hpp"
+#include "runtime/train/trainer.hpp"
+#include "tests/unit/fixtures.hpp"
+
+namespace {
+
+using namespace tl;
+
+/// N ranks as threads: allgather meets all of them, then each copies the
+/// concatenation.
+class Group {
+ public:
+  explicit Group(int n) : n_(n), slots_(static_cast<std::size_t>(n)) {}
+  std::vector<char> allgather(int rank, const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) {
+    std::unique_lock<std::mutex> lock(m_);
+    const std::uint64_t round = round_;
+    slots_[static_cast<std::size_t>(rank)].assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
+    if (++arrived_ == n_) {
+      arrived_ = 0;
+      result_.clear();
+      lengths_.clear();
+      for (const auto& s : slots_) {
+        result_.insert(result_.end(), s.begin(), s.end());
+        lengths_.push_back(s.size());
+      }
+      ++round_;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock, [&] { return round_ != round; });
+    }
+    lengths = lengths_;
+    return result_;
+  }
+  int size() const { return n_; }
+
+ private:
+  int n_, arrived_ = 0;
+  std::uint64_t round_ = 0;
+  std::vector<std::vector<char>> slots_;
+  std::vector<char> result_;
+  std::vector<std::size_t> lengths_;
+  std::mutex m_;
+  std::condition_variable cv_;
+};
+
+class Member final : public dist::Communicator {
+ public:
+  Member(Group& g, int rank) : g_(g), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return g_.size(); }
+  std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
+    return g_.allgather(rank_, data, bytes, lengths);
+  }
+  [[noreturn]] void abort(int) const override { std::abort(); }
+
+ private:
+  Group& g_;
+  int rank_;
+};
+
+struct Quiet : train::ProgressSink {
+  void epoch_begin(int, int, std::int64_t) override {}
+  void step(std::int64_t, double, double) override {}
+  void epoch_end(const train::EpochStats&) override {}
+};
+
+const char* kScript = R"(
+seed 5
+tiny = idx("tiny")
+data = tiny.train | scale 1/255
+model small(classes) {
+  input(8, 8, 1)
+  conv2d(4, 3x3, activation = relu)
+  flatten()
+  dense(8, relu)
+  dropout(0.25)
+  dense(classes, softmax)
+}
+net = small(5)
+train net on data { epochs 2  batch 16  optimizer adam  clip_norm 1.0  weight_decay 0.01 }
+evaluate net on data
+)";
+
+const char* kBatchnorm = R"(
+seed 5
+tiny = idx("tiny")
+data = tiny.train | scale 1/255
+model bn(classes) {
+  input(8, 8, 1)
+  conv2d(4, 3x3)
+  batchnorm()
+  activation(relu)
+  flatten()
+  dense(classes, softmax)
+}
+net = bn(5)
+train net on data { epochs 1  batch 16 }
+)";
+
+/// Trains model 0 of `script` on `ranks` in-process ranks (0: no
+/// communicator); returns every rank's final weights and its history.
+struct Trained {
+  std::vector<exec::Variables> vars;
+  std::vector<std::vector<train::EpochStats>> history;
+};
+Trained train_on(const char* script, int ranks) {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("dp.tl", script, store);
+  const auto data = store.get(exp, exp.steps[0].data);
+  const int n = std::max(ranks, 1);
+  Trained out;
+  out.vars.resize(static_cast<std::size_t>(n));
+  out.history.resize(static_cast<std::size_t>(n));
+  Group group(n);
+  auto run = [&](int rank) {
+    train::ModelState state = train::initialise(exp.models[0], exp.seed);
+    exec::ReferenceExecutor executor;
+    Quiet quiet;
+    Member member(group, rank);
+    train::FitHooks hooks;
+    if (ranks > 0) hooks.comm = &member;
+    const train::FitResult r = train::fit(executor, state, *data, exp.steps[0].train, 11, nullptr, quiet, hooks);
+    out.vars[static_cast<std::size_t>(rank)] = state.vars;
+    out.history[static_cast<std::size_t>(rank)] = r.history;
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r) threads.emplace_back(run, r);
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+bool identical(const exec::Variables& a, const exec::Variables& b) {
+  for (const auto& [name, t] : a.tensors) {
+    const auto it = b.tensors.find(name);
+    if (it == b.tensors.end() || it->second.shape() != t.shape() ||
+        std::memcmp(it->second.data(), t.data(), t.size() * sizeof(float)) != 0)
+      return false;
+  }
+  return a.tensors.size() == b.tensors.size();
+}
+
+}  // namespace
+
+TEST_CASE("share_of splits a batch as evenly as possible, in rank order") {
+  CHECK(dist::share_of(10, 0, 3).first == 0);
+  CHECK(dist::share_of(10, 0, 3).size() == 4);
+  CHECK(dist::share_of(10, 1, 3).first == 4);
+  CHECK(dist::share_of(10, 2, 3).first == 7);
+  CHECK(dist::share_of(10, 2, 3).last == 10);
+  CHECK(dist::share_of(1, 1, 2).size() == 0);  // a rank may have nothing to do
+  std::vector<double> v = {1.5, 2.0};
+  dist::sum_in_rank_order(dist::Solo(), v);
+  CHECK(v == std::vector<double>{1.5, 2.0});
+}
+
+TEST_CASE("data-parallel fit over 2 and 3 ranks ends where one process does, the same on every rank") {
+  const Trained one = train_on(kScript, 0);
+  for (const int ranks : {2, 3}) {
+    CAPTURE(ranks);
+    const Trained many = train_on(kScript, ranks);
+    for (int r = 1; r < ranks; ++r) CHECK(identical(many.vars[0], many.vars[static_cast<std::size_t>(r)]));
+    double worst = 0;
+    for (const auto& [name, t] : one.vars[0].tensors) {
+      if (name.find("/adam") != std::string::npos) continue;  // optimizer slots: compared through the weights
+      const Tensor& u = many.vars[0].tensors.at(name);
+      float scale = 1e-12f;
+      for (std::size_t i = 0; i < t.size(); ++i) scale = std::max(scale, std::abs(t.data()[i]));
+      for (std::size_t i = 0; i < t.size(); ++i) worst = std::max(worst, double(std::abs(t.data()[i] - u.data()[i]) / scale));
+    }
+    MESSAGE("largest weight difference from one process, relative to the tensor's scale: " << worst);
+    CHECK(worst < 1e-5);
+    REQUIRE(many.history[0].size() == one.history[0].size());
+    for (std::size_t e = 0; e < one.history[0].size(); ++e) {
+      CHECK(many.history[0][e].loss == doctest::Approx(one.history[0][e].loss).epsilon(1e-5));
+      CHECK(many.history[0][e].samples == one.history[0][e].samples);
+    }
+  }
+  // The same ranks again: the same bits.
+  CHECK(identical(train_on(kScript, 2).vars[0], train_on(kScript, 2).vars[0]));
+}
+
+TEST_CASE("data-parallel batchnorm: every rank keeps the same weights and moving statistics") {
+  const Trained many = train_on(kBatchnorm, 2);
+  CHECK(identical(many.vars[0], many.vars[1]));
+  CHECK(many.vars[0].tensors.count("batch_normalization/moving_mean") == 1);
+}
+
+TEST_CASE("a sharded evaluation gives one process's figures and predictions, in sample order") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("dp.tl", kScript, store);
+  const auto data = store.get(exp, exp.steps[0].data);
+  const train::ModelState trained = train::initialise(exp.models[0], exp.seed);
+  const check::TrainConfig config = train::default_eval_config(exp.models[0]);
+  exec::ReferenceExecutor executor;
+  train::ModelState one_state = trained;
+  train::Predictions one_predictions;
+  const train::EvalStats one = train::evaluate(executor, one_state, *data, 7, config, nullptr, &one_predictions);
+  Group group(3);
+  std::vector<train::EvalStats> stats(3);
+  std::vector<train::Predictions> predictions(3);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r)
+    threads.emplace_back([&, r] {
+      train::ModelState s = trained;
+      exec::ReferenceExecutor e;
+      Member member(group, r);
+      stats[static_cast<std::size_t>(r)] =
+          train::evaluate(e, s, *data, 7, config, nullptr, &predictions[static_cast<std::size_t>(r)], &member);
+    });
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < 3; ++r) {
+    CAPTURE(r);
+    CHECK(stats[static_cast<std::size_t>(r)].samples == one.samples);
+    CHECK(stats[static_cast<std::size_t>(r)].loss == doctest::Approx(one.loss).epsilon(1e-6));
+    CHECK(stats[static_cast<std::size_t>(r)].accuracy == one.accuracy);
+    CHECK(predictions[static_cast<std::size_t>(r)].samples == one_predictions.samples);
+    CHECK(predictions[static_cast<std::size_t>(r)].labels == one_predictions.labels);
+    CHECK(predictions[static_cast<std::size_t>(r)].scores == one_predictions.scores);
+  }
+}
