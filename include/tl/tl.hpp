@@ -114,6 +114,21 @@ struct ClassReport {
   double top_k_accuracy = 0;
 };
 
+/// The processes of a data-parallel training (docs/scale-out.md). tl asks
+/// them for one thing: every process's bytes, gathered in rank order. An MPI
+/// communicator is one: include <tl/mpi.hpp> for tl::MpiProcesses. Every
+/// process calls train() with the same data and options; each takes its
+/// share of every batch and all end with the same weights.
+class Processes {
+ public:
+  virtual ~Processes() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Every process's `bytes` bytes at `data` (each its own length),
+  /// concatenated in rank order; lengths[r] = rank r's length.
+  virtual std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const = 0;
+};
+
 struct TrainOptions {
   int epochs = 1;
   int batch = 32;
@@ -141,6 +156,8 @@ struct TrainOptions {
   int patience = 5;
   double min_delta = 0;
   bool restore_best = true;
+  /// Data-parallel training over these processes (null: this one alone).
+  const Processes* processes = nullptr;
 };
 
 class Model {

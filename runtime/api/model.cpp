@@ -320,11 +320,31 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
     config.early_stop = stop;
   }
   const auto executor = exec::make_executor(impl_->backend, 1);
+  // The host's processes as the trainer's communicator.
+  struct Adapter final : dist::Communicator {
+    const Processes& p;
+    explicit Adapter(const Processes& processes) : p(processes) {}
+    int rank() const override { return p.rank(); }
+    int size() const override { return p.size(); }
+    std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
+      return p.allgather(data, bytes, lengths);
+    }
+    [[noreturn]] void abort(int code) const override { std::exit(code); }
+  };
+  std::optional<Adapter> processes;
+  train::FitHooks hooks;
+  if (options.processes) {
+    if (options.processes->size() < 1 || options.processes->rank() < 0 || options.processes->rank() >= options.processes->size())
+      throw Error("tl: TrainOptions::processes gives rank " + std::to_string(options.processes->rank()) + " of " +
+                  std::to_string(options.processes->size()));
+    processes.emplace(*options.processes);
+    hooks.comm = &*processes;
+  }
   train::ModelState state{&impl_->spec, std::move(impl_->vars)};
   Silent quiet;
   std::vector<train::EpochStats> history;
   try {
-    history = train::fit(*executor, state, ds, config, options.seed, validation ? &*validation : nullptr, quiet).history;
+    history = train::fit(*executor, state, ds, config, options.seed, validation ? &*validation : nullptr, quiet, hooks).history;
   } catch (const std::runtime_error& e) {
     impl_->vars = std::move(state.vars);
     throw Error(std::string("tl: training stopped: ") + e.what());

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -409,4 +411,89 @@ TEST_CASE("class_report: per-class figures agree with the predictions they come 
   CHECK_THROWS_AS(model.class_report(toy.byte_images(), labels.data(), 4), tl::Error);  // k below the classes
   labels[3] = 9;
   CHECK_THROWS_WITH_AS(model.class_report(toy.byte_images(), labels.data()), doctest::Contains("label 9 of sample 3"), tl::Error);
+}
+
+namespace {
+
+/// Processes as threads of this one: allgather meets every thread.
+class ThreadProcesses {
+ public:
+  explicit ThreadProcesses(int n) : n_(n), slots_(static_cast<std::size_t>(n)) {}
+  std::vector<char> gather(int rank, const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) {
+    std::unique_lock<std::mutex> lock(m_);
+    const std::uint64_t round = round_;
+    slots_[static_cast<std::size_t>(rank)].assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
+    if (++arrived_ == n_) {
+      arrived_ = 0;
+      result_.clear();
+      lengths_.clear();
+      for (const auto& s : slots_) result_.insert(result_.end(), s.begin(), s.end()), lengths_.push_back(s.size());
+      ++round_;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock, [&] { return round_ != round; });
+    }
+    lengths = lengths_;
+    return result_;
+  }
+  struct Member final : tl::Processes {
+    ThreadProcesses* group;
+    int r;
+    int rank() const override { return r; }
+    int size() const override { return group->n_; }
+    std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
+      return group->gather(r, data, bytes, lengths);
+    }
+  };
+
+ private:
+  int n_, arrived_ = 0;
+  std::uint64_t round_ = 0;
+  std::vector<std::vector<char>> slots_;
+  std::vector<char> result_;
+  std::vector<std::size_t> lengths_;
+  std::mutex m_;
+  std::condition_variable cv_;
+};
+
+}  // namespace
+
+TEST_CASE("data-parallel training through TrainOptions::processes ends where one process does") {
+  auto exp = tl::Experiment::compile_source("api.tl", script);
+  exp.run({(std::filesystem::temp_directory_path() / "tl-api-processes").string(), "reference", 1, {}});
+  const Toy toy(64);
+  const tl::Images images = toy.byte_images();
+  tl::TrainOptions options;
+  options.epochs = 3;
+  options.batch = 16;
+  options.seed = 4;
+  tl::Model alone = exp.model("net");
+  const auto one = alone.train(images, toy.labels.data(), options);
+  ThreadProcesses group(2);
+  std::vector<tl::Model> models;
+  models.push_back(exp.model("net"));
+  models.push_back(exp.model("net"));
+  std::vector<std::vector<tl::Metrics>> histories(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      ThreadProcesses::Member me;
+      me.group = &group;
+      me.r = r;
+      tl::TrainOptions o = options;
+      o.processes = &me;
+      histories[static_cast<std::size_t>(r)] = models[static_cast<std::size_t>(r)].train(images, toy.labels.data(), o);
+    });
+  for (auto& t : threads) t.join();
+  const auto a = alone.predict_scores(images), b = models[0].predict_scores(images), c = models[1].predict_scores(images);
+  REQUIRE(a.size() == b.size());
+  CHECK(b == c);  // every process holds the same model
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-4));
+  for (std::size_t e = 0; e < one.size(); ++e) CHECK(histories[0][e].loss == doctest::Approx(one[e].loss).epsilon(1e-5));
+  // A process outside its group is refused.
+  ThreadProcesses::Member wrong;
+  wrong.group = &group;
+  wrong.r = 5;
+  options.processes = &wrong;
+  CHECK_THROWS_AS(alone.train(images, toy.labels.data(), options), tl::Error);
 }

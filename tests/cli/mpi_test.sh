@@ -13,6 +13,7 @@
 set -euo pipefail
 tlc="$1"
 src="$2"
+host="$3"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -122,4 +123,17 @@ if (cd "$work" && "$tlc" run long.tl --threads 1 --out long --resume > resume.lo
 fi
 grep -q "this run started with 2 process(es); resuming it with 1 would change its results" "$work/resume.log" \
   || { cat "$work/resume.log"; fail "the resume refusal"; }
+echo "4. a host application over tl/mpi.hpp"
+"${mpi[@]}" "$host" "$work/scores" > "$work/host.log" 2>&1 || { cat "$work/host.log"; fail "mpi_host under mpirun"; }
+mv "$work/scores.0" "$work/two.0" && mv "$work/scores.1" "$work/two.1"
+"$host" "$work/scores" > "$work/host-one.log" 2>&1 || { cat "$work/host-one.log"; fail "mpi_host alone"; }
+cmp -s "$work/two.0" "$work/two.1" || fail "the host's two ranks hold different models"
+/usr/bin/python3 - "$work/two.0" "$work/scores.0" <<'PY' || fail "the host's data-parallel model differs from one process's"
+import sys
+import numpy as np
+a, b = (np.fromfile(p, "<f4") for p in sys.argv[1:])
+assert a.size == b.size == 96 * 4, (a.size, b.size)
+print(f"  scores differ from one process's by at most {np.abs(a - b).max():.1e}")
+assert np.abs(a - b).max() < 1e-4
+PY
 echo "mpi: ok"
