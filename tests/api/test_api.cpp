@@ -6,11 +6,11 @@
 #include <doctest/doctest.h>
 #include <tl/tl.hpp>
 
+#include "tests/support/thread_group.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 namespace {
@@ -415,45 +415,15 @@ TEST_CASE("class_report: per-class figures agree with the predictions they come 
 
 namespace {
 
-/// Processes as threads of this one: allgather meets every thread.
-class ThreadProcesses {
- public:
-  explicit ThreadProcesses(int n) : n_(n), slots_(static_cast<std::size_t>(n)) {}
-  std::vector<char> gather(int rank, const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) {
-    std::unique_lock<std::mutex> lock(m_);
-    const std::uint64_t round = round_;
-    slots_[static_cast<std::size_t>(rank)].assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
-    if (++arrived_ == n_) {
-      arrived_ = 0;
-      result_.clear();
-      lengths_.clear();
-      for (const auto& s : slots_) result_.insert(result_.end(), s.begin(), s.end()), lengths_.push_back(s.size());
-      ++round_;
-      cv_.notify_all();
-    } else {
-      cv_.wait(lock, [&] { return round_ != round; });
-    }
-    lengths = lengths_;
-    return result_;
+/// A thread of a tests/support ThreadGroup as one of the processes.
+struct ThreadProcess final : tl::Processes {
+  tl::test::ThreadGroup* group;
+  int r;
+  int rank() const override { return r; }
+  int size() const override { return group->size(); }
+  std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
+    return group->allgather(r, data, bytes, lengths);
   }
-  struct Member final : tl::Processes {
-    ThreadProcesses* group;
-    int r;
-    int rank() const override { return r; }
-    int size() const override { return group->n_; }
-    std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
-      return group->gather(r, data, bytes, lengths);
-    }
-  };
-
- private:
-  int n_, arrived_ = 0;
-  std::uint64_t round_ = 0;
-  std::vector<std::vector<char>> slots_;
-  std::vector<char> result_;
-  std::vector<std::size_t> lengths_;
-  std::mutex m_;
-  std::condition_variable cv_;
 };
 
 }  // namespace
@@ -469,7 +439,7 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
   options.seed = 4;
   tl::Model alone = exp.model("net");
   const auto one = alone.train(images, toy.labels.data(), options);
-  ThreadProcesses group(2);
+  tl::test::ThreadGroup group(2);
   std::vector<tl::Model> models;
   models.push_back(exp.model("net"));
   models.push_back(exp.model("net"));
@@ -477,7 +447,7 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
   std::vector<std::thread> threads;
   for (int r = 0; r < 2; ++r)
     threads.emplace_back([&, r] {
-      ThreadProcesses::Member me;
+      ThreadProcess me;
       me.group = &group;
       me.r = r;
       tl::TrainOptions o = options;
@@ -491,7 +461,7 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-4));
   for (std::size_t e = 0; e < one.size(); ++e) CHECK(histories[0][e].loss == doctest::Approx(one[e].loss).epsilon(1e-5));
   // A process outside its group is refused.
-  ThreadProcesses::Member wrong;
+  ThreadProcess wrong;
   wrong.group = &group;
   wrong.r = 5;
   options.processes = &wrong;

@@ -7,56 +7,20 @@
 // checks the same under mpirun.
 #include <doctest/doctest.h>
 
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
 #include "runtime/exec/reference.hpp"
 #include "runtime/train/model_state.hpp"
 #include "runtime/train/trainer.hpp"
+#include "tests/support/thread_group.hpp"
 #include "tests/unit/fixtures.hpp"
 
 namespace {
 
 using namespace tl;
 
-/// N ranks as threads: allgather meets all of them, then each copies the
-/// concatenation.
-class Group {
- public:
-  explicit Group(int n) : n_(n), slots_(static_cast<std::size_t>(n)) {}
-  std::vector<char> allgather(int rank, const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) {
-    std::unique_lock<std::mutex> lock(m_);
-    const std::uint64_t round = round_;
-    slots_[static_cast<std::size_t>(rank)].assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
-    if (++arrived_ == n_) {
-      arrived_ = 0;
-      result_.clear();
-      lengths_.clear();
-      for (const auto& s : slots_) {
-        result_.insert(result_.end(), s.begin(), s.end());
-        lengths_.push_back(s.size());
-      }
-      ++round_;
-      cv_.notify_all();
-    } else {
-      cv_.wait(lock, [&] { return round_ != round; });
-    }
-    lengths = lengths_;
-    return result_;
-  }
-  int size() const { return n_; }
-
- private:
-  int n_, arrived_ = 0;
-  std::uint64_t round_ = 0;
-  std::vector<std::vector<char>> slots_;
-  std::vector<char> result_;
-  std::vector<std::size_t> lengths_;
-  std::mutex m_;
-  std::condition_variable cv_;
-};
+using Group = test::ThreadGroup;
 
 class Member final : public dist::Communicator {
  public:
