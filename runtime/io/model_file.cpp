@@ -155,6 +155,13 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
       }
       if (j.contains("groups")) l.groups = small_whole(j.at("groups"), 1, "layer '" + l.name + "' groups");
       if (j.contains("count_include_pad")) l.count_include_pad = j.at("count_include_pad").get<bool>();
+      const bool conv = l.kind == LayerKind::Conv2D || l.kind == LayerKind::DepthwiseConv2D;
+      if ((l.dilation_h != 1 || l.dilation_w != 1) && !conv)
+        throw std::invalid_argument("layer '" + l.name + "' has a dilation, which only convolutions take");
+      if (l.groups != 1 && l.kind != LayerKind::Conv2D)
+        throw std::invalid_argument("layer '" + l.name + "' has groups, which only conv2d takes");
+      if (l.count_include_pad && l.kind != LayerKind::AvgPool2D)
+        throw std::invalid_argument("layer '" + l.name + "' counts padded cells, which only avgpool2d does");
       const std::int64_t span_h = ir::dilated_span(l.window_h, l.dilation_h), span_w = ir::dilated_span(l.window_w, l.dilation_w);
       if (l.pads[0] >= span_h || l.pads[1] >= span_h || l.pads[2] >= span_w || l.pads[3] >= span_w)
         throw std::invalid_argument("layer '" + l.name + "' pads as much as its window or more");
@@ -169,6 +176,13 @@ check::ModelSpec model_from_description(const nlohmann::json& d) {
                             init_named(p.at("init").get<std::string>()),
                             whole(p.at("fan_in"), 0, std::numeric_limits<std::int64_t>::max(), what + " fan_in"),
                             whole(p.at("fan_out"), 0, std::numeric_limits<std::int64_t>::max(), what + " fan_out")});
+      }
+      if (l.groups != 1) {  // the kernel takes channels/groups inputs and the groups split the filters
+        const bool fits = !l.inputs.empty() && !l.params.empty() && l.params[0].shape.size() == 4 &&
+                          !m.layers[static_cast<std::size_t>(l.inputs[0])].shape.empty() &&
+                          l.params[0].shape[2] * l.groups == m.layers[static_cast<std::size_t>(l.inputs[0])].shape.back() &&
+                          l.units % l.groups == 0;
+        if (!fits) throw std::invalid_argument("layer '" + l.name + "' has groups that do not fit its kernel and input");
       }
       m.layers.push_back(std::move(l));
     }

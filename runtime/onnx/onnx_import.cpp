@@ -57,6 +57,9 @@ io::LoadedModel Importer::run() {
     throw ImportError("the graph has " + std::to_string(g.output_size()) + " outputs; tl imports models with one",
                       "export the network with a single output (its scores)");
   const Value& out = value(g.output(0).name(), "the graph's output");
+  if (out.padded())
+    throw ImportError("the graph's output is an image padded by a Pad node; tl imports such padding only as the padding of "
+                      "the convolution or average pool that reads it");
   if (out.flattened)
     throw ImportError("the graph's output is a Flatten of a " + shape_text(*out.flattened) +
                       " image, whose element order differs between ONNX (c,h,w) and tl (h,w,c)");

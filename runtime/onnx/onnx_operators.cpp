@@ -126,7 +126,9 @@ void Importer::pad(const onnx::NodeProto& n) {
 void Importer::conv(const onnx::NodeProto& n, const std::string& name) {
   only_attributes(n, {"kernel_shape", "strides", "pads", "auto_pad", "dilations", "group"});
   const Attributes a(n, where(n));
-  const Value& x = input_value(n, 0);
+  // A Pad's zeros before the conv become its padding (padded_image below).
+  const bool padded = n.input_size() > 0 && values_.count(n.input(0)) && values_.at(n.input(0)).padded();
+  const Value& x = padded ? padded_image(n) : input_value(n, 0);
   const Constant& w = weight(n, 1, "weight");
   if (w.dims.size() != 4) throw ImportError(where(n) + ": tl imports 2-D convolutions (a weight of rank 4)");
   const std::int64_t group = a.integer("group", 1);

@@ -212,7 +212,10 @@ int run_repeats(const RepeatOptions& o) {
     return 130;
   }
   if (!failed.empty()) {
-    std::fprintf(o.out, "%zu of %zu runs failed; no figures over the seeds were written\n", failed.size(), o.seeds.size());
+    std::string list;
+    for (const auto s : failed) list += (list.empty() ? "" : ", ") + std::to_string(s);
+    std::fprintf(o.out, "%zu of %zu runs failed (seed %s; each one's log: %s/seed-N/log.txt); no figures over the seeds were written\n",
+                 failed.size(), o.seeds.size(), list.c_str(), o.out_dir.c_str());
     return 1;
   }
   if (rank != 0) return 0;  // rank 0 writes the summary

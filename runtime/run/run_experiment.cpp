@@ -210,9 +210,16 @@ class Runner {
     const std::filesystem::path given(step.path);
     const bool inside = given.is_relative() && !given.has_parent_path();  // a plain name: the run's own file
     const std::string path = inside ? folder_.file(step.path) : given.is_relative() ? options_.out_dir + "/" + step.path : step.path;
-    if (!inside) std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    if (step.format == check::Step::Format::Onnx) onnx_export::export_onnx(path, model, state.vars, pixels);
-    else io::save_model(path, model, state.vars, pixels, classes);
+    // An absolute path is outside every process's folder: rank 0 writes it.
+    const bool writes = !given.is_absolute() || !options_.comm || options_.comm->rank() == 0;
+    if (!inside && writes) std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    if (!writes) {
+      // rank 0 writes the same bytes
+    } else if (step.format == check::Step::Format::Onnx) {
+      onnx_export::export_onnx(path, model, state.vars, pixels);
+    } else {
+      io::save_model(path, model, state.vars, pixels, classes);
+    }
     std::fprintf(out_, "Exported %s to %s\n", model.name.c_str(), path.c_str());
     results_.add_export(model.name, path, step.format == check::Step::Format::Onnx ? "onnx" : "tl");
   }

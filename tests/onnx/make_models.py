@@ -165,11 +165,49 @@ MODELS = {
 }
 
 
+def pad_conv(out):
+    """A Pad of zeros (asymmetric, as ZeroPad2d writes it) before a Conv,
+    built with onnx.helper: PyTorch 1.13 exports ZeroPad2d's pads as a chain
+    of shape operators. PyTorch's F.pad and F.conv2d give the expected
+    outputs."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+    g = torch.Generator().manual_seed(11)
+    w = torch.randn(4, 3, 3, 3, generator=g)
+    b = torch.randn(4, generator=g)
+    fc = torch.randn(5, 4, generator=g)
+    x = torch.randn(3, 3, 8, 8, generator=g)
+    pads = [0, 0, 0, 1, 0, 0, 1, 2]  # N, C, top, left begins; N, C, bottom, right ends
+    with torch.no_grad():
+        y = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 2, 0, 1)), w, b)
+        y = torch.relu(y).mean((2, 3)) @ fc.T
+    inits = [numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b"),
+             numpy_helper.from_array(fc.numpy(), "fc"), numpy_helper.from_array(np.array(pads, dtype=np.int64), "pads")]
+    nodes = [helper.make_node("Pad", ["input", "pads"], ["padded"], name="pad", mode="constant"),
+             helper.make_node("Conv", ["padded", "w", "b"], ["conv"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Relu", ["conv"], ["relu"], name="relu"),
+             helper.make_node("GlobalAveragePool", ["relu"], ["pool"], name="pool"),
+             helper.make_node("Flatten", ["pool"], ["flat"], name="flat"),
+             helper.make_node("Gemm", ["flat", "fc"], ["output"], name="fc", transB=1)]
+    graph = helper.make_graph(nodes, "pad_conv", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", 3, 8, 8])],
+                              [helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["N", 5])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, "pad_conv.onnx"))
+    x.numpy().astype("<f4").tofile(os.path.join(out, "pad_conv.input.bin"))
+    y.numpy().astype("<f4").tofile(os.path.join(out, "pad_conv.output.bin"))
+    print(f"pad_conv: {tuple(x.shape)} -> {tuple(y.shape)}, opset 13 (onnx.helper)")
+
+
 def main():
     out = sys.argv[1]
-    names = sys.argv[2:] or list(MODELS)
+    names = sys.argv[2:] or list(MODELS) + ["pad_conv"]
     os.makedirs(out, exist_ok=True)
     for name in names:
+        if name == "pad_conv":
+            pad_conv(out)
+            continue
         make, shape, opset, keep_bn = MODELS[name]
         model = make()
         randomise_batchnorm(model)

@@ -17,7 +17,7 @@ src="$3"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$src/tests/onnx/make_models.py" "$work" > "$work/make.log" 2>&1 || { cat "$work/make.log"; exit 1; }
-for m in small_cnn small_cnn_opset17 excite tiny ceil_pools branches resnet18 mobilenet_v2 squeezenet1_1 googlenet; do
+for m in small_cnn small_cnn_opset17 excite tiny ceil_pools branches pad_conv resnet18 mobilenet_v2 squeezenet1_1 googlenet; do
   "$predict" "$work/$m.onnx" "$work/$m.input.bin" "$work/$m.output.bin" 1e-4
 done
 

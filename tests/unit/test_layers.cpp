@@ -171,6 +171,15 @@ TEST_CASE("concat, groups, dilation and count_include_pad: shapes, parameters, l
   CHECK(!d["layers"][1].contains("dilation"));
   d["layers"][3]["groups"] = 0;
   CHECK_THROWS_AS(io::model_from_description(d), std::invalid_argument);
+  nlohmann::json groups = io::describe_model(m);
+  groups["layers"][3]["groups"] = 2;  // its kernel takes 2 channels: 2 groups would read 4, not 6
+  CHECK_THROWS_WITH_AS(io::model_from_description(groups), doctest::Contains("groups that do not fit"), std::invalid_argument);
+  nlohmann::json pool = io::describe_model(m);
+  pool["layers"][4]["dilation"] = nlohmann::json::array({2, 2});  // a pool has no dilation
+  CHECK_THROWS_WITH_AS(io::model_from_description(pool), doctest::Contains("only convolutions"), std::invalid_argument);
+  nlohmann::json conv_counts = io::describe_model(m);
+  conv_counts["layers"][1]["count_include_pad"] = true;  // a conv counts nothing
+  CHECK_THROWS_AS(io::model_from_description(conv_counts), std::invalid_argument);
 }
 
 TEST_CASE("grouped convolutions compute each group on its own channels (both backends, and groups = channels)") {

@@ -289,13 +289,25 @@ int execute(const std::string& command, const Options& o, const tl::dist::Commun
       repeat.jobs = std::max(1, repeat.jobs / comm.size());
     }
     std::signal(SIGINT, on_interrupt);
-    agreed_exit = true;
-    return tl::run::run_repeats(repeat);
+    const int status = tl::run::run_repeats(repeat);
+    agreed_exit = true;  // every process ends with this status (an exception above aborts the job)
+    return status;
   }
   tl::run::RunOptions run;
   run.out_dir = out_dir;
   std::optional<Scratch> scratch;
   if (parallel) {
+    // Sums split between threads round differently: every process must run
+    // the same step code, or their weights drift apart.
+    const std::string mine = o.backend + "/" + std::to_string(tl::run::threads_for(o.backend, o.threads));
+    const std::vector<char> all = tl::dist::gather_all(comm, std::vector<char>(mine.begin(), mine.end()));
+    if (std::string(all.begin(), all.end()) != [&] {
+          std::string same;
+          for (int r = 0; r < comm.size(); ++r) same += mine;
+          return same;
+        }())
+      throw std::invalid_argument("the processes run with different --backend or --threads (rank 0: " + mine +
+                                  "); give every process the same, e.g. --threads 1");
     run.comm = &comm;
     if (comm.rank() != 0) scratch.emplace(out_dir, comm.rank(), o.resume);
     tl::dist::barrier(comm);  // copies taken before rank 0 writes
