@@ -29,7 +29,7 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
   std::size_t total_size = 3;
   for (const auto& [name, shape] : gradients_) total_size += static_cast<std::size_t>(ir::element_count(shape));
   std::size_t stats_size = 1;
-  for (const std::string& s : statistics_) stats_size += state.vars.tensors.count(s) ? state.vars.tensors.at(s).size() : 0;
+  for (const std::string& s : statistics_) stats_size += state.vars.tensors.at(s).size();  // initialise() made them
   std::vector<double> sums(total_size, 0.0);
   std::size_t count = 0;
   if (share.size() > 0) {

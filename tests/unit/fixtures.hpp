@@ -12,6 +12,7 @@
 
 #include "runtime/data/data_store.hpp"
 #include "compiler/check/experiment.hpp"
+#include "runtime/train/trainer.hpp"
 
 namespace tl::test {
 
@@ -40,5 +41,12 @@ check::Experiment check_ok(const std::string& name, const std::string& text, dat
 /// The rendered diagnostics of a script that must fail its check (throws
 /// std::runtime_error when it passes).
 std::string check_error(const std::string& name, const std::string& text, data::DataStore& store);
+
+/// Training progress that prints nothing.
+struct QuietProgress : train::ProgressSink {
+  void epoch_begin(int, int, std::int64_t) override {}
+  void step(std::int64_t, double, double) override {}
+  void epoch_end(const train::EpochStats&) override {}
+};
 
 }  // namespace tl::test

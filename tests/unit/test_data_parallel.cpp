@@ -37,11 +37,7 @@ class Member final : public dist::Communicator {
   int rank_;
 };
 
-struct Quiet : train::ProgressSink {
-  void epoch_begin(int, int, std::int64_t) override {}
-  void step(std::int64_t, double, double) override {}
-  void epoch_end(const train::EpochStats&) override {}
-};
+using Quiet = tl::test::QuietProgress;
 
 const char* kScript = R"(
 seed 5

@@ -40,12 +40,7 @@ bool same_tensor(const tl::Tensor& a, const tl::Tensor& b) {
   return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-/// Progress that prints nothing.
-struct Quiet : tl::train::ProgressSink {
-  void epoch_begin(int, int, std::int64_t) override {}
-  void step(std::int64_t, double, double) override {}
-  void epoch_end(const tl::train::EpochStats&) override {}
-};
+using Quiet = tl::test::QuietProgress;
 
 /// What a Derive step does: `derived` takes the tensors `model` copies from model 0, from `donor`.
 void copy_from_donor(tl::train::ModelState& derived, const tl::check::ModelSpec& model,

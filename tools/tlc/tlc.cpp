@@ -50,6 +50,11 @@ namespace {
 /// last checkpoint is kept. A second Ctrl-C ends the process at once.
 volatile std::sig_atomic_t interrupted = 0;
 
+/// A command line tlc cannot run as given (exit status 2).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Set when every process of an MPI job ends with the same status (a
 /// sweep's outcome): no need to abort the others.
 bool agreed_exit = false;
@@ -299,15 +304,15 @@ int execute(const std::string& command, const Options& o, const tl::dist::Commun
   if (parallel) {
     // Sums split between threads round differently: every process must run
     // the same step code, or their weights drift apart.
-    const std::string mine = o.backend + "/" + std::to_string(tl::run::threads_for(o.backend, o.threads));
-    const std::vector<char> all = tl::dist::gather_all(comm, std::vector<char>(mine.begin(), mine.end()));
-    if (std::string(all.begin(), all.end()) != [&] {
-          std::string same;
-          for (int r = 0; r < comm.size(); ++r) same += mine;
-          return same;
-        }())
-      throw std::invalid_argument("the processes run with different --backend or --threads (rank 0: " + mine +
-                                  "); give every process the same, e.g. --threads 1");
+    const std::string mine = "--backend " + o.backend + " --threads " + std::to_string(tl::run::threads_for(o.backend, o.threads));
+    std::vector<std::size_t> lengths;
+    const std::vector<char> all = comm.allgather(mine.data(), mine.size(), lengths);
+    const std::string first(all.data(), lengths[0]);  // rank 0's
+    std::string same;
+    for (int r = 0; r < comm.size(); ++r) same += first;
+    if (std::string(all.begin(), all.end()) != same)
+      throw UsageError("the processes run with different settings (rank 0: " + first + ", this one: " + mine +
+                       ")\n  hint: give every process the same, e.g. --threads 1");
     run.comm = &comm;
     if (comm.rank() != 0) scratch.emplace(out_dir, comm.rank(), o.resume);
     tl::dist::barrier(comm);  // copies taken before rank 0 writes
@@ -408,6 +413,9 @@ int main(int argc, char** argv) {
   } catch (const tl::data::DataError& e) {
     std::fprintf(stderr, "%s%s\n", rank.c_str(), e.format().c_str());
     code = 1;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%stlc: %s\n", rank.c_str(), e.what());
+    code = 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%stlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
                  rank.c_str(), e.what());
