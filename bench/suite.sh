@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The fair benchmark suite: five models (bench/suite/*.tl) trained and run for
+# inference by tl and by PyTorch (bench/suite/torch_models.py) on the same
+# data, batches and optimizer, in the same run, interleaved round by round.
+#
+#   bench/suite.sh [--models LIST] [--epochs N] [--rounds N] [--threads N]
+#                  [--torch-threads LIST] [--out DIR]
+#
+# Set-up (done here): PyTorch's dense layers run on whatever libblas.so.3 is
+# selected, Debian's netlib reference BLAS unless OpenBLAS is installed, so
+# this installs libopenblas0-pthread (apt, as root) and prints which BLAS torch
+# has really loaded and its sgemm speed. It builds tlc and bench/fma_probe,
+# writes the data (bench/suite/make_data.py: data/bench/*.npy) and measures
+# the machine's FP32 peak with the FMA probe rather than assuming it.
+#
+# Printed for every model: training s/epoch (median of the epochs after the
+# first, over all rounds: the first epoch includes compiling), GFLOP/s, % of
+# the measured peak of the threads used, and the ratio to PyTorch at its best
+# thread setting; the same for inference (the second evaluation pass over the
+# training samples at batch 256); tl's compile time. FLOPs are counted by tl
+# from the step graphs (tlc check --emit=cost) and used for both: the models
+# are the same. --models: comma-separated names from bench/suite (default:
+# all five). --threads: tl's threads (default: all cores). --torch-threads:
+# PyTorch's settings (default 1..nproc). --out DIR keeps every log and JSON.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${TL_BUILD_DIR:-$root/build}"
+models="seed_cnn,mlp,mnist_cnn,cifar_cnn,resnet_bn" epochs=3 rounds=2 threads="$(nproc)"
+torch_threads="$(seq -s, 1 "$(nproc)")" out=""
+usage="usage: $0 [--models LIST] [--epochs N] [--rounds N] [--threads N] [--torch-threads LIST] [--out DIR]"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --models) models="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --torch-threads) torch_threads="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+done
+[[ "$torch_threads" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ && "$epochs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
+  || { echo "$usage" >&2; exit 2; }
+for m in ${models//,/ }; do
+  [[ -f "$root/bench/suite/$m.tl" ]] || { echo "no model '$m' in bench/suite (have: $(cd "$root/bench/suite" && ls ./*.tl | sed 's|./||; s|\.tl||' | tr '\n' ' '))" >&2; exit 2; }
+done
+
+# --- set-up ---------------------------------------------------------------
+if ! dpkg -s libopenblas0-pthread > /dev/null 2>&1; then
+  echo "installing libopenblas0-pthread (PyTorch's BLAS; Debian's default is the netlib reference)" >&2
+  if [[ $(id -u) == 0 ]]; then
+    apt-get install -y -q libopenblas0-pthread > /dev/null
+  else
+    sudo apt-get install -y -q libopenblas0-pthread > /dev/null
+  fi
+fi
+[[ -d "$build" ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build "$build" --target tlc fma_probe > /dev/null
+tlc="$build/tools/tlc/tlc"
+[[ -d "$root/data/mnist" && -d "$root/data/fashion-mnist" ]] || bash "$root/scripts/setup.sh"
+/usr/bin/python3 "$root/bench/suite/make_data.py" "$root/data/mnist" "$root/data/fashion-mnist" "$root/data/bench"
+
+work="${out:-$(mktemp -d)}"
+mkdir -p "$work"
+[[ -n "$out" ]] || trap 'rm -rf "$work"' EXIT
+ln -sfn "$root/data/bench" "$work/bench"    # the scripts read bench/*.npy next to themselves
+/usr/bin/python3 "$root/bench/suite/torch_models.py" --blas > "$work/blas.json"
+uptime > "$work/load-before.txt"
+"$build/bench/fma_probe" --threads "$threads" > "$work/peak.json"
+for m in ${models//,/ }; do
+  sed -e "s/\( epochs\) [0-9]*/\1 $epochs/" "$root/bench/suite/$m.tl" > "$work/$m.tl"
+  "$tlc" check "$work/$m.tl" --emit=cost > "$work/$m.cost"
+done
+
+# --- interleaved runs -----------------------------------------------------
+for round in $(seq 1 "$rounds"); do
+  for m in ${models//,/ }; do
+    samples="$(grep -oE 'take [0-9]+' "$work/$m.tl" | awk '{print $2}')"
+    echo "round $round: $m: tl" >&2
+    TL_JIT_STATS=1 "$tlc" run "$work/$m.tl" --backend jit --threads "$threads" --out "$work/tl-$m-$round" \
+      > "$work/tl-$m-$round.log" 2> "$work/tl-$m-$round.err"
+    for t in ${torch_threads//,/ }; do
+      echo "round $round: $m: PyTorch, $t thread(s)" >&2
+      /usr/bin/python3 "$root/bench/suite/torch_models.py" "$m" --data "$root/data/bench" --samples "$samples" \
+        --epochs "$epochs" --threads "$t" --json "$work/torch$t-$m-$round.json" > "$work/torch$t-$m-$round.log"
+    done
+  done
+done
+uptime > "$work/load-after.txt"
+
+/usr/bin/python3 "$root/bench/suite/report.py" "$work" "$models" "$rounds" "$threads" "$torch_threads"
