@@ -13,9 +13,10 @@ namespace tl::codegen {
 
 /// Per node: its leading axis is the batch (the leading extent of the Input
 /// nodes). Empty when the graph has no Input, or when the batch cannot be told
-/// apart from other extents: a Param or State with an extent equal to it, or
-/// the batch size on any axis but a batched node's first. Then the graph is
-/// compiled for its exact shapes.
+/// apart from other extents: the batch size on any axis but a batched node's
+/// first, in a node that may carry the batch (one computed from the inputs
+/// without reducing the batch away; weights, slots and gradients of weights
+/// are not). Then the graph is compiled for its exact shapes.
 std::vector<bool> batched_nodes(const ir::Graph& graph);
 
 /// The leading extent of the graph's Input nodes, or 0 when it has none.

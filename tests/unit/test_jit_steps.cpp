@@ -91,6 +91,17 @@ model inverted(classes) {
   global_avgpool2d()
   dense(classes, softmax)
 }
+# Channels and units equal to the batch (16): the batch stays a run-time
+# extent all the same.
+model widths(classes) {
+  input(8, 8, 1)
+  conv2d(16, 3x3, activation = relu)
+  maxpool2d(2)
+  flatten()
+  dense(16, relu)
+  dropout(0.25)
+  dense(classes, softmax)
+}
 a = bn_cnn(5)
 b = residual(5)
 c = seed_cnn(5)
@@ -103,6 +114,8 @@ train c on data { epochs 1  batch 16  optimizer sgd(lr = 0.1) }
 train d on data { epochs 1  batch 16 }
 train e on data { epochs 1  batch 16 }
 train f on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9) }
+g = widths(5)
+train g on data { epochs 1  batch 16 }
 )";
 
 struct Batch {
@@ -200,6 +213,19 @@ TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
   const auto partial = lower::build_step(model, 7, lower::StepKind::Train, &exp.steps[2].train);
   CHECK(codegen::compile_step(partial.graph) == codegen::compile_step(full.graph));
   check_training(2, 7, 2, 3);  // and the 7-row steps agree with the reference
+}
+
+TEST_CASE("jit: layers as wide as the batch keep the partial batch on the full batch's compiled step") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const check::ModelSpec& model = exp.models[6];
+  for (const auto kind : {lower::StepKind::Train, lower::StepKind::Eval}) {
+    const auto full = lower::build_step(model, 16, kind, &exp.steps[6].train);
+    const auto partial = lower::build_step(model, 9, kind, &exp.steps[6].train);
+    CHECK(codegen::compile_step(partial.graph) == codegen::compile_step(full.graph));
+  }
+  check_training(6, 16, 2, 2);
+  check_training(6, 9, 2, 3);  // on the 16-row code: agrees with the reference
 }
 
 TEST_CASE("jit: a run is bit-for-bit repeatable for a thread count") {
