@@ -18,7 +18,6 @@ namespace tl::codegen {
 namespace {
 
 constexpr int kAccumulators = 12;  // vector registers kept for accumulators
-constexpr std::int64_t kMaxTapGroups = 8;  // grad filter: passes over an image's pixels, each with its taps in registers
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -219,60 +218,60 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   llvm::Value* total = f.scratch(id, f.tid);  // doubles, then the image's floats
   llvm::Value* image = e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8));
   e.zero(total, e.c64(0), e.c64(size), e.f64);
+  // dw is a GEMM over the image's pixels: (taps = kh,kw,ci) x (channel
+  // vectors), each pixel one rank-1 update. A register tile of TR taps x VR
+  // vectors (VR divides the vectors) takes one pass over the pixels: VR
+  // loads of g and TR broadcasts of x feed TR x VR multiply-adds. Tiles run
+  // in loops (their first tap and vector at run time), so wide layers cost
+  // no code; every element still sums its pixels in order, in float.
   const std::int64_t taps = c.KH * c.KW * c.I;
-  // Taps in registers, in groups that fit (a 3x3 kernel over 3 input
-  // channels is 27 taps: two groups), each group a pass over the image's
-  // pixels; every element still sums its pixels in order, in float. Past a
-  // few groups (wide inputs), taps accumulate in memory instead.
-  const std::int64_t per_group = std::max<std::int64_t>(1, 2 * kAccumulators / OV);
-  const std::int64_t groups = (taps + per_group - 1) / per_group;
-  const bool in_registers = OV <= 2 * kAccumulators && groups <= kMaxTapGroups;
-  const std::int64_t group_size = (taps + groups - 1) / groups;
+  const std::int64_t budget = e.width >= 16 ? 2 * kAccumulators : kAccumulators;  // AVX-512 has 32 registers
+  std::int64_t VR = 1;
+  for (std::int64_t v : {4, 3, 2})
+    if (OV % v == 0) {
+      VR = v;
+      break;
+    }
+  const std::int64_t TR = std::min(taps, std::max<std::int64_t>(1, budget / VR));
+  const bool ragged = c.O % e.width != 0;  // the last vector is part of one
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     const ConvImage xi = conv_image(f, c, x, b);
-    if (!in_registers) e.zero(image, e.c64(0), e.c64(size), e.f32);
-    // One pass over the pixels for taps [first, last) (all taps, in memory,
-    // when !in_registers).
-    auto pass = [&](std::int64_t first, std::int64_t last) {
-      std::vector<std::vector<Emitter::Var>> acc;  // taps in registers are unrolled: (kh, kw, ci) is a compile-time index
-      if (in_registers) acc = accumulators(e, static_cast<std::size_t>(last - first), OV);
+    // Taps [t0, t0 + count) x vectors [v0, v0 + VR).
+    auto tile = [&](llvm::Value* t0, std::int64_t count, llvm::Value* v0) {
+      std::vector<llvm::Value*> dh, dw, ci, mask;
+      for (std::int64_t j = 0; j < count; ++j) {
+        llvm::Value* t = e.add(t0, j);
+        dh.push_back(e.add(e.mul(e.b.CreateSDiv(t, e.c64(c.KW * c.I)), c.DH), -c.PH));
+        dw.push_back(e.add(e.mul(e.b.CreateSRem(e.b.CreateSDiv(t, e.c64(c.I)), e.c64(c.KW)), c.DW), -c.PW));
+        ci.push_back(e.b.CreateSRem(t, e.c64(c.I)));
+      }
+      for (std::int64_t k = 0; k < VR; ++k)
+        mask.push_back(ragged ? e.first_lanes(e.width, e.b.CreateSub(e.c64(c.O), e.mul(e.add(v0, k), e.width))) : nullptr);
+      auto acc = accumulators(e, static_cast<std::size_t>(count), VR);
       e.loop(0, c.OH, [&](llvm::Value* oh) {
         e.loop(0, c.OW, [&](llvm::Value* ow) {
-          llvm::Value* gat = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
+          llvm::Value* gat = e.add(e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O), e.mul(v0, e.width));
           std::vector<llvm::Value*> gv;
-          for (std::int64_t v = 0; v < OV; ++v) gv.push_back(e.vload(g, e.add(gat, v * e.width), e.width, mask_of(e, c.O, v)));
-          auto tap = [&](llvm::Value* kh, llvm::Value* kw, llvm::Value* ci, std::size_t unrolled) {
-            llvm::Value* ih = e.add(e.mad(oh, c.SH, e.mul(kh, c.DH)), -c.PH);
-            llvm::Value* iw = e.add(e.mad(ow, c.SW, e.mul(kw, c.DW)), -c.PW);
+          for (std::int64_t k = 0; k < VR; ++k) gv.push_back(e.vload(g, e.add(gat, k * e.width), e.width, mask[k]));
+          for (std::int64_t j = 0; j < count; ++j) {
+            llvm::Value* ih = e.add(e.mul(oh, c.SH), dh[j]);
+            llvm::Value* iw = e.add(e.mul(ow, c.SW), dw[j]);
             llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
-            llvm::Value* xv = e.splat(load_if(e, ok, xi.base, e.mad(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I, ci)), e.width);
-            for (std::int64_t v = 0; v < OV; ++v) {
-              if (in_registers) {
-                acc[unrolled][v].set(e.fma(xv, gv[v], acc[unrolled][v].get()));
-                continue;
-              }
-              llvm::Value* at = e.add(e.mul(e.mad(e.mad(kh, c.KW, kw), c.I, ci), c.O), v * e.width);
-              e.vstore(e.fma(xv, gv[v], e.vload(image, at, e.width, mask_of(e, c.O, v))), image, at, mask_of(e, c.O, v));
-            }
-          };
-          if (in_registers) {
-            for (std::int64_t t = first; t < last; ++t)
-              tap(e.c64(t / (c.KW * c.I)), e.c64(t / c.I % c.KW), e.c64(t % c.I), static_cast<std::size_t>(t - first));
-          } else {
-            e.loop(0, c.KH, [&](llvm::Value* kh) {
-              e.loop(0, c.KW, [&](llvm::Value* kw) { e.loop(0, c.I, [&](llvm::Value* ci) { tap(kh, kw, ci, 0); }); });
-            });
+            llvm::Value* at = e.add(e.mul(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I), ci[j]);
+            llvm::Value* xv = e.splat(load_if(e, ok, xi.base, at), e.width);
+            for (std::int64_t k = 0; k < VR; ++k) acc[j][k].set(e.fma(xv, gv[k], acc[j][k].get()));
           }
         });
       });
-      for (std::int64_t t = first; in_registers && t < last; ++t)
-        for (std::int64_t v = 0; v < OV; ++v)
-          e.vstore(acc[static_cast<std::size_t>(t - first)][v].get(), image, e.c64(t * c.O + v * e.width), mask_of(e, c.O, v));
+      for (std::int64_t j = 0; j < count; ++j)
+        for (std::int64_t k = 0; k < VR; ++k)
+          e.vstore(acc[j][k].get(), image, e.add(e.mul(e.add(t0, j), c.O), e.mul(e.add(v0, k), e.width)), mask[k]);
     };
-    if (in_registers)
-      for (std::int64_t first = 0; first < taps; first += group_size) pass(first, std::min(taps, first + group_size));
-    else
-      pass(0, taps);
+    e.loop(0, OV / VR, [&](llvm::Value* vb) {
+      llvm::Value* v0 = e.mul(vb, VR);
+      e.loop(0, taps / TR, [&](llvm::Value* tb) { tile(e.mul(tb, TR), TR, v0); });
+      if (taps % TR) tile(e.c64(taps / TR * TR), taps % TR, v0);
+    });
     // total += the image's sums, in double.
     e.loop(0, size, [&](llvm::Value* i) {
       e.store(e.b.CreateFAdd(e.load(e.f64, total, i), e.to_f64(e.load(e.f32, image, i))), total, i);

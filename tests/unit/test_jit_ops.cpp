@@ -173,13 +173,21 @@ TEST_CASE("jit: conv2d and its gradients, valid, same and strided") {
     check_op(OpKind::Conv2DGradInput, {random_tensor(out, 3), random_tensor(g.w, 4)}, a, g.x);
     check_op(OpKind::Conv2DGradFilter, {random_tensor(g.x, 5), random_tensor(out, 6)}, a);
   }
-  // Grad filter with its taps in registers in several groups (an RGB input,
-  // 20 filters: 27 taps of 2 vectors), and with too many taps for that (32
-  // channels: in memory).
+  // Grad filter register tiles (taps x channel vectors) of every kind: an
+  // RGB input with 20 filters (27 taps of 2 vectors, the last one part of
+  // one), 32 input channels (288 taps), 40 and 72 filters (3 and 5 vectors,
+  // ragged: tiles of 3 and of 1), 64 filters over 7 channels (tiles of 4
+  // vectors, 63 taps: a remainder tile), strided and same-padded.
   check_op(OpKind::Conv2DGradFilter, {random_tensor({3, 6, 6, 3}, 5), random_tensor({3, 6, 6, 20}, 6)},
            window(3, 3, 1, 1, kSame));
   check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 5, 5, 32}, 5), random_tensor({2, 3, 3, 4}, 6)},
            window(3, 3, 1, 1, kValid));
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 6, 5, 7}, 5), random_tensor({2, 6, 5, 40}, 6)},
+           window(3, 3, 1, 1, kSame));
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({3, 7, 7, 7}, 5), random_tensor({3, 3, 3, 64}, 6)},
+           window(3, 3, 2, 2, kValid));
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 5, 6, 4}, 5), random_tensor({2, 3, 3, 72}, 6)},
+           window(3, 3, 2, 2, kSame));
 }
 
 /// Explicit padding: top, bottom, left, right.
