@@ -17,7 +17,10 @@ namespace tl::codegen {
 
 namespace {
 
-constexpr int kAccumulators = 12;  // vector registers kept for accumulators
+constexpr int kAccumulators = 12;  // vector registers kept for accumulators (16 registers)
+
+/// Accumulator registers: twice as many with AVX-512's 32 registers.
+std::int64_t accumulator_budget(const Emitter& e) { return e.width >= 16 ? 2 * kAccumulators : kAccumulators; }
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -166,30 +169,48 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
       });
     });
   });
+  // The gradient tile: image b of g spread over zeros, g[oh, ow] at
+  // (oh*SH + (KH-1)*DH - PH, ow*SW + (KW-1)*DW - PW), so that input pixel
+  // (ih, iw) meets tap (kh, kw) at (ih + (KH-1-kh)*DH, iw + (KW-1-kw)*DW)
+  // with no bounds to check: a tap outside g reads a zero, which adds
+  // nothing (the sums keep the reference's order, kh, kw, co).
+  const std::int64_t TH = c.H + (c.KH - 1) * c.DH, TW = c.W + (c.KW - 1) * c.DW;
+  const std::int64_t top = (c.KH - 1) * c.DH - c.PH, left = (c.KW - 1) * c.DW - c.PW;
+  llvm::Value* tile = e.b.CreateInBoundsGEP(e.f32, wt, e.c64(c.KH * c.KW * c.O * row));
   const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / IV, c.W}));
-  const auto source = [&](llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride, std::int64_t outs,
-                          llvm::Value*& o) { return tap_source(e, i, k, pad, stride, outs, o); };
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
+    e.zero(tile, e.c64(0), e.c64(TH * TW * c.O), e.f32);
+    e.loop(0, c.OH, [&](llvm::Value* oh) {
+      llvm::Value* r = e.add(e.mul(oh, c.SH), top);
+      e.when(e.b.CreateAnd(e.b.CreateICmpSGE(r, e.c64(0)), e.b.CreateICmpSLT(r, e.c64(TH))), [&] {
+        e.loop(0, c.OW, [&](llvm::Value* ow) {
+          llvm::Value* q = e.add(e.mul(ow, c.SW), left);
+          e.when(e.b.CreateAnd(e.b.CreateICmpSGE(q, e.c64(0)), e.b.CreateICmpSLT(q, e.c64(TW))), [&] {
+            llvm::Value* from = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
+            llvm::Value* to = e.mul(e.mad(r, TW, q), c.O);
+            e.vector_loop(e.c64(0), e.c64(c.O), c.O % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
+              e.vstore(e.vload(g, e.add(from, i), e.width, mask), tile, e.add(to, i), mask);
+            });
+          });
+        });
+      });
+    });
     e.loop(0, c.H, [&](llvm::Value* ih) {
       e.blocks(e.c64(0), e.c64(c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& iw) {
         const auto pixels = static_cast<int>(block);
         auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
         e.unrolled(0, c.KH, [&](llvm::Value* kh) {
-          llvm::Value* oh = nullptr;
-          llvm::Value* row_ok = source(ih, e.mul(kh, c.DH), c.PH, c.SH, c.OH, oh);
+          llvm::Value* r = e.add(ih, e.mul(e.b.CreateSub(e.c64(c.KH - 1), kh), c.DH));
           e.unrolled(0, c.KW, [&](llvm::Value* kw) {
-            std::vector<llvm::Value*> ok(static_cast<std::size_t>(pixels)), at(static_cast<std::size_t>(pixels));
-            for (int p = 0; p < pixels; ++p) {
-              llvm::Value* ow = nullptr;
-              ok[p] = e.b.CreateAnd(row_ok, source(iw(p), e.mul(kw, c.DW), c.PW, c.SW, c.OW, ow));
-              at[p] = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
-            }
+            llvm::Value* q0 = e.mul(e.b.CreateSub(e.c64(c.KW - 1), kw), c.DW);
+            std::vector<llvm::Value*> at(static_cast<std::size_t>(pixels));
+            for (int p = 0; p < pixels; ++p) at[p] = e.mul(e.mad(r, TW, e.add(iw(p), q0)), c.O);
             e.loop(0, c.O, [&](llvm::Value* co) {
               llvm::Value* wrow = e.mul(e.mad(e.mad(kh, c.KW, kw), c.O, co), row);
               std::vector<llvm::Value*> wv;
               for (std::int64_t v = 0; v < IV; ++v) wv.push_back(e.vload(wt, e.add(wrow, v * e.width), e.width, nullptr));
               for (int p = 0; p < pixels; ++p) {
-                llvm::Value* gv = e.splat(load_if(e, ok[p], g, e.add(at[p], co)), e.width);
+                llvm::Value* gv = e.splat(e.load(e.f32, tile, e.add(at[p], co)), e.width);
                 for (std::int64_t v = 0; v < IV; ++v) acc[p][v].set(e.fma(gv, wv[v], acc[p][v].get()));
               }
             });
@@ -225,7 +246,7 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   // in loops (their first tap and vector at run time), so wide layers cost
   // no code; every element still sums its pixels in order, in float.
   const std::int64_t taps = c.KH * c.KW * c.I;
-  const std::int64_t budget = e.width >= 16 ? 2 * kAccumulators : kAccumulators;  // AVX-512 has 32 registers
+  const std::int64_t budget = accumulator_budget(e);
   std::int64_t VR = 1;
   for (std::int64_t v : {4, 3, 2})
     if (OV % v == 0) {

@@ -115,10 +115,13 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
       t.aligned = 0b01u;  // g per image, the kernel whole
       t.row_source = 0;
       // conv2d's transposed kernel, packed per thread: (K,K,O) rows of the
-      // input channels rounded up to whole vectors (16 lanes at most).
+      // input channels rounded up to whole vectors (16 lanes at most); then
+      // one image of g, spread over zeros (emit_conv.cpp's gradient tile).
       if (n.op == OpKind::Conv2DGradInput) {
         const ir::Shape& w = in_shape(g, n, 1);
-        t.buffer = w[0] * w[1] * w[3] * ((w[2] + 15) / 16 * 16) * 4;
+        const std::int64_t rows = n.shape[1] + (w[0] - 1) * n.attrs.dilation_h;
+        const std::int64_t cols = n.shape[2] + (w[1] - 1) * n.attrs.dilation_w;
+        t.buffer = w[0] * w[1] * w[3] * ((w[2] + 15) / 16 * 16) * 4 + rows * cols * w[3] * 4;
       }
       return t;
     case OpCategory::ConvGradFilter:
