@@ -90,6 +90,42 @@ ConvImage conv_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::V
   return {tile, e.c64(0)};
 }
 
+namespace {
+
+/// The rows and columns of x a padded conv's windows reach, from -PH and -PW.
+std::pair<std::int64_t, std::int64_t> reach(const ConvShape& c) {
+  return {(c.OH - 1) * c.SH + (c.KH - 1) * c.DH + 1, (c.OW - 1) * c.SW + (c.KW - 1) * c.DW + 1};
+}
+
+/// Image b of x copied inside zero borders into `tile` (reach(c) pixels):
+/// read through the returned shape, a padded conv's taps have no bounds to
+/// check. A byte-fed x is widened on the way (vload applies the pixel map).
+ConvShape bordered_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b, llvm::Value* tile) {
+  Emitter& e = f.e;
+  const auto [TH, TW] = reach(c);
+  e.zero(tile, e.c64(0), e.c64(TH * TW * c.I), e.f32);
+  e.loop(0, c.H, [&](llvm::Value* ih) {
+    llvm::Value* r = e.add(ih, c.PH);
+    e.when(e.b.CreateICmpSLT(r, e.c64(TH)), [&] {
+      e.loop(0, c.W, [&](llvm::Value* iw) {
+        llvm::Value* q = e.add(iw, c.PW);
+        e.when(e.b.CreateICmpSLT(q, e.c64(TW)), [&] {
+          llvm::Value* from = e.mul(e.mad(e.mad(b, c.H, ih), c.W, iw), c.I);
+          llvm::Value* to = e.mul(e.mad(r, TW, q), c.I);
+          e.vector_loop(e.c64(0), e.c64(c.I), c.I % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
+            e.vstore(e.vload(x, e.add(from, i), e.width, mask), tile, e.add(to, i), mask);
+          });
+        });
+      });
+    });
+  });
+  ConvShape read = c;
+  read.H = TH, read.W = TW, read.PH = 0, read.PW = 0, read.padded = false;
+  return read;
+}
+
+}  // namespace
+
 std::vector<std::vector<llvm::Value*>> conv_pixels(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* w,
                                                    llvm::Value* b,
                                                    const std::vector<std::pair<llvm::Value*, llvm::Value*>>& pixels) {
@@ -129,13 +165,15 @@ void emit_conv(KernelFrame& f, RowRange rows) {
   Epilogue epilogue(f);
   const std::int64_t OV = c.vectors(e.width);
   const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / OV, c.OW}));
+  llvm::Value* tile = c.padded ? f.scratch(f.kernel.nodes.front(), f.tid) : nullptr;  // op_traits sizes it
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
-    const ConvImage image = conv_image(f, c, x, b);
+    const ConvShape read = c.padded ? bordered_image(f, c, x, b, tile) : c;
+    const ConvImage image = c.padded ? ConvImage{tile, e.c64(0)} : conv_image(f, c, x, b);
     e.loop(0, c.OH, [&](llvm::Value* oh) {
       e.blocks(e.c64(0), e.c64(c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& ow) {
         std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
         for (std::int64_t p = 0; p < block; ++p) pixels.emplace_back(oh, ow(p));
-        const auto acc = conv_pixels(f, c, image.base, w, image.image, pixels);
+        const auto acc = conv_pixels(f, read, image.base, w, image.image, pixels);
         for (std::int64_t v = 0; v < OV; ++v) {
           std::vector<llvm::Value*> column, flats;
           for (std::int64_t p = 0; p < block; ++p) {
@@ -255,15 +293,18 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
     }
   const std::int64_t TR = std::min(taps, std::max<std::int64_t>(1, budget / VR));
   const bool ragged = c.O % e.width != 0;  // the last vector is part of one
+  // Under padding, each image is first copied inside zero borders.
+  llvm::Value* bordered = c.padded ? e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 12)) : nullptr;
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
-    const ConvImage xi = conv_image(f, c, x, b);
+    const ConvShape read = c.padded ? bordered_image(f, c, x, b, bordered) : c;
+    const ConvImage xi = c.padded ? ConvImage{bordered, e.c64(0)} : conv_image(f, c, x, b);
     // Taps [t0, t0 + count) x vectors [v0, v0 + VR).
     auto tile = [&](llvm::Value* t0, std::int64_t count, llvm::Value* v0) {
       std::vector<llvm::Value*> dh, dw, ci, mask;
       for (std::int64_t j = 0; j < count; ++j) {
         llvm::Value* t = e.add(t0, j);
-        dh.push_back(e.add(e.mul(e.b.CreateSDiv(t, e.c64(c.KW * c.I)), c.DH), -c.PH));
-        dw.push_back(e.add(e.mul(e.b.CreateSRem(e.b.CreateSDiv(t, e.c64(c.I)), e.c64(c.KW)), c.DW), -c.PW));
+        dh.push_back(e.add(e.mul(e.b.CreateSDiv(t, e.c64(c.KW * c.I)), c.DH), -read.PH));
+        dw.push_back(e.add(e.mul(e.b.CreateSRem(e.b.CreateSDiv(t, e.c64(c.I)), e.c64(c.KW)), c.DW), -read.PW));
         ci.push_back(e.b.CreateSRem(t, e.c64(c.I)));
       }
       for (std::int64_t k = 0; k < VR; ++k)
@@ -277,9 +318,8 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
           for (std::int64_t j = 0; j < count; ++j) {
             llvm::Value* ih = e.add(e.mul(oh, c.SH), dh[j]);
             llvm::Value* iw = e.add(e.mul(ow, c.SW), dw[j]);
-            llvm::Value* ok = c.padded ? e.b.CreateAnd(inside(e, true, ih, c.H), inside(e, true, iw, c.W)) : e.b.getTrue();
-            llvm::Value* at = e.add(e.mul(e.mad(e.mad(xi.image, c.H, ih), c.W, iw), c.I), ci[j]);
-            llvm::Value* xv = e.splat(load_if(e, ok, xi.base, at), e.width);
+            llvm::Value* at = e.add(e.mul(e.mad(e.mad(xi.image, read.H, ih), read.W, iw), c.I), ci[j]);
+            llvm::Value* xv = e.splat(e.load(e.f32, xi.base, at), e.width);
             for (std::int64_t k = 0; k < VR; ++k) acc[j][k].set(e.fma(xv, gv[k], acc[j][k].get()));
           }
         });

@@ -106,6 +106,12 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
       t.work = ir::element_count(n.shape) * w[0] * w[1] * (n.op == OpKind::DepthwiseConv2D ? 1 : w[2]);
       t.aligned = 0b01u;  // the kernel w is read whole
       t.row_source = 0;
+      // conv2d under padding: one image inside zero borders (emit_conv.cpp)
+      if (n.op == OpKind::Conv2D && n.attrs.padding != ir::Padding::Valid) {
+        const std::int64_t rows = (n.shape[1] - 1) * n.attrs.stride_h + (w[0] - 1) * n.attrs.dilation_h + 1;
+        const std::int64_t cols = (n.shape[2] - 1) * n.attrs.stride_w + (w[1] - 1) * n.attrs.dilation_w + 1;
+        t.buffer = rows * cols * w[2] * 4;
+      }
       return t;
     }
     case OpCategory::ConvGradInput:
@@ -127,6 +133,13 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
     case OpCategory::ConvGradFilter:
       t.split = {Split::Reduce, in_shape(g, n, 0)[0], out_lead};
       t.scratch = ir::element_count(n.shape) * 12;  // double total + float per-image sum
+      if (n.op == OpKind::Conv2DGradFilter && n.attrs.padding != ir::Padding::Valid) {
+        // then a padded image: x's pixels inside zero borders (emit_conv.cpp)
+        const ir::Shape& go = in_shape(g, n, 1);
+        const std::int64_t rows = (go[1] - 1) * n.attrs.stride_h + (n.shape[0] - 1) * n.attrs.dilation_h + 1;
+        const std::int64_t cols = (go[2] - 1) * n.attrs.stride_w + (n.shape[1] - 1) * n.attrs.dilation_w + 1;
+        t.scratch += rows * cols * n.shape[2] * 4;
+      }
       t.work = ir::element_count(in_shape(g, n, 1)) * n.shape[0] * n.shape[1] *
                (n.op == OpKind::DepthwiseConv2DGradFilter ? 1 : n.shape[2]);
       t.aligned = inputs_from(n, 0);
