@@ -148,6 +148,17 @@ TEST_CASE("jit: matmul in all four transpositions") {
     a.trans_b = false;
     check_op(OpKind::MatMul, {random_tensor({K, 5}, 7), random_tensor({K, 6}, 8)}, a);
   }
+  // Wide outputs: blocks of several column vectors (full groups in a loop,
+  // then a rest whose last vector is masked) over 13 rows (blocks clamped).
+  for (std::int64_t N : {64, 70, 150}) {
+    CAPTURE(N);
+    for (int t = 0; t < 4; ++t) {
+      ir::Attrs a;
+      a.trans_a = t & 1, a.trans_b = t & 2;
+      const ir::Shape as = a.trans_a ? ir::Shape{9, 13} : ir::Shape{13, 9}, bs = a.trans_b ? ir::Shape{N, 9} : ir::Shape{9, N};
+      check_op(OpKind::MatMul, {random_tensor(as, 10 + t), random_tensor(bs, 20 + t)}, a);
+    }
+  }
 }
 
 TEST_CASE("jit: softmax and its gradient") {
