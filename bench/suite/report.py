@@ -13,15 +13,20 @@ import sys
 def main():
     work, models, rounds, threads, torch_threads = sys.argv[1:]
     models, rounds, threads = models.split(","), int(rounds), int(threads)
-    torch_threads = [int(t) for t in torch_threads.split(",")]
+    torch_threads = torch_threads.split(",")  # T or T:B (OpenBLAS threads)
     peak = json.load(open(f"{work}/peak.json"))
     blas = json.load(open(f"{work}/blas.json"))
 
-    def peak_of(n):  # GFLOP/s of n threads: the probe's 1-thread or all-thread figure
+    def peak_of(n):  # GFLOP/s of n threads (or a T:B setting's T): the probe's 1-thread or all-thread figure
+        n = int(str(n).split(":")[0])
         return peak["gflops_1_thread"] if n == 1 else peak["gflops_all_threads"] * min(n, peak["threads"]) / peak["threads"]
 
     def pct(gflops, n):
         return f"{100 * gflops / peak_of(n):.0f}%"
+
+    def label(setting):  # "2:1" -> "2 thr, BLAS 1"
+        t, _, blas = setting.partition(":")
+        return f"{t} thr, BLAS {blas or t}"
 
     def later(runs):  # epochs after each run's first (which compiles / warms up)
         return [s for run in runs for s in run[1:]] or [s for run in runs for s in run]
@@ -52,15 +57,15 @@ def main():
         bi = min(torch, key=lambda t: torch[t][1])
         g_tl, g_pt = epoch_flop / tl_epoch * 1e-9, epoch_flop / torch[bt][0] * 1e-9
         train_rows.append(f"| {m} | {samples} × batch {batch} | {tl_epoch:.3f} | {g_tl:.0f} | {pct(g_tl, threads)} | "
-                          f"{torch[bt][0]:.3f} ({bt} thr) | {g_pt:.0f} | {pct(g_pt, bt)} | **{torch[bt][0] / tl_epoch:.2f}×** |")
+                          f"{torch[bt][0]:.3f} ({label(bt)}) | {g_pt:.0f} | {pct(g_pt, bt)} | **{torch[bt][0] / tl_epoch:.2f}×** |")
         g_tl, g_pt = eval_flop / tl_inf * 1e-9, eval_flop / torch[bi][1] * 1e-9
         infer_rows.append(f"| {m} | {samples} × batch 256 | {tl_inf:.3f} | {g_tl:.0f} | {pct(g_tl, threads)} | "
-                          f"{torch[bi][1]:.3f} ({bi} thr) | {g_pt:.0f} | {pct(g_pt, bi)} | **{torch[bi][1] / tl_inf:.2f}×** |")
+                          f"{torch[bi][1]:.3f} ({label(bi)}) | {g_pt:.0f} | {pct(g_pt, bi)} | **{torch[bi][1] / tl_inf:.2f}×** |")
         if compiles:
             graphs, seconds = max(c[0] for c in compiles), statistics.median(c[1] for c in compiles)
             compile_rows.append(f"| {m} | {graphs} | {seconds:.2f} |")
         spread = " | ".join(" ".join(f"{s:.2f}" for s in run) for run in tl_train)
-        print(f"# {m}: tl epochs {spread}; PyTorch " + "; ".join(f"{t} thr {torch[t][0]:.2f}" for t in torch_threads),
+        print(f"# {m}: tl epochs {spread}; PyTorch " + "; ".join(f"{label(t)} {torch[t][0]:.2f}" for t in torch_threads),
               file=sys.stderr)
 
     print(f"Training, tl on {threads} thread{'s' if threads != 1 else ''} against PyTorch at its best thread setting "
