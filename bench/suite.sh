@@ -21,15 +21,19 @@
 # from the step graphs (tlc check --emit=cost) and used for both: the models
 # are the same. --models: comma-separated names from bench/suite (default:
 # all five). --threads: tl's threads (default: all cores). --torch-threads:
-# PyTorch's settings, T or T:B (torch threads T, OPENBLAS_NUM_THREADS B,
-# default B = T); default 1:1,N:1,N:N for N cores. OpenBLAS's threads spin
-# after each call: two of them beside two torch threads slowed the seed CNN
-# 2.3x here, so B = 1 is tried too. --out DIR keeps every log and JSON.
+# PyTorch's settings, T[:B[:LAYOUT]] (torch threads T, OPENBLAS_NUM_THREADS
+# B, default T; memory layout channels_last (default) or nchw); default
+# 1:1,N:1,N:N,1:1:nchw,N:1:nchw for N cores. OpenBLAS's threads spin after
+# each call: two of them beside two torch threads slowed the seed CNN 2.3x
+# here, so B = 1 is tried; and neither layout was faster for every model
+# (channels_last: the CIFAR CNN 1.7x faster, the seed CNN 4x slower).
+# --out DIR keeps every log and JSON.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TL_BUILD_DIR:-$root/build}"
 models="seed_cnn,mlp,mnist_cnn,cifar_cnn,resnet_bn" epochs=3 rounds=2 threads="$(nproc)"
-torch_threads="1:1,$(nproc):1,$(nproc):$(nproc)" out=""
+n="$(nproc)"
+torch_threads="1:1,$n:1,$n:$n,1:1:nchw,$n:1:nchw" out=""
 usage="usage: $0 [--models LIST] [--epochs N] [--rounds N] [--threads N] [--torch-threads LIST] [--out DIR]"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -42,7 +46,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-[[ "$torch_threads" =~ ^[1-9][0-9]*(:[1-9][0-9]*)?(,[1-9][0-9]*(:[1-9][0-9]*)?)*$ && "$epochs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
+setting_re='[1-9][0-9]*(:[1-9][0-9]*(:(nchw|channels_last))?)?'
+[[ "$torch_threads" =~ ^$setting_re(,$setting_re)*$ && "$epochs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
   || { echo "$usage" >&2; exit 2; }
 for m in ${models//,/ }; do
   [[ -f "$root/bench/suite/$m.tl" ]] || { echo "no model '$m' in bench/suite (have: $(cd "$root/bench/suite" && ls ./*.tl | sed 's|./||; s|\.tl||' | tr '\n' ' '))" >&2; exit 2; }
@@ -83,11 +88,12 @@ for round in $(seq 1 "$rounds"); do
     TL_JIT_STATS=1 "$tlc" run "$work/$m.tl" --backend jit --threads "$threads" --out "$work/tl-$m-$round" \
       > "$work/tl-$m-$round.log" 2> "$work/tl-$m-$round.err"
     for setting in ${torch_threads//,/ }; do
-      t="${setting%%:*}" blas="${setting#*:}"
-      [[ "$setting" == *:* ]] || blas="$t"
-      echo "round $round: $m: PyTorch, $t thread(s), OpenBLAS $blas" >&2
+      IFS=: read -r t blas layout <<< "$setting"
+      blas="${blas:-$t}" layout="${layout:-channels_last}"
+      echo "round $round: $m: PyTorch, $t thread(s), OpenBLAS $blas, $layout" >&2
       OPENBLAS_NUM_THREADS="$blas" /usr/bin/python3 "$root/bench/suite/torch_models.py" "$m" --data "$root/data/bench" \
-        --samples "$samples" --epochs "$epochs" --threads "$t" --json "$work/torch$setting-$m-$round.json" \
+        --samples "$samples" --epochs "$epochs" --threads "$t" --layout "$layout" \
+        --json "$work/torch$setting-$m-$round.json" \
         > "$work/torch$setting-$m-$round.log"
     done
   done

@@ -24,9 +24,9 @@ def main():
     def pct(gflops, n):
         return f"{100 * gflops / peak_of(n):.0f}%"
 
-    def label(setting):  # "2:1" -> "2 thr, BLAS 1"
-        t, _, blas = setting.partition(":")
-        return f"{t} thr, BLAS {blas or t}"
+    def label(setting):  # "2:1:nchw" -> "2 thr, BLAS 1, nchw"
+        t, blas, layout = (setting.split(":") + ["", ""])[:3]
+        return f"{t} thr, BLAS {blas or t}, {layout or 'channels_last'}"
 
     def later(runs):  # epochs after each run's first (which compiles / warms up)
         return [s for run in runs for s in run[1:]] or [s for run in runs for s in run]
