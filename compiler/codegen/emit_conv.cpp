@@ -97,28 +97,38 @@ std::pair<std::int64_t, std::int64_t> reach(const ConvShape& c) {
   return {(c.OH - 1) * c.SH + (c.KH - 1) * c.DH + 1, (c.OW - 1) * c.SW + (c.KW - 1) * c.DW + 1};
 }
 
-/// Image b of x copied inside zero borders into `tile` (reach(c) pixels):
-/// read through the returned shape, a padded conv's taps have no bounds to
-/// check. A byte-fed x is widened on the way (vload applies the pixel map).
-ConvShape bordered_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b, llvm::Value* tile) {
+/// Spreads image b of src (H, W, C) over zeros into `tile` (rows x cols,
+/// C): pixel (h, w) lands at (h * sh + top, w * sw + left) when inside. A
+/// byte-fed src is widened on the way (vload applies the pixel map).
+struct Spread {
+  std::int64_t H, W, C, sh, sw, top, left, rows, cols;
+};
+void spread(KernelFrame& f, const Spread& s, llvm::Value* src, llvm::Value* b, llvm::Value* tile) {
   Emitter& e = f.e;
-  const auto [TH, TW] = reach(c);
-  e.zero(tile, e.c64(0), e.c64(TH * TW * c.I), e.f32);
-  e.loop(0, c.H, [&](llvm::Value* ih) {
-    llvm::Value* r = e.add(ih, c.PH);
-    e.when(e.b.CreateICmpSLT(r, e.c64(TH)), [&] {
-      e.loop(0, c.W, [&](llvm::Value* iw) {
-        llvm::Value* q = e.add(iw, c.PW);
-        e.when(e.b.CreateICmpSLT(q, e.c64(TW)), [&] {
-          llvm::Value* from = e.mul(e.mad(e.mad(b, c.H, ih), c.W, iw), c.I);
-          llvm::Value* to = e.mul(e.mad(r, TW, q), c.I);
-          e.vector_loop(e.c64(0), e.c64(c.I), c.I % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
-            e.vstore(e.vload(x, e.add(from, i), e.width, mask), tile, e.add(to, i), mask);
+  e.zero(tile, e.c64(0), e.c64(s.rows * s.cols * s.C), e.f32);
+  e.loop(0, s.H, [&](llvm::Value* h) {
+    llvm::Value* r = e.add(e.mul(h, s.sh), s.top);
+    e.when(inside(e, true, r, s.rows), [&] {
+      e.loop(0, s.W, [&](llvm::Value* w) {
+        llvm::Value* q = e.add(e.mul(w, s.sw), s.left);
+        e.when(inside(e, true, q, s.cols), [&] {
+          llvm::Value* from = e.mul(e.mad(e.mad(b, s.H, h), s.W, w), s.C);
+          llvm::Value* to = e.mul(e.mad(r, s.cols, q), s.C);
+          e.vector_loop(e.c64(0), e.c64(s.C), s.C % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
+            e.vstore(e.vload(src, e.add(from, i), e.width, mask), tile, e.add(to, i), mask);
           });
         });
       });
     });
   });
+}
+
+/// Image b of x copied inside zero borders into `tile` (reach(c) pixels):
+/// read through the returned shape, a padded conv's taps have no bounds to
+/// check.
+ConvShape bordered_image(KernelFrame& f, const ConvShape& c, llvm::Value* x, llvm::Value* b, llvm::Value* tile) {
+  const auto [TH, TW] = reach(c);
+  spread(f, {c.H, c.W, c.I, 1, 1, c.PH, c.PW, TH, TW}, x, b, tile);
   ConvShape read = c;
   read.H = TH, read.W = TW, read.PH = 0, read.PW = 0, read.padded = false;
   return read;
@@ -217,22 +227,7 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
   llvm::Value* tile = e.b.CreateInBoundsGEP(e.f32, wt, e.c64(c.KH * c.KW * c.O * row));
   const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / IV, c.W}));
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
-    e.zero(tile, e.c64(0), e.c64(TH * TW * c.O), e.f32);
-    e.loop(0, c.OH, [&](llvm::Value* oh) {
-      llvm::Value* r = e.add(e.mul(oh, c.SH), top);
-      e.when(e.b.CreateAnd(e.b.CreateICmpSGE(r, e.c64(0)), e.b.CreateICmpSLT(r, e.c64(TH))), [&] {
-        e.loop(0, c.OW, [&](llvm::Value* ow) {
-          llvm::Value* q = e.add(e.mul(ow, c.SW), left);
-          e.when(e.b.CreateAnd(e.b.CreateICmpSGE(q, e.c64(0)), e.b.CreateICmpSLT(q, e.c64(TW))), [&] {
-            llvm::Value* from = e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O);
-            llvm::Value* to = e.mul(e.mad(r, TW, q), c.O);
-            e.vector_loop(e.c64(0), e.c64(c.O), c.O % e.width == 0, [&](llvm::Value* i, llvm::Value* mask) {
-              e.vstore(e.vload(g, e.add(from, i), e.width, mask), tile, e.add(to, i), mask);
-            });
-          });
-        });
-      });
-    });
+    spread(f, {c.OH, c.OW, c.O, c.SH, c.SW, top, left, TH, TW}, g, b, tile);
     e.loop(0, c.H, [&](llvm::Value* ih) {
       e.blocks(e.c64(0), e.c64(c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& iw) {
         const auto pixels = static_cast<int>(block);
