@@ -18,9 +18,6 @@ namespace tl::codegen {
 namespace {
 
 constexpr int kAccumulators = 12;  // vector registers kept for accumulators (16 registers)
-
-/// Accumulator registers: twice as many with AVX-512's 32 registers.
-std::int64_t accumulator_budget(const Emitter& e) { return e.width >= 16 ? 2 * kAccumulators : kAccumulators; }
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -279,7 +276,7 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   // in loops (their first tap and vector at run time), so wide layers cost
   // no code; every element still sums its pixels in order, in float.
   const std::int64_t taps = c.KH * c.KW * c.I;
-  const std::int64_t budget = accumulator_budget(e);
+  const std::int64_t budget = accumulator_budget(e);  // kernel_frame.hpp
   std::int64_t VR = 1;
   for (std::int64_t v : {4, 3, 2})
     if (OV % v == 0) {

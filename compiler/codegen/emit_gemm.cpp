@@ -128,8 +128,7 @@ struct Gemm {
 
   /// Rows per block: as many as the accumulator registers allow.
   int row_block(std::size_t vectors) const {
-    const int budget = f.e.width >= 16 ? 24 : 12;  // AVX-512 has 32 registers
-    return std::max(1, std::min(kRowBlock, budget / static_cast<int>(vectors)));
+    return std::max(1, std::min(kRowBlock, accumulator_budget(f.e) / static_cast<int>(vectors)));
   }
 };
 

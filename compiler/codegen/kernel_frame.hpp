@@ -109,6 +109,10 @@ void emit_conv_pool(KernelFrame& f, RowRange rows);       // ConvPool kernels an
 void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows);  // from the saved argmax
 void emit_pool_grads(KernelFrame& f, RowRange rows);            // PoolGrads kernels
 /// Conv geometry and the accumulation of output pixels (emit_conv.cpp).
+/// Vector registers a register-blocked kernel keeps as accumulators: 24 of
+/// AVX-512's 32, 12 of AVX2's 16.
+inline int accumulator_budget(const Emitter& e) { return e.width >= 16 ? 24 : 12; }
+
 struct ConvShape {
   std::int64_t B, H, W, I, OH, OW, O, KH, KW, SH, SW, PH, PW, DH, DW;  // DH, DW: the taps' spacing (dilation)
   bool padded;
