@@ -81,6 +81,11 @@ for m in ${models//,/ }; do
 done
 
 # --- interleaved runs -----------------------------------------------------
+# glibc's malloc hands large freed blocks back to the kernel and maps them
+# again on the next step; on this VM each page fault is expensive and that
+# cost PyTorch (which allocates every step's tensors anew) 2-4x on the seed
+# CNN. Both run with malloc keeping its memory, as jemalloc or tcmalloc would.
+export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=268435456"
 for round in $(seq 1 "$rounds"); do
   for m in ${models//,/ }; do
     samples="$(grep -oE 'take [0-9]+' "$work/$m.tl" | awk '{print $2}')"

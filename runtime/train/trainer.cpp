@@ -12,6 +12,7 @@
 #include "runtime/data/batches.hpp"
 #include "runtime/train/batch_buffers.hpp"
 #include "runtime/train/data_parallel.hpp"
+#include "runtime/train/finite.hpp"
 #include "compiler/ir/optimizer.hpp"
 #include "runtime/train/lr_schedule.hpp"
 
@@ -32,8 +33,7 @@ std::string first_non_finite(const ModelState& state) {
     for (const auto& p : layer.params) {
       const std::string name = check::ModelSpec::tensor_name(layer, p);
       const Tensor& t = state.vars.tensors.at(name);
-      for (std::size_t i = 0; i < t.size(); ++i)
-        if (!std::isfinite(t.data()[i])) return "the weights of layer '" + layer.name + "' (" + name + ")";
+      if (!all_finite(t.data(), t.size())) return "the weights of layer '" + layer.name + "' (" + name + ")";
     }
   return {};
 }
