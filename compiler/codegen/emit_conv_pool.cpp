@@ -10,6 +10,10 @@
 // padded pools take the general path (emit_pool.cpp); their gradient also
 // reads the argmax.
 // Legend: x (B,H,W,C) the pool's input, pooled/g (B,OH,OW,C).
+#include <algorithm>
+
+#include <llvm/IR/IntrinsicsX86.h>
+
 #include "compiler/codegen/kernel_frame.hpp"
 
 namespace tl::codegen {
@@ -30,6 +34,54 @@ llvm::Value* lanes_mask(Emitter& e, std::int64_t channels, std::int64_t v) {
   const std::int64_t active = channels - v * e.width;
   return active >= e.width ? nullptr : e.first_lanes(e.width, active);
 }
+
+/// The input pixels one pool window's conv pixels read, as one vector: rows
+/// x cols floats of a single-channel image, row-major. A filter gradient
+/// that fits reads each lane's argmax pixel out of it with a permute, one
+/// FMA per tap, instead of one FMA per window cell, all but one of which
+/// would multiply zeros (the cells that are not the maximum get no gradient).
+struct Patch {
+  std::int64_t rows = 0, cols = 0;
+  static Patch of(const Emitter& e, const Windows& win, const ConvShape& c) {
+    const Patch p{(win.KH - 1) * c.SH + (c.KH - 1) * c.DH + 1, (win.KW - 1) * c.SW + (c.KW - 1) * c.DW + 1};
+    const bool fits = e.width == 16 && c.I == 1 && !c.padded && p.cols >= 2 && p.rows * p.cols <= 16;
+    return fits ? p : Patch{};
+  }
+  bool used() const { return rows > 0; }
+  /// The patch of window (ph, pw) of image `image` read through `base`.
+  llvm::Value* load(Emitter& e, const Windows& win, const ConvShape& c, llvm::Value* base, llvm::Value* image,
+                    llvm::Value* ph, llvm::Value* pw) const {
+    llvm::Type* floats = e.vec(e.width, e.f32);
+    llvm::Value* top = e.mul(ph, win.KH * c.SH);
+    llvm::Value* left = e.mul(pw, win.KW * c.SW);
+    llvm::Value* patch = e.constant(floats, 0.0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      llvm::Value* row = e.vload(base, e.mad(e.mad(image, c.H, e.add(top, r)), c.W, left), static_cast<int>(cols), nullptr);
+      std::vector<int> widen(static_cast<std::size_t>(e.width), -1), merge(static_cast<std::size_t>(e.width));
+      for (int l = 0; l < e.width; ++l) {
+        const bool here = l >= r * cols && l < (r + 1) * cols;
+        if (here) widen[static_cast<std::size_t>(l)] = static_cast<int>(l - r * cols);
+        merge[static_cast<std::size_t>(l)] = here ? e.width + l : l;
+      }
+      patch = e.b.CreateShuffleVector(patch, e.b.CreateShuffleVector(row, widen), merge);
+    }
+    return patch;
+  }
+  /// Lane by lane, the patch index of the argmax cell's first tap.
+  llvm::Value* first_taps(Emitter& e, const Windows& win, const ConvShape& c, llvm::Value* arg) const {
+    llvm::Type* ints = e.vec(e.width, e.i32);
+    auto splat = [&](std::int64_t v) { return llvm::ConstantInt::get(ints, static_cast<std::uint64_t>(v)); };
+    llvm::Value* cell_row = e.b.CreateUDiv(arg, splat(win.KW));
+    llvm::Value* cell_col = e.b.CreateURem(arg, splat(win.KW));
+    return e.b.CreateAdd(e.b.CreateMul(cell_row, splat(c.SH * cols)), e.b.CreateMul(cell_col, splat(c.SW)));
+  }
+  /// The input pixel tap (kh, kw) reads for each lane's argmax cell.
+  llvm::Value* tap(Emitter& e, const ConvShape& c, llvm::Value* patch, llvm::Value* first, std::int64_t kh,
+                   std::int64_t kw) const {
+    llvm::Value* offset = llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(kh * c.DH * cols + kw * c.DW));
+    return e.b.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_sf_512, {}, {patch, e.b.CreateAdd(first, offset)});
+  }
+};
 
 }  // namespace
 
@@ -177,6 +229,8 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
     llvm::Value* image;
     std::vector<std::vector<Emitter::Var>> acc;  // [tap][channel vector]
     ConvImage input{nullptr, nullptr};           // where the current image of x is read
+    Patch patch;                                 // used: taps read from the window's patch
+    llvm::Value* window = nullptr;               // the current window's patch
   };
   std::vector<std::pair<NodeId, std::vector<Emitter::Var>>> sums;
   std::vector<Filter> filters;
@@ -193,7 +247,11 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
     e.zero(total, e.c64(0), e.c64(size), e.f64);
     filters.push_back({id, ConvShape(f.shape(r.inputs[0]), r.shape, r.attrs), f.ptr(r.inputs[0]), total,
                        e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8)), {}});
+    filters.back().patch = Patch::of(e, win, filters.back().shape);
   }
+  // Whether the window's cells are visited one by one: for a gradient another
+  // kernel reads, or a filter whose patch does not fit a vector.
+  const bool by_cell = dx || std::any_of(filters.begin(), filters.end(), [](const Filter& flt) { return !flt.patch.used(); });
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     for (Filter& flt : filters) {
       flt.input = conv_image(f, flt.shape, flt.x, b);
@@ -205,6 +263,8 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
     }
     e.loop(0, win.OH, [&](llvm::Value* ph) {
       e.loop(0, win.OW, [&](llvm::Value* pw) {
+        for (Filter& flt : filters)
+          if (flt.patch.used()) flt.window = flt.patch.load(e, win, flt.shape, flt.input.base, flt.input.image, ph, pw);
         for (std::int64_t v = 0; v < V; ++v) {
           llvm::Value* mask = lanes_mask(e, win.C, v);
           llvm::Value* pooled = e.add(e.mul(e.mad(e.mad(b, win.OH, ph), win.OW, pw), win.C), v * e.width);
@@ -212,6 +272,18 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
           llvm::Value* gv = e.vload(g, pooled, e.width, mask);
           // A window's cells hold g once (at the argmax) and zeros: their sum is g.
           for (auto& [id, acc] : sums) acc[v].set(e.b.CreateFAdd(acc[v].get(), e.b.CreateFPExt(gv, doubles)));
+          // Only the argmax cell adds to a filter's taps: g times its input pixel.
+          for (Filter& flt : filters) {
+            if (!flt.patch.used()) continue;
+            const ConvShape& c = flt.shape;
+            llvm::Value* first = flt.patch.first_taps(e, win, c, arg);
+            for (std::int64_t kh = 0; kh < c.KH; ++kh)
+              for (std::int64_t kw = 0; kw < c.KW; ++kw) {
+                const auto t = static_cast<std::size_t>(kh * c.KW + kw);
+                flt.acc[t][v].set(e.fma(flt.patch.tap(e, c, flt.window, first, kh, kw), gv, flt.acc[t][v].get()));
+              }
+          }
+          if (!by_cell) continue;
           for (std::int64_t i = 0; i < cells; ++i) {
             llvm::Value* oh = e.add(e.mul(ph, win.KH), i / win.KW);
             llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
@@ -219,6 +291,7 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
             llvm::Value* d = e.b.CreateSelect(here, gv, e.constant(floats, 0.0));
             if (dx) e.vstore(d, dx, e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), mask);
             for (Filter& flt : filters) {
+              if (flt.patch.used()) continue;
               const ConvShape& c = flt.shape;
               for (std::int64_t t = 0; t < c.KH * c.KW * c.I; ++t) {
                 const std::int64_t kh = t / (c.KW * c.I), kw = t / c.I % c.KW, ci = t % c.I;

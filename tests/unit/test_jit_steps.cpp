@@ -116,6 +116,31 @@ train e on data { epochs 1  batch 16 }
 train f on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9) }
 g = widths(5)
 train g on data { epochs 1  batch 16 }
+# First layers whose filter gradient reads the pool window's input pixels as
+# one vector: two channel vectors, dilation, strides, a wide window.
+model patches(classes) {
+  pixels: input(8, 8, 1)
+  conv2d(20, 3x3)
+  maxpool2d(2)
+  flatten()
+  wide: dense(6)
+  conv2d(4, 2x2, dilation = 2) from pixels
+  maxpool2d(2)
+  flatten()
+  dilated: dense(6)
+  conv2d(3, 2x1, strides = 2) from pixels
+  maxpool2d(2)
+  flatten()
+  strided: dense(6)
+  conv2d(5, 1x3) from pixels
+  maxpool2d(2x3)
+  flatten()
+  windows: dense(6)
+  add(wide, dilated, strided, windows)
+  dense(classes, softmax)
+}
+h = patches(5)
+train h on data { epochs 1  batch 16 }
 )";
 
 struct Batch {
@@ -195,6 +220,11 @@ TEST_CASE("jit: conv + relu + max pool fusions, tiled and not, with the pool's a
   // it: fused. The same-padded conv gives 3x3x20 (two channel vectors) and
   // pool 2 leaves a remainder while tanh's output must be stored: not fused.
   for (int threads : {1, 2}) check_training(3, 16, threads, 4);
+}
+
+TEST_CASE("jit: filter gradients of single-channel convs read from each pool window's pixels") {
+  for (int threads : {1, 2}) check_training(7, 16, threads, 4);
+  check_training(7, 5, 1, 2);  // a partial batch
 }
 
 TEST_CASE("jit: training steps of squeeze-and-excite (global average pool, multiply) with the hard and clipped activations") {
