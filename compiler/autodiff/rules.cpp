@@ -147,17 +147,16 @@ void apply_rule(Rule& r) {
         case ir::ChannelReduceOp::ChannelSum:
           r.give(0, [&] { return r.emit(OpKind::ChannelBroadcast, {g}, {}, r.shape_of(x(0))); });
           return;
-        case ir::ChannelReduceOp::ChannelMean:  // mean over n = count / C rows
-          r.give(0, [&] {
-            const ir::Shape& xs = r.shape_of(x(0));
-            const double rows = static_cast<double>(ir::element_count(xs) / xs.back());
-            return r.emit(OpKind::Scale, {r.emit(OpKind::ChannelBroadcast, {g}, {}, xs)}, with_value(1.0 / rows));
-          });
+        case ir::ChannelReduceOp::ChannelMean:  // mean over the rows: g / rows on every row
+          r.give(0, [&] { return r.emit(OpKind::ChannelSpread, {g}, {}, r.shape_of(x(0))); });
           return;
       }
       return;
     case OpCategory::ChannelBroadcast:
-      r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); });
+      switch (ir::sub_op<ir::ChannelBroadcastOp>(n.op)) {
+        case ir::ChannelBroadcastOp::ChannelBroadcast: r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); }); return;
+        case ir::ChannelBroadcastOp::ChannelSpread: r.give(0, [&] { return r.emit(OpKind::ChannelMean, {g}); }); return;
+      }
       return;
 
     // Blocks of channels: each one's adjoint is the other's move.

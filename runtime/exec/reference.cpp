@@ -129,7 +129,11 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::ChannelBinaryOp::ChannelMul: k::channel_mul(in(0), in(1), out); break;
         }
         break;
-      case OpCategory::ChannelBroadcast: k::channel_broadcast(in(0), n.shape, out); break;
+      case OpCategory::ChannelBroadcast:
+        k::channel_broadcast(in(0), n.shape, out);
+        if (ir::sub_op<ir::ChannelBroadcastOp>(n.op) == ir::ChannelBroadcastOp::ChannelSpread)  // / rows, as a Scale would
+          k::scale(out, static_cast<float>(1.0 / static_cast<double>(ir::element_count(n.shape) / n.shape.back())), out);
+        break;
       case OpCategory::ChannelReduce:
         switch (ir::sub_op<ir::ChannelReduceOp>(n.op)) {
           case ir::ChannelReduceOp::ChannelSum: k::channel_sum(in(0), out); break;

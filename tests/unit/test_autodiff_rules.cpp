@@ -101,6 +101,7 @@ TEST_CASE("per-channel and structural adjoints match finite differences") {
   SUBCASE("channel_sum") { check_unary(OpKind::ChannelSum, random_tensor(s, 15)); }
   SUBCASE("channel_mean") { check_unary(OpKind::ChannelMean, random_tensor(s, 16)); }
   SUBCASE("channel_broadcast") { check_unary(OpKind::ChannelBroadcast, random_tensor({4}, 17), {}, s); }
+  SUBCASE("channel_spread") { check_unary(OpKind::ChannelSpread, random_tensor({4}, 19), {}, s); }
   SUBCASE("reshape") { check_unary(OpKind::Reshape, random_tensor(s, 18), {}, {6, 4}); }
 }
 

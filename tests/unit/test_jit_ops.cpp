@@ -118,6 +118,9 @@ TEST_CASE("jit: per-channel ops, reshape") {
   }
   check_op(OpKind::ChannelBroadcast, {random_tensor({6}, 9)}, {}, {5, 2, 6});
   check_op(OpKind::ChannelBroadcast, {random_tensor({6}, 10)}, {}, {6});
+  check_op(OpKind::ChannelSpread, {random_tensor({6}, 12)}, {}, {5, 2, 6});
+  check_op(OpKind::ChannelSpread, {random_tensor({19}, 13)}, {}, {3, 19});
+  check_op(OpKind::ChannelSpread, {random_tensor({6}, 14)}, {}, {6});
   check_op(OpKind::Reshape, {random_tensor({5, 4, 6}, 11)}, {}, {5, 24});
 }
 

@@ -258,6 +258,21 @@ TEST_CASE("jit: layers as wide as the batch keep the partial batch on the full b
   check_training(6, 9, 2, 3);  // on the 16-row code: agrees with the reference
 }
 
+TEST_CASE("jit: batchnorm's statistics keep the partial batch on the full batch's compiled step") {
+  // The mean's adjoint divides by the rows counted at run time
+  // (channel_spread), not by a constant of the batch size.
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  for (const std::size_t index : {std::size_t{0}, std::size_t{5}}) {
+    const check::ModelSpec& model = exp.models[index];
+    CAPTURE(model.name);
+    const auto full = lower::build_step(model, 16, lower::StepKind::Train, &exp.steps[index].train);
+    const auto partial = lower::build_step(model, 7, lower::StepKind::Train, &exp.steps[index].train);
+    CHECK(codegen::compile_step(partial.graph) == codegen::compile_step(full.graph));
+    check_training(index, 7, 2, 2);  // on the 16-row code: agrees with the reference
+  }
+}
+
 TEST_CASE("jit: a run is bit-for-bit repeatable for a thread count") {
   data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);

@@ -144,6 +144,7 @@ TEST_CASE("matmul and per-channel kernels") {
   check_values(run_op(OpKind::ChannelMean, {a}), {2}, {2, 3});
   check_values(run_op(OpKind::BiasAdd, {a, make_tensor({2}, {10, 20})}), {2, 2}, {11, 22, 13, 24});
   check_values(run_op(OpKind::ChannelBroadcast, {make_tensor({2}, {1, 2})}, {}, {2, 1, 2}), {2, 1, 2}, {1, 2, 1, 2});
+  check_values(run_op(OpKind::ChannelSpread, {make_tensor({2}, {1, 2})}, {}, {2, 1, 2}), {2, 1, 2}, {0.5f, 1, 0.5f, 1});
 }
 
 TEST_CASE("softmax and sigmoid are numerically stable") {
