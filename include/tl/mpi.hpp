@@ -48,6 +48,32 @@ class MpiProcesses final : public Processes {
     return out;
   }
 
+  std::vector<char> exchange(const void* data, const std::vector<std::size_t>& counts,
+                             std::vector<std::size_t>& received) const override {
+    if (counts.size() != static_cast<std::size_t>(size_)) throw std::logic_error("tl: exchange needs one count per rank");
+    std::vector<long long> sending(counts.begin(), counts.end()), coming(counts.size());
+    if (MPI_Alltoall(sending.data(), 1, MPI_LONG_LONG, coming.data(), 1, MPI_LONG_LONG, comm_) != MPI_SUCCESS)
+      throw std::runtime_error("MPI_Alltoall failed");
+    received.assign(coming.begin(), coming.end());
+    std::vector<int> send_counts, send_at, recv_counts, recv_at;
+    long long sent = 0, got = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (sent + sending[r] > std::numeric_limits<int>::max() || got + coming[r] > std::numeric_limits<int>::max())
+        throw std::runtime_error("tl: an exchange of more than 2 GiB");
+      send_at.push_back(static_cast<int>(sent));
+      send_counts.push_back(static_cast<int>(sending[r]));
+      recv_at.push_back(static_cast<int>(got));
+      recv_counts.push_back(static_cast<int>(coming[r]));
+      sent += sending[r];
+      got += coming[r];
+    }
+    std::vector<char> out(static_cast<std::size_t>(got));
+    if (MPI_Alltoallv(data, send_counts.data(), send_at.data(), MPI_BYTE, out.data(), recv_counts.data(), recv_at.data(),
+                      MPI_BYTE, comm_) != MPI_SUCCESS)
+      throw std::runtime_error("MPI_Alltoallv failed");
+    return out;
+  }
+
  private:
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;

@@ -115,8 +115,9 @@ struct ClassReport {
 };
 
 /// The processes of a data-parallel training (docs/scale-out.md). tl asks
-/// them for one thing: every process's bytes, gathered in rank order. An MPI
-/// communicator is one: include <tl/mpi.hpp> for tl::MpiProcesses. Every
+/// them for every process's bytes, gathered in rank order, and (optionally,
+/// for less traffic) for blocks sent rank to rank. An MPI communicator is
+/// one: include <tl/mpi.hpp> for tl::MpiProcesses. Every
 /// process calls train() with the same data and options; each takes its
 /// share of every batch and all end with the same weights.
 class Processes {
@@ -127,6 +128,13 @@ class Processes {
   /// Every process's `bytes` bytes at `data` (each its own length),
   /// concatenated in rank order; lengths[r] = rank r's length.
   virtual std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const = 0;
+  /// Rank to rank: `data` holds consecutive blocks in rank order, counts[r]
+  /// bytes for rank r; returns the blocks every process sent this one, in
+  /// rank order, their lengths in `received`. The default is made of
+  /// allgather() (everything travels to everyone); override it with an
+  /// all-to-all (MPI_Alltoallv) to send only the blocks.
+  virtual std::vector<char> exchange(const void* data, const std::vector<std::size_t>& counts,
+                                     std::vector<std::size_t>& received) const;
 };
 
 struct TrainOptions {

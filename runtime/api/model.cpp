@@ -329,6 +329,10 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
     std::vector<char> allgather(const void* data, std::size_t bytes, std::vector<std::size_t>& lengths) const override {
       return p.allgather(data, bytes, lengths);
     }
+    std::vector<char> exchange(const void* data, const std::vector<std::size_t>& counts,
+                               std::vector<std::size_t>& received) const override {
+      return p.exchange(data, counts, received);
+    }
     [[noreturn]] void abort(int code) const override { std::exit(code); }
   };
   std::optional<Adapter> processes;

@@ -115,9 +115,12 @@ void prefetch(const Dataset& ds, std::span<const std::uint32_t> indices) {
 }
 
 void prefetch_batches(const Dataset& ds, const std::vector<std::uint32_t>& order, std::size_t batch, std::size_t b,
-                      std::size_t depth) {
+                      std::size_t depth, const BatchRows& rows) {
   if (!ds.is_lazy()) return;
-  for (std::size_t ahead = 1; ahead <= depth; ++ahead) prefetch(ds, batch_indices(order, batch, b + ahead));
+  for (std::size_t ahead = 1; ahead <= depth; ++ahead) {
+    const std::span<const std::uint32_t> all = batch_indices(order, batch, b + ahead);
+    prefetch(ds, rows ? rows(all) : all);
+  }
 }
 
 namespace {

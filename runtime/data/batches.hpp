@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -55,9 +56,14 @@ void read_samples(const Dataset& ds, const std::uint32_t* indices, std::size_t c
 /// decode them ahead on its own threads. Does nothing for a store in memory.
 void prefetch(const Dataset& ds, std::span<const std::uint32_t> indices);
 
-/// prefetch() of batches b + 1 .. b + depth of `order` (those that exist).
+/// The samples of a batch this process reads (a data-parallel process: its
+/// share), or empty for all of them.
+using BatchRows = std::function<std::span<const std::uint32_t>(std::span<const std::uint32_t>)>;
+
+/// prefetch() of batches b + 1 .. b + depth of `order` (those that exist),
+/// each as `rows` selects.
 void prefetch_batches(const Dataset& ds, const std::vector<std::uint32_t>& order, std::size_t batch, std::size_t b,
-                      std::size_t depth = 2);
+                      std::size_t depth = 2, const BatchRows& rows = {});
 
 /// Copies samples `indices[0..count)` of `ds` into
 ///   images_out: (count, H, W, C) floats, NHWC: the pixel map applied,

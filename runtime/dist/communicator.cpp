@@ -16,19 +16,65 @@ std::vector<char> Solo::allgather(const void* data, std::size_t bytes, std::vect
 
 void Solo::abort(int code) const { std::exit(code); }
 
-void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
-  if (comm.size() == 1) return;
+std::vector<char> Communicator::exchange(const void* data, const std::vector<std::size_t>& counts,
+                                         std::vector<std::size_t>& received) const {
+  return exchange_by_allgather(
+      [this](const void* d, std::size_t bytes, std::vector<std::size_t>& lengths) { return allgather(d, bytes, lengths); },
+      rank(), size(), data, counts, received);
+}
+
+std::vector<char> exchange_by_allgather(
+    const std::function<std::vector<char>(const void*, std::size_t, std::vector<std::size_t>&)>& allgather, int rank,
+    int size, const void* data, const std::vector<std::size_t>& counts, std::vector<std::size_t>& received) {
+  const auto n = static_cast<std::size_t>(size);
+  if (counts.size() != n) throw std::logic_error("exchange: one count per rank");
   std::vector<std::size_t> lengths;
-  const std::vector<char> all = comm.allgather(values.data(), values.size() * sizeof(double), lengths);
-  for (const std::size_t l : lengths)
-    if (l != values.size() * sizeof(double))
-      throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
-  const auto* parts = reinterpret_cast<const double*>(all.data());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    double sum = parts[i];  // rank 0 first
-    for (int r = 1; r < comm.size(); ++r) sum += parts[static_cast<std::size_t>(r) * values.size() + i];
-    values[i] = sum;
+  const std::vector<char> all_counts = allgather(counts.data(), n * sizeof(std::size_t), lengths);
+  std::size_t total = 0;
+  for (const std::size_t c : counts) total += c;
+  const std::vector<char> all = allgather(data, total, lengths);
+  if (all_counts.size() != n * n * sizeof(std::size_t) || lengths.size() != n)
+    throw std::logic_error("exchange: the ranks disagree on their number");
+  std::vector<std::size_t> table(n * n);  // table[s * n + r]: bytes rank s sends rank r
+  std::memcpy(table.data(), all_counts.data(), all_counts.size());
+  std::vector<char> out;
+  received.assign(n, 0);
+  std::size_t from = 0;  // where rank s's data starts in `all`
+  for (std::size_t s = 0; s < n; ++s) {
+    std::size_t at = from;
+    for (std::size_t r = 0; r < static_cast<std::size_t>(rank); ++r) at += table[s * n + r];
+    const std::size_t bytes = table[s * n + static_cast<std::size_t>(rank)];
+    out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(at), all.begin() + static_cast<std::ptrdiff_t>(at + bytes));
+    received[s] = bytes;
+    from += lengths[s];
   }
+  return out;
+}
+
+void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
+  const int n = comm.size();
+  if (n == 1) return;
+  // 1. This rank's share of the elements, from every rank.
+  std::vector<std::size_t> counts(static_cast<std::size_t>(n));
+  for (int r = 0; r < n; ++r) counts[static_cast<std::size_t>(r)] = share_of(values.size(), r, n).size() * sizeof(double);
+  const Share mine = share_of(values.size(), comm.rank(), n);
+  std::vector<std::size_t> received;
+  const std::vector<char> parts = comm.exchange(values.data(), counts, received);
+  for (const std::size_t l : received)
+    if (l != mine.size() * sizeof(double))
+      throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
+  // 2. Its sums, rank 0's value first.
+  std::vector<double> sums(mine.size()), part(mine.size());
+  for (int r = 0; r < n; ++r) {
+    if (!part.empty()) std::memcpy(part.data(), parts.data() + static_cast<std::size_t>(r) * part.size() * sizeof(double), part.size() * sizeof(double));
+    for (std::size_t i = 0; i < part.size(); ++i) sums[i] = r == 0 ? part[i] : sums[i] + part[i];
+  }
+  // 3. Every rank's sums, in rank order: the whole vector.
+  std::vector<std::size_t> lengths;
+  const std::vector<char> all = comm.allgather(sums.data(), sums.size() * sizeof(double), lengths);
+  if (all.size() != values.size() * sizeof(double))
+    throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
+  if (!all.empty()) std::memcpy(values.data(), all.data(), all.size());
 }
 
 void barrier(const Communicator& comm) {

@@ -71,6 +71,33 @@ class Mpi final : public Communicator {
     return out;
   }
 
+  std::vector<char> exchange(const void* data, const std::vector<std::size_t>& counts,
+                             std::vector<std::size_t>& received) const override {
+    // Every rank's count for this one, then only the blocks (MPI counts and
+    // displacements are ints: 2 GiB sent and received a rank).
+    if (counts.size() != static_cast<std::size_t>(size_)) throw std::logic_error("exchange: one count per rank");
+    std::vector<long long> sending(counts.begin(), counts.end()), coming(counts.size());
+    check(MPI_Alltoall(sending.data(), 1, MPI_LONG_LONG, coming.data(), 1, MPI_LONG_LONG, MPI_COMM_WORLD), "MPI_Alltoall");
+    received.assign(coming.begin(), coming.end());
+    std::vector<int> send_counts, send_at, recv_counts, recv_at;
+    long long sent = 0, got = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (sent + sending[r] > std::numeric_limits<int>::max() || got + coming[r] > std::numeric_limits<int>::max())
+        throw std::runtime_error("an exchange of more than 2 GiB; tl exchanges at most 2 GiB at a time");
+      send_at.push_back(static_cast<int>(sent));
+      send_counts.push_back(static_cast<int>(sending[r]));
+      recv_at.push_back(static_cast<int>(got));
+      recv_counts.push_back(static_cast<int>(coming[r]));
+      sent += sending[r];
+      got += coming[r];
+    }
+    std::vector<char> out(static_cast<std::size_t>(got));
+    check(MPI_Alltoallv(data, send_counts.data(), send_at.data(), MPI_BYTE, out.data(), recv_counts.data(), recv_at.data(),
+                        MPI_BYTE, MPI_COMM_WORLD),
+          "MPI_Alltoallv");
+    return out;
+  }
+
   [[noreturn]] void abort(int code) const override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::exit(code);

@@ -81,6 +81,10 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
   const dist::Communicator* comm = hooks.comm && hooks.comm->size() > 1 ? hooks.comm : nullptr;
   std::optional<DataParallel> parallel;
   if (comm) parallel.emplace(*comm);
+  const data::BatchRows own_rows = [comm](std::span<const std::uint32_t> rows) {
+    const dist::Share share = dist::share_of(rows.size(), comm->rank(), comm->size());
+    return rows.subspan(share.first, share.size());
+  };
 
   for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1;
        epoch <= config.epochs && !watch.state().stopped; ++epoch) {
@@ -92,7 +96,9 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
     std::size_t seen = 0, delivered = 0;  // samples counted; samples read (NaN steps skipped with on_nan continue)
     for (std::size_t b = 0; b < steps; ++b) {
       const auto indices = data::batch_indices(order, batch, b);
-      data::prefetch_batches(data, order, batch, b);  // an image folder decodes the next batches meanwhile
+      // An image folder decodes the next batches meanwhile (a data-parallel
+      // process: its share of them).
+      data::prefetch_batches(data, order, batch, b, 2, parallel ? own_rows : data::BatchRows{});
       const data::AugmentDraw draw{seed, static_cast<std::uint32_t>(epoch)};
       double loss = 0, right = 0;
       std::size_t count = 0;  // less than the batch when bad image files are skipped

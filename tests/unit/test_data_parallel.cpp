@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "runtime/exec/reference.hpp"
@@ -126,6 +127,131 @@ TEST_CASE("share_of splits a batch as evenly as possible, in rank order") {
   std::vector<double> v = {1.5, 2.0};
   dist::sum_in_rank_order(dist::Solo(), v);
   CHECK(v == std::vector<double>{1.5, 2.0});
+}
+
+namespace {
+
+/// Generated 8x8 images decoded "on demand" (as an image folder's), noting
+/// every batch a process announces with prefetch().
+class AnnouncedImages final : public data::LazyImages {
+ public:
+  std::size_t image_bytes() const override { return 64; }
+  void read(const std::uint32_t* ids, std::size_t n, std::uint8_t* dst, bool* ok) override {
+    for (std::size_t k = 0; k < n; ++k) {
+      for (std::size_t j = 0; j < 64; ++j) dst[k * 64 + j] = static_cast<std::uint8_t>(ids[k] * 7 + j);
+      ok[k] = true;
+    }
+  }
+  void prefetch(const std::uint32_t* ids, std::size_t n) override {
+    const std::lock_guard<std::mutex> lock(m_);
+    announced.emplace_back(ids, ids + n);
+  }
+  std::vector<std::pair<std::string, std::string>> skipped() const override { return {}; }
+  std::vector<std::vector<std::uint32_t>> announced;
+
+ private:
+  std::mutex m_;
+};
+
+}  // namespace
+
+TEST_CASE("a data-parallel process prefetches only its share of the next batches") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("dp.tl", kScript, store);
+  const check::TrainConfig& config = exp.steps[0].train;
+  auto fit_on = [&](AnnouncedImages& images, const dist::Communicator* comm) {
+    auto pixels = std::make_shared<data::PixelStore>();
+    pixels->lazy = std::shared_ptr<data::LazyImages>(&images, [](data::LazyImages*) {});
+    data::Dataset ds;
+    ds.height = ds.width = 8, ds.channels = 1;
+    ds.store = pixels;
+    for (int i = 0; i < 96; ++i) ds.labels.push_back(i % 5);
+    train::ModelState state = train::initialise(exp.models[0], exp.seed);
+    exec::ReferenceExecutor executor;
+    Quiet quiet;
+    train::FitHooks hooks;
+    hooks.comm = comm;
+    train::fit(executor, state, ds, config, 3, nullptr, quiet, hooks);
+  };
+  AnnouncedImages one;
+  fit_on(one, nullptr);
+  REQUIRE(one.announced.size() >= 4);  // 96 / 16 = 6 steps, each announcing the next two batches
+  const int n = 2;
+  Group group(n);
+  std::vector<AnnouncedImages> ranks(n);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r)
+    threads.emplace_back([&, r] {
+      Member member(group, r);
+      fit_on(ranks[static_cast<std::size_t>(r)], &member);
+    });
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < n; ++r) {
+    const auto& got = ranks[static_cast<std::size_t>(r)].announced;
+    REQUIRE(got.size() == one.announced.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      const auto& all = one.announced[k];
+      const dist::Share share = dist::share_of(all.size(), r, n);
+      CAPTURE(r);
+      CAPTURE(k);
+      CHECK(got[k] == std::vector<std::uint32_t>(all.begin() + static_cast<std::ptrdiff_t>(share.first),
+                                                 all.begin() + static_cast<std::ptrdiff_t>(share.last)));
+    }
+  }
+}
+
+TEST_CASE("exchange delivers each rank's blocks to their ranks, in rank order") {
+  const int n = 3;
+  Group group(n);
+  std::vector<std::vector<char>> got(n);
+  std::vector<std::vector<std::size_t>> lengths(n);
+  auto run = [&](int rank) {
+    // Rank r sends rank s (r + 1) * s bytes of value 10 r + s: rank 0 gets nothing.
+    std::vector<char> data;
+    std::vector<std::size_t> counts;
+    for (int s = 0; s < n; ++s) {
+      counts.push_back(static_cast<std::size_t>((rank + 1) * s));
+      data.insert(data.end(), counts.back(), static_cast<char>(10 * rank + s));
+    }
+    Member member(group, rank);
+    got[static_cast<std::size_t>(rank)] = member.exchange(data.data(), counts, lengths[static_cast<std::size_t>(rank)]);
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r) threads.emplace_back(run, r);
+  for (auto& t : threads) t.join();
+  for (int s = 0; s < n; ++s) {
+    std::vector<char> want;
+    std::vector<std::size_t> want_lengths;
+    for (int r = 0; r < n; ++r) {
+      want_lengths.push_back(static_cast<std::size_t>((r + 1) * s));
+      want.insert(want.end(), want_lengths.back(), static_cast<char>(10 * r + s));
+    }
+    CAPTURE(s);
+    CHECK(got[static_cast<std::size_t>(s)] == want);
+    CHECK(lengths[static_cast<std::size_t>(s)] == want_lengths);
+  }
+}
+
+TEST_CASE("sum_in_rank_order adds rank 0's value first, then rank 1's, ..., for any length") {
+  for (const std::size_t length : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{1000}}) {
+    const int n = 3;
+    Group group(n);
+    std::vector<std::vector<double>> values(n);
+    for (int r = 0; r < n; ++r)
+      for (std::size_t i = 0; i < length; ++i)  // magnitudes far apart: the order shows in the bits
+        values[static_cast<std::size_t>(r)].push_back(r == 1 ? 1e16 : 1.0 + static_cast<double>(i) * 0.1 + r);
+    std::vector<double> want(length);
+    for (std::size_t i = 0; i < length; ++i) want[i] = (values[0][i] + values[1][i]) + values[2][i];
+    auto run = [&](int rank) {
+      Member member(group, rank);
+      dist::sum_in_rank_order(member, values[static_cast<std::size_t>(rank)]);
+    };
+    std::vector<std::thread> threads;
+    for (int r = 0; r < n; ++r) threads.emplace_back(run, r);
+    for (auto& t : threads) t.join();
+    CAPTURE(length);
+    for (int r = 0; r < n; ++r) CHECK(values[static_cast<std::size_t>(r)] == want);
+  }
 }
 
 TEST_CASE("data-parallel fit over 2 and 3 ranks ends where one process does, the same on every rank") {
