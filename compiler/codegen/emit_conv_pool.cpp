@@ -234,9 +234,16 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
   };
   std::vector<std::pair<NodeId, std::vector<Emitter::Var>>> sums;
   std::vector<Filter> filters;
+  // A relu between conv and pool: its gradient is g where the relu's output
+  // at the argmax cell is positive.
+  llvm::Value* relu_out = nullptr;
   for (std::size_t m = 1; m < f.kernel.nodes.size(); ++m) {
     const NodeId id = f.kernel.nodes[m];
     const ir::Node& r = f.node(id);
+    if (r.op == OpKind::ReluGrad) {
+      relu_out = f.ptr(r.inputs[0]);
+      continue;
+    }
     if (r.op == OpKind::ChannelSum) {
       sums.emplace_back(id, std::vector<Emitter::Var>{});
       for (std::int64_t v = 0; v < V; ++v) sums.back().second.push_back(e.var(doubles, e.constant(doubles, 0.0)));
@@ -269,7 +276,19 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
           llvm::Value* mask = lanes_mask(e, win.C, v);
           llvm::Value* pooled = e.add(e.mul(e.mad(e.mad(b, win.OH, ph), win.OW, pw), win.C), v * e.width);
           llvm::Value* arg = e.vload(args, pooled, e.width, mask, e.i32);
-          llvm::Value* gv = e.vload(g, pooled, e.width, mask);
+          llvm::Value* g_pool = e.vload(g, pooled, e.width, mask);  // the pool's gradient (dx holds it)
+          llvm::Value* gv = g_pool;                                  // what the sums and filters read
+          if (relu_out) {
+            llvm::Value* y = nullptr;  // the relu's output at each lane's argmax cell
+            for (std::int64_t i = 0; i < cells; ++i) {
+              llvm::Value* oh = e.add(e.mul(ph, win.KH), i / win.KW);
+              llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
+              llvm::Value* cell = e.vload(relu_out, e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), e.width, mask);
+              y = y ? e.b.CreateSelect(e.b.CreateICmpEQ(arg, llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(i))), cell, y)
+                    : cell;
+            }
+            gv = e.b.CreateSelect(e.b.CreateFCmpOGT(y, e.constant(floats, 0.0)), g_pool, e.constant(floats, 0.0));
+          }
           // A window's cells hold g once (at the argmax) and zeros: their sum is g.
           for (auto& [id, acc] : sums) acc[v].set(e.b.CreateFAdd(acc[v].get(), e.b.CreateFPExt(gv, doubles)));
           // Only the argmax cell adds to a filter's taps: g times its input pixel.
@@ -289,7 +308,9 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
             llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
             llvm::Value* here = e.b.CreateICmpEQ(arg, llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(i)));
             llvm::Value* d = e.b.CreateSelect(here, gv, e.constant(floats, 0.0));
-            if (dx) e.vstore(d, dx, e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), mask);
+            if (dx)
+              e.vstore(e.b.CreateSelect(here, g_pool, e.constant(floats, 0.0)), dx,
+                       e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), mask);
             for (Filter& flt : filters) {
               if (flt.patch.used()) continue;
               const ConvShape& c = flt.shape;

@@ -168,29 +168,56 @@ struct Fuser {
   }
 
   // 3c. A max-pool gradient over windows that tile its input passes its values
-  //     to the channel sums and conv filter gradients that read it.
+  //     to the channel sums and conv filter gradients that read it, through
+  //     the gradient of a relu between conv and pool when there is one.
   void pool_grads() {
     for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
       Kernel& gk = plan.kernels[k];
       if (gk.kind != KernelKind::Op || gk.nodes.size() != 1) continue;
       const NodeId grad = gk.nodes[0];
       const ir::Node& g = graph.node(grad);
-      if (g.op != OpKind::MaxPool2DGrad || plan.argmax_of[node_index(grad)] < 0) continue;
+      const NodeId pool = plan.argmax_of[node_index(grad)];
+      if (g.op != OpKind::MaxPool2DGrad || pool < 0) continue;
       const ir::Attrs& a = g.attrs;
       if (a.padding != ir::Padding::Valid || a.stride_h != a.window_h || a.stride_w != a.window_w ||
           g.shape[1] % a.window_h != 0 || g.shape[2] % a.window_w != 0)
         continue;
-      for (NodeId c : consumers[node_index(grad)]) {
+      const NodeId through = relu_between(grad, pool);
+      const NodeId source = through >= 0 ? through : grad;  // what the sums and filters read
+      std::vector<NodeId> readers;
+      for (NodeId c : consumers[node_index(source)]) {
         const ir::Node& r = graph.node(c);
-        const bool sum = r.op == OpKind::ChannelSum && root(r.inputs[0]) == grad;
+        const bool sum = r.op == OpKind::ChannelSum && root(r.inputs[0]) == source;
         // The filter gradient keeps its taps x channel vectors in registers.
-        const bool filter = r.op == OpKind::Conv2DGradFilter && root(r.inputs[1]) == grad && root(r.inputs[0]) != grad &&
+        const bool filter = r.op == OpKind::Conv2DGradFilter && root(r.inputs[1]) == source &&
+                            root(r.inputs[0]) != source &&
                             r.shape[0] * r.shape[1] * r.shape[2] * ((r.shape[3] + 15) / 16) <= 24 &&
                             ready(r.inputs[0], static_cast<int>(k));
-        if ((sum || filter) && alone(c)) move(c, static_cast<int>(k));
+        if ((sum || filter) && alone(c)) readers.push_back(c);
       }
-      if (gk.nodes.size() > 1) gk.kind = KernelKind::PoolGrads;
+      // The relu's gradient joins only when the kernel takes all its readers
+      // (it is then never stored).
+      if (through >= 0 && (readers.size() != consumers[node_index(through)].size() || outputs[node_index(through)]))
+        continue;
+      if (readers.empty()) continue;
+      if (through >= 0) move(through, static_cast<int>(k));
+      for (NodeId c : readers) move(c, static_cast<int>(k));
+      gk.kind = KernelKind::PoolGrads;
     }
+  }
+
+  /// The relu_grad between a max pool's gradient and its conv's: relu_grad(y,
+  /// grad) where y, the relu's output, is what the pool reads, and grad goes
+  /// nowhere else. At each window's argmax cell y is the pooled value, so the
+  /// kernel takes g where the pooled value is positive. -1 when there is none.
+  NodeId relu_between(NodeId grad, NodeId pool) const {
+    const auto& readers = consumers[node_index(grad)];
+    if (readers.size() != 1 || outputs[node_index(grad)]) return -1;
+    const NodeId c = readers.front();
+    const ir::Node& r = graph.node(c);
+    const bool relu = r.op == OpKind::ReluGrad && root(r.inputs[1]) == grad &&
+                      root(r.inputs[0]) == root(graph.node(pool).inputs[0]) && alone(c);
+    return relu ? c : -1;
   }
 
   // 4. Loss heads.
