@@ -12,13 +12,13 @@ each machine sends the others their shares of its gradients (8-byte doubles)
 and receives the summed shares back, 2 (N - 1) / N of the gradients each way.
 Prints the markdown table of speed-ups T1 / T(N).
 
-    bench/scale_out_model.py [--h-ns 17] [--latency-us 30]
+    bench/scale_out_model.py [--h-ns 10] [--latency-us 30] [--collectives 4]
 """
 import argparse
 
-MODELS = [  # name, parameters, T1 in seconds (docs/scale-out.md and docs/performance.md)
-    ("seed CNN (64)", 25_625, 0.57e-3),
-    ("mnist_cnn (128)", 1_199_882, 108e-3),
+MODELS = [  # name, parameters, T1 in seconds: one thread's step (bench/scale_out.sh; docs/performance.md for ResNet-18)
+    ("seed CNN (64)", 25_625, 0.45e-3),
+    ("mnist_cnn (128)", 1_199_882, 79e-3),
     ("ResNet-18 (32, 224×224)", 11_689_512, 3.5),
 ]
 LINKS_GBIT = [10, 25, 100]
@@ -32,7 +32,7 @@ def step_seconds(n, params, t1, h, latency, collectives, link_bytes):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--h-ns", type=float, default=17.0, help="host work per parameter, ns")
+    p.add_argument("--h-ns", type=float, default=10.0, help="host work per parameter, ns")
     p.add_argument("--latency-us", type=float, default=30.0, help="one collective's latency, us")
     p.add_argument("--collectives", type=int, default=4, help="collectives per step")
     a = p.parse_args()
