@@ -252,9 +252,9 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
     llvm::Value* total = f.scratch(id, f.tid);  // doubles, then the image's floats
     const std::int64_t size = ir::element_count(r.shape);
     e.zero(total, e.c64(0), e.c64(size), e.f64);
-    filters.push_back({id, ConvShape(f.shape(r.inputs[0]), r.shape, r.attrs), f.ptr(r.inputs[0]), total,
-                       e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8)), {}});
-    filters.back().patch = Patch::of(e, win, filters.back().shape);
+    const ConvShape shape(f.shape(r.inputs[0]), r.shape, r.attrs);
+    filters.push_back({id, shape, f.ptr(r.inputs[0]), total, e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8)),
+                       {}, ConvImage{nullptr, nullptr}, Patch::of(e, win, shape), nullptr});
   }
   // Whether the window's cells are visited one by one: for a gradient another
   // kernel reads, or a filter whose patch does not fit a vector.
@@ -278,14 +278,20 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
           llvm::Value* arg = e.vload(args, pooled, e.width, mask, e.i32);
           llvm::Value* g_pool = e.vload(g, pooled, e.width, mask);  // the pool's gradient (dx holds it)
           llvm::Value* gv = g_pool;                                  // what the sums and filters read
+          // Cell i of the window: where it is in the pool's input, and the lanes whose argmax it is.
+          auto cell_at = [&](std::int64_t i) {
+            llvm::Value* oh = e.add(e.mul(ph, win.KH), i / win.KW);
+            llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
+            return e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width);
+          };
+          auto argmax_is = [&](std::int64_t i) {
+            return e.b.CreateICmpEQ(arg, llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(i)));
+          };
           if (relu_out) {
             llvm::Value* y = nullptr;  // the relu's output at each lane's argmax cell
             for (std::int64_t i = 0; i < cells; ++i) {
-              llvm::Value* oh = e.add(e.mul(ph, win.KH), i / win.KW);
-              llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
-              llvm::Value* cell = e.vload(relu_out, e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), e.width, mask);
-              y = y ? e.b.CreateSelect(e.b.CreateICmpEQ(arg, llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(i))), cell, y)
-                    : cell;
+              llvm::Value* cell = e.vload(relu_out, cell_at(i), e.width, mask);
+              y = y ? e.b.CreateSelect(argmax_is(i), cell, y) : cell;
             }
             gv = e.b.CreateSelect(e.b.CreateFCmpOGT(y, e.constant(floats, 0.0)), g_pool, e.constant(floats, 0.0));
           }
@@ -306,11 +312,9 @@ void emit_pool_grads(KernelFrame& f, RowRange rows) {
           for (std::int64_t i = 0; i < cells; ++i) {
             llvm::Value* oh = e.add(e.mul(ph, win.KH), i / win.KW);
             llvm::Value* ow = e.add(e.mul(pw, win.KW), i % win.KW);
-            llvm::Value* here = e.b.CreateICmpEQ(arg, llvm::ConstantInt::get(e.vec(e.width, e.i32), static_cast<std::uint64_t>(i)));
+            llvm::Value* here = argmax_is(i);
             llvm::Value* d = e.b.CreateSelect(here, gv, e.constant(floats, 0.0));
-            if (dx)
-              e.vstore(e.b.CreateSelect(here, g_pool, e.constant(floats, 0.0)), dx,
-                       e.add(e.mul(e.mad(e.mad(b, win.H, oh), win.W, ow), win.C), v * e.width), mask);
+            if (dx) e.vstore(e.b.CreateSelect(here, g_pool, e.constant(floats, 0.0)), dx, cell_at(i), mask);
             for (Filter& flt : filters) {
               if (flt.patch.used()) continue;
               const ConvShape& c = flt.shape;

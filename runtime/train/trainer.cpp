@@ -81,10 +81,13 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
   const dist::Communicator* comm = hooks.comm && hooks.comm->size() > 1 ? hooks.comm : nullptr;
   std::optional<DataParallel> parallel;
   if (comm) parallel.emplace(*comm);
-  const data::BatchRows own_rows = [comm](std::span<const std::uint32_t> rows) {
-    const dist::Share share = dist::share_of(rows.size(), comm->rank(), comm->size());
-    return rows.subspan(share.first, share.size());
-  };
+  // The samples of a batch this process reads: its share when data-parallel.
+  const data::BatchRows own_rows =
+      comm ? data::BatchRows([comm](std::span<const std::uint32_t> rows) {
+        const dist::Share share = dist::share_of(rows.size(), comm->rank(), comm->size());
+        return rows.subspan(share.first, share.size());
+      })
+           : data::BatchRows{};
 
   for (int epoch = (hooks.resume ? hooks.resume->epochs_done : 0) + 1;
        epoch <= config.epochs && !watch.state().stopped; ++epoch) {
@@ -98,7 +101,7 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
       const auto indices = data::batch_indices(order, batch, b);
       // An image folder decodes the next batches meanwhile (a data-parallel
       // process: its share of them).
-      data::prefetch_batches(data, order, batch, b, 2, parallel ? own_rows : data::BatchRows{});
+      data::prefetch_batches(data, order, batch, b, 2, own_rows);
       const data::AugmentDraw draw{seed, static_cast<std::uint32_t>(epoch)};
       double loss = 0, right = 0;
       std::size_t count = 0;  // less than the batch when bad image files are skipped
