@@ -4,7 +4,7 @@
 // are bit-identical (an MPI reduction may pick its order): each rank sums
 // one share of the elements from every rank's values of it (exchange), then
 // the shares are gathered (allgather). One
-// process (Solo) is the default; MpiCommunicator (mpi_communicator.hpp,
+// process (Solo) is the default; tlc's dist::World (tools/tlc/mpi_world.hpp,
 // built when MPI is found) spans an MPI job.
 #pragma once
 

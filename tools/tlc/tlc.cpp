@@ -36,7 +36,7 @@
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/folder_images.hpp"
-#include "runtime/dist/mpi_communicator.hpp"
+#include "tools/tlc/mpi_world.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/onnx/onnx_export.hpp"
 #include "runtime/report/summary.hpp"

@@ -1,7 +1,7 @@
-// MPI_COMM_WORLD as a Communicator (see mpi_communicator.hpp). Without MPI
+// MPI_COMM_WORLD as a Communicator (see mpi_world.hpp). Without MPI
 // (TL_HAVE_MPI unset) World is one process and launched_by_mpi() only tells
 // the user that this build cannot join the job.
-#include "runtime/dist/mpi_communicator.hpp"
+#include "tools/tlc/mpi_world.hpp"
 
 #include <cstdlib>
 #include <limits>
