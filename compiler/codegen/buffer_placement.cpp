@@ -113,6 +113,9 @@ struct Placement {
     const Kernel& k = kernel_of(id);
     if (k.kind == KernelKind::Op && id == k.nodes.front() && !streams_values(graph, graph.node(id))) return true;
     if (k.kind == KernelKind::Updates) return true;
+    if (sink_mode(graph, k) == SinkMode::Chunks)  // a sink reads it back chunk by chunk
+      for (NodeId m : k.nodes)
+        if (is_sink(plan, graph, m) && root(graph.node(m).inputs[0]) == id) return true;
     for (std::size_t i = 0; i < graph.size(); ++i) {  // a reader outside the kernel
       const ir::Node& n = graph.node(static_cast<NodeId>(i));
       for (std::size_t k = 0; k < n.inputs.size(); ++k)

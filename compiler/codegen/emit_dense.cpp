@@ -65,7 +65,9 @@ void emit_softmax_grad_rows(KernelFrame& f, ir::NodeId id, RowRange rows) {
   });
 }
 
-void emit_channel_partial(KernelFrame& f, ir::NodeId id, RowRange rows) {
+void emit_channel_partial(KernelFrame& f, ir::NodeId id, RowRange rows) { emit_channel_sums(f, id, rows, false); }
+
+void emit_channel_sums(KernelFrame& f, ir::NodeId id, RowRange rows, bool resume) {
   // Per-channel sums in double over the thread's rows, rows in order; the
   // accumulators (one double vector per channel vector) stay in registers.
   Emitter& e = f.e;
@@ -79,7 +81,8 @@ void emit_channel_partial(KernelFrame& f, ir::NodeId id, RowRange rows) {
     return C - v * e.width >= e.width ? nullptr : e.first_lanes(e.width, C - v * e.width);
   };
   std::vector<Emitter::Var> acc;
-  for (std::int64_t v = 0; v < V; ++v) acc.push_back(e.var(doubles, e.constant(doubles, 0.0)));
+  for (std::int64_t v = 0; v < V; ++v)
+    acc.push_back(e.var(doubles, resume ? e.vload(part, e.c64(v * e.width), e.width, mask_of(v), e.f64) : e.constant(doubles, 0.0)));
   e.loop(e.mul(rows.first, per), e.mul(rows.last, per), [&](llvm::Value* r) {
     for (std::int64_t v = 0; v < V; ++v) {
       llvm::Value* xv = e.vload(x, e.mad(r, C, e.c64(v * e.width)), e.width, mask_of(v));

@@ -14,19 +14,6 @@ using ir::OpKind;
 
 namespace {
 
-/// 1 / rows for the kernel's channel_spread, rows counted at run time for a
-/// batch-generic step (so one compiled step serves every batch size), as the
-/// float a Scale by 1.0 / rows would multiply with.
-llvm::Value* spread_factor(KernelFrame& f, int lanes) {
-  Emitter& e = f.e;
-  const ir::NodeId id = f.kernel.nodes.front();
-  const ir::Shape& s = f.node(id).shape;
-  const std::int64_t rows = ir::element_count(s) / s.back();
-  llvm::Value* count = s.size() >= 2 && f.batched(id) ? e.mul(f.leading_extent(id), rows / s[0]) : e.c64(rows);
-  llvm::Value* factor = e.b.CreateFDiv(llvm::ConstantFP::get(e.f64, 1.0), e.b.CreateSIToFP(count, e.f64));
-  return e.splat(e.b.CreateFPTrunc(factor, e.f32), lanes);
-}
-
 /// The root's value at [flat, flat + lanes) (channel `channel` first).
 llvm::Value* root_value(KernelFrame& f, const ir::Node& n, llvm::Value* flat, llvm::Value* channel, int lanes,
                         llvm::Value* mask) {
@@ -37,7 +24,7 @@ llvm::Value* root_value(KernelFrame& f, const ir::Node& n, llvm::Value* flat, ll
   if (root == ir::OpCategory::ChannelBroadcast) {
     switch (ir::sub_op<ir::ChannelBroadcastOp>(n.op)) {
       case ir::ChannelBroadcastOp::ChannelBroadcast: return at(0, channel);
-      case ir::ChannelBroadcastOp::ChannelSpread: return e.b.CreateFMul(at(0, channel), spread_factor(f, lanes));
+      case ir::ChannelBroadcastOp::ChannelSpread: return e.b.CreateFMul(at(0, channel), spread_factor(f, f.kernel.nodes.front(), lanes));
     }
   }
   if (root == ir::OpCategory::ChannelBinary) return elementwise_value(e, n, at(0, flat), at(1, channel));
@@ -70,6 +57,7 @@ void emit_elementwise(KernelFrame& f, RowRange rows) {
         epilogue.finish(root_value(f, n, flat, e.c64(c0), lanes, mask), flat, e.c64(c0), mask);
       }
     });
+    epilogue.close();
     return;
   }
   // One flat run of vectors, the last one masked.

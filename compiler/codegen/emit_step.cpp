@@ -10,6 +10,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "compiler/codegen/kernel_frame.hpp"
@@ -65,11 +66,10 @@ llvm::Value* KernelFrame::scratch(NodeId id, llvm::Value* thread) const {
 
 namespace {
 
-/// The main pass of an Op kernel: its root's rows, or its partial sums.
-void emit_op(KernelFrame& f) {
+/// The main pass of an Op kernel's root over `rows`.
+void emit_root(KernelFrame& f, RowRange rows) {
   const NodeId id = f.kernel.nodes.front();
   const ir::Node& n = f.node(id);
-  const RowRange rows = f.split_rows(id);
   switch (category(n.op)) {
     case ir::OpCategory::Generator:
     case ir::OpCategory::Unary:
@@ -122,6 +122,39 @@ void emit_op(KernelFrame& f) {
     case ir::OpCategory::Reshape: break;
   }
   throw std::logic_error("emit_op: " + std::string(ir::spelling(n.op)) + " has no kernel");
+}
+
+/// Rows of a chunk: about 256 KiB of the root's output, so that the sinks
+/// read it back from cache.
+std::int64_t chunk_rows(const ir::Shape& shape) {
+  const std::int64_t row_bytes = ir::element_count(shape) / shape[0] * 4;
+  return std::max<std::int64_t>(1, (std::int64_t{256} << 10) / row_bytes);
+}
+
+/// The main pass of an Op kernel: its root's rows, or its partial sums.
+/// With sinks summed in chunks (SinkMode::Chunks), the root runs a chunk of
+/// its rows at a time and each sink adds that chunk to its partial sums.
+void emit_op(KernelFrame& f) {
+  const NodeId id = f.kernel.nodes.front();
+  const RowRange rows = f.split_rows(id);
+  std::vector<NodeId> sinks;
+  if (sink_mode(f.graph, f.kernel) == SinkMode::Chunks)
+    for (NodeId m : f.kernel.nodes)
+      if (is_sink(f.plan, f.graph, m)) sinks.push_back(m);
+  if (sinks.empty()) return emit_root(f, rows);
+  Emitter& e = f.e;
+  for (NodeId s : sinks) {
+    const std::int64_t C = f.shape(f.node(s).inputs[0]).back();
+    e.zero(f.scratch(s, f.tid), e.c64(0), e.c64(C), e.f64);
+  }
+  const std::int64_t chunk = chunk_rows(f.shape(id));
+  llvm::Value* count = e.b.CreateSDiv(e.add(e.b.CreateSub(rows.last, rows.first), chunk - 1), e.c64(chunk));
+  e.loop(e.c64(0), count, [&](llvm::Value* q) {
+    llvm::Value* first = e.add(rows.first, e.mul(q, chunk));
+    const RowRange part{first, e.smin(e.add(first, chunk), rows.last)};
+    emit_root(f, part);
+    for (NodeId s : sinks) emit_channel_sums(f, s, part, true);
+  });
 }
 
 void emit_conv_pool_kernel(KernelFrame& f) {

@@ -92,6 +92,15 @@ llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, ll
   throw std::logic_error("elementwise_value: " + std::string(ir::spelling(n.op)) + " is not elementwise");
 }
 
+llvm::Value* spread_factor(KernelFrame& f, NodeId id, int lanes) {
+  Emitter& e = f.e;
+  const ir::Shape& s = f.node(id).shape;
+  const std::int64_t rows = ir::element_count(s) / s.back();
+  llvm::Value* count = s.size() >= 2 && f.batched(id) ? e.mul(f.leading_extent(id), rows / s[0]) : e.c64(rows);
+  llvm::Value* factor = e.b.CreateFDiv(llvm::ConstantFP::get(e.f64, 1.0), e.b.CreateSIToFP(count, e.f64));
+  return e.splat(e.b.CreateFPTrunc(factor, e.f32), lanes);
+}
+
 llvm::Value* generated_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat, int lanes) {
   switch (ir::sub_op<ir::GeneratorOp>(n.op)) {
     case ir::GeneratorOp::Fill: return f.e.constant(f.e.vec(lanes, f.e.f32), static_cast<float>(n.attrs.value));
@@ -106,7 +115,44 @@ llvm::Value* KernelFrame::element(NodeId id, llvm::Value* flat, int lanes, llvm:
   return e.vload(ptr(id), flat, lanes, mask);
 }
 
+Epilogue::Epilogue(KernelFrame& f) : f_(f) {
+  const bool summed_here = sink_mode(f.graph, f.kernel) == SinkMode::Epilogue;
+  for (NodeId id : f.kernel.nodes) {
+    if (!is_sink(f.plan, f.graph, id)) {
+      chain_.push_back(id);
+    } else if (summed_here) {
+      sinks_.push_back(id);
+      const ir::Shape& xs = f.shape(f.node(id).inputs[0]);
+      const std::int64_t V = (xs.back() + f.e.width - 1) / f.e.width;
+      llvm::Type* doubles = f.e.vec(f.e.width, f.e.f64);
+      sums_.emplace_back();
+      for (std::int64_t v = 0; v < V; ++v) sums_.back().push_back(f.e.var(doubles, f.e.constant(doubles, 0.0)));
+    }
+  }
+}
+
+Emitter::Var& Epilogue::sum(std::size_t sink, llvm::Value* channel) {
+  const auto* c = llvm::dyn_cast<llvm::ConstantInt>(channel);
+  if (!c || c->getSExtValue() % f_.e.width != 0)
+    throw std::logic_error("epilogue: a sink needs a constant channel at a vector boundary");
+  return sums_[sink][static_cast<std::size_t>(c->getSExtValue() / f_.e.width)];
+}
+
+void Epilogue::close() {
+  Emitter& e = f_.e;
+  for (std::size_t s = 0; s < sinks_.size(); ++s) {
+    const std::int64_t C = f_.shape(f_.node(sinks_[s]).inputs[0]).back();
+    llvm::Value* part = f_.scratch(sinks_[s], f_.tid);
+    for (std::size_t v = 0; v < sums_[s].size(); ++v) {
+      const std::int64_t left = C - static_cast<std::int64_t>(v) * e.width;
+      e.vstore(sums_[s][v].get(), part, e.c64(static_cast<std::int64_t>(v) * e.width),
+               left >= e.width ? nullptr : e.first_lanes(e.width, left));
+    }
+  }
+}
+
 bool Epilogue::per_channel() const {
+  if (!sinks_.empty()) return true;
   for (NodeId id : chain_) {
     const ir::OpCategory c = category(f_.node(id).op);
     if (c == ir::OpCategory::ChannelBinary || c == ir::OpCategory::ChannelBroadcast) return true;
@@ -149,9 +195,26 @@ llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* cha
     const NodeId id = chain_[m];
     if (m > 0) {
       const ir::Node& n = f_.node(id);
-      values[id] = elementwise_value(e, n, operand(n, 0), n.inputs.size() > 1 ? operand(n, 1) : nullptr);
+      if (const auto op = ir::as_op<ir::ChannelBroadcastOp>(n.op)) {  // a member pulled in: c at the channel
+        llvm::Value* c = f_.element(n.inputs[0], channel, lanes, mask);
+        switch (*op) {
+          case ir::ChannelBroadcastOp::ChannelBroadcast: values[id] = c; break;
+          case ir::ChannelBroadcastOp::ChannelSpread: values[id] = e.b.CreateFMul(c, spread_factor(f_, id, lanes)); break;
+        }
+      } else {
+        values[id] = elementwise_value(e, n, operand(n, 0), n.inputs.size() > 1 ? operand(n, 1) : nullptr);
+      }
     }
     if (llvm::Value* out = f_.ptr(id)) e.vstore(values[id], out, flat, mask);
+  }
+  // Sinks: the member's lanes (inactive ones as zero) added in double, as
+  // emit_channel_sums adds a loaded vector.
+  for (std::size_t s = 0; s < sinks_.size(); ++s) {
+    if (lanes != e.width) throw std::logic_error("epilogue: a sink needs whole channel vectors");
+    llvm::Value* x = values.at(f_.plan.alias_of[static_cast<std::size_t>(f_.node(sinks_[s]).inputs[0])]);
+    if (mask) x = e.b.CreateSelect(mask, x, e.constant(x->getType(), 0.0));
+    Emitter::Var& acc = sum(s, channel);
+    acc.set(e.b.CreateFAdd(acc.get(), e.b.CreateFPExt(x, e.vec(e.width, e.f64))));
   }
   return values[chain_.back()];
 }

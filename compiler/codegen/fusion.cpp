@@ -3,7 +3,9 @@
 //   1. generated values: a Fill or dropout mask read only elementwise is
 //      computed where it is read (a dropout mask inside the loop that uses it);
 //   2. epilogue chains: an elementwise node joins the kernel of the input it
-//      consumes (conv/matmul + bias + activation + dropout, backward chains);
+//      consumes (conv/matmul + bias + activation + dropout, backward chains),
+//      then (after 3) other elementwise readers of a member join as branches,
+//      and channel sums and means of a member join as sinks;
 //   3. max pools save their argmax for their gradients, and a non-overlapping
 //      pool joins the conv kernel feeding it (the conv output never goes
 //      through memory); its gradient feeds the bias and filter gradients
@@ -103,6 +105,130 @@ struct Fuser {
       if (!streams_values(graph, graph.node(kernel.nodes[0]))) continue;
       for (NodeId x = kernel.nodes[0], next; (next = next_link(x, static_cast<int>(k))) >= 0; x = next)
         move(next, static_cast<int>(k));
+    }
+  }
+
+  /// An alone elementwise consumer of a member of kernel `k` (not its first
+  /// link, which chain() took) that can join it: same shape as the member it
+  /// reads per element, every other input ready. -1 when there is none.
+  /// An input of a branch that is not ready at kernel `k` but can join it
+  /// first: an alone elementwise node of the branch's shape whose own inputs
+  /// are ready (the scale(x) of mul(spread, scale(x)) in a batchnorm's backward).
+  bool absorbable(NodeId in, const ir::Shape& shape, int k) const {
+    const ir::Node& n = graph.node(in);
+    if (root(in) != in || !is_elementwise(n.op) || n.shape != shape || !alone(in) || plan.kernel_of[node_index(in)] <= k)
+      return false;
+    for (NodeId i : n.inputs)
+      if (!ready(i, k)) return false;
+    return true;
+  }
+
+  /// An alone elementwise consumer of a member of kernel `k` (not its first
+  /// link, which chain() took) that can join it: same shape as the member it
+  /// reads per element, every other input ready or absorbable. Returns it
+  /// after the absorbable inputs it needs first, or nothing.
+  std::vector<NodeId> next_branch(int k) const {
+    for (NodeId m : plan.kernels[static_cast<std::size_t>(k)].nodes) {
+      if (category(graph.node(m).op) == ir::OpCategory::ChannelReduce) continue;
+      for (NodeId c : consumers[node_index(m)]) {
+        const ir::Node& n = graph.node(c);
+        if (!is_elementwise(n.op) || n.shape != graph.node(m).shape || !alone(c) || plan.kernel_of[node_index(c)] <= k) continue;
+        if (category(n.op) == ir::OpCategory::ChannelBinary && kernel(n.inputs[0]) != k) continue;
+        std::vector<NodeId> join;
+        bool inputs_ready = true;
+        for (NodeId in : n.inputs) {
+          if (ready(in, k)) continue;
+          if (absorbable(root(in), n.shape, k) && std::find(join.begin(), join.end(), root(in)) == join.end())
+            join.push_back(root(in));
+          else if (!absorbable(root(in), n.shape, k))
+            inputs_ready = false;
+        }
+        if (!inputs_ready) continue;
+        join.push_back(c);
+        return join;
+      }
+    }
+    return {};
+  }
+
+  /// An earlier kernel's lone elementwise or channel-broadcast node that only
+  /// members of kernel `k` read, per element: it can be computed inside k
+  /// instead of going through memory (the channel_spread of mul(spread,
+  /// scale(x)) in a batchnorm's backward).
+  bool pullable(NodeId p, const ir::Shape& shape, int k) const {
+    const ir::Node& n = graph.node(p);
+    const bool elementwise = is_elementwise(n.op) || category(n.op) == ir::OpCategory::ChannelBroadcast;
+    if (root(p) != p || !elementwise || n.shape != shape || !alone(p) || plan.kernel_of[node_index(p)] >= k || outputs[node_index(p)])
+      return false;
+    for (NodeId c : consumers[node_index(p)]) {
+      if (plan.kernel_of[node_index(c)] != k) return false;
+      const ir::Node& r = graph.node(c);
+      if (!is_elementwise(r.op) || r.shape != shape) return false;
+      if (category(r.op) == ir::OpCategory::ChannelBinary && root(r.inputs[1]) == p) return false;
+    }
+    return true;
+  }
+
+  /// Pulls every pullable input of kernel `k`'s non-root members into k,
+  /// just before the first member reading it.
+  void pull(int k) {
+    auto& nodes = plan.kernels[static_cast<std::size_t>(k)].nodes;
+    for (std::size_t m = 1; m < nodes.size(); ++m) {
+      const NodeId member = nodes[m];
+      if (category(graph.node(member).op) == ir::OpCategory::ChannelReduce) continue;
+      for (NodeId in : graph.node(member).inputs) {
+        const NodeId p = root(in);
+        if (!pullable(p, graph.node(member).shape, k)) continue;
+        plan.kernels[static_cast<std::size_t>(plan.kernel_of[node_index(p)])].nodes.clear();
+        plan.kernel_of[node_index(p)] = k;
+        nodes.insert(nodes.begin() + static_cast<std::ptrdiff_t>(m), p);
+        ++m;
+      }
+    }
+  }
+
+  // 2b. Branches: the epilogue computes every member from the values before
+  //     it, so other elementwise readers of a member join too (a batchnorm's
+  //     backward: relu_grad, then g * x_hat and g * gamma from the same g).
+  //     After the pool fusions, which want the chain's last member to be the
+  //     one the pool reads.
+  void branches() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      const Kernel& kernel = plan.kernels[k];
+      if (kernel.kind != KernelKind::Op || kernel.nodes.empty() || !streams_values(graph, graph.node(kernel.nodes[0])))
+        continue;
+      for (std::vector<NodeId> next; !(next = next_branch(static_cast<int>(k))).empty();)
+        for (NodeId n : next) move(n, static_cast<int>(k));
+      pull(static_cast<int>(k));
+    }
+  }
+
+  // 2c. Sinks: a channel sum or mean of a member of an Op kernel adds up that
+  //     member's values in the same pass, so they are not read again from
+  //     memory. Rooted at an elementwise op, the epilogue adds them from
+  //     registers; rooted at a convolution, each chunk of images is summed
+  //     right after it is written, while it is still in cache. Either way the
+  //     rows are added in the order a separate pass would add them.
+  void sinks() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      if (plan.kernels[k].kind != KernelKind::Op || plan.kernels[k].nodes.empty()) continue;
+      const NodeId first = plan.kernels[k].nodes.front();
+      if (sink_mode(graph, plan.kernels[k]) == SinkMode::None) continue;
+      const OpSplit rows = op_split(graph, graph.node(first));
+      for (std::size_t m = 0; m < plan.kernels[k].nodes.size(); ++m) {
+        const NodeId x = plan.kernels[k].nodes[m];
+        if (category(graph.node(x).op) == ir::OpCategory::ChannelReduce) continue;
+        const ir::Shape& shape = graph.node(x).shape;
+        if (shape.size() < 2 || shape != graph.node(first).shape || outputs[node_index(x)]) continue;
+        if (!plan.batched.empty() && plan.batched[node_index(x)] != plan.batched[node_index(first)]) continue;
+        for (NodeId c : std::vector<NodeId>(consumers[node_index(x)])) {
+          const ir::Node& r = graph.node(c);
+          if (category(r.op) != ir::OpCategory::ChannelReduce || !alone(c) || plan.kernel_of[node_index(c)] <= static_cast<int>(k))
+            continue;
+          if (op_split(graph, r).extent != rows.extent) continue;
+          move(c, static_cast<int>(k));
+        }
+      }
     }
   }
 
@@ -296,6 +422,8 @@ void fuse(const ir::Graph& graph, StepPlan& plan) {
   f.pool_argmax();
   f.conv_pool();
   f.pool_grads();
+  f.branches();
+  f.sinks();
   f.loss_heads();
   f.updates();
   f.compact();

@@ -65,7 +65,9 @@ struct KernelFrame {
 /// `lanes` contiguous elements never cross the end of a row of channels.
 class Epilogue {
  public:
-  explicit Epilogue(KernelFrame& f) : f_(f), chain_(f.kernel.nodes) {}
+  /// The kernel's chain: its members but the sinks. Sinks added up in the
+  /// epilogue (SinkMode::Epilogue) start at zero here; close() writes them.
+  explicit Epilogue(KernelFrame& f);
   /// A chain other than the kernel's: `chain[0]` produces the values.
   Epilogue(KernelFrame& f, std::vector<ir::NodeId> chain) : f_(f), chain_(std::move(chain)) {}
   /// `v`: the root's value at elements [flat, flat + lanes) whose first lane is
@@ -78,13 +80,31 @@ class Epilogue {
   /// a loop, so the chain's code is emitted once rather than per accumulator.
   void finish_block(const std::vector<llvm::Value*>& block, const std::vector<llvm::Value*>& flats, llvm::Value* channel,
                     llvm::Value* mask);
-  /// True when some member needs the channel index (per-channel operands).
+  /// True when some member needs the channel index (per-channel operands),
+  /// or the kernel has sinks (summed per channel vector).
   bool per_channel() const;
+  /// After the last finish(): the sinks' sums to the thread's scratch.
+  void close();
 
  private:
+  /// A sink's accumulator for the channel vector starting at `channel`.
+  Emitter::Var& sum(std::size_t sink, llvm::Value* channel);
+
   KernelFrame& f_;
   std::vector<ir::NodeId> chain_;
+  std::vector<ir::NodeId> sinks_;  ///< channel sums and means of members, added up here
+  std::vector<std::vector<Emitter::Var>> sums_;  ///< sink -> one double vector per channel vector
 };
+
+/// Adds Reduce node `id`'s input over `rows` to the thread's partial sums:
+/// starting from zero, or from what its scratch holds (`resume`, when a
+/// kernel sums its output chunk by chunk).
+void emit_channel_sums(KernelFrame& f, ir::NodeId id, RowRange rows, bool resume);
+
+/// 1 / rows of channel_spread `id` (rows counted at run time for a
+/// batch-generic step, so one compiled step serves every batch size), as the
+/// float a Scale by 1.0 / rows would multiply with, in `lanes` lanes.
+llvm::Value* spread_factor(KernelFrame& f, ir::NodeId id, int lanes);
 
 /// The value of elementwise op `n` for operand values a (and c), scalar or vector.
 llvm::Value* elementwise_value(Emitter& e, const ir::Node& n, llvm::Value* a, llvm::Value* c);

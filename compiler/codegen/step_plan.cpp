@@ -60,6 +60,44 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
   }
 }
 
+SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel) {
+  if (kernel.kind != KernelKind::Op || kernel.nodes.empty()) return SinkMode::None;
+  const ir::Node& root = graph.node(kernel.nodes.front());
+  if (op_split(graph, root).split != Split::Rows || root.shape.size() < 2) return SinkMode::None;
+  switch (category(root.op)) {
+    case ir::OpCategory::Unary:
+    case ir::OpCategory::Binary:
+    case ir::OpCategory::ActivationGrad:
+    case ir::OpCategory::ChannelBinary:
+    case ir::OpCategory::ChannelBroadcast: return root.shape.back() > 1 ? SinkMode::Epilogue : SinkMode::None;
+    case ir::OpCategory::Conv:
+    case ir::OpCategory::ConvGradInput: return SinkMode::Chunks;
+    case ir::OpCategory::Bound:
+    case ir::OpCategory::Generator:
+    case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::ChannelBlock:
+    case ir::OpCategory::Reshape:
+    case ir::OpCategory::MatMul:
+    case ir::OpCategory::Rows:
+    case ir::OpCategory::ConvGradFilter:
+    case ir::OpCategory::Pool:
+    case ir::OpCategory::PoolGrad:
+    case ir::OpCategory::GlobalPool:
+    case ir::OpCategory::GlobalPoolGrad:
+    case ir::OpCategory::Loss:
+    case ir::OpCategory::LossGrad:
+    case ir::OpCategory::Update: return SinkMode::None;
+  }
+  return SinkMode::None;
+}
+
+bool is_sink(const StepPlan& plan, const ir::Graph& graph, NodeId id) {
+  const int k = plan.kernel_of[static_cast<std::size_t>(id)];
+  if (k < 0) return false;
+  const Kernel& kernel = plan.kernels[static_cast<std::size_t>(k)];
+  return kernel.kind == KernelKind::Op && kernel.nodes.front() != id && category(graph.node(id).op) == ir::OpCategory::ChannelReduce;
+}
+
 bool reads_input(const StepPlan& plan, const ir::Graph& graph, NodeId node, std::size_t i) {
   return !(i == 0 && graph.node(node).op == OpKind::MaxPool2DGrad && plan.argmax_of[static_cast<std::size_t>(node)] >= 0);
 }

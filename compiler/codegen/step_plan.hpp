@@ -133,6 +133,16 @@ void schedule(const ir::Graph& graph, StepPlan& plan);
 ///    phase liveness, scratch of Reduce nodes.
 void place_buffers(const ir::Graph& graph, StepPlan& plan);
 
+/// How an Op kernel adds up its sinks (channel sums and means of its members,
+/// fusion.cpp): in its epilogue (an elementwise root walked row by row,
+/// channel vector by channel vector), or chunk by chunk of the rows after the
+/// root's emitter has written them (convolutions, whose emitters may visit a
+/// pixel twice). None: sinks do not join it.
+enum class SinkMode : std::uint8_t { None, Epilogue, Chunks };
+SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel);
+/// True when `id` is a sink of its kernel: a Reduce member that is not the root.
+bool is_sink(const StepPlan& plan, const ir::Graph& graph, ir::NodeId id);
+
 /// True when a graph node reads input `i` (a MaxPool2DGrad's x is not read
 /// when the pool's saved argmax serves it).
 bool reads_input(const StepPlan& plan, const ir::Graph& graph, ir::NodeId node, std::size_t i);

@@ -95,12 +95,15 @@ struct Lowering {
       const NodeId centered = add(OpKind::BiasAdd, {x, add(OpKind::Neg, {mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
       const NodeId var = add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l);
       const NodeId inv = add(OpKind::Rsqrt, {var}, l.name + "/inv_std", l, eps);
-      const NodeId norm = add(OpKind::ChannelMul, {centered, inv}, l.name + "/normalized", l);
+      // centered * (inv_std * gamma): the per-channel factor first, so that
+      // no normalized tensor is stored for the backward pass, whose gamma and
+      // inv_std gradients then share one sum, sum(g * centered).
+      const NodeId factor = add(OpKind::Mul, {inv, gamma}, l.name + "/factor", l);
       ir::Attrs m;
       m.momentum = l.momentum;
       g().add_effect(add(OpKind::MovingAverage, {moving_mean, mean}, l.name + "/update_mean", l, m));
       g().add_effect(add(OpKind::MovingAverage, {moving_var, var}, l.name + "/update_variance", l, m));
-      return add(OpKind::BiasAdd, {add(OpKind::ChannelMul, {norm, gamma}, l.name + "/scaled", l), beta}, l.name, l);
+      return add(OpKind::BiasAdd, {add(OpKind::ChannelMul, {centered, factor}, l.name + "/scaled", l), beta}, l.name, l);
     }
     const NodeId centered =
         add(OpKind::BiasAdd, {x, add(OpKind::Neg, {moving_mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);

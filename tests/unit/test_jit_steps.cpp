@@ -5,6 +5,8 @@
 // thread), and eval and predict steps must give the same predictions.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "compiler/codegen/compile.hpp"
 #include "compiler/lower/step_graph.hpp"
 #include "runtime/exec/jit.hpp"
@@ -141,6 +143,28 @@ model patches(classes) {
 }
 h = patches(5)
 train h on data { epochs 1  batch 16 }
+# A residual block with batchnorm: the statistics are summed inside the convs'
+# passes (72 channels: a masked channel vector; 8x8x72 outputs: one thread's
+# 16 rows in two chunks) and inside the elementwise passes, the backward's
+# branches share one pass, and the mean's adjoint is computed where read.
+# SGD: Adam turns noise-level gradients into full steps (see inverted).
+model bn_residual(classes) {
+  input(8, 8, 1)
+  conv2d(72, 3x3, padding = same, use_bias = false)
+  batchnorm()
+  stem: activation(relu)
+  conv2d(72, 3x3, padding = same, use_bias = false)
+  batchnorm()
+  activation(relu)
+  conv2d(72, 3x3, padding = same, use_bias = false)
+  branch: batchnorm()
+  add(stem, branch)
+  activation(relu)
+  global_avgpool2d()
+  dense(classes, softmax)
+}
+i = bn_residual(5)
+train i on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9) }
 )";
 
 struct Batch {
@@ -233,6 +257,36 @@ TEST_CASE("jit: training steps of squeeze-and-excite (global average pool, multi
 
 TEST_CASE("jit: training steps of a MobileNetV2-style inverted residual: depthwise convs, relu6, explicit padding") {
   for (int threads : {1, 2}) check_training(5, 16, threads, 5);
+}
+
+TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const lower::StepGraph train = lower::build_step(exp.models[8], 16, lower::StepKind::Train, &exp.steps[8].train);
+  const std::string plan = codegen::describe(codegen::plan_step(train.graph), train.graph);
+  INFO(plan);
+  std::istringstream lines(plan);
+  int convs_summing = 0, grad_inputs_summing = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("kernel", 0) != 0) continue;
+    std::size_t at = line.find_first_not_of(' ', 6);
+    at = line.find(' ', at);  // after the kernel's number
+    const std::string body = line.substr(at + 1);
+    // No pass of its own for a channel sum or mean of a big tensor, nor for a
+    // channel_spread that only feeds elementwise ops (the dense bias's sum
+    // reads the loss gradient, which no Op kernel computes).
+    CHECK_MESSAGE((body.rfind("channel_mean", 0) != 0), line);
+    CHECK_MESSAGE((body.rfind("channel_spread", 0) != 0 || body.find("+ add") != std::string::npos), line);
+    if (body.rfind("conv2d %", 0) == 0 && body.find("channel_mean") != std::string::npos) ++convs_summing;
+    if (body.rfind("conv2d_grad_input", 0) == 0 && body.find("channel_sum") != std::string::npos) ++grad_inputs_summing;
+  }
+  CHECK(convs_summing == 3);
+  CHECK(grad_inputs_summing == 2);
+}
+
+TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fused") {
+  for (int threads : {1, 2}) check_training(8, 16, threads, 3);
+  check_training(8, 7, 2, 2);  // a partial batch
 }
 
 TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
