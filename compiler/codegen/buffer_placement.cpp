@@ -111,9 +111,9 @@ struct Placement {
   bool needs_memory(NodeId id) const {
     if (outputs.count(id) || kept.count(id) || reduce(id)) return true;
     const Kernel& k = kernel_of(id);
-    if (k.kind == KernelKind::Op && id == k.nodes.front() && !streams_values(graph, graph.node(id))) return true;
+    if (k.kind == KernelKind::Op && id == k.nodes.front() && !root_streams(plan, graph, id)) return true;
     if (k.kind == KernelKind::Updates) return true;
-    if (sink_mode(graph, k) == SinkMode::Chunks)  // a sink reads it back chunk by chunk
+    if (sink_mode(plan, graph, k) == SinkMode::Chunks)  // a sink reads it back chunk by chunk
       for (NodeId m : k.nodes)
         if (is_sink(plan, graph, m) && root(graph.node(m).inputs[0]) == id) return true;
     for (std::size_t i = 0; i < graph.size(); ++i) {  // a reader outside the kernel

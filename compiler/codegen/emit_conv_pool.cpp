@@ -11,6 +11,7 @@
 // reads the argmax.
 // Legend: x (B,H,W,C) the pool's input, pooled/g (B,OH,OW,C).
 #include <algorithm>
+#include <optional>
 
 #include <llvm/IR/IntrinsicsX86.h>
 
@@ -171,6 +172,10 @@ void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows) {
   llvm::Value* dx = f.ptr(id);
   llvm::Value* args = f.argmax(pool);
   llvm::Type* floats = e.vec(e.width, e.f32);
+  // Windows that tile the image write each cell once, through the kernel's
+  // epilogue (fusion.cpp, pool_grad_chains).
+  std::optional<Epilogue> epilogue;
+  if (covers) epilogue.emplace(f);
   // Cells outside every window (or reached twice) need the zeroed image.
   if (!covers) e.zero(dx, e.mul(rows.first, H * W * C), e.mul(e.b.CreateSub(rows.last, rows.first), H * W * C), e.f32);
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
@@ -187,7 +192,10 @@ void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows) {
             llvm::Value* to = e.add(e.mul(e.mad(e.mad(b, H, e.add(top, kh)), W, e.add(left, kw)), C), v * e.width);
             llvm::Value* ordinal = e.splat(e.b.CreateTrunc(e.mad(kh, KW, kw), e.i32), e.width);
             llvm::Value* share = e.b.CreateSelect(e.b.CreateICmpEQ(arg, ordinal), gv, e.constant(floats, 0.0));
-            e.vstore(disjoint ? share : e.b.CreateFAdd(e.vload(dx, to, e.width, mask), share), dx, to, mask);
+            if (epilogue)
+              epilogue->finish(share, to, e.c64(v * e.width), mask);
+            else
+              e.vstore(disjoint ? share : e.b.CreateFAdd(e.vload(dx, to, e.width, mask), share), dx, to, mask);
           };
           if (disjoint) {
             e.unrolled(0, KH, [&](llvm::Value* kh) { e.unrolled(0, KW, [&](llvm::Value* kw) { cell(kh, kw); }); });
@@ -203,6 +211,7 @@ void emit_max_pool_grad_argmax(KernelFrame& f, RowRange rows) {
       });
     });
   });
+  if (epilogue) epilogue->close();
 }
 
 void emit_pool_grads(KernelFrame& f, RowRange rows) {

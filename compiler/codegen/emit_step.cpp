@@ -138,7 +138,7 @@ void emit_op(KernelFrame& f) {
   const NodeId id = f.kernel.nodes.front();
   const RowRange rows = f.split_rows(id);
   std::vector<NodeId> sinks;
-  if (sink_mode(f.graph, f.kernel) == SinkMode::Chunks)
+  if (sink_mode(f.plan, f.graph, f.kernel) == SinkMode::Chunks)
     for (NodeId m : f.kernel.nodes)
       if (is_sink(f.plan, f.graph, m)) sinks.push_back(m);
   if (sinks.empty()) return emit_root(f, rows);

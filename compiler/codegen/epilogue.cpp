@@ -116,7 +116,7 @@ llvm::Value* KernelFrame::element(NodeId id, llvm::Value* flat, int lanes, llvm:
 }
 
 Epilogue::Epilogue(KernelFrame& f) : f_(f) {
-  const bool summed_here = sink_mode(f.graph, f.kernel) == SinkMode::Epilogue;
+  const bool summed_here = sink_mode(f.plan, f.graph, f.kernel) == SinkMode::Epilogue;
   for (NodeId id : f.kernel.nodes) {
     if (!is_sink(f.plan, f.graph, id)) {
       chain_.push_back(id);

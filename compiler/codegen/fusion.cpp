@@ -187,6 +187,20 @@ struct Fuser {
     }
   }
 
+  // 3d. A max pool's gradient that no filter gradient took (pool_grads) but
+  //     that writes every cell once streams its values into a chain: the
+  //     relu_grad behind it, then branches and sinks.
+  void pool_grad_chains() {
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
+      const Kernel& kernel = plan.kernels[k];
+      if (kernel.kind != KernelKind::Op || kernel.nodes.size() != 1 || graph.node(kernel.nodes[0]).op != OpKind::MaxPool2DGrad ||
+          !root_streams(plan, graph, kernel.nodes[0]))
+        continue;
+      for (NodeId x = kernel.nodes[0], next; (next = next_link(x, static_cast<int>(k))) >= 0; x = next)
+        move(next, static_cast<int>(k));
+    }
+  }
+
   // 2b. Branches: the epilogue computes every member from the values before
   //     it, so other elementwise readers of a member join too (a batchnorm's
   //     backward: relu_grad, then g * x_hat and g * gamma from the same g).
@@ -195,8 +209,7 @@ struct Fuser {
   void branches() {
     for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
       const Kernel& kernel = plan.kernels[k];
-      if (kernel.kind != KernelKind::Op || kernel.nodes.empty() || !streams_values(graph, graph.node(kernel.nodes[0])))
-        continue;
+      if (kernel.kind != KernelKind::Op || kernel.nodes.empty() || !root_streams(plan, graph, kernel.nodes[0])) continue;
       for (std::vector<NodeId> next; !(next = next_branch(static_cast<int>(k))).empty();)
         for (NodeId n : next) move(n, static_cast<int>(k));
       pull(static_cast<int>(k));
@@ -213,7 +226,7 @@ struct Fuser {
     for (std::size_t k = 0; k < plan.kernels.size(); ++k) {
       if (plan.kernels[k].kind != KernelKind::Op || plan.kernels[k].nodes.empty()) continue;
       const NodeId first = plan.kernels[k].nodes.front();
-      if (sink_mode(graph, plan.kernels[k]) == SinkMode::None) continue;
+      if (sink_mode(plan, graph, plan.kernels[k]) == SinkMode::None) continue;
       const OpSplit rows = op_split(graph, graph.node(first));
       for (std::size_t m = 0; m < plan.kernels[k].nodes.size(); ++m) {
         const NodeId x = plan.kernels[k].nodes[m];
@@ -422,6 +435,7 @@ void fuse(const ir::Graph& graph, StepPlan& plan) {
   f.pool_argmax();
   f.conv_pool();
   f.pool_grads();
+  f.pool_grad_chains();
   f.branches();
   f.sinks();
   f.loss_heads();

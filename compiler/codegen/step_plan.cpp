@@ -60,7 +60,16 @@ void form_kernels(const ir::Graph& graph, StepPlan& plan) {
   }
 }
 
-SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel) {
+bool root_streams(const StepPlan& plan, const ir::Graph& graph, NodeId id) {
+  const ir::Node& n = graph.node(id);
+  if (streams_values(graph, n)) return true;
+  if (n.op != OpKind::MaxPool2DGrad || plan.argmax_of[static_cast<std::size_t>(id)] < 0) return false;
+  const ir::Attrs& a = n.attrs;
+  return a.padding == ir::Padding::Valid && a.stride_h == a.window_h && a.stride_w == a.window_w &&
+         n.shape[1] % a.window_h == 0 && n.shape[2] % a.window_w == 0;
+}
+
+SinkMode sink_mode(const StepPlan& plan, const ir::Graph& graph, const Kernel& kernel) {
   if (kernel.kind != KernelKind::Op || kernel.nodes.empty()) return SinkMode::None;
   const ir::Node& root = graph.node(kernel.nodes.front());
   if (op_split(graph, root).split != Split::Rows || root.shape.size() < 2) return SinkMode::None;
@@ -72,6 +81,8 @@ SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel) {
     case ir::OpCategory::ChannelBroadcast: return root.shape.back() > 1 ? SinkMode::Epilogue : SinkMode::None;
     case ir::OpCategory::Conv:
     case ir::OpCategory::ConvGradInput: return SinkMode::Chunks;
+    case ir::OpCategory::PoolGrad:  // from the argmax, each cell once
+      return root_streams(plan, graph, kernel.nodes.front()) && root.shape.back() > 1 ? SinkMode::Epilogue : SinkMode::None;
     case ir::OpCategory::Bound:
     case ir::OpCategory::Generator:
     case ir::OpCategory::ChannelReduce:
@@ -81,7 +92,6 @@ SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel) {
     case ir::OpCategory::Rows:
     case ir::OpCategory::ConvGradFilter:
     case ir::OpCategory::Pool:
-    case ir::OpCategory::PoolGrad:
     case ir::OpCategory::GlobalPool:
     case ir::OpCategory::GlobalPoolGrad:
     case ir::OpCategory::Loss:

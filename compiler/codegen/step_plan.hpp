@@ -139,7 +139,12 @@ void place_buffers(const ir::Graph& graph, StepPlan& plan);
 /// root's emitter has written them (convolutions, whose emitters may visit a
 /// pixel twice). None: sinks do not join it.
 enum class SinkMode : std::uint8_t { None, Epilogue, Chunks };
-SinkMode sink_mode(const ir::Graph& graph, const Kernel& kernel);
+SinkMode sink_mode(const StepPlan& plan, const ir::Graph& graph, const Kernel& kernel);
+/// True when the root `id` of an Op kernel passes its values through an
+/// epilogue: the ops that always do (streams_values), and a max pool's
+/// gradient from the saved argmax over windows that tile its input (every
+/// cell written once).
+bool root_streams(const StepPlan& plan, const ir::Graph& graph, ir::NodeId id);
 /// True when `id` is a sink of its kernel: a Reduce member that is not the root.
 bool is_sink(const StepPlan& plan, const ir::Graph& graph, ir::NodeId id);
 

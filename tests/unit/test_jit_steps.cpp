@@ -165,6 +165,19 @@ model bn_residual(classes) {
 }
 i = bn_residual(5)
 train i on data { epochs 1  batch 16  optimizer sgd(lr = 0.05, momentum = 0.9) }
+# Keras's mnist_cnn in small: the second conv's filter gradient is too wide
+# for the pool-grads kernel, so the max pool's gradient streams into the
+# relu's gradient and the bias's sum instead (40 channels: a masked vector).
+model wide_pool(classes) {
+  input(8, 8, 1)
+  conv2d(8, 3x3, padding = same, activation = relu)
+  conv2d(40, 3x3, padding = same, activation = relu)
+  maxpool2d(2)
+  flatten()
+  dense(classes, softmax)
+}
+j = wide_pool(5)
+train j on data { epochs 1  batch 16 }
 )";
 
 struct Batch {
@@ -287,6 +300,18 @@ TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
 TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fused") {
   for (int threads : {1, 2}) check_training(8, 16, threads, 3);
   check_training(8, 7, 2, 2);  // a partial batch
+}
+
+TEST_CASE("jit: a max pool's gradient streams into the relu's gradient and the bias's sum") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const lower::StepGraph train = lower::build_step(exp.models[9], 16, lower::StepKind::Train, &exp.steps[9].train);
+  const std::string plan = codegen::describe(codegen::plan_step(train.graph), train.graph);
+  INFO(plan);
+  CHECK(plan.find("(by the argmax of %") != std::string::npos);
+  CHECK(plan.find(") + relu_grad %") != std::string::npos);
+  for (int threads : {1, 2}) check_training(9, 16, threads, 4);
+  check_training(9, 7, 2, 2);  // a partial batch
 }
 
 TEST_CASE("jit: a partial batch runs the full batch's compiled step") {
