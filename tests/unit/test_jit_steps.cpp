@@ -237,6 +237,14 @@ void check_training(std::size_t index, std::int64_t n, int threads, int steps) {
   }
 }
 
+/// `tlc --emit=fused` of model `index`'s training step at batch 16.
+std::string train_plan(std::size_t index) {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const lower::StepGraph train = lower::build_step(exp.models[index], 16, lower::StepKind::Train, &exp.steps[index].train);
+  return codegen::describe(codegen::plan_step(train.graph), train.graph);
+}
+
 }  // namespace
 
 TEST_CASE("jit: training steps of a CNN with batchnorm, avgpool, same padding, strides and dropout") {
@@ -273,10 +281,7 @@ TEST_CASE("jit: training steps of a MobileNetV2-style inverted residual: depthwi
 }
 
 TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
-  data::DataStore store;
-  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
-  const lower::StepGraph train = lower::build_step(exp.models[8], 16, lower::StepKind::Train, &exp.steps[8].train);
-  const std::string plan = codegen::describe(codegen::plan_step(train.graph), train.graph);
+  const std::string plan = train_plan(8);
   INFO(plan);
   std::istringstream lines(plan);
   int convs_summing = 0, grad_inputs_summing = 0;
@@ -303,10 +308,7 @@ TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fuse
 }
 
 TEST_CASE("jit: a max pool's gradient streams into the relu's gradient and the bias's sum") {
-  data::DataStore store;
-  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
-  const lower::StepGraph train = lower::build_step(exp.models[9], 16, lower::StepKind::Train, &exp.steps[9].train);
-  const std::string plan = codegen::describe(codegen::plan_step(train.graph), train.graph);
+  const std::string plan = train_plan(9);
   INFO(plan);
   CHECK(plan.find("(by the argmax of %") != std::string::npos);
   CHECK(plan.find(") + relu_grad %") != std::string::npos);
