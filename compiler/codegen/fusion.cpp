@@ -138,10 +138,10 @@ struct Fuser {
         bool inputs_ready = true;
         for (NodeId in : n.inputs) {
           if (ready(in, k)) continue;
-          if (absorbable(root(in), n.shape, k) && std::find(join.begin(), join.end(), root(in)) == join.end())
-            join.push_back(root(in));
-          else if (!absorbable(root(in), n.shape, k))
+          if (!absorbable(root(in), n.shape, k))
             inputs_ready = false;
+          else if (std::find(join.begin(), join.end(), root(in)) == join.end())
+            join.push_back(root(in));
         }
         if (!inputs_ready) continue;
         join.push_back(c);
