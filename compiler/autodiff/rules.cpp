@@ -152,6 +152,16 @@ void apply_rule(Rule& r) {
           return;
       }
       return;
+    // y = sum_p w_p x_p over the processes, w_p = rows_p / rows. Each process
+    // differentiates its own mean loss L_p and the gradients are then added
+    // as sum_p w_p dL_p (train/data_parallel.cpp), so the whole batch's loss
+    // reaches x_p through y as w_p * sum_s w_s dL_s/dy; divided by w_p, that
+    // is this same weighted sum of every process's g.
+    case OpCategory::Collective:
+      switch (ir::sub_op<ir::CollectiveOp>(n.op)) {
+        case ir::CollectiveOp::ProcessMean: r.give(0, [&] { return r.emit(OpKind::ProcessMean, {g}); }); return;
+      }
+      return;
     case OpCategory::ChannelBroadcast:
       switch (ir::sub_op<ir::ChannelBroadcastOp>(n.op)) {
         case ir::ChannelBroadcastOp::ChannelBroadcast: r.give(0, [&] { return r.emit(OpKind::ChannelSum, {g}); }); return;

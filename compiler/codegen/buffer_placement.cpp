@@ -162,7 +162,7 @@ struct Placement {
         list.push_back({scratch_buffer(n), kPrivate, true});
         continue;
       }
-      if (in_memory(n)) list.push_back({root(n), s.extent, true});
+      if (in_memory(n)) list.push_back({root(n), s.split == Split::Single ? kWhole : s.extent, true});
       for (std::size_t i = 0; i < plan.new_slots[position(n)].size(); ++i)
         if (plan.new_slots[position(n)][i].kind == StorageKind::Leaf) list.push_back({root(node.inputs[2 + i]), s.extent, true});
     }

@@ -115,6 +115,7 @@ void emit_root(KernelFrame& f, RowRange rows) {
     case ir::OpCategory::GlobalPool:
     case ir::OpCategory::GlobalPoolGrad: return emit_pool(f, rows);
     case ir::OpCategory::ChannelReduce: return emit_channel_partial(f, id, rows);
+    case ir::OpCategory::Collective: return emit_collective(f);
     case ir::OpCategory::Loss:
     case ir::OpCategory::LossGrad: return emit_loss_head(f, rows);
     case ir::OpCategory::Update: return emit_update(f, id, rows);

@@ -122,6 +122,7 @@ std::array<llvm::Value*, 4> emit_philox(Emitter& e, llvm::Value* seed, std::uint
 // --- per family (emit_*.cpp); rows are the thread's rows of the kernel ---------
 void emit_elementwise(KernelFrame& f, RowRange rows);  // Op kernels rooted at an elementwise op, fill, broadcast, mask
 void emit_channel_block(KernelFrame& f, RowRange rows);  // concat, slice_channels, pad_channels
+void emit_collective(KernelFrame& f);                    // process_mean: a host call on thread 0
 void emit_matmul(KernelFrame& f, RowRange rows);       // !trans_a: rows of the output, with epilogue
 void emit_matmul_partial(KernelFrame& f, ir::NodeId id, RowRange rows);  // trans_a: sum over rows of a
 void emit_conv(KernelFrame& f, RowRange rows);            // with epilogue

@@ -85,6 +85,11 @@ KernelTraits kernel_traits(const ir::Graph& g, const ir::Node& n) {
       t.scratch = n.shape[0] * 8;  // double per channel
       t.aligned = in_shape(g, n, 0).size() >= 2 ? 0b1u : 0u;
       return t;
+    // The host combines the vector over the processes on thread 0 (MPI may
+    // be called from the main thread only); barriers on both sides.
+    case OpCategory::Collective:
+      t.split = {Split::Single, 1, 1};
+      return t;
     case OpCategory::MatMul: {
       const ir::Shape& a = in_shape(g, n, 0);
       if (n.attrs.trans_a) t.split = {Split::Reduce, a[0], out_lead};

@@ -24,12 +24,16 @@ struct StepArgs {
   std::uint64_t* profile = nullptr;  ///< when set, thread 0 adds each pass's cycles at [pass]
   std::int64_t batch = 0;            ///< the batch size of this run (<= the plan's when batch-generic)
   std::int64_t row_offset = 0;       ///< StepContext::row_offset (dropout draws of a data-parallel shard)
+  /// A process_mean node's vector of `n` floats combined over the processes
+  /// (`in` to `out`), called by thread 0 between barriers; never throws.
+  void (*process_mean)(void* state, const float* in, float* out, std::int64_t n) = nullptr;
+  void* process_state = nullptr;
 };
 
 /// Slot index of each StepArgs field, as the generated code reads them.
 enum class StepSlot : int {
   Tensors, Arena, Scratch, ScratchStride, Threads, Barrier, BarrierState, Seed, Step, Scalars, Status, Profile, Batch,
-  RowOffset
+  RowOffset, ProcessMean, ProcessState
 };
 
 /// A thread's status words: [0] error code (0 none, 1 bad label), [1] batch

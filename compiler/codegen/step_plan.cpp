@@ -86,6 +86,7 @@ SinkMode sink_mode(const StepPlan& plan, const ir::Graph& graph, const Kernel& k
     case ir::OpCategory::Bound:
     case ir::OpCategory::Generator:
     case ir::OpCategory::ChannelReduce:
+    case ir::OpCategory::Collective:
     case ir::OpCategory::ChannelBlock:
     case ir::OpCategory::Reshape:
     case ir::OpCategory::MatMul:

@@ -27,6 +27,7 @@ namespace tl::codegen {
 enum class Split : std::uint8_t {
   Rows,    ///< each thread computes its rows of the output's leading axis
   Reduce,  ///< each thread sums its rows of the input; the combine splits the output's rows
+  Single,  ///< thread 0 alone (a host call between kernels: a collective); it touches whole buffers
 };
 
 /// What a kernel computes; the codegen has one emitter per kind.

@@ -62,6 +62,9 @@ std::int64_t flops(const Graph& graph, NodeId id) {
       }
       break;
 
+    // A weighted sum over the processes: one multiply-add per element each.
+    case OpCategory::Collective: return 2 * e;
+
     case OpCategory::MatMul: {
       const std::int64_t k = n.attrs.trans_a ? in(0)[0] : in(0)[1];
       return 2 * e * k;

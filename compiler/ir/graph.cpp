@@ -36,6 +36,7 @@ bool is_elementwise(OpKind op) {
     case OpCategory::ChannelBroadcast:
     case OpCategory::ChannelBlock:
     case OpCategory::ChannelReduce:
+    case OpCategory::Collective:
     case OpCategory::Reshape:
     case OpCategory::MatMul:
     case OpCategory::Rows:

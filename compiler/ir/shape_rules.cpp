@@ -81,6 +81,9 @@ Shape infer_shape(const Graph& graph, const Node& n) {
     case OpCategory::ChannelReduce:
       expect(!in(0).empty(), n, "input must have a channel axis");
       return {in(0).back()};
+    case OpCategory::Collective:
+      expect_rank(in(0), 1, n, "vector");
+      return in(0);
     case OpCategory::ChannelBroadcast:
       // The target shape can't be derived: it is the node's own.
       expect_rank(in(0), 1, n, "channel vector");

@@ -91,9 +91,17 @@ struct Lowering {
     ir::Attrs eps;
     eps.eps = l.epsilon;
     if (training() && !frozen_layer(l)) {
-      const NodeId mean = add(OpKind::ChannelMean, {x}, l.name + "/mean", l);
+      // In a data-parallel step (Gradients) the statistics are the whole
+      // batch's: each process's means, weighted by its rows, added over the
+      // processes (process_mean), so every process normalises as one process
+      // would the whole batch; the adjoint carries the same sums backward.
+      auto whole_batch = [&](NodeId m, const std::string& name) {
+        return kind == StepKind::Gradients ? add(OpKind::ProcessMean, {m}, name, l) : m;
+      };
+      const NodeId mean = whole_batch(add(OpKind::ChannelMean, {x}, l.name + "/mean", l), l.name + "/mean_all");
       const NodeId centered = add(OpKind::BiasAdd, {x, add(OpKind::Neg, {mean}, l.name + "/neg_mean", l)}, l.name + "/centered", l);
-      const NodeId var = add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l);
+      const NodeId var = whole_batch(add(OpKind::ChannelMean, {add(OpKind::Square, {centered}, l.name + "/sq", l)}, l.name + "/var", l),
+                                     l.name + "/var_all");
       const NodeId inv = add(OpKind::Rsqrt, {var}, l.name + "/inv_std", l, eps);
       // centered * (inv_std * gamma): the per-channel factor first, so that
       // no normalized tensor is stored for the backward pass, whose gamma and

@@ -10,6 +10,7 @@
 #include "runtime/data/batches.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/dataset.hpp"
+#include "runtime/dist/failure.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/report/class_metrics.hpp"
 #include "runtime/report/summary.hpp"
@@ -248,12 +249,22 @@ ClassReport Model::class_report(const Images& images, const std::int32_t* labels
   return out;
 }
 
-std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labels, const TrainOptions& options) {
+namespace {
+
+/// What train() trains on, with what settings: checked from the options.
+struct TrainSetup {
+  data::Dataset ds;
+  check::TrainConfig config;
+  std::optional<data::Dataset> validation;
+};
+
+TrainSetup setup_training(const check::ModelSpec& spec, const Images& images, const std::int32_t* labels,
+                          const TrainOptions& options) {
   if (!labels) throw Error("tl: train needs labels");
   if (options.epochs < 1 || options.batch < 1) throw Error("tl: epochs and batch must be at least 1");
   if (!(options.learning_rate > 0)) throw Error("tl: the learning rate must be positive");
-  const data::Dataset ds = as_dataset(images, labels, impl_->spec);
-  check::TrainConfig config = train::default_eval_config(impl_->spec);
+  TrainSetup setup{as_dataset(images, labels, spec), train::default_eval_config(spec), std::nullopt};
+  check::TrainConfig& config = setup.config;
   config.epochs = options.epochs;
   config.batch = options.batch;
   config.shuffle = options.shuffle;
@@ -303,8 +314,8 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
   }
   if ((options.validation == nullptr) != (options.validation_labels == nullptr))
     throw Error("tl: validation needs both images and labels");
-  std::optional<data::Dataset> validation;
-  if (options.validation) validation = as_dataset(*options.validation, options.validation_labels, impl_->spec);
+  std::optional<data::Dataset>& validation = setup.validation;
+  if (options.validation) validation = as_dataset(*options.validation, options.validation_labels, spec);
   if (!options.early_stop.empty()) {
     check::EarlyStop stop;
     const auto monitor = check::monitor_metric_named(options.early_stop);
@@ -319,7 +330,23 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
     stop.restore_best = options.restore_best;
     config.early_stop = stop;
   }
-  const auto executor = exec::make_executor(impl_->backend, 1);
+  return setup;
+}
+
+/// Data-parallel: every process learns whether any failed before its
+/// training starts (none may wait in the first step's collective); the
+/// failed one rethrows its own error, the others throw Error naming it.
+void agree_before_training(const dist::Communicator& comm, std::exception_ptr failed) {
+  try {
+    dist::agree_on_failure(comm, failed);
+  } catch (const dist::ProcessFailed& e) {
+    throw Error(std::string("tl: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labels, const TrainOptions& options) {
   // The host's processes as the trainer's communicator.
   struct Adapter final : dist::Communicator {
     const Processes& p;
@@ -344,6 +371,19 @@ std::vector<Metrics> Model::train(const Images& images, const std::int32_t* labe
     processes.emplace(*options.processes);
     hooks.comm = &*processes;
   }
+  std::optional<TrainSetup> setup;
+  std::exception_ptr failed;
+  try {
+    setup = setup_training(impl_->spec, images, labels, options);
+  } catch (...) {
+    if (!processes) throw;
+    failed = std::current_exception();
+  }
+  if (processes) agree_before_training(*processes, failed);
+  const data::Dataset& ds = setup->ds;
+  const check::TrainConfig& config = setup->config;
+  const std::optional<data::Dataset>& validation = setup->validation;
+  const auto executor = exec::make_executor(impl_->backend, 1);
   train::ModelState state{&impl_->spec, std::move(impl_->vars)};
   Silent quiet;
   std::vector<train::EpochStats> history;

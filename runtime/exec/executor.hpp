@@ -39,6 +39,21 @@ struct Feeds {
   const ImageBytes* image_bytes = nullptr;
 };
 
+/// The processes of a data-parallel step as its collective ops (process_mean,
+/// compiler/ir/ops.def) see them. Every process runs them in the graph's
+/// order (runtime/train/data_parallel.cpp).
+class StepCollectives {
+ public:
+  virtual ~StepCollectives() = default;
+  /// out = sum over processes p of rows_p * in_p / sum of rows_p, `n` floats
+  /// (`in` and `out` may be equal). Must not throw: it runs inside a compiled
+  /// step (record a failure and report it after the step).
+  virtual void process_mean(const float* in, float* out, std::size_t n) noexcept = 0;
+};
+
+/// One process: process_mean copies its input.
+void process_mean(StepCollectives* collectives, const float* in, float* out, std::size_t n) noexcept;
+
 struct StepContext {
   std::uint64_t seed = 0;
   std::uint64_t step = 1;  ///< 1-based update count; also the dropout counter
@@ -47,6 +62,8 @@ struct StepContext {
   /// shard draws the dropout masks of its rows of the whole batch, as one
   /// process running the whole batch would.
   std::uint64_t row_offset = 0;
+  /// The processes of a data-parallel step; null: one process.
+  StepCollectives* collectives = nullptr;
 };
 
 class Executor {

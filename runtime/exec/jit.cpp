@@ -159,6 +159,10 @@ std::unordered_map<std::string, Tensor> JitExecutor::run(const ir::Graph& graph,
   args.status = m.status.data();
   args.batch = batch;
   args.row_offset = static_cast<std::int64_t>(ctx.row_offset);
+  args.process_mean = [](void* state, const float* in, float* out, std::int64_t n) {
+    process_mean(static_cast<StepCollectives*>(state), in, out, static_cast<std::size_t>(n));
+  };
+  args.process_state = ctx.collectives;
   if (m.profiling) {
     PassProfile& profile = m.profiles[step.get()];
     if (profile.labels.empty())

@@ -140,6 +140,14 @@ std::unordered_map<std::string, Tensor> ReferenceExecutor::run(const ir::Graph& 
           case ir::ChannelReduceOp::ChannelMean: k::channel_mean(in(0), out); break;
         }
         break;
+      case OpCategory::Collective:
+        switch (ir::sub_op<ir::CollectiveOp>(n.op)) {
+          case ir::CollectiveOp::ProcessMean:
+            k::reshape(in(0), n.shape, out);
+            process_mean(ctx.collectives, out.data(), out.data(), out.size());
+            break;
+        }
+        break;
       case OpCategory::ChannelBlock:
         switch (ir::sub_op<ir::ChannelBlockOp>(n.op)) {
           case ir::ChannelBlockOp::Concat: k::concat(in(0), in(1), out); break;

@@ -38,6 +38,7 @@ class Runner {
   Runner(const check::Experiment& exp, data::DataStore& store, const SourceFile& source, const RunOptions& options)
       : exp_(exp), store_(store), source_(source), options_(options), out_(options.out),
         folder_(options.out_dir), results_path_(options.out_dir + "/results.json"),
+        shown_results_((options.shown_out_dir.empty() ? options.out_dir : options.shown_out_dir) + "/results.json"),
         results_(exp, options.backend, options.threads),
         executor_(exec::make_executor(options.backend, options.threads)),
         key_(checkpoint_key(options.script_text, exp.seed)) {
@@ -71,12 +72,12 @@ class Runner {
         finish("interrupted");
         throw DiagnosticError(make_diagnostic(source_, step.where.offset, step.where.length, e.what(),
                                               "resume with the same command and --resume; finished results are in " +
-                                                  results_path_));
+                                                  shown_results_));
       } catch (const std::runtime_error& e) {
         if (dynamic_cast<const DiagnosticError*>(&e)) throw;
         finish("failed");
         throw DiagnosticError(make_diagnostic(source_, step.where.offset, step.where.length, e.what(),
-                                              "results of the steps before this one are in " + results_path_));
+                                              "results of the steps before this one are in " + shown_results_));
       }
       note_skipped_files();
       ++st_.next_step;
@@ -424,6 +425,7 @@ class Runner {
   std::FILE* out_;
   RunFolder folder_;
   const std::string results_path_;
+  const std::string shown_results_;  // results_path_ as messages name it
   report::Results results_;
   std::unique_ptr<exec::Executor> executor_;
   const std::string key_;

@@ -20,6 +20,8 @@ namespace tl::run {
 
 struct RunOptions {
   std::string out_dir;       // results.json goes here (created if missing)
+  std::string shown_out_dir; // the folder messages name, when not out_dir (a data-parallel process
+                             // other than rank 0 writes a scratch copy of rank 0's folder)
   std::string backend = "reference";
   int threads = 1;
   std::FILE* out = stdout;   // progress and reports

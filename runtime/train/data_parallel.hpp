@@ -5,12 +5,14 @@
 // are added over the processes in rank order, and every process applies the
 // same update to the same weights (lower::build_apply). The result is the
 // one-process step's up to the order of the sums. Batchnorm normalises with
-// each process's own batch statistics (as PyTorch's DistributedDataParallel
-// does without SyncBatchNorm); the moving statistics are then averaged over
-// the processes, so every process keeps the same model.
+// the whole batch's statistics (as PyTorch's SyncBatchNorm does): each
+// process's means are combined inside the step (process_mean), forward and
+// backward, so every process keeps the same model. An error on one process
+// makes every process's step throw (dist::agree_on_failure).
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,6 +34,25 @@ struct GlobalStep {
   std::size_t samples = 0;  ///< read by all processes together
 };
 
+/// A step's process_mean ops over a communicator: each process sends its
+/// `rows` and rows * x, the sums come back in rank order (dist::
+/// sum_in_rank_order), out = sum / rows. Counts its calls, so that a process
+/// that runs no rows, or fails before its graph ran them all, can take part
+/// in the rest with zero rows (in the graph's order, the order both
+/// executors run them in). An exception is kept in `error`, not thrown.
+class ShardCollectives final : public exec::StepCollectives {
+ public:
+  ShardCollectives(const dist::Communicator& comm, double rows) : comm_(comm), rows_(rows) {}
+  void process_mean(const float* in, float* out, std::size_t n) noexcept override;
+  std::size_t calls() const { return calls_; }
+  std::exception_ptr error;
+
+ private:
+  const dist::Communicator& comm_;
+  double rows_;
+  std::size_t calls_ = 0;
+};
+
 class DataParallel {
  public:
   explicit DataParallel(const dist::Communicator& comm) : comm_(comm) {}
@@ -45,6 +66,7 @@ class DataParallel {
   std::vector<std::pair<std::string, ir::Shape>> gradients_;  // the trainable tensors, in the Gradients step's order
   std::optional<lower::StepGraph> apply_;
   std::vector<std::string> statistics_;  // moving statistics a train step updates
+  std::vector<std::size_t> collectives_;  // the step's process_means, in graph order: their lengths
 };
 
 }  // namespace tl::train

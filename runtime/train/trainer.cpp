@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "runtime/data/batches.hpp"
+#include "runtime/dist/failure.hpp"
 #include "runtime/train/batch_buffers.hpp"
 #include "runtime/train/data_parallel.hpp"
 #include "runtime/train/finite.hpp"
@@ -204,27 +205,34 @@ EvalStats evaluate(exec::Executor& executor, ModelState& state, const data::Data
   const std::size_t steps = data::batch_count(order.size(), static_cast<std::size_t>(batch));
   double loss_sum = 0, correct = 0;
   std::size_t seen = 0;
-  for (std::size_t b = 0; b < steps; ++b) {
-    const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
-    data::prefetch_batches(data, order, static_cast<std::size_t>(batch), b);
-    const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
-    const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
-    if (count == 0) continue;
-    const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(count), config);
-    const auto outputs = executor.run(step.graph, state.vars, feeds, {});
-    loss_sum += outputs.at("loss").data()[0] * static_cast<double>(count);
-    correct += outputs.at("correct").data()[0];
-    seen += count;
-    if (predictions) {
-      const Tensor& s = outputs.at("scores");
-      predictions->scores.insert(predictions->scores.end(), s.data(), s.data() + s.size());
-      for (std::size_t k = 0; k < count; ++k) {
-        predictions->samples.push_back(buffers.kept[k]);
-        predictions->labels.push_back(data.labels[buffers.kept[k]]);
+  std::exception_ptr failure;  // sharded: this process's error, reported to all before the sums
+  try {
+    for (std::size_t b = 0; b < steps; ++b) {
+      const auto indices = data::batch_indices(order, static_cast<std::size_t>(batch), b);
+      data::prefetch_batches(data, order, static_cast<std::size_t>(batch), b);
+      const exec::Feeds feeds = buffers.fill(data, indices.data(), indices.size());
+      const std::size_t count = buffers.count;  // less than the batch when bad image files are skipped
+      if (count == 0) continue;
+      const auto& step = cache.get(*state.spec, lower::StepKind::Eval, static_cast<std::int64_t>(count), config);
+      const auto outputs = executor.run(step.graph, state.vars, feeds, {});
+      loss_sum += outputs.at("loss").data()[0] * static_cast<double>(count);
+      correct += outputs.at("correct").data()[0];
+      seen += count;
+      if (predictions) {
+        const Tensor& s = outputs.at("scores");
+        predictions->scores.insert(predictions->scores.end(), s.data(), s.data() + s.size());
+        for (std::size_t k = 0; k < count; ++k) {
+          predictions->samples.push_back(buffers.kept[k]);
+          predictions->labels.push_back(data.labels[buffers.kept[k]]);
+        }
       }
     }
+  } catch (...) {
+    if (!sharded) throw;
+    failure = std::current_exception();
   }
   if (sharded) {
+    dist::agree_on_failure(*comm, failure);
     std::vector<double> sums = {loss_sum, correct, static_cast<double>(seen)};
     dist::sum_in_rank_order(*comm, sums);
     loss_sum = sums[0], correct = sums[1], seen = static_cast<std::size_t>(sums[2]);

@@ -467,3 +467,39 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
   options.processes = &wrong;
   CHECK_THROWS_AS(alone.train(images, toy.labels.data(), options), tl::Error);
 }
+
+TEST_CASE("an error on one of the processes reaches every process's train(): all throw, none waits") {
+  auto exp = tl::Experiment::compile_source("api.tl", script);
+  exp.run({(std::filesystem::temp_directory_path() / "tl-api-processes-error").string(), "reference", 1, {}});
+  const Toy toy(64);
+  const tl::Images images = toy.byte_images();
+  std::vector<std::int32_t> bad = toy.labels;
+  bad[5] = 9;  // not a class: process 1's train() refuses it before training
+  tl::TrainOptions options;
+  options.epochs = 2;
+  options.batch = 16;
+  tl::test::ThreadGroup group(2);
+  std::vector<tl::Model> models;
+  models.push_back(exp.model("net"));
+  models.push_back(exp.model("net"));
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      ThreadProcess me;
+      me.group = &group;
+      me.r = r;
+      tl::TrainOptions o = options;
+      o.processes = &me;
+      try {
+        models[static_cast<std::size_t>(r)].train(images, r == 1 ? bad.data() : toy.labels.data(), o);
+      } catch (const tl::Error& e) {
+        errors[static_cast<std::size_t>(r)] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  INFO(errors[0]);
+  INFO(errors[1]);
+  CHECK(errors[1].find("label 9 of image 5") != std::string::npos);
+  CHECK(errors[0] == "tl: process 1: " + errors[1]);
+}

@@ -8,7 +8,13 @@
 #   2. a sweep: a `repeat 3` script under mpirun -np 2 runs each seed once,
 #      spread over the processes, and its figures equal one process's;
 #   3. an error ends every rank: killing one rank mid-training stops the job
-#      (no hang), and a resume with another process count is refused.
+#      (no hang), and a resume with another process count is refused;
+#   4. a host application over tl/mpi.hpp trains as one process does;
+#   5. batchnorm under mpirun -np 2 normalises with the whole batch's
+#      statistics: the result is one process's;
+#   6. a damaged image in rank 1's share: every process stops together (no
+#      MPI_Abort), the error is printed once, marked [rank 1], and rank 0
+#      names the process that failed.
 #   mpi_test.sh TLC SOURCE_DIR
 set -euo pipefail
 tlc="$1"
@@ -136,4 +142,53 @@ assert a.size == b.size == 96 * 4, (a.size, b.size)
 print(f"  scores differ from one process's by at most {np.abs(a - b).max():.1e}")
 assert np.abs(a - b).max() < 1e-4
 PY
+echo "5. batchnorm: the whole batch's statistics"
+sed 's/conv2d(10, 3x3, activation = relu)/conv2d(10, 3x3, use_bias = false)\n  batchnorm()\n  activation(relu)/; s/epochs 2/epochs 1/' \
+  "$work/seed.tl" > "$work/bn.tl"
+grep -q batchnorm "$work/bn.tl" || fail "bn.tl has no batchnorm"
+(cd "$work" && "$tlc" run bn.tl --threads 1 --out bn-one > bn-one.log 2>&1) || { cat "$work/bn-one.log"; fail "batchnorm, one process"; }
+(cd "$work" && "${mpi[@]}" "$tlc" run bn.tl --threads 1 --out bn-two > bn-two.log 2>&1) || { cat "$work/bn-two.log"; fail "batchnorm, 2 processes"; }
+compare "$work/bn-one" "$work/bn-two" 1e-4 || fail "batchnorm: 2 processes differ from one"
+echo "6. a damaged image on one rank stops every rank together"
+/usr/bin/python3 - "$work/imgs" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image
+rng = np.random.default_rng(0)
+for c in "ab":
+    os.makedirs(f"{sys.argv[1]}/{c}")
+    for i in range(40):
+        Image.fromarray((rng.random((8, 8)) * 255).astype("uint8")).save(f"{sys.argv[1]}/{c}/{i:03d}.png")
+# b/036 is sample 76: row 12 of the last batch of 16 (rows 64..79), in rank 1's half.
+path = f"{sys.argv[1]}/b/036.png"
+data = open(path, "rb").read()
+open(path, "wb").write(data[:60] + bytes(len(data) - 60))  # header intact, pixels damaged
+PY
+cat > "$work/damaged.tl" <<'TL'
+seed 1
+photos = images("imgs", size = 8x8, color = gray) | scale 1/255
+model small(classes) {
+  input(8, 8, 1)
+  conv2d(4, 3x3, use_bias = false)
+  batchnorm()
+  activation(relu)
+  flatten()
+  dense(classes, softmax)
+}
+net = small(2)
+train net on photos { epochs 1  batch 16  shuffle 0 }
+TL
+rm -rf "$work/tmp"/*  # the killed rank's scratch (3.)
+status=0
+(cd "$work" && timeout 120 "${mpi[@]}" "$tlc" run damaged.tl --threads 1 --out damaged > damaged.log 2>&1) || status=$?
+[[ $status != 0 && $status != 124 ]] || { cat "$work/damaged.log"; fail "the damaged image did not end the job (status $status)"; }
+grep -q "tlc: process 1 failed (its error is marked \[rank 1\]); every process stopped" "$work/damaged.log" \
+  || { cat "$work/damaged.log"; fail "rank 0 did not name the failed process"; }
+[[ $(grep -c "036.png: error: the PNG data is damaged" "$work/damaged.log") == 1 ]] || { cat "$work/damaged.log"; fail "the error was not printed once"; }
+grep -q "^\[rank 1\] damaged.tl:12:1: error: imgs/b/036.png" "$work/damaged.log" || { cat "$work/damaged.log"; fail "the error is not rank 1's"; }
+grep -q "results of the steps before this one are in damaged/results.json" "$work/damaged.log" \
+  || { cat "$work/damaged.log"; fail "rank 1 named its scratch folder"; }
+if grep -q "MPI_ABORT" "$work/damaged.log"; then cat "$work/damaged.log"; fail "the job was aborted, not stopped together"; fi
+[[ -z "$(ls -A "$work/tmp")" ]] || { ls -la "$work/tmp"; fail "a scratch folder was left behind"; }
+echo "  status $status; $(grep -c . "$work/damaged.log") lines of output"
 echo "mpi: ok"

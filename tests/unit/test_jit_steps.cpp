@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "compiler/codegen/compile.hpp"
 #include "compiler/lower/step_graph.hpp"
@@ -178,6 +179,17 @@ model wide_pool(classes) {
 }
 j = wide_pool(5)
 train j on data { epochs 1  batch 16 }
+# One channel: batchnorm's statistics are single floats.
+model bn_one(classes) {
+  input(8, 8, 1)
+  conv2d(1, 3x3)
+  batchnorm()
+  activation(relu)
+  flatten()
+  dense(classes, softmax)
+}
+k = bn_one(5)
+train k on data { epochs 1  batch 16 }
 )";
 
 struct Batch {
@@ -391,4 +403,71 @@ TEST_CASE("jit: compiled steps are cached by structure, not by graph object or n
   const codegen::CompileStats after = codegen::compile_stats();
   CHECK(after.compiled == before.compiled);
   CHECK(after.reused == before.reused + 2);
+}
+
+namespace {
+
+/// Stands in for the other processes: out = 0.5 in + 0.25 (as if another
+/// process's mean were averaged in), noting each call's length and thread.
+class FakeProcesses final : public exec::StepCollectives {
+ public:
+  void process_mean(const float* in, float* out, std::size_t n) noexcept override {
+    lengths.push_back(n);
+    threads.push_back(std::this_thread::get_id());
+    for (std::size_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] + 0.25f;
+  }
+  std::vector<std::size_t> lengths;
+  std::vector<std::thread::id> threads;
+};
+
+}  // namespace
+
+TEST_CASE("jit: a data-parallel step's process_means run on the calling thread between barriers") {
+  // The gradient half of a data-parallel step (batchnorm's statistics
+  // combined over the processes), JIT against the reference at 1-3 threads:
+  // the same calls in the same (graph) order, all on the thread that runs
+  // the step (MPI may be called from it only), results read after them.
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  for (const std::size_t index : {std::size_t{0}, std::size_t{8}, std::size_t{10}}) {
+    const check::ModelSpec& model = exp.models[index];
+    CAPTURE(model.name);
+    const lower::StepGraph step = lower::build_step(model, 16, lower::StepKind::Gradients, &exp.steps[index].train);
+    std::vector<std::size_t> in_graph_order;
+    for (const ir::Node& n : step.graph.nodes())
+      if (n.op == ir::OpKind::ProcessMean) in_graph_order.push_back(static_cast<std::size_t>(ir::element_count(n.shape)));
+    CHECK(in_graph_order.size() == (index == 8 ? 12u : 4u));  // mean and variance, forward and backward, per batchnorm
+    const codegen::StepPlan plan = codegen::plan_step(step.graph);
+    for (std::size_t p = 0; p < plan.passes.size(); ++p) {
+      const codegen::Kernel& k = plan.kernels[static_cast<std::size_t>(plan.passes[p].kernel)];
+      if (step.graph.node(k.nodes.front()).op != ir::OpKind::ProcessMean || plan.passes[p].combine) continue;
+      CHECK(k.nodes.size() == 1);
+      CHECK(plan.passes[p].barrier_before);
+      REQUIRE(p + 1 < plan.passes.size());
+      CHECK(plan.passes[p + 1].barrier_before);
+    }
+    const exec::Variables start = train::initialise(model, exp.seed).vars;
+    const Batch b = batch(16, 5);
+    exec::Variables ref_vars = start;
+    FakeProcesses ref_fake;
+    exec::StepContext ctx{11, 1};
+    ctx.collectives = &ref_fake;
+    exec::ReferenceExecutor reference;
+    const auto expected = reference.run(step.graph, ref_vars, {&b.images, &b.labels}, ctx);
+    CHECK(ref_fake.lengths == in_graph_order);
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      exec::Variables jit_vars = start;
+      FakeProcesses fake;
+      ctx.collectives = &fake;
+      exec::JitExecutor jit(threads, 0);
+      const auto got = jit.run(step.graph, jit_vars, {&b.images, &b.labels}, ctx);
+      CHECK(fake.lengths == in_graph_order);
+      for (const std::thread::id t : fake.threads) CHECK(t == std::this_thread::get_id());
+      test::Tolerance tol;
+      tol.exact = false;
+      for (const auto& [name, t] : expected) test::check_close(got.at(name), t, tol, name);
+      for (const auto& [name, t] : ref_vars.tensors) test::check_close(jit_vars.tensors.at(name), t, tol, name);
+    }
+  }
 }

@@ -36,6 +36,7 @@
 #include "dsl/grammar.hpp"
 #include "runtime/data/data_error.hpp"
 #include "runtime/data/folder_images.hpp"
+#include "runtime/dist/failure.hpp"
 #include "tools/tlc/mpi_world.hpp"
 #include "runtime/io/model_file.hpp"
 #include "runtime/onnx/onnx_export.hpp"
@@ -60,6 +61,30 @@ struct UsageError : std::runtime_error {
 /// Set when every process of an MPI job ends with the same status (a
 /// sweep's outcome): no need to abort the others.
 bool agreed_exit = false;
+
+/// Prints what ended the run (marked with `rank` on processes other than 0)
+/// and returns the exit status.
+int report(std::exception_ptr error, const std::string& rank) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const tl::DiagnosticError& e) {
+    const std::string text = rank + e.render();  // written whole: a NUL in it must not end it
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    const auto n = e.diagnostics().size();
+    if (n > 1) std::fprintf(stderr, "%s%zu errors\n", rank.c_str(), n);
+    return interrupted ? 130 : 1;
+  } catch (const tl::data::DataError& e) {
+    std::fprintf(stderr, "%s%s\n", rank.c_str(), e.format().c_str());
+    return 1;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%stlc: %s\n", rank.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%stlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
+                 rank.c_str(), e.what());
+    return 3;
+  }
+}
 
 extern "C" void on_interrupt(int) {
   interrupted = 1;
@@ -318,7 +343,7 @@ int execute(const std::string& command, const Options& o, const tl::dist::Commun
     run.comm = &comm;
     if (comm.rank() != 0) scratch.emplace(out_dir, comm.rank(), o.resume);
     tl::dist::barrier(comm);  // copies taken before rank 0 writes
-    if (scratch) run.out_dir = scratch->dir;
+    if (scratch) run.out_dir = scratch->dir, run.shown_out_dir = out_dir;
   }
   run.backend = o.backend;
   run.threads = tl::run::threads_for(o.backend, o.threads);
@@ -426,25 +451,23 @@ int main(int argc, char** argv) {
   int code = 0;
   try {
     code = execute(command, o, comm);
-  } catch (const tl::DiagnosticError& e) {
-    const std::string text = rank + e.render();  // written whole: a NUL in it must not end it
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    const auto n = e.diagnostics().size();
-    if (n > 1) std::fprintf(stderr, "%s%zu errors\n", rank.c_str(), n);
-    code = interrupted ? 130 : 1;
-  } catch (const tl::data::DataError& e) {
-    std::fprintf(stderr, "%s%s\n", rank.c_str(), e.format().c_str());
-    code = 1;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%stlc: %s\n", rank.c_str(), e.what());
-    code = 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%stlc: internal error: %s\n  hint: this is a bug in tl; please report it with the script\n",
-                 rank.c_str(), e.what());
-    code = 3;
+  } catch (...) {
+    const tl::dist::AgreedFailure agreed = tl::dist::agreed_failure();
+    if (agreed.agreed && !agreed.here) {
+      // Another process failed in a data-parallel step and prints its error
+      // ("[rank N] ..."); every process stopped with it.
+      if (comm.rank() == 0)
+        std::fprintf(stderr, "tlc: process %d failed (its error is marked [rank %d]); every process stopped\n",
+                     agreed.rank, agreed.rank);
+      code = 1;
+    } else {
+      code = report(std::current_exception(), rank);
+    }
   }
-  // A failed rank may leave the others inside a collective: end them all.
-  if (code != 0 && comm.size() > 1 && !agreed_exit) {
+  // A failed rank may leave the others inside a collective: end them all,
+  // unless they all know (an error in a data-parallel step or evaluation is
+  // agreed on: every process throws, see runtime/dist/failure.hpp).
+  if (code != 0 && comm.size() > 1 && !agreed_exit && !tl::dist::agreed_failure().agreed) {
     std::fflush(stderr);
     comm.abort(code);
   }
