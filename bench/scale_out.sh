@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel training on this machine: the same script, same global batch,
 # in one process (2 threads and 1 thread) and in 2 MPI processes of 1 thread,
-# for the seed CNN (25,625 parameters) and Keras' mnist_cnn (1.2 M), on all
-# of MNIST. Prints seconds per epoch (median of epochs 2+, without JIT
+# for the seed CNN (25,625 parameters), Keras' mnist_cnn (1.2 M) and
+# mnist_cnn with batchnorm after each conv (its statistics combined over the
+# processes inside every step: 8 small collectives a step), on all of MNIST. Prints seconds per epoch (median of epochs 2+, without JIT
 # compile time) and the load average. docs/scale-out.md has the figures.
 #   bench/scale_out.sh [--epochs 3]
 set -euo pipefail
@@ -48,6 +49,9 @@ model mnist_cnn(classes) {
 net = mnist_cnn(10)
 train net on digits { optimizer adam  batch 128  epochs $epochs }
 TL
+sed 's/conv2d(32, 3x3, activation = relu)/conv2d(32, 3x3, use_bias = false)\n  batchnorm()\n  activation(relu)/;
+     s/conv2d(64, 3x3, activation = relu)/conv2d(64, 3x3, use_bias = false)\n  batchnorm()\n  activation(relu)/' \
+  "$work/mnist_cnn.tl" > "$work/mnist_bn.tl"
 epoch_seconds() {
   /usr/bin/python3 -c "
 import json, statistics, sys
@@ -57,7 +61,7 @@ print(f'{statistics.median(s[1:] or s):.3f}')" "$1/results.json"
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %22s %22s %22s\n' model "1 process, 2 threads" "1 process, 1 thread" "2 processes x 1 thread"
-for m in seed_cnn mnist_cnn; do
+for m in seed_cnn mnist_cnn mnist_bn; do
   (cd "$work" && "$tlc" run "$m.tl" --threads 2 --out "$m-t2" > /dev/null)
   (cd "$work" && "$tlc" run "$m.tl" --threads 1 --out "$m-t1" > /dev/null)
   (cd "$work" && mpirun --allow-run-as-root -np 2 --mca btl self,vader "$tlc" run "$m.tl" --threads 1 --out "$m-p2" > /dev/null)

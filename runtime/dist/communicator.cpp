@@ -54,6 +54,20 @@ std::vector<char> exchange_by_allgather(
 void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
   const int n = comm.size();
   if (n == 1) return;
+  if (values.size() <= kSmallSum) {
+    // One allgather, then every rank adds all of them in rank order itself:
+    // the same bits as the shares' path, in one collective instead of two.
+    std::vector<std::size_t> lengths;
+    const std::vector<char> all = comm.allgather(values.data(), values.size() * sizeof(double), lengths);
+    if (all.size() != values.size() * sizeof(double) * static_cast<std::size_t>(n))
+      throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
+    std::vector<double> part(values.size());
+    for (int r = 0; r < n; ++r) {
+      if (!part.empty()) std::memcpy(part.data(), all.data() + static_cast<std::size_t>(r) * part.size() * sizeof(double), part.size() * sizeof(double));
+      for (std::size_t i = 0; i < part.size(); ++i) values[i] = r == 0 ? part[i] : values[i] + part[i];
+    }
+    return;
+  }
   // 1. This rank's share of the elements, from every rank.
   std::vector<std::size_t> counts(static_cast<std::size_t>(n));
   for (int r = 0; r < n; ++r) counts[static_cast<std::size_t>(r)] = share_of(values.size(), r, n).size() * sizeof(double);

@@ -54,6 +54,9 @@ std::vector<char> exchange_by_allgather(
 /// in rank order, in double; every rank gets the same result. Each rank
 /// receives and sends its share of the elements from and to every other
 /// rank: about twice the vector's bytes per rank for any number of ranks.
+/// Vectors of up to kSmallSum elements (a batchnorm's statistics, a step's
+/// counts) are gathered whole by every rank instead: one collective, not two.
+inline constexpr std::size_t kSmallSum = 1024;
 void sum_in_rank_order(const Communicator& comm, std::vector<double>& values);
 
 /// Returns when every rank has called it.

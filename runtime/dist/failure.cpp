@@ -28,6 +28,8 @@ std::string text_of(std::exception_ptr error) {
 
 AgreedFailure agreed_failure() { return agreed; }
 
+void fail_everywhere(const Communicator& comm) { agreed = {comm.size() > 1, comm.rank() == 0, 0}; }
+
 void agree_on_failure(const Communicator& comm, std::exception_ptr local) {
   agreed = {};
   if (comm.size() == 1) {

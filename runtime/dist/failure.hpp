@@ -40,4 +40,9 @@ struct AgreedFailure {
 };
 AgreedFailure agreed_failure();
 
+/// Before throwing an error that every process raises alike at the same
+/// point (a loss that became NaN: every process holds the same weights and
+/// sums): recorded as agreed, rank 0's to report.
+void fail_everywhere(const Communicator& comm);
+
 }  // namespace tl::dist

@@ -2,6 +2,7 @@
 #include "runtime/train/data_parallel.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "runtime/dist/failure.hpp"
 #include "runtime/train/trainer.hpp"
@@ -18,8 +19,14 @@ void ShardCollectives::process_mean(const float* in, float* out, std::size_t n) 
     dist::sum_in_rank_order(comm_, v);
     if (out)
       for (std::size_t i = 0; i < n; ++i) out[i] = v[0] > 0 ? static_cast<float>(v[i + 1] / v[0]) : 0.0f;
+  } catch (const std::exception& e) {
+    // The processes' collectives are out of step (or memory ran out inside
+    // one): no later call could pair up again. End the job.
+    std::fprintf(stderr, "tl: a collective of a data-parallel step failed: %s\n", e.what());
+    comm_.abort(3);
   } catch (...) {
-    if (!error) error = std::current_exception();
+    std::fprintf(stderr, "tl: a collective of a data-parallel step failed\n");
+    comm_.abort(3);
   }
 }
 
@@ -28,7 +35,8 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
                               const check::TrainConfig& config, exec::StepContext ctx, StepGraphs& graphs,
                               BatchBuffers& buffers) {
   const check::ModelSpec& model = *state.spec;
-  if (gradients_.empty()) {
+  if (!initialised_) {
+    initialised_ = true;
     // What the gradient half outputs, which statistics it moves and which
     // process_means it runs (in the order every executor runs them: the
     // graph's), from its graph at any batch (the lowering alone).
@@ -57,6 +65,11 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
   std::size_t count = 0;
   std::exception_ptr failure;
   std::optional<ShardCollectives> collectives;
+  // The moving statistics before the step: should any process fail, every
+  // process goes back to them (the others' steps moved theirs).
+  std::vector<Tensor> statistics_before;
+  for (const std::string& s : statistics_)
+    if (const auto it = state.vars.tensors.find(s); it != state.vars.tensors.end()) statistics_before.push_back(it->second);
   try {
     exec::Feeds feeds;
     if (share.size() > 0) {
@@ -70,7 +83,6 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
       shard.row_offset = share.first;
       shard.collectives = &*collectives;
       const auto outputs = executor.run(g.graph, state.vars, feeds, shard);
-      if (collectives->error) std::rethrow_exception(collectives->error);
       const double c = static_cast<double>(count);
       sums[0] = c;
       sums[1] = outputs.at("loss").data()[0] * c;
@@ -86,6 +98,7 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
     failure = std::current_exception();
     std::fill(sums.begin(), sums.end(), 0.0);
     count = 0;
+    if (collectives) collectives->withdraw();  // the rest of its collectives with zero rows
   }
   if (!collectives) collectives.emplace(comm_, 0.0);
   for (std::size_t k = collectives->calls(); k < collectives_.size(); ++k)
@@ -94,7 +107,11 @@ GlobalStep DataParallel::step(exec::Executor& executor, ModelState& state, const
   sums[4] = count == 0 ? 1 : 0;
   // 2. Added over the processes, rank 0 first.
   dist::sum_in_rank_order(comm_, sums);
-  if (sums[3] > 0) dist::agree_on_failure(comm_, failure);  // throws on every process
+  if (sums[3] > 0) {
+    if (statistics_before.size() == statistics_.size())
+      for (std::size_t k = 0; k < statistics_.size(); ++k) state.vars.tensors[statistics_[k]] = statistics_before[k];
+    dist::agree_on_failure(comm_, failure);  // throws on every process
+  }
   GlobalStep result;
   result.samples = static_cast<std::size_t>(sums[0]);
   if (result.samples == 0) return result;

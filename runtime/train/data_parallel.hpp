@@ -39,13 +39,15 @@ struct GlobalStep {
 /// sum_in_rank_order), out = sum / rows. Counts its calls, so that a process
 /// that runs no rows, or fails before its graph ran them all, can take part
 /// in the rest with zero rows (in the graph's order, the order both
-/// executors run them in). An exception is kept in `error`, not thrown.
+/// executors run them in). A failing collective ends the job
+/// (Communicator::abort): the processes could not pair their calls again.
 class ShardCollectives final : public exec::StepCollectives {
  public:
   ShardCollectives(const dist::Communicator& comm, double rows) : comm_(comm), rows_(rows) {}
   void process_mean(const float* in, float* out, std::size_t n) noexcept override;
   std::size_t calls() const { return calls_; }
-  std::exception_ptr error;
+  /// This process failed: its remaining calls contribute no rows.
+  void withdraw() { rows_ = 0; }
 
  private:
   const dist::Communicator& comm_;
@@ -63,6 +65,7 @@ class DataParallel {
 
  private:
   const dist::Communicator& comm_;
+  bool initialised_ = false;
   std::vector<std::pair<std::string, ir::Shape>> gradients_;  // the trainable tensors, in the Gradients step's order
   std::optional<lower::StepGraph> apply_;
   std::vector<std::string> statistics_;  // moving statistics a train step updates

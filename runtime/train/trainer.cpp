@@ -130,9 +130,11 @@ FitResult fit(exec::Executor& executor, ModelState& state, const data::Dataset& 
         const std::string message = bad + " became " + (std::isfinite(loss) ? "non-finite" : std::to_string(loss)) +
                                     " at epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1) +
                                     " (update " + std::to_string(step_counter) + ")";
-        if (!config.continue_on_nan)
+        if (!config.continue_on_nan) {
+          if (comm) dist::fail_everywhere(*comm);  // the same weights and sums on every process
           throw std::runtime_error(message + "; lower the learning rate or check the data's scale "
                                              "(on_nan continue keeps going)");
+        }
         if (!warned) progress.warning(message + "; continuing (on_nan continue)");
         warned = true;
         if (!std::isfinite(loss)) continue;

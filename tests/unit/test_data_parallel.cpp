@@ -16,6 +16,7 @@
 
 #include "compiler/autodiff/autodiff.hpp"
 #include "runtime/dist/failure.hpp"
+#include "runtime/exec/jit.hpp"
 #include "runtime/exec/reference.hpp"
 #include "runtime/train/data_parallel.hpp"
 #include "runtime/train/model_state.hpp"
@@ -66,17 +67,27 @@ evaluate net on data
 
 // 96 samples in batches of 19: the last batch has one row, so with 2 or 3
 // ranks some rank has none (it still takes part in the step's collectives).
+// A batchnorm on the input (no gradient to combine: two process_means, not
+// four), and a residual block with a batchnorm on each path (independent
+// process_means: every executor must run them in the same order).
 const char* kBatchnorm = R"(
 seed 5
 tiny = idx("tiny")
 data = tiny.train | scale 1/255
 model bn(classes) {
   input(8, 8, 1)
+  batchnorm()
   conv2d(4, 3x3)
   batchnorm()
-  activation(relu)
+  stem: activation(relu)
   conv2d(6, 3x3, padding = same)
   batchnorm(momentum = 0.9)
+  activation(relu)
+  conv2d(4, 3x3, padding = same, use_bias = false)
+  main: batchnorm()
+  conv2d(4, 1x1, use_bias = false) from stem
+  short: batchnorm()
+  add(main, short)
   activation(relu)
   flatten()
   dense(classes, softmax)
@@ -86,8 +97,8 @@ train net on data { epochs 2  batch 19  optimizer sgd(lr = 0.05) }
 )";
 
 /// Trains model 0 of `script` on `ranks` in-process ranks (0: no
-/// communicator) with `backend`; returns every rank's final weights and its
-/// history.
+/// communicator) with `backend` ("jit2": the JIT on 2 threads, every pass
+/// split between them); returns every rank's final weights and its history.
 struct Trained {
   std::vector<exec::Variables> vars;
   std::vector<std::vector<train::EpochStats>> history;
@@ -103,7 +114,8 @@ Trained train_on(const char* script, int ranks, const std::string& backend = "re
   Group group(n);
   auto run = [&](int rank) {
     train::ModelState state = train::initialise(exp.models[0], exp.seed);
-    const auto executor = exec::make_executor(backend, 1);
+    const std::unique_ptr<exec::Executor> executor =
+        backend == "jit2" ? std::make_unique<exec::JitExecutor>(2, 0) : exec::make_executor(backend, 1);
     Quiet quiet;
     Member member(group, rank);
     train::FitHooks hooks;
@@ -246,7 +258,9 @@ TEST_CASE("exchange delivers each rank's blocks to their ranks, in rank order") 
 }
 
 TEST_CASE("sum_in_rank_order adds rank 0's value first, then rank 1's, ..., for any length") {
-  for (const std::size_t length : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{1000}}) {
+  // Up to dist::kSmallSum elements every rank adds all vectors itself; longer, each sums a share.
+  for (const std::size_t length : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{1000}, dist::kSmallSum,
+                                   dist::kSmallSum + 1, std::size_t{5000}}) {
     const int n = 3;
     Group group(n);
     std::vector<std::vector<double>> values(n);
@@ -306,7 +320,7 @@ TEST_CASE("data-parallel fit over 2 and 3 ranks ends where one process does, the
 }
 
 TEST_CASE("data-parallel batchnorm normalises with the whole batch's statistics: one process's result") {
-  for (const std::string backend : {"reference", "jit"}) {
+  for (const std::string backend : {"reference", "jit", "jit2"}) {
     const Trained one = train_on(kBatchnorm, 0, backend);
     for (const int ranks : {2, 3}) {
       CAPTURE(backend);
@@ -429,6 +443,7 @@ TEST_CASE("an error on one rank of a data-parallel fit makes every rank throw, n
       const int n = 2;
       Group group(n);
       std::vector<std::string> errors(n);
+      std::vector<exec::Variables> after(n);
       std::vector<std::thread> threads;
       for (int r = 0; r < n; ++r)
         threads.emplace_back([&, r] {
@@ -445,6 +460,7 @@ TEST_CASE("an error on one rank of a data-parallel fit makes every rank throw, n
           } catch (const std::exception& e) {
             errors[static_cast<std::size_t>(r)] = "own: " + std::string(e.what());
           }
+          after[static_cast<std::size_t>(r)] = state.vars;
         });
       for (auto& t : threads) t.join();
       INFO(errors[0]);
@@ -452,7 +468,41 @@ TEST_CASE("an error on one rank of a data-parallel fit makes every rank throw, n
       CHECK(errors[1].rfind("own: ", 0) == 0);
       CHECK(errors[1].find("label") != std::string::npos);
       CHECK(errors[0] == "other: process 1: " + errors[1].substr(5));
+      // The failed step changed no process's model: weights and moving statistics agree.
+      CHECK(identical(after[0], after[1]));
     }
+}
+
+TEST_CASE("an error on one rank of a sharded evaluation makes every rank throw") {
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("dp.tl", kScript, store);
+  const check::TrainConfig config = train::default_eval_config(exp.models[0]);
+  const train::ModelState start = train::initialise(exp.models[0], exp.seed);
+  data::Dataset good = with_bad_label(0);
+  good.labels[0] = 0;  // every label a class
+  data::Dataset bad = good;
+  bad.labels[90] = 7;  // in rank 1's share of the 96 samples (48..95)
+  for (const std::string backend : {"reference", "jit"}) {
+    CAPTURE(backend);
+    Group group(2);
+    std::vector<std::string> errors(2);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 2; ++r)
+      threads.emplace_back([&, r] {
+        train::ModelState s = start;
+        const auto executor = exec::make_executor(backend, 1);
+        Member member(group, r);
+        try {
+          train::evaluate(*executor, s, r == 1 ? bad : good, 16, config, nullptr, nullptr, &member);
+        } catch (const std::exception& e) {
+          errors[static_cast<std::size_t>(r)] = e.what();
+        }
+      });
+    for (auto& t : threads) t.join();
+    INFO(errors[0]);
+    CHECK(errors[1].find("label 7") != std::string::npos);
+    CHECK(errors[0] == "process 1: " + errors[1]);
+  }
 }
 
 TEST_CASE("a sharded evaluation gives one process's figures and predictions, in sample order") {
