@@ -4,6 +4,8 @@
 // nothing is printed except through the log handler.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+
+#include <functional>
 #include <tl/tl.hpp>
 
 #include "tests/support/thread_group.hpp"
@@ -426,6 +428,20 @@ struct ThreadProcess final : tl::Processes {
   }
 };
 
+/// Runs body(rank, processes) on `n` threads at once, each one of the processes.
+void as_processes(int n, const std::function<void(int, const tl::Processes&)>& body) {
+  tl::test::ThreadGroup group(n);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r)
+    threads.emplace_back([&, r] {
+      ThreadProcess me;
+      me.group = &group;
+      me.r = r;
+      body(r, me);
+    });
+  for (auto& t : threads) t.join();
+}
+
 }  // namespace
 
 TEST_CASE("data-parallel training through TrainOptions::processes ends where one process does") {
@@ -439,28 +455,22 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
   options.seed = 4;
   tl::Model alone = exp.model("net");
   const auto one = alone.train(images, toy.labels.data(), options);
-  tl::test::ThreadGroup group(2);
   std::vector<tl::Model> models;
   models.push_back(exp.model("net"));
   models.push_back(exp.model("net"));
   std::vector<std::vector<tl::Metrics>> histories(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      ThreadProcess me;
-      me.group = &group;
-      me.r = r;
-      tl::TrainOptions o = options;
-      o.processes = &me;
-      histories[static_cast<std::size_t>(r)] = models[static_cast<std::size_t>(r)].train(images, toy.labels.data(), o);
-    });
-  for (auto& t : threads) t.join();
+  as_processes(2, [&](int r, const tl::Processes& me) {
+    tl::TrainOptions o = options;
+    o.processes = &me;
+    histories[static_cast<std::size_t>(r)] = models[static_cast<std::size_t>(r)].train(images, toy.labels.data(), o);
+  });
   const auto a = alone.predict_scores(images), b = models[0].predict_scores(images), c = models[1].predict_scores(images);
   REQUIRE(a.size() == b.size());
   CHECK(b == c);  // every process holds the same model
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-4));
   for (std::size_t e = 0; e < one.size(); ++e) CHECK(histories[0][e].loss == doctest::Approx(one[e].loss).epsilon(1e-5));
   // A process outside its group is refused.
+  tl::test::ThreadGroup group(2);
   ThreadProcess wrong;
   wrong.group = &group;
   wrong.r = 5;
@@ -478,26 +488,19 @@ TEST_CASE("an error on one of the processes reaches every process's train(): all
   tl::TrainOptions options;
   options.epochs = 2;
   options.batch = 16;
-  tl::test::ThreadGroup group(2);
   std::vector<tl::Model> models;
   models.push_back(exp.model("net"));
   models.push_back(exp.model("net"));
   std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      ThreadProcess me;
-      me.group = &group;
-      me.r = r;
-      tl::TrainOptions o = options;
-      o.processes = &me;
-      try {
-        models[static_cast<std::size_t>(r)].train(images, r == 1 ? bad.data() : toy.labels.data(), o);
-      } catch (const tl::Error& e) {
-        errors[static_cast<std::size_t>(r)] = e.what();
-      }
-    });
-  for (auto& t : threads) t.join();
+  as_processes(2, [&](int r, const tl::Processes& me) {
+    tl::TrainOptions o = options;
+    o.processes = &me;
+    try {
+      models[static_cast<std::size_t>(r)].train(images, r == 1 ? bad.data() : toy.labels.data(), o);
+    } catch (const tl::Error& e) {
+      errors[static_cast<std::size_t>(r)] = e.what();
+    }
+  });
   INFO(errors[0]);
   INFO(errors[1]);
   CHECK(errors[1].find("label 9 of image 5") != std::string::npos);

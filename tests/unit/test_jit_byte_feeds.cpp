@@ -50,6 +50,12 @@ model dense_first(classes) {
   dense(12, tanh)
   dense(classes, softmax)
 }
+model dense_wide(classes) {
+  input(8, 8, 1)
+  flatten()
+  dense(70, relu)
+  dense(classes, softmax)
+}
 model batchnorm_first(classes) {
   input(8, 8, 1)
   batchnorm()
@@ -69,11 +75,13 @@ b = strided_same(5)
 c = dense_first(5)
 d = batchnorm_first(5)
 e = pools_first(5)
+f = dense_wide(5)
 train a on data { epochs 1  batch 16 }
 train b on data { epochs 1  batch 16 }
 train c on data { epochs 1  batch 16  optimizer sgd(lr = 0.1, momentum = 0.9) }
 train d on data { epochs 1  batch 16 }
 train e on data { epochs 1  batch 16 }
+train f on data { epochs 1  batch 16 }
 )";
 
 /// Pixel maps to feed: `scale 1/255`, and `scale 1/255 | normalize mean
@@ -144,7 +152,7 @@ void check_byte_feed(std::size_t index, std::size_t n, PixelMap map, MakeExecuto
 
 TEST_CASE("byte feeds: the JIT maps pixels as it loads them, bit-identical to float feeds") {
   for (const PixelMap& map : kMaps)
-    for (std::size_t index = 0; index < 5; ++index)
+    for (std::size_t index = 0; index < 6; ++index)
       for (int threads : {1, 2}) {
         CAPTURE(threads);
         check_byte_feed(index, 16, map, [&] { return std::make_unique<exec::JitExecutor>(threads, 0); });
@@ -154,7 +162,7 @@ TEST_CASE("byte feeds: the JIT maps pixels as it loads them, bit-identical to fl
 
 TEST_CASE("byte feeds: the reference widens bytes as data::gather does") {
   for (const PixelMap& map : kMaps)
-    for (std::size_t index = 0; index < 5; ++index)
+    for (std::size_t index = 0; index < 6; ++index)
       check_byte_feed(index, 16, map, [] { return std::make_unique<exec::ReferenceExecutor>(); });
 }
 
