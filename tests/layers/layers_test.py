@@ -19,6 +19,7 @@ LAYERS = [
     "compiler/lower",    # Experiment -> step graphs
     "compiler/codegen",  # step plans, LLVM IR, ORC JIT
     "runtime",           # runtime/tensor.hpp
+    "runtime/dist",      # the processes of a data-parallel run: rank-ordered sums, failing together
     "runtime/data",      # data files, datasets, the DataSource implementation
     "runtime/exec",      # reference interpreter, JIT executor
     "runtime/io",        # safetensors, model files
