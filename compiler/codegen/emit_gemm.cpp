@@ -6,7 +6,10 @@
 //   rows:    !trans_a, the thread's output rows, values through the epilogue;
 //   partial: trans_a, k is the batch: the thread sums its rows of a and b.
 // A transposed b is packed per column block into a (K, W) tile first, so its
-// vector loads are contiguous.
+// vector loads are contiguous. An a of pixel bytes (the first dense layer of a
+// byte-fed step) is widened a block of rows at a time into a float tile,
+// vector by vector, which every column block then reads: not converted again
+// for every column block and every k.
 // Legend: op(a) (M,K) x op(b) (K,N) -> (M,N).
 #include "compiler/codegen/kernel_frame.hpp"
 
@@ -24,6 +27,7 @@ struct Gemm {
   llvm::Value* a;
   llvm::Value* b;
   llvm::Value* tile = nullptr;  // packed columns of a transposed b
+  llvm::Value* a_tile = nullptr;  // rows of a widened from pixel bytes: [r][k]
 
   Gemm(KernelFrame& frame, ir::NodeId id) : f(frame), n(frame.node(id)) {
     const ir::Shape& as = f.shape(n.inputs[0]);
@@ -91,7 +95,7 @@ struct Gemm {
       for (std::size_t c = 0; c < vectors; ++c)
         bk.push_back(b_row(k, j0, static_cast<std::int64_t>(c), masks[c]));
       for (int r = 0; r < rows; ++r) {
-        llvm::Value* ar = e.splat(a_at(at[r], k), e.width);
+        llvm::Value* ar = e.splat(a_tile ? e.load(e.f32, a_tile, e.add(k, r * K)) : a_at(at[r], k), e.width);
         for (std::size_t c = 0; c < vectors; ++c) acc[r][c].set(e.fma(ar, bk[c], acc[r][c].get()));
       }
     });
@@ -126,6 +130,15 @@ struct Gemm {
     return static_cast<int>(std::clamp<std::int64_t>(kMaxTileBytes / (packed() * 4), 1, 4));
   }
 
+  /// a_tile[r][k] = a(row(r), k) for r < rows: bytes widened as they load.
+  void widen_rows(const std::function<llvm::Value*(std::int64_t)>& row, int rows) {
+    Emitter& e = f.e;
+    for (int r = 0; r < rows; ++r)
+      e.vector_loop(e.c64(0), e.c64(K), K % e.width == 0, [&](llvm::Value* k, llvm::Value* mask) {
+        e.vstore(e.vload(a, e.mad(row(r), K, k), e.width, mask), a_tile, e.add(k, r * K), mask);
+      });
+  }
+
   /// Rows per block: as many as the accumulator registers allow.
   int row_block(std::size_t vectors) const {
     return std::max(1, std::min(kRowBlock, accumulator_budget(f.e) / static_cast<int>(vectors)));
@@ -139,18 +152,32 @@ void emit_matmul(KernelFrame& f, RowRange rows) {
   Gemm g(f, f.kernel.nodes.front());
   Epilogue epilogue(f);
   if (g.n.attrs.trans_b && g.packed() * 4 > kMaxTileBytes) throw std::logic_error("matmul: transposed operand too large to pack");
+  auto columns = [&](const std::function<llvm::Value*(std::int64_t)>& row, int R, llvm::Value* j0,
+                     const std::vector<llvm::Value*>& masks) {
+    const auto acc = g.block(row, R, j0, masks, e.c64(0), e.c64(g.K));
+    for (std::size_t c = 0; c < masks.size(); ++c) {
+      llvm::Value* jc = e.add(j0, static_cast<std::int64_t>(c) * e.width);
+      std::vector<llvm::Value*> column, flats;
+      for (int r = 0; r < R; ++r) column.push_back(acc[r][c]), flats.push_back(e.mad(row(r), g.N, jc));
+      epilogue.finish_block(column, flats, jc, masks[c]);
+    }
+  };
+  const int R4 = g.row_block(static_cast<std::size_t>(g.column_vectors()));
+  if (!g.n.attrs.trans_b && e.pixel_map(g.a) && g.K * R4 * 4 <= kMaxTileBytes) {
+    // Pixel bytes: each block of rows widened once, then every column block.
+    g.a_tile = e.local(e.f32, g.K * R4);
+    e.blocks(rows.first, rows.last, R4, [&](const std::function<llvm::Value*(std::int64_t)>& row) {
+      g.widen_rows(row, R4);
+      g.for_each_column_group(g.column_vectors(), [&](llvm::Value* j0, const std::vector<llvm::Value*>& masks) {
+        columns(row, R4, j0, masks);
+      });
+    });
+    return;
+  }
   g.for_each_column_group(g.column_vectors(), [&](llvm::Value* j0, const std::vector<llvm::Value*>& masks) {
     for (std::size_t c = 0; g.n.attrs.trans_b && c < masks.size(); ++c) g.pack(j0, static_cast<std::int64_t>(c), e.c64(0), e.c64(g.K));
     const int R = g.row_block(masks.size());
-    e.blocks(rows.first, rows.last, R, [&](const std::function<llvm::Value*(std::int64_t)>& row) {
-      const auto acc = g.block(row, R, j0, masks, e.c64(0), e.c64(g.K));
-      for (std::size_t c = 0; c < masks.size(); ++c) {
-        llvm::Value* jc = e.add(j0, static_cast<std::int64_t>(c) * e.width);
-        std::vector<llvm::Value*> column, flats;
-        for (int r = 0; r < R; ++r) column.push_back(acc[r][c]), flats.push_back(e.mad(row(r), g.N, jc));
-        epilogue.finish_block(column, flats, jc, masks[c]);
-      }
-    });
+    e.blocks(rows.first, rows.last, R, [&](const std::function<llvm::Value*(std::int64_t)>& row) { columns(row, R, j0, masks); });
   });
 }
 
