@@ -51,6 +51,21 @@ std::vector<char> exchange_by_allgather(
   return out;
 }
 
+namespace {
+
+/// `bytes` holds `ranks` consecutive blocks of `count` doubles; their sum
+/// element by element, rank 0's value first, then rank 1's, ...
+std::vector<double> add_blocks_in_rank_order(const std::vector<char>& bytes, int ranks, std::size_t count) {
+  std::vector<double> sums(count), part(count);
+  for (int r = 0; r < ranks; ++r) {
+    if (count) std::memcpy(part.data(), bytes.data() + static_cast<std::size_t>(r) * count * sizeof(double), count * sizeof(double));
+    for (std::size_t i = 0; i < count; ++i) sums[i] = r == 0 ? part[i] : sums[i] + part[i];
+  }
+  return sums;
+}
+
+}  // namespace
+
 void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
   const int n = comm.size();
   if (n == 1) return;
@@ -61,11 +76,7 @@ void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
     const std::vector<char> all = comm.allgather(values.data(), values.size() * sizeof(double), lengths);
     if (all.size() != values.size() * sizeof(double) * static_cast<std::size_t>(n))
       throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
-    std::vector<double> part(values.size());
-    for (int r = 0; r < n; ++r) {
-      if (!part.empty()) std::memcpy(part.data(), all.data() + static_cast<std::size_t>(r) * part.size() * sizeof(double), part.size() * sizeof(double));
-      for (std::size_t i = 0; i < part.size(); ++i) values[i] = r == 0 ? part[i] : values[i] + part[i];
-    }
+    values = add_blocks_in_rank_order(all, n, values.size());
     return;
   }
   // 1. This rank's share of the elements, from every rank.
@@ -78,11 +89,7 @@ void sum_in_rank_order(const Communicator& comm, std::vector<double>& values) {
     if (l != mine.size() * sizeof(double))
       throw std::logic_error("sum_in_rank_order: the ranks gave vectors of different lengths");
   // 2. Its sums, rank 0's value first.
-  std::vector<double> sums(mine.size()), part(mine.size());
-  for (int r = 0; r < n; ++r) {
-    if (!part.empty()) std::memcpy(part.data(), parts.data() + static_cast<std::size_t>(r) * part.size() * sizeof(double), part.size() * sizeof(double));
-    for (std::size_t i = 0; i < part.size(); ++i) sums[i] = r == 0 ? part[i] : sums[i] + part[i];
-  }
+  const std::vector<double> sums = add_blocks_in_rank_order(parts, n, mine.size());
   // 3. Every rank's sums, in rank order: the whole vector.
   std::vector<std::size_t> lengths;
   const std::vector<char> all = comm.allgather(sums.data(), sums.size() * sizeof(double), lengths);
