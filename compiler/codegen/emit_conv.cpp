@@ -5,6 +5,9 @@
 // fall on 'same' padding read zero (their products add nothing), so every
 // element still sums its taps in the reference's order (kh, kw, ci). Small
 // tap loops are unrolled at emission, so offsets and padding checks fold.
+// Blocks run over an image's pixels in row-major order (a block may span
+// two rows), so only the last block of an image overlaps another; while a
+// block's taps run, the cache fetches what its epilogue reads and writes.
 //   conv:        out[b,oh,ow,:] = sum x[b,ih,iw,ci] * w[kh,kw,ci,:]
 //   grad input:  dx[b,ih,iw,:] = sum g[b,oh,ow,co] * wT[kh,kw,co,:], over the
 //                (oh, ow) whose window covers (ih, iw); wT packed per thread
@@ -17,7 +20,11 @@ namespace tl::codegen {
 
 namespace {
 
-constexpr int kAccumulators = 12;  // vector registers kept for accumulators (16 registers)
+/// Vector registers kept for a block of pixels' accumulators in conv and its
+/// input gradient: 16 of AVX-512's 32 (8 pixels of 32 channels; more made
+/// LLVM spill), 12 of AVX2's 16.
+int pixel_accumulators(const Emitter& e) { return e.width >= 16 ? 16 : 12; }
+constexpr std::int64_t kMaxPixels = 8;  // pixels in a block
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
 /// 0 <= v < limit (only needed under 'same' padding).
@@ -171,25 +178,27 @@ void emit_conv(KernelFrame& f, RowRange rows) {
   llvm::Value* w = f.ptr(n.inputs[1]);
   Epilogue epilogue(f);
   const std::int64_t OV = c.vectors(e.width);
-  const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / OV, c.OW}));
+  const std::int64_t block = std::max<std::int64_t>(1, std::min({kMaxPixels, pixel_accumulators(e) / OV, c.OH * c.OW}));
   llvm::Value* tile = c.padded ? f.scratch(f.kernel.nodes.front(), f.tid) : nullptr;  // op_traits sizes it
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     const ConvShape read = c.padded ? bordered_image(f, c, x, b, tile) : c;
     const ConvImage image = c.padded ? ConvImage{tile, e.c64(0)} : conv_image(f, c, x, b);
-    e.loop(0, c.OH, [&](llvm::Value* oh) {
-      e.blocks(e.c64(0), e.c64(c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& ow) {
-        std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
-        for (std::int64_t p = 0; p < block; ++p) pixels.emplace_back(oh, ow(p));
-        const auto acc = conv_pixels(f, read, image.base, w, image.image, pixels);
-        for (std::int64_t v = 0; v < OV; ++v) {
-          std::vector<llvm::Value*> column, flats;
-          for (std::int64_t p = 0; p < block; ++p) {
-            column.push_back(acc[static_cast<std::size_t>(p)][static_cast<std::size_t>(v)]);
-            flats.push_back(e.mad(e.mad(e.mad(b, c.OH, oh), c.OW, ow(p)), c.O, e.c64(v * e.width)));
-          }
-          epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v));
+    e.blocks(e.c64(0), e.c64(c.OH * c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& q) {
+      std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
+      for (std::int64_t p = 0; p < block; ++p)
+        pixels.emplace_back(e.b.CreateSDiv(q(p), e.c64(c.OW)), e.b.CreateSRem(q(p), e.c64(c.OW)));
+      auto flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.OH * c.OW, q(p)), c.O, e.c64(v * e.width)); };
+      for (std::int64_t p = 0; p < block; ++p)  // fetched while the taps run
+        for (std::int64_t v = 0; v < OV; ++v) epilogue.prefetch(flat(p, v));
+      const auto acc = conv_pixels(f, read, image.base, w, image.image, pixels);
+      for (std::int64_t v = 0; v < OV; ++v) {
+        std::vector<llvm::Value*> column, flats;
+        for (std::int64_t p = 0; p < block; ++p) {
+          column.push_back(acc[static_cast<std::size_t>(p)][static_cast<std::size_t>(v)]);
+          flats.push_back(flat(p, v));
         }
-      });
+        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v));
+      }
     });
   });
 }
@@ -222,39 +231,45 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
   const std::int64_t TH = c.H + (c.KH - 1) * c.DH, TW = c.W + (c.KW - 1) * c.DW;
   const std::int64_t top = (c.KH - 1) * c.DH - c.PH, left = (c.KW - 1) * c.DW - c.PW;
   llvm::Value* tile = e.b.CreateInBoundsGEP(e.f32, wt, e.c64(c.KH * c.KW * c.O * row));
-  const std::int64_t block = std::max<std::int64_t>(1, std::min({std::int64_t{8}, kAccumulators / IV, c.W}));
+  const std::int64_t block = std::max<std::int64_t>(1, std::min({kMaxPixels, pixel_accumulators(e) / IV, c.H * c.W}));
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     spread(f, {c.OH, c.OW, c.O, c.SH, c.SW, top, left, TH, TW}, g, b, tile);
-    e.loop(0, c.H, [&](llvm::Value* ih) {
-      e.blocks(e.c64(0), e.c64(c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& iw) {
-        const auto pixels = static_cast<int>(block);
-        auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
-        e.unrolled(0, c.KH, [&](llvm::Value* kh) {
-          llvm::Value* r = e.add(ih, e.mul(e.b.CreateSub(e.c64(c.KH - 1), kh), c.DH));
-          e.unrolled(0, c.KW, [&](llvm::Value* kw) {
-            llvm::Value* q0 = e.mul(e.b.CreateSub(e.c64(c.KW - 1), kw), c.DW);
-            std::vector<llvm::Value*> at(static_cast<std::size_t>(pixels));
-            for (int p = 0; p < pixels; ++p) at[p] = e.mul(e.mad(r, TW, e.add(iw(p), q0)), c.O);
-            e.loop(0, c.O, [&](llvm::Value* co) {
-              llvm::Value* wrow = e.mul(e.mad(e.mad(kh, c.KW, kw), c.O, co), row);
-              std::vector<llvm::Value*> wv;
-              for (std::int64_t v = 0; v < IV; ++v) wv.push_back(e.vload(wt, e.add(wrow, v * e.width), e.width, nullptr));
-              for (int p = 0; p < pixels; ++p) {
-                llvm::Value* gv = e.splat(e.load(e.f32, tile, e.add(at[p], co)), e.width);
-                for (std::int64_t v = 0; v < IV; ++v) acc[p][v].set(e.fma(gv, wv[v], acc[p][v].get()));
-              }
-            });
-          }, 5);
+    e.blocks(e.c64(0), e.c64(c.H * c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& q) {
+      const auto pixels = static_cast<int>(block);
+      std::vector<llvm::Value*> ih(static_cast<std::size_t>(pixels)), iw(static_cast<std::size_t>(pixels));
+      for (int p = 0; p < pixels; ++p) {
+        ih[p] = e.b.CreateSDiv(q(p), e.c64(c.W));
+        iw[p] = e.b.CreateSRem(q(p), e.c64(c.W));
+      }
+      auto flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.H * c.W, q(p)), c.I, e.c64(v * e.width)); };
+      for (int p = 0; p < pixels; ++p)  // fetched while the taps run
+        for (std::int64_t v = 0; v < IV; ++v) epilogue.prefetch(flat(p, v));
+      auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
+      e.unrolled(0, c.KH, [&](llvm::Value* kh) {
+        llvm::Value* dr = e.mul(e.b.CreateSub(e.c64(c.KH - 1), kh), c.DH);
+        e.unrolled(0, c.KW, [&](llvm::Value* kw) {
+          llvm::Value* q0 = e.mul(e.b.CreateSub(e.c64(c.KW - 1), kw), c.DW);
+          std::vector<llvm::Value*> at(static_cast<std::size_t>(pixels));
+          for (int p = 0; p < pixels; ++p) at[p] = e.mul(e.mad(e.b.CreateAdd(ih[p], dr), TW, e.add(iw[p], q0)), c.O);
+          e.loop(0, c.O, [&](llvm::Value* co) {
+            llvm::Value* wrow = e.mul(e.mad(e.mad(kh, c.KW, kw), c.O, co), row);
+            std::vector<llvm::Value*> wv;
+            for (std::int64_t v = 0; v < IV; ++v) wv.push_back(e.vload(wt, e.add(wrow, v * e.width), e.width, nullptr));
+            for (int p = 0; p < pixels; ++p) {
+              llvm::Value* gv = e.splat(e.load(e.f32, tile, e.add(at[p], co)), e.width);
+              for (std::int64_t v = 0; v < IV; ++v) acc[p][v].set(e.fma(gv, wv[v], acc[p][v].get()));
+            }
+          });
         }, 5);
-        for (std::int64_t v = 0; v < IV; ++v) {
-          std::vector<llvm::Value*> column, flats;
-          for (int p = 0; p < pixels; ++p) {
-            column.push_back(acc[p][v].get());
-            flats.push_back(e.mad(e.mad(e.mad(b, c.H, ih), c.W, iw(p)), c.I, e.c64(v * e.width)));
-          }
-          epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v));
+      }, 5);
+      for (std::int64_t v = 0; v < IV; ++v) {
+        std::vector<llvm::Value*> column, flats;
+        for (int p = 0; p < pixels; ++p) {
+          column.push_back(acc[p][v].get());
+          flats.push_back(flat(p, v));
         }
-      });
+        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v));
+      }
     });
   });
 }
@@ -270,11 +285,15 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   llvm::Value* image = e.b.CreateInBoundsGEP(e.b.getInt8Ty(), total, e.c64(size * 8));
   e.zero(total, e.c64(0), e.c64(size), e.f64);
   // dw is a GEMM over the image's pixels: (taps = kh,kw,ci) x (channel
-  // vectors), each pixel one rank-1 update. A register tile of TR taps x VR
-  // vectors (VR divides the vectors) takes one pass over the pixels: VR
-  // loads of g and TR broadcasts of x feed TR x VR multiply-adds. Tiles run
-  // in loops (their first tap and vector at run time), so wide layers cost
-  // no code; every element still sums its pixels in order, in float.
+  // vectors), each pixel one rank-1 update. A register tile of up to TR taps
+  // x VR vectors (VR divides the vectors) takes one pass over the pixels: VR
+  // loads of g and one broadcast of x per tap feed TR x VR multiply-adds.
+  // A tap's x sits at a fixed offset from the pixel's window corner, worked
+  // out before the pixel loop: when a (kh, kw) has at least TR channels,
+  // tiles stay within one (kh, kw) and the offsets are constants from one
+  // pointer; narrower inputs (I < TR) tile the flat taps, in registers or
+  // (few tiles) as constants. Every element still sums its pixels in order,
+  // in float.
   const std::int64_t taps = c.KH * c.KW * c.I;
   const std::int64_t budget = accumulator_budget(e);  // kernel_frame.hpp
   std::int64_t VR = 1;
@@ -290,28 +309,28 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     const ConvShape read = c.padded ? bordered_image(f, c, x, b, bordered) : c;
     const ConvImage xi = c.padded ? ConvImage{bordered, e.c64(0)} : conv_image(f, c, x, b);
-    // Taps [t0, t0 + count) x vectors [v0, v0 + VR).
-    auto tile = [&](llvm::Value* t0, std::int64_t count, llvm::Value* v0) {
-      std::vector<llvm::Value*> dh, dw, ci, mask;
-      for (std::int64_t j = 0; j < count; ++j) {
-        llvm::Value* t = e.add(t0, j);
-        dh.push_back(e.add(e.mul(e.b.CreateSDiv(t, e.c64(c.KW * c.I)), c.DH), -read.PH));
-        dw.push_back(e.add(e.mul(e.b.CreateSRem(e.b.CreateSDiv(t, e.c64(c.I)), e.c64(c.KW)), c.DW), -read.PW));
-        ci.push_back(e.b.CreateSRem(t, e.c64(c.I)));
-      }
+    /// The offset in x of tap t from its pixel's window corner.
+    auto tap_offset = [&](llvm::Value* t) {
+      llvm::Value* kh = e.b.CreateSDiv(t, e.c64(c.KW * c.I));
+      llvm::Value* kw = e.b.CreateSRem(e.b.CreateSDiv(t, e.c64(c.I)), e.c64(c.KW));
+      return e.add(e.mul(e.mad(e.mul(kh, c.DH), read.W, e.mul(kw, c.DW)), c.I), e.b.CreateSRem(t, e.c64(c.I)));
+    };
+    // Taps t0 + j (x at corner + offset[j]) x vectors [v0, v0 + VR).
+    auto tile = [&](llvm::Value* t0, const std::vector<llvm::Value*>& offset, llvm::Value* v0) {
+      const auto count = static_cast<std::int64_t>(offset.size());
+      std::vector<llvm::Value*> mask;
       for (std::int64_t k = 0; k < VR; ++k)
         mask.push_back(ragged ? e.first_lanes(e.width, e.b.CreateSub(e.c64(c.O), e.mul(e.add(v0, k), e.width))) : nullptr);
       auto acc = accumulators(e, static_cast<std::size_t>(count), VR);
       e.loop(0, c.OH, [&](llvm::Value* oh) {
+        llvm::Value* row = e.mad(xi.image, read.H, e.add(e.mul(oh, c.SH), -read.PH));
         e.loop(0, c.OW, [&](llvm::Value* ow) {
           llvm::Value* gat = e.add(e.mul(e.mad(e.mad(b, c.OH, oh), c.OW, ow), c.O), e.mul(v0, e.width));
           std::vector<llvm::Value*> gv;
           for (std::int64_t k = 0; k < VR; ++k) gv.push_back(e.vload(g, e.add(gat, k * e.width), e.width, mask[k]));
+          llvm::Value* corner = e.mul(e.mad(row, read.W, e.add(e.mul(ow, c.SW), -read.PW)), c.I);
           for (std::int64_t j = 0; j < count; ++j) {
-            llvm::Value* ih = e.add(e.mul(oh, c.SH), dh[j]);
-            llvm::Value* iw = e.add(e.mul(ow, c.SW), dw[j]);
-            llvm::Value* at = e.add(e.mul(e.mad(e.mad(xi.image, read.H, ih), read.W, iw), c.I), ci[j]);
-            llvm::Value* xv = e.splat(e.load(e.f32, xi.base, at), e.width);
+            llvm::Value* xv = e.splat(e.load(e.f32, xi.base, e.add(corner, offset[j])), e.width);
             for (std::int64_t k = 0; k < VR; ++k) acc[j][k].set(e.fma(xv, gv[k], acc[j][k].get()));
           }
         });
@@ -320,10 +339,36 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
         for (std::int64_t k = 0; k < VR; ++k)
           e.vstore(acc[j][k].get(), image, e.add(e.mul(e.add(t0, j), c.O), e.mul(e.add(v0, k), e.width)), mask[k]);
     };
+    /// Tiles of `count` taps from t0: offsets relative to tap t0's.
+    auto run = [&](llvm::Value* t0, llvm::Value* offset0, std::int64_t count, llvm::Value* v0) {
+      std::vector<llvm::Value*> offset;
+      for (std::int64_t j = 0; j < count; ++j) offset.push_back(e.add(offset0, j));
+      tile(t0, offset, v0);
+    };
     e.loop(0, OV / VR, [&](llvm::Value* vb) {
       llvm::Value* v0 = e.mul(vb, VR);
-      e.loop(0, taps / TR, [&](llvm::Value* tb) { tile(e.mul(tb, TR), TR, v0); });
-      if (taps % TR) tile(e.c64(taps / TR * TR), taps % TR, v0);
+      if (c.I >= TR) {
+        // Tiles within one (kh, kw): ceil(I / TR) tiles of near-equal width.
+        const std::int64_t width = (c.I + (c.I + TR - 1) / TR - 1) / ((c.I + TR - 1) / TR);
+        e.loop(0, c.KH * c.KW, [&](llvm::Value* k) {
+          llvm::Value* t = e.mul(k, c.I);
+          llvm::Value* base = tap_offset(t);
+          e.loop(0, c.I / width, [&](llvm::Value* cb) {
+            llvm::Value* ci = e.mul(cb, width);
+            run(e.add(t, ci), e.add(base, ci), width, v0);
+          });
+          if (c.I % width) run(e.add(t, c.I / width * width), e.add(base, c.I / width * width), c.I % width, v0);
+        });
+      } else {
+        // Flat taps: offsets from each tap's (kh, kw, ci).
+        auto flat = [&](llvm::Value* t0, std::int64_t count) {
+          std::vector<llvm::Value*> offset;
+          for (std::int64_t j = 0; j < count; ++j) offset.push_back(tap_offset(e.add(t0, j)));
+          tile(t0, offset, v0);
+        };
+        e.unrolled(0, taps / TR, [&](llvm::Value* tb) { flat(e.mul(tb, TR), TR); }, 4);
+        if (taps % TR) flat(e.c64(taps / TR * TR), taps % TR);
+      }
     });
     // total += the image's sums, in double.
     e.loop(0, size, [&](llvm::Value* i) {

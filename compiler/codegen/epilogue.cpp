@@ -1,6 +1,7 @@
 // The element accessor and the epilogue of fused chains (kernel_frame.hpp),
 // with the elementwise ops' arithmetic written exactly as in
 // runtime/exec/kernels_elementwise.cpp, for scalars and vectors alike.
+#include <set>
 #include <stdexcept>
 
 #include "compiler/codegen/kernel_frame.hpp"
@@ -179,6 +180,26 @@ void Epilogue::finish_block(const std::vector<llvm::Value*>& block, const std::v
   e.loop(0, count, [&](llvm::Value* q) {
     finish(e.vload(tile, e.mul(q, lanes), lanes, nullptr), e.load(e.i64, at, q), channel, mask);
   });
+}
+
+void Epilogue::prefetch(llvm::Value* flat) {
+  Emitter& e = f_.e;
+  std::set<NodeId> seen(chain_.begin(), chain_.end());
+  auto touch = [&](llvm::Value* base, bool write) {
+    llvm::Value* at = e.b.CreateInBoundsGEP(e.f32, base, flat);
+    e.b.CreateIntrinsic(llvm::Intrinsic::prefetch, {e.ptr}, {at, e.b.getInt32(write ? 1 : 0), e.b.getInt32(3), e.b.getInt32(1)});
+  };
+  for (std::size_t m = 0; m < chain_.size(); ++m) {
+    const ir::Node& n = f_.node(chain_[m]);
+    if (m > 0 && !ir::as_op<ir::ChannelBroadcastOp>(n.op))
+      for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const NodeId in = f_.plan.alias_of[static_cast<std::size_t>(n.inputs[i])];
+        if (seen.count(in) || (category(n.op) == ir::OpCategory::ChannelBinary && i == 1) || f_.plan.generated(in)) continue;
+        seen.insert(in);
+        if (llvm::Value* p = f_.ptr(in)) touch(p, false);
+      }
+    if (llvm::Value* out = f_.ptr(chain_[m])) touch(out, true);
+  }
 }
 
 llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask) {

@@ -80,6 +80,10 @@ class Epilogue {
   /// a loop, so the chain's code is emitted once rather than per accumulator.
   void finish_block(const std::vector<llvm::Value*>& block, const std::vector<llvm::Value*>& flats, llvm::Value* channel,
                     llvm::Value* mask);
+  /// Asks the cache for what finish() at `flat` will read from memory (the
+  /// members' element operands) and write (their outputs): issued a block
+  /// ahead of its epilogue, the loads of a streamed operand come from cache.
+  void prefetch(llvm::Value* flat);
   /// True when some member needs the channel index (per-channel operands),
   /// or the kernel has sinks (summed per channel vector).
   bool per_channel() const;

@@ -202,6 +202,13 @@ TEST_CASE("jit: conv2d and its gradients, valid, same and strided") {
            window(3, 3, 2, 2, kValid));
   check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 5, 6, 4}, 5), random_tensor({2, 3, 3, 72}, 6)},
            window(3, 3, 2, 2, kSame));
+  // Inputs at least a tile wide keep each tile within one (kh, kw): 32
+  // channels of 32 filters (tiles of 11, 11 and 10 channels) and 13 channels
+  // of 40 filters (3 vectors: tiles of 7 and 6), valid and same.
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 5, 6, 32}, 5), random_tensor({2, 3, 4, 32}, 6)},
+           window(3, 3, 1, 1, kValid));
+  check_op(OpKind::Conv2DGradFilter, {random_tensor({2, 6, 5, 13}, 5), random_tensor({2, 6, 5, 40}, 6)},
+           window(3, 3, 1, 1, kSame));
 }
 
 /// Explicit padding: top, bottom, left, right.
@@ -267,12 +274,14 @@ TEST_CASE("jit: dilated conv2d and depthwise conv2d and their gradients") {
     int dh, dw;
   };
   // DeepLab-style 3x3 at dilation 2 (same, and PyTorch's padding = 2),
-  // uneven dilations with strides, and a 1-row kernel.
+  // uneven dilations with strides, a 1-row kernel, and 26 channels (the
+  // filter gradient's tiles within one (kh, kw)).
   const std::vector<Geometry> cases = {{{5, 9, 8, 3}, {3, 3, 3, 20}, window(1, 1, 1, 1, kSame), 2, 2},
                                        {{5, 9, 8, 3}, {3, 3, 3, 4}, padded(3, 1, {2, 2, 2, 2}), 2, 2},
                                        {{5, 9, 10, 2}, {3, 2, 2, 5}, window(1, 1, 2, 2, kValid), 2, 3},
                                        {{4, 11, 9, 3}, {3, 3, 3, 6}, window(1, 1, 2, 1, kSame), 3, 2},
-                                       {{3, 6, 9, 4}, {1, 3, 4, 4}, padded(1, 1, {0, 0, 4, 4}), 1, 4}};
+                                       {{3, 6, 9, 4}, {1, 3, 4, 4}, padded(1, 1, {0, 0, 4, 4}), 1, 4},
+                                       {{2, 9, 8, 26}, {3, 3, 26, 20}, window(1, 1, 1, 1, kSame), 2, 3}};
   for (const Geometry& g : cases) {
     ir::Attrs a = g.a;
     a.window_h = static_cast<int>(g.w[0]), a.window_w = static_cast<int>(g.w[1]);
