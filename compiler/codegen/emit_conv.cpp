@@ -20,10 +20,6 @@ namespace tl::codegen {
 
 namespace {
 
-/// Vector registers kept for a block of pixels' accumulators in conv and its
-/// input gradient: 16 of AVX-512's 32 (8 pixels of 32 channels; more made
-/// LLVM spill), 12 of AVX2's 16.
-int pixel_accumulators(const Emitter& e) { return e.width >= 16 ? 16 : 12; }
 constexpr std::int64_t kMaxPixels = 8;  // pixels in a block
 constexpr std::int64_t kMaxImageTile = 1 << 16;  // floats of a widened image on a thread's stack (256 KB)
 
@@ -348,16 +344,21 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
     e.loop(0, OV / VR, [&](llvm::Value* vb) {
       llvm::Value* v0 = e.mul(vb, VR);
       if (c.I >= TR) {
-        // Tiles within one (kh, kw): ceil(I / TR) tiles of near-equal width.
-        const std::int64_t width = (c.I + (c.I + TR - 1) / TR - 1) / ((c.I + TR - 1) / TR);
+        // Tiles within one (kh, kw): n = ceil(I / TR) tiles, `wide` of them
+        // one channel wider than the rest (32 channels, TR 6: 6 6 5 5 5 5).
+        const std::int64_t n = (c.I + TR - 1) / TR, narrow = c.I / n, wide = c.I - narrow * n;
         e.loop(0, c.KH * c.KW, [&](llvm::Value* k) {
           llvm::Value* t = e.mul(k, c.I);
           llvm::Value* base = tap_offset(t);
-          e.loop(0, c.I / width, [&](llvm::Value* cb) {
-            llvm::Value* ci = e.mul(cb, width);
-            run(e.add(t, ci), e.add(base, ci), width, v0);
-          });
-          if (c.I % width) run(e.add(t, c.I / width * width), e.add(base, c.I / width * width), c.I % width, v0);
+          auto tiles = [&](std::int64_t first, std::int64_t count, std::int64_t width) {
+            if (count == 0) return;
+            e.loop(0, count, [&](llvm::Value* i) {
+              llvm::Value* ci = e.add(e.mul(i, width), first);
+              run(e.add(t, ci), e.add(base, ci), width, v0);
+            });
+          };
+          tiles(0, wide, narrow + 1);
+          tiles(wide * (narrow + 1), n - wide, narrow);
         });
       } else {
         // Flat taps: offsets from each tap's (kh, kw, ci).

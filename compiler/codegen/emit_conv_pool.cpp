@@ -103,7 +103,7 @@ void emit_conv_pool(KernelFrame& f, RowRange rows) {
   Epilogue after(f, pool_side);
   llvm::Type* ints = e.vec(e.width, e.i32);
   // Pooled columns per block: the conv keeps cells x V accumulators per window.
-  const std::int64_t block = fused ? std::max<std::int64_t>(1, std::min({std::int64_t{4}, 12 / (cells * V), win.OW})) : 1;
+  const std::int64_t block = fused ? std::max<std::int64_t>(1, std::min<std::int64_t>({4, pixel_accumulators(e) / (cells * V), win.OW})) : 1;
 
   std::unique_ptr<ConvShape> conv;
   if (fused) {

@@ -137,6 +137,11 @@ void emit_pool_grads(KernelFrame& f, RowRange rows);            // PoolGrads ker
 /// Vector registers a register-blocked kernel keeps as accumulators: 24 of
 /// AVX-512's 32, 12 of AVX2's 16.
 inline int accumulator_budget(const Emitter& e) { return e.width >= 16 ? 24 : 12; }
+/// Vector registers kept for a block of output pixels' accumulators in conv,
+/// its input gradient and conv-pool: 16 of AVX-512's 32 (8 pixels of 32
+/// channels; with more, LLVM spilled: the tap's broadcasts need registers
+/// too), 12 of AVX2's 16.
+inline int pixel_accumulators(const Emitter& e) { return e.width >= 16 ? 16 : 12; }
 
 struct ConvShape {
   std::int64_t B, H, W, I, OH, OW, O, KH, KW, SH, SW, PH, PW, DH, DW;  // DH, DW: the taps' spacing (dilation)
