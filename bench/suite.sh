@@ -72,7 +72,7 @@ work="${out:-$(mktemp -d)}"
 mkdir -p "$work"
 [[ -n "$out" ]] || trap 'rm -rf "$work"' EXIT
 ln -sfn "$root/data/bench" "$work/bench"    # the scripts read bench/*.npy next to themselves
-/usr/bin/python3 "$root/bench/suite/torch_models.py" --blas > "$work/blas.json"
+OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/bench/suite/torch_models.py" --blas > "$work/blas.json"
 uptime > "$work/load-before.txt"
 "$build/bench/fma_probe" --threads "$threads" > "$work/peak.json"
 for m in ${models//,/ }; do

@@ -83,7 +83,7 @@ def main():
     print(f"\nPeak measured by bench/fma_probe ({peak['isa']}): {peak['gflops_1_thread']:.0f} GFLOP/s on 1 thread, "
           f"{peak['gflops_all_threads']:.0f} on {peak['threads']}.")
     print(f"PyTorch's BLAS: {', '.join(blas['libraries']) or 'none loaded'} (sgemm 512: {blas['sgemm_512_gflops']} GFLOP/s "
-          f"on {blas['threads']} thread).")
+          f"on {blas['threads']} thread, OpenBLAS held to one).")
     print(f"Load average before: {open(f'{work}/load-before.txt').read().strip().split('load average: ')[-1]}; "
           f"after: {open(f'{work}/load-after.txt').read().strip().split('load average: ')[-1]}.")
 

@@ -4,6 +4,8 @@
 // generated inside the vector loop that uses it.
 #include <cmath>
 
+#include <llvm/IR/IntrinsicsX86.h>
+
 #include "compiler/codegen/kernel_frame.hpp"
 
 namespace tl::codegen {
@@ -62,8 +64,24 @@ llvm::Value* dropout_values(KernelFrame& f, const ir::Node& n, llvm::Value* flat
   }
   llvm::Type* i32s = e.vec(lanes, e.i32);
   llvm::Value* step = b.CreateTrunc(f.arg(StepSlot::Step, e.i64), e.i32);
-  const auto w = emit_philox(e, f.arg(StepSlot::Seed, e.i64), n.attrs.stream, step,
-                             b.CreateTrunc(b.CreateLShr(index, 2), i32s));
+  llvm::Value* block = b.CreateTrunc(b.CreateLShr(index, 2), i32s);  // each lane's Philox block
+  std::array<llvm::Value*, 4> w;
+  if (lanes == 16 && e.width == 16) {
+    // 16 elements use 4 or 5 blocks: generate 8 (half-width vectors, half
+    // the work of one block per lane) and permute each lane's block in.
+    llvm::Value* first = b.CreateTrunc(b.CreateLShr(e.b.CreateExtractElement(index, std::uint64_t{0}), 2), e.i32);
+    std::vector<llvm::Constant*> steps;
+    for (std::uint32_t i = 0; i < 8; ++i) steps.push_back(b.getInt32(i));
+    const auto eight = emit_philox(e, f.arg(StepSlot::Seed, e.i64), n.attrs.stream, step,
+                                   b.CreateAdd(b.CreateVectorSplat(8, first), llvm::ConstantVector::get(steps)));
+    llvm::Value* at = b.CreateSub(block, e.splat(first, 16));
+    std::vector<int> widen(16);
+    for (int i = 0; i < 16; ++i) widen[static_cast<std::size_t>(i)] = i % 8;
+    for (std::size_t k = 0; k < 4; ++k)
+      w[k] = b.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_si_512, {}, {b.CreateShuffleVector(eight[k], widen), at});
+  } else {
+    w = emit_philox(e, f.arg(StepSlot::Seed, e.i64), n.attrs.stream, step, block);
+  }
   llvm::Value* which = b.CreateTrunc(b.CreateAnd(index, llvm::ConstantInt::get(index->getType(), 3)), i32s);
   auto is = [&](std::uint32_t k) { return b.CreateICmpEQ(which, llvm::ConstantInt::get(i32s, k)); };
   llvm::Value* word = b.CreateSelect(is(0), w[0], b.CreateSelect(is(1), w[1], b.CreateSelect(is(2), w[2], w[3])));
