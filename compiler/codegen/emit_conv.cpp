@@ -179,7 +179,8 @@ void emit_conv(KernelFrame& f, RowRange rows) {
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     const ConvShape read = c.padded ? bordered_image(f, c, x, b, tile) : c;
     const ConvImage image = c.padded ? ConvImage{tile, e.c64(0)} : conv_image(f, c, x, b);
-    e.blocks(e.c64(0), e.c64(c.OH * c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& q) {
+    e.counted_blocks(e.c64(0), e.c64(c.OH * c.OW), block, [&](const std::function<llvm::Value*(std::int64_t)>& q,
+                                                               const std::function<llvm::Value*(std::int64_t)>& fresh) {
       std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
       for (std::int64_t p = 0; p < block; ++p)
         pixels.emplace_back(e.b.CreateSDiv(q(p), e.c64(c.OW)), e.b.CreateSRem(q(p), e.c64(c.OW)));
@@ -188,15 +189,17 @@ void emit_conv(KernelFrame& f, RowRange rows) {
         for (std::int64_t v = 0; v < OV; ++v) epilogue.prefetch(flat(p, v));
       const auto acc = conv_pixels(f, read, image.base, w, image.image, pixels);
       for (std::int64_t v = 0; v < OV; ++v) {
-        std::vector<llvm::Value*> column, flats;
+        std::vector<llvm::Value*> column, flats, news;
         for (std::int64_t p = 0; p < block; ++p) {
           column.push_back(acc[static_cast<std::size_t>(p)][static_cast<std::size_t>(v)]);
           flats.push_back(flat(p, v));
+          news.push_back(fresh(p));
         }
-        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v));
+        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v), news);
       }
     });
   });
+  epilogue.close();
 }
 
 void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
@@ -230,7 +233,8 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
   const std::int64_t block = std::max<std::int64_t>(1, std::min({kMaxPixels, pixel_accumulators(e) / IV, c.H * c.W}));
   e.loop(rows.first, rows.last, [&](llvm::Value* b) {
     spread(f, {c.OH, c.OW, c.O, c.SH, c.SW, top, left, TH, TW}, g, b, tile);
-    e.blocks(e.c64(0), e.c64(c.H * c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& q) {
+    e.counted_blocks(e.c64(0), e.c64(c.H * c.W), block, [&](const std::function<llvm::Value*(std::int64_t)>& q,
+                                                             const std::function<llvm::Value*(std::int64_t)>& fresh) {
       const auto pixels = static_cast<int>(block);
       std::vector<llvm::Value*> ih(static_cast<std::size_t>(pixels)), iw(static_cast<std::size_t>(pixels));
       for (int p = 0; p < pixels; ++p) {
@@ -259,15 +263,17 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
         }, 5);
       }, 5);
       for (std::int64_t v = 0; v < IV; ++v) {
-        std::vector<llvm::Value*> column, flats;
+        std::vector<llvm::Value*> column, flats, news;
         for (int p = 0; p < pixels; ++p) {
           column.push_back(acc[p][v].get());
           flats.push_back(flat(p, v));
+          news.push_back(fresh(p));
         }
-        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v));
+        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v), news);
       }
     });
   });
+  epilogue.close();
 }
 
 void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows) {

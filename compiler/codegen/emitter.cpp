@@ -85,12 +85,26 @@ void Emitter::loop(llvm::Value* lo, llvm::Value* hi, const std::function<void(ll
 
 void Emitter::blocks(llvm::Value* first, llvm::Value* last, std::int64_t block,
                      const std::function<void(const std::function<llvm::Value*(std::int64_t)>&)>& body) {
+  counted_blocks(first, last, block,
+                 [&](const std::function<llvm::Value*(std::int64_t)>& index, const std::function<llvm::Value*(std::int64_t)>&) {
+                   body(index);
+                 });
+}
+
+void Emitter::counted_blocks(llvm::Value* first, llvm::Value* last, std::int64_t block,
+                             const std::function<void(const std::function<llvm::Value*(std::int64_t)>&,
+                                                      const std::function<llvm::Value*(std::int64_t)>&)>& body) {
   llvm::Value* count = b.CreateSDiv(add(b.CreateSub(last, first), block - 1), c64(block));
   llvm::Value* final_start = smax(first, add(last, -block));
   loop(c64(0), count, [&](llvm::Value* q) {
-    llvm::Value* start = smin(add(first, mul(q, block)), final_start);
+    llvm::Value* unseen = add(first, mul(q, block));  // where this block would start if not moved back
+    llvm::Value* start = smin(unseen, final_start);
     llvm::Value* end = add(last, -1);
-    body([&](std::int64_t r) { return r == 0 ? start : smin(add(start, r), end); });
+    body([&](std::int64_t r) { return r == 0 ? start : smin(add(start, r), end); },
+         [&](std::int64_t r) {
+           llvm::Value* i = add(start, r);
+           return b.CreateAnd(b.CreateICmpSGE(i, unseen), b.CreateICmpSLT(i, last));
+         });
   });
 }
 

@@ -104,6 +104,11 @@ class Emitter {
   /// some indices are visited twice; bodies must store, not accumulate.
   void blocks(llvm::Value* first, llvm::Value* last, std::int64_t block,
               const std::function<void(const std::function<llvm::Value*(std::int64_t)>&)>& body);
+  /// blocks(), also telling the body which of its indices no earlier block
+  /// visited: fresh(r) is true for those, so a body may add them up.
+  void counted_blocks(llvm::Value* first, llvm::Value* last, std::int64_t block,
+                      const std::function<void(const std::function<llvm::Value*(std::int64_t)>& index,
+                                               const std::function<llvm::Value*(std::int64_t)>& fresh)>& body);
   /// Calls body(i, mask) for i = first, first + width, ... < last: one vector
   /// of `width` elements each, the lanes past `last` masked off (the mask is
   /// null when `exact` says width divides every range this loop sees).

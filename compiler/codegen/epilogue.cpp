@@ -162,10 +162,11 @@ bool Epilogue::per_channel() const {
 }
 
 void Epilogue::finish_block(const std::vector<llvm::Value*>& block, const std::vector<llvm::Value*>& flats,
-                            llvm::Value* channel, llvm::Value* mask) {
+                            llvm::Value* channel, llvm::Value* mask, const std::vector<llvm::Value*>& fresh) {
   Emitter& e = f_.e;
+  const bool counted = !fresh.empty() && !sinks_.empty();
   if (chain_.size() == 1 || block.size() == 1) {
-    for (std::size_t q = 0; q < block.size(); ++q) finish(block[q], flats[q], channel, mask);
+    for (std::size_t q = 0; q < block.size(); ++q) apply(block[q], flats[q], channel, mask, counted ? fresh[q] : nullptr);
     return;
   }
   llvm::Type* t = block.front()->getType();
@@ -173,12 +174,15 @@ void Epilogue::finish_block(const std::vector<llvm::Value*>& block, const std::v
   const auto count = static_cast<std::int64_t>(block.size());
   llvm::Value* tile = e.local(e.f32, count * lanes);
   llvm::Value* at = e.local(e.i64, count);
+  llvm::Value* news = counted ? e.local(e.b.getInt8Ty(), count) : nullptr;
   for (std::int64_t q = 0; q < count; ++q) {
     e.vstore(block[static_cast<std::size_t>(q)], tile, e.c64(q * lanes), nullptr);
     e.store(flats[static_cast<std::size_t>(q)], at, q);
+    if (counted) e.store(e.b.CreateZExt(fresh[static_cast<std::size_t>(q)], e.b.getInt8Ty()), news, q);
   }
   e.loop(0, count, [&](llvm::Value* q) {
-    finish(e.vload(tile, e.mul(q, lanes), lanes, nullptr), e.load(e.i64, at, q), channel, mask);
+    llvm::Value* is_new = counted ? e.b.CreateTrunc(e.load(e.b.getInt8Ty(), news, q), e.b.getInt1Ty()) : nullptr;
+    apply(e.vload(tile, e.mul(q, lanes), lanes, nullptr), e.load(e.i64, at, q), channel, mask, is_new);
   });
 }
 
@@ -202,7 +206,7 @@ void Epilogue::prefetch(llvm::Value* flat) {
   }
 }
 
-llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask) {
+llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask, llvm::Value* fresh) {
   Emitter& e = f_.e;
   const int lanes = v->getType()->isVectorTy() ? static_cast<int>(llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements()) : 1;
   std::map<NodeId, llvm::Value*> values{{chain_.front(), v}};
@@ -234,6 +238,7 @@ llvm::Value* Epilogue::apply(llvm::Value* v, llvm::Value* flat, llvm::Value* cha
     if (lanes != e.width) throw std::logic_error("epilogue: a sink needs whole channel vectors");
     llvm::Value* x = values.at(f_.plan.alias_of[static_cast<std::size_t>(f_.node(sinks_[s]).inputs[0])]);
     if (mask) x = e.b.CreateSelect(mask, x, e.constant(x->getType(), 0.0));
+    if (fresh) x = e.b.CreateSelect(fresh, x, e.constant(x->getType(), 0.0));  // adding +0 changes no sum
     Emitter::Var& acc = sum(s, channel);
     acc.set(e.b.CreateFAdd(acc.get(), e.b.CreateFPExt(x, e.vec(e.width, e.f64))));
   }

@@ -73,13 +73,16 @@ class Epilogue {
   /// `v`: the root's value at elements [flat, flat + lanes) whose first lane is
   /// channel `channel` (an i64) of the last axis; `mask` the active lanes.
   void finish(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask) { apply(v, flat, channel, mask); }
-  /// finish(), returning the last member's value.
-  llvm::Value* apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask);
-  /// finish() for a block of accumulators: block[q] is the run at flats[q].
-  /// With a fused chain the block is parked in a stack tile and finished in
-  /// a loop, so the chain's code is emitted once rather than per accumulator.
+  /// finish(), returning the last member's value. `fresh` (an i1, null:
+  /// true) says whether the sinks add this run: false for runs an earlier
+  /// block already finished (Emitter::counted_blocks).
+  llvm::Value* apply(llvm::Value* v, llvm::Value* flat, llvm::Value* channel, llvm::Value* mask, llvm::Value* fresh = nullptr);
+  /// finish() for a block of accumulators: block[q] is the run at flats[q]
+  /// (fresh[q] as in apply(); empty: all fresh). With a fused chain the
+  /// block is parked in a stack tile and finished in a loop, so the chain's
+  /// code is emitted once rather than per accumulator.
   void finish_block(const std::vector<llvm::Value*>& block, const std::vector<llvm::Value*>& flats, llvm::Value* channel,
-                    llvm::Value* mask);
+                    llvm::Value* mask, const std::vector<llvm::Value*>& fresh = {});
   /// Asks the cache for what finish() at `flat` will read from memory (the
   /// members' element operands) and write (their outputs): issued a block
   /// ahead of its epilogue, the loads of a streamed operand come from cache.

@@ -80,7 +80,8 @@ SinkMode sink_mode(const StepPlan& plan, const ir::Graph& graph, const Kernel& k
     case ir::OpCategory::ChannelBinary:
     case ir::OpCategory::ChannelBroadcast: return root.shape.back() > 1 ? SinkMode::Epilogue : SinkMode::None;
     case ir::OpCategory::Conv:
-    case ir::OpCategory::ConvGradInput: return SinkMode::Chunks;
+    case ir::OpCategory::ConvGradInput:
+      return root.op == OpKind::Conv2D || root.op == OpKind::Conv2DGradInput ? SinkMode::Epilogue : SinkMode::Chunks;
     case ir::OpCategory::PoolGrad:  // from the argmax, each cell once
       return root_streams(plan, graph, kernel.nodes.front()) && root.shape.back() > 1 ? SinkMode::Epilogue : SinkMode::None;
     case ir::OpCategory::Bound:

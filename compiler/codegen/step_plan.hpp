@@ -136,9 +136,11 @@ void place_buffers(const ir::Graph& graph, StepPlan& plan);
 
 /// How an Op kernel adds up its sinks (channel sums and means of its members,
 /// fusion.cpp): in its epilogue (an elementwise root walked row by row,
-/// channel vector by channel vector), or chunk by chunk of the rows after the
-/// root's emitter has written them (convolutions, whose emitters may visit a
-/// pixel twice). None: sinks do not join it.
+/// channel vector by channel vector; conv2d and its input gradient, whose
+/// blocks of pixels say which pixels an earlier block already finished), or
+/// chunk by chunk of the rows after the root's emitter has written them
+/// (depthwise convolutions, whose emitters may visit a pixel twice). None:
+/// sinks do not join it.
 enum class SinkMode : std::uint8_t { None, Epilogue, Chunks };
 SinkMode sink_mode(const StepPlan& plan, const ir::Graph& graph, const Kernel& kernel);
 /// True when the root `id` of an Op kernel passes its values through an
