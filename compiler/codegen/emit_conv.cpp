@@ -341,7 +341,8 @@ void emit_conv_grad_filter_partial(KernelFrame& f, ir::NodeId id, RowRange rows)
         for (std::int64_t k = 0; k < VR; ++k)
           e.vstore(acc[j][k].get(), image, e.add(e.mul(e.add(t0, j), c.O), e.mul(e.add(v0, k), e.width)), mask[k]);
     };
-    /// Tiles of `count` taps from t0: offsets relative to tap t0's.
+    /// A tile of `count` taps from t0 that lie side by side in x (one
+    /// (kh, kw), consecutive channels): tap t0 + j at offset0 + j.
     auto run = [&](llvm::Value* t0, llvm::Value* offset0, std::int64_t count, llvm::Value* v0) {
       std::vector<llvm::Value*> offset;
       for (std::int64_t j = 0; j < count; ++j) offset.push_back(e.add(offset0, j));
