@@ -59,6 +59,34 @@ std::vector<std::vector<llvm::Value*>> values_of(const std::vector<std::vector<E
   return out;
 }
 
+/// A block's pixel p, channel vector v sits at flat(p, v) of the output.
+using PixelFlat = std::function<llvm::Value*(std::int64_t, std::int64_t)>;
+
+/// Asks the cache for what the epilogue of a block of `pixels` x `vectors`
+/// will read and write, so that it arrives while the block's taps run.
+void prefetch_pixels(Epilogue& epilogue, std::int64_t pixels, std::int64_t vectors, const PixelFlat& flat) {
+  for (std::int64_t p = 0; p < pixels; ++p)
+    for (std::int64_t v = 0; v < vectors; ++v) epilogue.prefetch(flat(p, v));
+}
+
+/// The epilogue of a block: acc[p][v] through the chain to flat(p, v), one
+/// channel vector at a time; its sinks add only the pixels no earlier block
+/// finished (fresh, from Emitter::counted_blocks).
+void finish_pixels(Emitter& e, Epilogue& epilogue, const std::vector<std::vector<llvm::Value*>>& acc, std::int64_t channels,
+                   const PixelFlat& flat, const std::function<llvm::Value*(std::int64_t)>& fresh) {
+  std::vector<llvm::Value*> news;
+  for (std::size_t p = 0; p < acc.size(); ++p) news.push_back(fresh(static_cast<std::int64_t>(p)));
+  for (std::size_t v = 0; v < acc.front().size(); ++v) {
+    const auto vi = static_cast<std::int64_t>(v);
+    std::vector<llvm::Value*> column, flats;
+    for (std::size_t p = 0; p < acc.size(); ++p) {
+      column.push_back(acc[p][v]);
+      flats.push_back(flat(static_cast<std::int64_t>(p), vi));
+    }
+    epilogue.finish_block(column, flats, e.c64(vi * e.width), mask_of(e, channels, vi), news);
+  }
+}
+
 }  // namespace
 
 llvm::Value* tap_source(Emitter& e, llvm::Value* i, llvm::Value* k, std::int64_t pad, std::int64_t stride,
@@ -184,19 +212,9 @@ void emit_conv(KernelFrame& f, RowRange rows) {
       std::vector<std::pair<llvm::Value*, llvm::Value*>> pixels;
       for (std::int64_t p = 0; p < block; ++p)
         pixels.emplace_back(e.b.CreateSDiv(q(p), e.c64(c.OW)), e.b.CreateSRem(q(p), e.c64(c.OW)));
-      auto flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.OH * c.OW, q(p)), c.O, e.c64(v * e.width)); };
-      for (std::int64_t p = 0; p < block; ++p)  // fetched while the taps run
-        for (std::int64_t v = 0; v < OV; ++v) epilogue.prefetch(flat(p, v));
-      const auto acc = conv_pixels(f, read, image.base, w, image.image, pixels);
-      for (std::int64_t v = 0; v < OV; ++v) {
-        std::vector<llvm::Value*> column, flats, news;
-        for (std::int64_t p = 0; p < block; ++p) {
-          column.push_back(acc[static_cast<std::size_t>(p)][static_cast<std::size_t>(v)]);
-          flats.push_back(flat(p, v));
-          news.push_back(fresh(p));
-        }
-        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.O, v), news);
-      }
+      const PixelFlat flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.OH * c.OW, q(p)), c.O, e.c64(v * e.width)); };
+      prefetch_pixels(epilogue, block, OV, flat);
+      finish_pixels(e, epilogue, conv_pixels(f, read, image.base, w, image.image, pixels), c.O, flat, fresh);
     });
   });
   epilogue.close();
@@ -241,9 +259,8 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
         ih[p] = e.b.CreateSDiv(q(p), e.c64(c.W));
         iw[p] = e.b.CreateSRem(q(p), e.c64(c.W));
       }
-      auto flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.H * c.W, q(p)), c.I, e.c64(v * e.width)); };
-      for (int p = 0; p < pixels; ++p)  // fetched while the taps run
-        for (std::int64_t v = 0; v < IV; ++v) epilogue.prefetch(flat(p, v));
+      const PixelFlat flat = [&](std::int64_t p, std::int64_t v) { return e.mad(e.mad(b, c.H * c.W, q(p)), c.I, e.c64(v * e.width)); };
+      prefetch_pixels(epilogue, block, IV, flat);
       auto acc = accumulators(e, static_cast<std::size_t>(pixels), IV);
       e.unrolled(0, c.KH, [&](llvm::Value* kh) {
         llvm::Value* dr = e.mul(e.b.CreateSub(e.c64(c.KH - 1), kh), c.DH);
@@ -262,15 +279,7 @@ void emit_conv_grad_input(KernelFrame& f, RowRange rows) {
           });
         }, 5);
       }, 5);
-      for (std::int64_t v = 0; v < IV; ++v) {
-        std::vector<llvm::Value*> column, flats, news;
-        for (int p = 0; p < pixels; ++p) {
-          column.push_back(acc[p][v].get());
-          flats.push_back(flat(p, v));
-          news.push_back(fresh(p));
-        }
-        epilogue.finish_block(column, flats, e.c64(v * e.width), mask_of(e, c.I, v), news);
-      }
+      finish_pixels(e, epilogue, values_of(acc), c.I, flat, fresh);
     });
   });
   epilogue.close();
