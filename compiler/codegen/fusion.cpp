@@ -1,5 +1,9 @@
-// Fusion (step_plan.hpp, `fuse`), in four rewrites of the one-kernel-per-node
+// Fusion (step_plan.hpp, `fuse`), in rewrites of the one-kernel-per-node
 // plan, each keeping every kernel after the kernels that compute its inputs:
+//   0. weights first: kernels computing from weights and constants alone (an
+//      inference batchnorm's -mean and gamma / sqrt(var + eps)) run before
+//      every kernel that reads a fed input, so the chains of 2 can take the
+//      nodes that read them;
 //   1. generated values: a Fill or dropout mask read only elementwise is
 //      computed where it is read (a dropout mask inside the loop that uses it);
 //   2. epilogue chains: an elementwise node joins the kernel of the input it
@@ -15,6 +19,7 @@
 //   5. updates: every optimizer update and moving average in one kernel,
 //      after the last gradient.
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "compiler/codegen/op_traits.hpp"
@@ -62,6 +67,28 @@ struct Fuser {
   bool ready(NodeId in, int k) const {
     const int producer = kernel(in);
     return producer < 0 || producer <= k;  // leaves, generated, earlier kernels, members of k
+  }
+
+  // 0. Weights first: a stable reorder that moves every kernel whose node
+  //    reads no fed input (directly or through other nodes) ahead of those
+  //    that do. Only nodes before the first update move, so none reads a
+  //    value an update wrote; inputs stay before their readers.
+  void weights_first() {
+    std::size_t first_effect = graph.size();
+    for (NodeId e : graph.effects()) first_effect = std::min(first_effect, node_index(e));
+    std::vector<bool> fed(graph.size(), false);
+    std::vector<Kernel> early, late;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      const ir::Node& n = graph.node(static_cast<NodeId>(i));
+      fed[i] = n.op == OpKind::Input || i >= first_effect;
+      for (NodeId in : n.inputs) fed[i] = fed[i] || fed[node_index(in)];
+      const int k = plan.kernel_of[i];
+      if (k >= 0) (fed[i] ? late : early).push_back(std::move(plan.kernels[static_cast<std::size_t>(k)]));
+    }
+    plan.kernels = std::move(early);
+    plan.kernels.insert(plan.kernels.end(), std::make_move_iterator(late.begin()), std::make_move_iterator(late.end()));
+    for (std::size_t k = 0; k < plan.kernels.size(); ++k)
+      for (NodeId n : plan.kernels[k].nodes) plan.kernel_of[node_index(n)] = static_cast<int>(k);
   }
 
   // 1. Generated values.
@@ -430,6 +457,7 @@ struct Fuser {
 void fuse(const ir::Graph& graph, StepPlan& plan) {
   Fuser f{graph, plan, {}, {}};
   f.index();
+  f.weights_first();
   f.generate();
   f.chain();
   f.pool_argmax();

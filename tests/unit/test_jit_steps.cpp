@@ -249,11 +249,11 @@ void check_training(std::size_t index, std::int64_t n, int threads, int steps) {
   }
 }
 
-/// `tlc --emit=fused` of model `index`'s training step at batch 16.
-std::string train_plan(std::size_t index) {
+/// `tlc --emit=fused` of model `index`'s training (or eval) step at batch 16.
+std::string train_plan(std::size_t index, lower::StepKind kind = lower::StepKind::Train) {
   data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
-  const lower::StepGraph train = lower::build_step(exp.models[index], 16, lower::StepKind::Train, &exp.steps[index].train);
+  const lower::StepGraph train = lower::build_step(exp.models[index], 16, kind, &exp.steps[index].train);
   return codegen::describe(codegen::plan_step(train.graph), train.graph);
 }
 
@@ -312,6 +312,28 @@ TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
   }
   CHECK(convs_summing == 3);
   CHECK(grad_inputs_summing == 2);
+}
+
+TEST_CASE("jit: an inference batchnorm, and the add and relu after it, run in its conv's epilogue") {
+  // Its -mean and gamma / sqrt(var + eps) come from weights alone: their
+  // kernels run first, so the conv's chain can take the nodes that read them.
+  const std::string plan = train_plan(8, lower::StepKind::Eval);
+  INFO(plan);
+  std::istringstream lines(plan);
+  int convs = 0, folded = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("kernel", 0) != 0) continue;
+    const bool owner = line.find("conv2d") != std::string::npos || line.find("matmul") != std::string::npos;
+    CHECK_MESSAGE((line.find("bias_add") == std::string::npos || owner), line);
+    if (line.find("conv2d %") == std::string::npos) continue;
+    ++convs;
+    if (line.find("+ bias_add %") != std::string::npos && line.find("+ channel_mul %") != std::string::npos &&
+        line.find("+ relu %") != std::string::npos)
+      ++folded;
+  }
+  CHECK(convs == 3);
+  CHECK(folded == 3);
+  CHECK(plan.find("+ add %") != std::string::npos);  // the residual add too
 }
 
 TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fused") {
