@@ -7,7 +7,7 @@
 //      another thread may have written (or still read) since the last barrier;
 //   4. arena offsets: two buffers share bytes only if their phase intervals
 //      (writer's phase .. last reader's phase) are disjoint;
-//   5. each Reduce node gets its own per-thread scratch.
+//   5. each Reduce node gets its own per-thread scratch, a kernel's in a row.
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -240,13 +240,18 @@ struct Placement {
     }
   }
 
-  // 5. Per-thread scratch: Reduce nodes' partial sums, other kernels' work buffers.
+  // 5. Per-thread scratch: Reduce nodes' partial sums, other kernels' work
+  //    buffers; a kernel's in a row, in its members' order, so kernels alike
+  //    find theirs at the same offsets from their first (emit_step.cpp
+  //    compiles such kernels once).
   void place_scratch() {
-    for (std::size_t i = 0; i < graph.size(); ++i) {
-      if (plan.kernel_of[i] < 0 || scratch_bytes(graph, graph.node(static_cast<NodeId>(i))) == 0) continue;
-      plan.scratch_of[i] = plan.scratch_stride;
-      plan.scratch_stride += align64(scratch_bytes(graph, graph.node(static_cast<NodeId>(i))));
-    }
+    for (const Kernel& k : plan.kernels)
+      for (NodeId id : k.nodes) {
+        const std::int64_t bytes = scratch_bytes(graph, graph.node(id));
+        if (bytes == 0) continue;
+        plan.scratch_of[static_cast<std::size_t>(id)] = plan.scratch_stride;
+        plan.scratch_stride += align64(bytes);
+      }
   }
 };
 

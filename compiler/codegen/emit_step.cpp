@@ -1,8 +1,10 @@
 // The module of one step: one function per pass (a kernel's main pass, or
 // the combine of its partial sums) taking each distinct buffer as a noalias
-// pointer, and the entry function that every thread runs: it computes the
-// buffers' addresses, calls the passes in plan order and meets the other
-// threads at the plan's barriers.
+// pointer and where its scratch starts, and the entry function that every
+// thread runs: it computes the buffers' addresses, calls the passes in plan
+// order and meets the other threads at the plan's barriers. A pass whose
+// function would be identical to an earlier one's (the same kernel on other
+// buffers) calls that one, so repeated blocks are optimised and compiled once.
 #include "compiler/codegen/emit_step.hpp"
 
 #include <llvm/IR/Function.h>
@@ -11,6 +13,8 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <stdexcept>
 
 #include "compiler/codegen/kernel_frame.hpp"
@@ -60,7 +64,8 @@ llvm::Value* KernelFrame::arg(StepSlot slot, llvm::Type* type) const {
 
 llvm::Value* KernelFrame::scratch(NodeId id, llvm::Value* thread) const {
   const std::int64_t offset = plan.scratch_of[static_cast<std::size_t>(id)];
-  llvm::Value* at = e.add(e.mul(thread, arg(StepSlot::ScratchStride, e.i64)), offset);
+  if (offset < 0) throw std::logic_error("codegen: %" + std::to_string(id) + " has no scratch");
+  llvm::Value* at = e.b.CreateAdd(e.mul(thread, arg(StepSlot::ScratchStride, e.i64)), e.add(scratch_base, offset - scratch_first));
   return e.b.CreateInBoundsGEP(e.b.getInt8Ty(), arg(StepSlot::Scratch, e.ptr), at);
 }
 
@@ -247,15 +252,54 @@ struct ModuleBuilder {
     return work * 20 < plan.work;
   }
 
-  /// void name(ptr args, i64 tid, i64 threads, ptr noalias buffer...) in `e`'s module.
+  /// void name(ptr args, i64 tid, i64 threads, i64 scratch, ptr noalias
+  /// buffer...) in `e`'s module; `scratch` is where the kernel's scratch
+  /// starts in a thread's.
+  static constexpr unsigned kFirstBuffer = 4;
   llvm::Function* pass_function(Emitter& e, const std::string& name, std::size_t buffers) {
-    std::vector<llvm::Type*> params = {e.ptr, e.i64, e.i64};
+    std::vector<llvm::Type*> params = {e.ptr, e.i64, e.i64, e.i64};
     params.insert(params.end(), buffers, e.ptr);
     auto* fn = llvm::Function::Create(llvm::FunctionType::get(e.b.getVoidTy(), params, false),
                                       llvm::Function::ExternalLinkage, prefix + "." + name, e.mod);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
-    for (std::size_t i = 0; i < buffers; ++i) fn->addParamAttr(static_cast<unsigned>(3 + i), llvm::Attribute::NoAlias);
+    for (std::size_t i = 0; i < buffers; ++i) fn->addParamAttr(static_cast<unsigned>(kFirstBuffer + i), llvm::Attribute::NoAlias);
     return fn;
+  }
+
+  /// The first scratch offset of the kernel's members (0 when none has any).
+  std::int64_t scratch_first(const Kernel& kernel) const {
+    std::int64_t first = -1;
+    for (NodeId id : kernel.nodes)
+      if (const std::int64_t at = plan.scratch_of[static_cast<std::size_t>(id)]; at >= 0 && (first < 0 || at < first)) first = at;
+    return std::max<std::int64_t>(first, 0);
+  }
+
+  /// A pass function's text with what makes it differ from an identical
+  /// one's removed: its name, and the numbers its module gives attribute
+  /// groups and loop metadata (their contents are spelled out, or always the
+  /// same: Emitter::loop's hint for cold loops). Empty when it cannot be
+  /// compared this way (a call site's attribute group).
+  static std::string comparable_text(const llvm::Function& fn) {
+    std::string body;
+    llvm::raw_string_ostream os(body);
+    for (const llvm::BasicBlock& block : fn) block.print(os);
+    os.flush();
+    std::string text;
+    llvm::raw_string_ostream head(text);
+    fn.getFunctionType()->print(head);
+    const llvm::AttributeList attrs = fn.getAttributes();
+    head << " | " << attrs.getFnAttrs().getAsString() << " | " << attrs.getRetAttrs().getAsString();
+    for (unsigned i = 0; i < fn.arg_size(); ++i) head << " | " << attrs.getParamAttrs(i).getAsString();
+    head << "\n";
+    head.flush();
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      const bool number = i + 1 < body.size() && std::isdigit(static_cast<unsigned char>(body[i + 1]));
+      if (body[i] == '#' && number) return {};
+      text += body[i];
+      if (body[i] == '!' && number)
+        while (i + 1 < body.size() && std::isdigit(static_cast<unsigned char>(body[i + 1]))) ++i;
+    }
+    return text;
   }
 
   std::string pass_name(std::size_t index, const Pass& pass) const {
@@ -280,9 +324,11 @@ struct ModuleBuilder {
       emitters.push_back(std::make_unique<Emitter>(*module, width));
       parts.push_back({std::move(context), std::move(module)});
     }
-    std::vector<std::pair<std::string, std::vector<Storage>>> calls;
+    std::vector<Call> calls;
+    std::map<std::string, std::string> compiled;  // comparable text -> the function that has it
     for (std::size_t p = 0; p < plan.passes.size(); ++p) {
       const Pass& pass = plan.passes[p];
+      const Kernel& kernel = plan.kernels[static_cast<std::size_t>(pass.kernel)];
       std::size_t target = 0;
       for (std::size_t i = 1; i < parts.size(); ++i)
         if (instructions(*parts[i].module) < instructions(*parts[target].module)) target = i;
@@ -295,10 +341,10 @@ struct ModuleBuilder {
       fn->addFnAttr("min-legal-vector-width", bits);
       if (cold(pass)) fn->addFnAttr(llvm::Attribute::OptimizeForSize);
       e.b.SetInsertPoint(llvm::BasicBlock::Create(e.ctx, "entry", fn));
-      KernelFrame f{e, graph, plan, plan.kernels[static_cast<std::size_t>(pass.kernel)], fn->getArg(0), fn->getArg(1), fn->getArg(2), {}};
+      KernelFrame f{e, graph, plan, kernel, fn->getArg(0), fn->getArg(1), fn->getArg(2), {}, fn->getArg(3), scratch_first(kernel)};
       e.clear_pixel_marks();
       for (std::size_t i = 0; i < buffers.size(); ++i) {
-        llvm::Value* buffer = fn->getArg(static_cast<unsigned>(3 + i));
+        llvm::Value* buffer = fn->getArg(static_cast<unsigned>(kFirstBuffer + i));
         f.buffers[key_of(buffers[i])] = buffer;
         if (buffers[i].kind == StorageKind::Leaf && buffers[i].leaf == plan.byte_leaf)
           e.read_as_pixels(buffer, {e.load(e.f32, f.arg(StepSlot::Scalars, e.ptr), plan.image_scale),
@@ -307,12 +353,28 @@ struct ModuleBuilder {
       e.cold = true;
       emit_pass(f, pass);
       e.b.CreateRetVoid();
-      calls.emplace_back(fn->getName().str(), std::move(buffers));
+      // A pass identical to an earlier one (the same kernel on other
+      // buffers: a ResNet's repeated blocks) calls that one's code instead.
+      std::string name = fn->getName().str();
+      if (std::string text = comparable_text(*fn); !text.empty()) {
+        const auto [found, fresh] = compiled.emplace(std::move(text), name);
+        if (!fresh) {
+          fn->eraseFromParent();
+          name = found->second;
+        }
+      }
+      calls.push_back({name, std::move(buffers), f.scratch_first});
     }
     build_entry(*emitters[0], calls);
   }
 
-  void build_entry(Emitter& e, const std::vector<std::pair<std::string, std::vector<Storage>>>& calls) {
+  struct Call {
+    std::string function;
+    std::vector<Storage> buffers;
+    std::int64_t scratch;  // where the kernel's scratch starts in a thread's
+  };
+
+  void build_entry(Emitter& e, const std::vector<Call>& calls) {
     auto* entry_type = llvm::FunctionType::get(e.b.getVoidTy(), {e.ptr, e.i32}, false);
     llvm::Function* entry = llvm::Function::Create(entry_type, llvm::Function::ExternalLinkage, prefix, e.mod);
     entry->addFnAttr(llvm::Attribute::NoUnwind);
@@ -333,13 +395,13 @@ struct ModuleBuilder {
     e.b.CreateStore(e.b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {}), since);
     for (std::size_t c = 0; c < calls.size(); ++c) {
       if (plan.passes[c].barrier_before) e.b.CreateCall(barrier_type, barrier, {barrier_state});
-      llvm::Function* callee = e.mod.getFunction(calls[c].first);
+      llvm::Function* callee = e.mod.getFunction(calls[c].function);
       if (!callee) {  // defined by another part: declared here
-        callee = pass_function(e, "", calls[c].second.size());
-        callee->setName(calls[c].first);
+        callee = pass_function(e, "", calls[c].buffers.size());
+        callee->setName(calls[c].function);
       }
-      std::vector<llvm::Value*> call_args = {args, tid, threads};
-      for (const Storage& s : calls[c].second)
+      std::vector<llvm::Value*> call_args = {args, tid, threads, e.c64(calls[c].scratch)};
+      for (const Storage& s : calls[c].buffers)
         call_args.push_back(s.kind == StorageKind::Leaf ? e.load(e.ptr, tensors, s.leaf)
                                                         : e.b.CreateInBoundsGEP(e.b.getInt8Ty(), arena, e.c64(s.offset)));
       e.b.CreateCall(callee, call_args);

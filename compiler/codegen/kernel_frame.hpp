@@ -30,6 +30,11 @@ struct KernelFrame {
   llvm::Value* tid = nullptr;      ///< i64
   llvm::Value* threads = nullptr;  ///< i64
   std::map<BufferKey, llvm::Value*> buffers;
+  /// Where the kernel's scratch starts in a thread's (an i64 parameter, so
+  /// that kernels alike compile to one function), and the plan's offset it
+  /// stands for: node n's scratch is at scratch_base + scratch_of[n] - scratch_first.
+  llvm::Value* scratch_base = nullptr;
+  std::int64_t scratch_first = 0;
 
   const ir::Node& node(ir::NodeId id) const { return graph.node(id); }
   const ir::Shape& shape(ir::NodeId id) const { return graph.node(id).shape; }

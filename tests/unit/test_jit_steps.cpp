@@ -336,6 +336,32 @@ TEST_CASE("jit: an inference batchnorm, and the add and relu after it, run in it
   CHECK(plan.find("+ add %") != std::string::npos);  // the residual add too
 }
 
+TEST_CASE("jit: passes alike compile to one function, each given its own scratch") {
+  // bn_residual's second and third convs (72 -> 72) are alike: one function
+  // each for their forward passes, filter gradients and combines, called on
+  // different buffers and scratch (check_training below runs them).
+  data::DataStore store;
+  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
+  const lower::StepGraph train = lower::build_step(exp.models[8], 16, lower::StepKind::Train, &exp.steps[8].train);
+  const codegen::StepPlan plan = codegen::plan_step(train.graph);
+  const std::string ir = codegen::optimised_ir(train.graph, {});
+  auto defined = [&](const std::string& part) {
+    int n = 0;
+    std::istringstream lines(ir);
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind("define", 0) == 0 && line.find(part) != std::string::npos) ++n;
+    return n;
+  };
+  int filter_passes = 0;
+  for (const codegen::Pass& pass : plan.passes)
+    for (ir::NodeId id : plan.kernels[static_cast<std::size_t>(pass.kernel)].nodes)
+      if (train.graph.node(id).op == ir::OpKind::Conv2DGradFilter && !pass.combine) ++filter_passes;
+  CHECK(filter_passes == 3);
+  CHECK(defined("_conv2d_grad_filter(") == 2);
+  CHECK(defined("_conv2d_grad_filter_combine(") == 2);
+  CHECK(defined("") < static_cast<int>(plan.passes.size()));
+}
+
 TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fused") {
   for (int threads : {1, 2}) check_training(8, 16, threads, 3);
   check_training(8, 7, 2, 2);  // a partial batch
