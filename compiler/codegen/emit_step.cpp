@@ -275,10 +275,10 @@ struct ModuleBuilder {
   }
 
   /// A pass function's text with what makes it differ from an identical
-  /// one's removed: its name, and the numbers its module gives attribute
-  /// groups and loop metadata (their contents are spelled out, or always the
-  /// same: Emitter::loop's hint for cold loops). Empty when it cannot be
-  /// compared this way (a call site's attribute group).
+  /// one's removed: its name, its attribute groups' numbers (their contents
+  /// are spelled out instead) and the numbers of its `!llvm.loop` metadata
+  /// (always Emitter::loop's hint for cold loops). Empty when it cannot be
+  /// compared this way: a call site's attribute group, or other metadata.
   static std::string comparable_text(const llvm::Function& fn) {
     std::string body;
     llvm::raw_string_ostream os(body);
@@ -296,8 +296,10 @@ struct ModuleBuilder {
       const bool number = i + 1 < body.size() && std::isdigit(static_cast<unsigned char>(body[i + 1]));
       if (body[i] == '#' && number) return {};
       text += body[i];
-      if (body[i] == '!' && number)
+      if (body[i] == '!' && number) {
+        if (!text.ends_with("!llvm.loop !")) return {};
         while (i + 1 < body.size() && std::isdigit(static_cast<unsigned char>(body[i + 1]))) ++i;
+      }
     }
     return text;
   }

@@ -244,6 +244,7 @@ llvm::Value* Emitter::libm(const char* name, llvm::Value* x) {
   fn->setDoesNotThrow();
   fn->setMemoryEffects(llvm::MemoryEffects::none());  // errno is never read
   fn->addFnAttr(llvm::Attribute::WillReturn);
+  ++libm_calls;
   return b.CreateCall(callee, {x});
 }
 

@@ -39,6 +39,8 @@ class Emitter {
   /// While set, loops are marked not to be vectorised or unrolled: cold code
   /// stays small, which keeps compile time down.
   bool cold = false;
+  /// Scalar libm calls emitted so far (Epilogue::finish_block unrolls only chains that make none).
+  std::int64_t libm_calls = 0;
 
   llvm::Value* c64(std::int64_t v) { return b.getInt64(static_cast<std::uint64_t>(v)); }
   llvm::Value* c32(std::int32_t v) { return b.getInt32(static_cast<std::uint32_t>(v)); }

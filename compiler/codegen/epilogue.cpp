@@ -162,12 +162,13 @@ bool Epilogue::per_channel() const {
 }
 
 namespace {
-/// Chains up to this long run unrolled over a block's pixels. Longer ones
-/// loop over the block from a stack copy, which keeps their code small but
-/// splits the tap loop's live range: a conv whose taps are all unrolled (3
-/// input channels: 54 weight vectors held across blocks) then spills them
-/// and ran 2.5x slower (resnet_bn's first conv in inference, 14 -> 36
-/// Mcycles per 256 images).
+/// Chains up to this long run unrolled over a block's pixels, unless they
+/// call libm (tanh, gelu, sigmoid: a call per lane, and every call clobbers
+/// the vector registers anyway). Others loop over the block from a stack
+/// copy, which keeps their code small but splits the tap loop's live range:
+/// a conv whose taps are all unrolled (3 input channels: 54 weight vectors
+/// held across blocks) then spills them and ran 2.5x slower (resnet_bn's
+/// first conv in inference, 14 -> 36 Mcycles per 256 images).
 constexpr std::size_t kUnrolledChain = 8;
 }  // namespace
 
@@ -175,20 +176,25 @@ void Epilogue::finish_block(const std::vector<llvm::Value*>& block, const std::v
                             llvm::Value* channel, llvm::Value* mask, const std::vector<llvm::Value*>& fresh) {
   Emitter& e = f_.e;
   const bool counted = !fresh.empty() && !sinks_.empty();
+  // The first pixel unrolled tells whether the chain calls libm.
+  std::size_t first = 0;
   if (chain_.size() <= kUnrolledChain || block.size() == 1) {
-    for (std::size_t q = 0; q < block.size(); ++q) apply(block[q], flats[q], channel, mask, counted ? fresh[q] : nullptr);
-    return;
+    const std::int64_t calls = e.libm_calls;
+    for (; first < block.size() && (first == 0 || e.libm_calls == calls); ++first)
+      apply(block[first], flats[first], channel, mask, counted ? fresh[first] : nullptr);
+    if (first == block.size()) return;
   }
   llvm::Type* t = block.front()->getType();
   const int lanes = t->isVectorTy() ? static_cast<int>(llvm::cast<llvm::FixedVectorType>(t)->getNumElements()) : 1;
-  const auto count = static_cast<std::int64_t>(block.size());
+  const auto count = static_cast<std::int64_t>(block.size() - first);
   llvm::Value* tile = e.local(e.f32, count * lanes);
   llvm::Value* at = e.local(e.i64, count);
   llvm::Value* news = counted ? e.local(e.b.getInt8Ty(), count) : nullptr;
   for (std::int64_t q = 0; q < count; ++q) {
-    e.vstore(block[static_cast<std::size_t>(q)], tile, e.c64(q * lanes), nullptr);
-    e.store(flats[static_cast<std::size_t>(q)], at, q);
-    if (counted) e.store(e.b.CreateZExt(fresh[static_cast<std::size_t>(q)], e.b.getInt8Ty()), news, q);
+    const auto from = first + static_cast<std::size_t>(q);
+    e.vstore(block[from], tile, e.c64(q * lanes), nullptr);
+    e.store(flats[from], at, q);
+    if (counted) e.store(e.b.CreateZExt(fresh[from], e.b.getInt8Ty()), news, q);
   }
   e.loop(0, count, [&](llvm::Value* q) {
     llvm::Value* is_new = counted ? e.b.CreateTrunc(e.load(e.b.getInt8Ty(), news, q), e.b.getInt1Ty()) : nullptr;
