@@ -15,6 +15,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 namespace {
 
 /// Images whose label is the row that is bright: easy to learn.
@@ -61,10 +63,20 @@ other = small(4)
 summary net
 )";
 
+/// A path of this process's own under the temp directory: ctest runs the
+/// test cases as parallel processes, and two that shared a run directory
+/// raced on its results.json.
+std::filesystem::path scratch(const std::string& name) {
+  const std::filesystem::path file(name);
+  const std::string own = file.stem().string() + "-" + std::to_string(getpid()) + file.extension().string();
+  return std::filesystem::temp_directory_path() / own;
+}
+
 tl::Model trained_model(std::uint64_t seed) {
   auto exp = tl::Experiment::compile_source("api.tl", script);
-  const auto dir = std::filesystem::temp_directory_path() / ("tl-api-" + std::to_string(seed));
+  const auto dir = scratch("tl-api-" + std::to_string(seed));
   exp.run({dir.string(), "reference", 1, {}});
+  std::filesystem::remove_all(dir);
   tl::Model model = exp.model("net");
   const Toy toy(64);
   tl::TrainOptions options;
@@ -91,7 +103,7 @@ TEST_CASE("script errors come back as tl::Error with file:line:col") {
 TEST_CASE("training on host buffers learns, from bytes and from floats") {
   auto exp = tl::Experiment::compile_source("api.tl", script);
   std::vector<std::string> lines;
-  exp.run({(std::filesystem::temp_directory_path() / "tl-api-run").string(), "reference", 1,
+  exp.run({scratch("tl-api-run").string(), "reference", 1,
            [&](std::string_view line) { lines.emplace_back(line); }});
   CHECK(exp.model_names() == std::vector<std::string>{"net", "other"});
   bool saw_total = false;
@@ -121,7 +133,7 @@ TEST_CASE("two models live side by side, and save and load round-trip exactly") 
   const auto scores_a = a.predict_scores(toy.byte_images());
   const auto scores_b = b.predict_scores(toy.byte_images());
   CHECK(scores_a != scores_b);
-  const auto path = (std::filesystem::temp_directory_path() / "tl-api-a.safetensors").string();
+  const auto path = scratch("tl-api-a.safetensors").string();
   a.save(path);
   const tl::Model loaded = tl::Model::load(path);
   CHECK(loaded.predict_scores(toy.byte_images()) == scores_a);
@@ -137,7 +149,7 @@ TEST_CASE("a model's class names: set, read, saved and loaded") {
   CHECK_THROWS_AS(model.set_class_names({"a", "b"}), tl::Error);  // one per output
   model.set_class_names({"top", "second", "third", "bottom"});
   CHECK(model.class_name(3) == "bottom");
-  const auto path = (std::filesystem::temp_directory_path() / "tl-api-classes.safetensors").string();
+  const auto path = scratch("tl-api-classes.safetensors").string();
   model.save(path);
   CHECK(tl::Model::load(path).class_names() == std::vector<std::string>{"top", "second", "third", "bottom"});
   std::filesystem::remove(path);
@@ -183,7 +195,7 @@ TEST_CASE("a model knows the pixel map it was trained on, and its file keeps it"
   REQUIRE(model.pixels().has_value());
   CHECK(model.pixels()->scale == normalized.scale);
   CHECK(model.pixels()->offset == normalized.offset);
-  const auto path = (std::filesystem::temp_directory_path() / "tl-api-pixels.safetensors").string();
+  const auto path = scratch("tl-api-pixels.safetensors").string();
   model.save(path);
   const tl::Model loaded = tl::Model::load(path);
   REQUIRE(loaded.pixels().has_value());
@@ -214,7 +226,7 @@ TEST_CASE("a per-channel pixel map is kept, saved, and applied to the bytes it m
   model.train(images, toy.labels.data(), options);
   REQUIRE(model.pixels().has_value());
   CHECK(*model.pixels() == images.map());
-  const auto path = (std::filesystem::temp_directory_path() / "tl-api-channel-pixels.safetensors").string();
+  const auto path = scratch("tl-api-channel-pixels.safetensors").string();
   model.save(path);
   const tl::Model loaded = tl::Model::load(path);
   REQUIRE(loaded.pixels().has_value());
@@ -254,7 +266,7 @@ void write_idx(const Toy& toy, const std::filesystem::path& dir) {
 }
 
 TEST_CASE("a script's model carries the pixel map of its last train step") {
-  const auto dir = std::filesystem::temp_directory_path() / "tl-api-script-pixels";
+  const auto dir = scratch("tl-api-script-pixels");
   write_idx(Toy(48), dir / "toy");
   auto exp = tl::Experiment::compile_source((dir / "pixels.tl").string(), R"(
 seed 2
@@ -310,7 +322,7 @@ TEST_CASE("bad host input is an error, not a crash") {
 
 TEST_CASE("training options: weight decay, smoothing, clipping, validation and early stopping") {
   auto exp = tl::Experiment::compile_source("api.tl", script);
-  exp.run({(std::filesystem::temp_directory_path() / "tl-api-options").string(), "reference", 1, {}});
+  exp.run({scratch("tl-api-options").string(), "reference", 1, {}});
   const Toy toy(64);
   // Validation whose labels disagree with the images: its loss rises as the
   // model learns the training labels, so early stopping has a best epoch to go back to.
@@ -446,7 +458,7 @@ void as_processes(int n, const std::function<void(int, const tl::Processes&)>& b
 
 TEST_CASE("data-parallel training through TrainOptions::processes ends where one process does") {
   auto exp = tl::Experiment::compile_source("api.tl", script);
-  exp.run({(std::filesystem::temp_directory_path() / "tl-api-processes").string(), "reference", 1, {}});
+  exp.run({scratch("tl-api-processes").string(), "reference", 1, {}});
   const Toy toy(64);
   const tl::Images images = toy.byte_images();
   tl::TrainOptions options;
@@ -480,7 +492,7 @@ TEST_CASE("data-parallel training through TrainOptions::processes ends where one
 
 TEST_CASE("an error on one of the processes reaches every process's train(): all throw, none waits") {
   auto exp = tl::Experiment::compile_source("api.tl", script);
-  exp.run({(std::filesystem::temp_directory_path() / "tl-api-processes-error").string(), "reference", 1, {}});
+  exp.run({scratch("tl-api-processes-error").string(), "reference", 1, {}});
   const Toy toy(64);
   const tl::Images images = toy.byte_images();
   std::vector<std::int32_t> bad = toy.labels;
