@@ -249,12 +249,17 @@ void check_training(std::size_t index, std::int64_t n, int threads, int steps) {
   }
 }
 
-/// `tlc --emit=fused` of model `index`'s training (or eval) step at batch 16.
-std::string train_plan(std::size_t index, lower::StepKind kind = lower::StepKind::Train) {
+/// Model `index`'s training (or eval) step at batch 16.
+lower::StepGraph step_graph(std::size_t index, lower::StepKind kind = lower::StepKind::Train) {
   data::DataStore store;
   const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
-  const lower::StepGraph train = lower::build_step(exp.models[index], 16, kind, &exp.steps[index].train);
-  return codegen::describe(codegen::plan_step(train.graph), train.graph);
+  return lower::build_step(exp.models[index], 16, kind, &exp.steps[index].train);
+}
+
+/// `tlc --emit=fused` of that step.
+std::string plan_text(std::size_t index, lower::StepKind kind = lower::StepKind::Train) {
+  const lower::StepGraph step = step_graph(index, kind);
+  return codegen::describe(codegen::plan_step(step.graph), step.graph);
 }
 
 }  // namespace
@@ -293,7 +298,7 @@ TEST_CASE("jit: training steps of a MobileNetV2-style inverted residual: depthwi
 }
 
 TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
-  const std::string plan = train_plan(8);
+  const std::string plan = plan_text(8);
   INFO(plan);
   std::istringstream lines(plan);
   int convs_summing = 0, grad_inputs_summing = 0;
@@ -317,7 +322,7 @@ TEST_CASE("jit: batchnorm's sums join the passes that compute what they sum") {
 TEST_CASE("jit: an inference batchnorm, and the add and relu after it, run in its conv's epilogue") {
   // Its -mean and gamma / sqrt(var + eps) come from weights alone: their
   // kernels run first, so the conv's chain can take the nodes that read them.
-  const std::string plan = train_plan(8, lower::StepKind::Eval);
+  const std::string plan = plan_text(8, lower::StepKind::Eval);
   INFO(plan);
   std::istringstream lines(plan);
   int convs = 0, folded = 0;
@@ -340,9 +345,7 @@ TEST_CASE("jit: passes alike compile to one function, each given its own scratch
   // bn_residual's second and third convs (72 -> 72) are alike: one function
   // each for their forward passes, filter gradients and combines, called on
   // different buffers and scratch (check_training below runs them).
-  data::DataStore store;
-  const check::Experiment exp = test::check_ok("jit_steps.tl", kScript, store);
-  const lower::StepGraph train = lower::build_step(exp.models[8], 16, lower::StepKind::Train, &exp.steps[8].train);
+  const lower::StepGraph train = step_graph(8);
   const codegen::StepPlan plan = codegen::plan_step(train.graph);
   const std::string ir = codegen::optimised_ir(train.graph, {});
   auto defined = [&](const std::string& part) {
@@ -368,7 +371,7 @@ TEST_CASE("jit: training steps of a residual block with batchnorm, its sums fuse
 }
 
 TEST_CASE("jit: a max pool's gradient streams into the relu's gradient and the bias's sum") {
-  const std::string plan = train_plan(9);
+  const std::string plan = plan_text(9);
   INFO(plan);
   CHECK(plan.find("(by the argmax of %") != std::string::npos);
   CHECK(plan.find(") + relu_grad %") != std::string::npos);
